@@ -1,0 +1,75 @@
+"""``bench``: the command-line entry point.
+
+Subcommands are imported only when invoked (click's lazy-group pattern), so ``bench --help`` and
+``bench list`` answer without importing torch.  User errors become one line on stderr and exit code 2.
+"""
+from __future__ import annotations
+
+import importlib
+import sys
+
+import click
+
+#: subcommand name → "module:attribute"; a new command is one line here.
+LAZY_COMMANDS = {
+    "run": ("bench.cli.run:run", "Train and evaluate methods on corpora; print a leaderboard."),
+    "list": ("bench.cli.listing:list_", "List methods, corpora and presets."),
+    "leaderboard": ("bench.cli.leaderboard:leaderboard", "Print a table from stored run records."),
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), *LAZY_COMMANDS])
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in LAZY_COMMANDS:
+            module, _, attr = LAZY_COMMANDS[name][0].partition(":")
+            return getattr(importlib.import_module(module), attr)
+        return super().get_command(ctx, name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, LAZY_COMMANDS[name][1]) for name in sorted(LAZY_COMMANDS)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+    def resolve_command(self, ctx: click.Context, args: list[str]):
+        name = args[0] if args else ""
+        if name and not name.startswith("-") and name not in self.list_commands(ctx):
+            import difflib
+
+            close = difflib.get_close_matches(name, self.list_commands(ctx), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise click.UsageError(f"no such command {name!r}{hint}; commands: {', '.join(self.list_commands(ctx))}")
+        return super().resolve_command(ctx, args)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="sparsebench", prog_name="bench")
+def cli() -> None:
+    """sparsebench: train and compare unsupervised sparse sentence representations.
+
+    \b
+    Quick start:
+      bench run --methods vae --corpora synthetic --preset smoke
+      bench leaderboard
+    """
+
+
+def main(argv: list[str] | None = None) -> None:
+    from bench.errors import USER_ERRORS
+
+    try:
+        cli.main(args=argv, prog_name="bench", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except USER_ERRORS as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    sys.exit(0)

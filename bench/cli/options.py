@@ -1,0 +1,28 @@
+"""Option parsing shared by subcommands: comma lists, seed lists."""
+from __future__ import annotations
+
+from bench.errors import UserError
+
+
+def comma_list(value: str, what: str) -> list[str]:
+    items = [v.strip() for v in value.split(",") if v.strip()]
+    if not items:
+        raise UserError(f"--{what} is empty: give one or more names separated by commas")
+    return list(dict.fromkeys(items))
+
+
+def parse_seeds(value: str) -> list[int]:
+    """``3`` → seeds 0, 1, 2; ``0,5,7`` → exactly those."""
+    try:
+        if "," in value:
+            seeds = [int(v) for v in value.split(",") if v.strip()]
+        else:
+            n = int(value)
+            if n < 1:
+                raise UserError(f"--seeds {value}: the number of seeds must be at least 1")
+            seeds = list(range(n))
+    except ValueError:
+        raise UserError(f"invalid --seeds {value!r}: give a count (3) or a comma list (0,1,2)") from None
+    if any(s < 0 for s in seeds):
+        raise UserError(f"invalid --seeds {value!r}: seeds must be non-negative")
+    return list(dict.fromkeys(seeds))

@@ -1,0 +1,120 @@
+"""Turning a preset plus ``--set key=value`` overrides into one fully resolved, typed configuration.
+
+Override keys are ``key`` (applies to the training config, or to every selected method that has
+that hyperparameter) or ``method.key`` (one method only).  Values are parsed by the type of the
+field they set, so ``--set epochs=abc`` fails at once with the field's expected type.
+"""
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import typing
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+from bench.errors import UserError
+from bench.presets import PRESETS
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Optimisation of one cell: Adam with the paper's learning rate, no schedule or clipping (§1.5)."""
+
+    epochs: int = 15
+    batch_size: int = 256
+    lr: float = 8e-4
+    eval_batch_size: int = 128
+    #: Train on at most this many sentences (a seeded subsample); 0 means all.
+    max_train_sentences: int = 0
+
+
+def field_types(cls: type) -> dict[str, type]:
+    hints = typing.get_type_hints(cls)
+    return {f.name: hints[f.name] for f in dataclasses.fields(cls)}
+
+
+def parse_value(raw: str, typ: type, where: str) -> Any:
+    try:
+        if typ is bool:
+            low = raw.strip().lower()
+            if low in ("1", "true", "yes", "on"):
+                return True
+            if low in ("0", "false", "no", "off"):
+                return False
+            raise ValueError
+        if typ is int:
+            return int(raw)
+        if typ is float:
+            return float(raw)
+        if typ is str:
+            return raw
+    except ValueError:
+        pass
+    else:
+        raise UserError(f"{where}: cannot set a field of type {typ}")
+    kind = {bool: "true or false", int: "an integer", float: "a number"}.get(typ, str(typ))
+    raise UserError(f"invalid value {raw!r} for {where}: expected {kind}")
+
+
+def parse_overrides(items: Iterable[str]) -> tuple[tuple[str, str], ...]:
+    """``["a=1", "vae.beta=2"]`` → sorted pairs; a later value for the same key wins."""
+    out: dict[str, str] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise UserError(f"malformed --set {item!r}: expected KEY=VALUE, e.g. --set epochs=3 or --set vae.beta=0.5")
+        out[key] = value.strip()
+    return tuple(sorted(out.items()))
+
+
+def resolve(method: str, config_cls: type, preset: str, overrides: tuple[tuple[str, str], ...],
+            ) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Method config and train config (as plain dicts) for one method under a preset and overrides."""
+    if preset not in PRESETS:
+        close = difflib.get_close_matches(preset, list(PRESETS), n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise UserError(f"unknown preset {preset!r}{hint}; valid presets: {', '.join(PRESETS)}")
+    p = PRESETS[preset]
+    mtypes, ttypes = field_types(config_cls), field_types(TrainConfig)
+    model = {k: v for k, v in p.model.items() if k in mtypes}
+    train = dict(p.train)
+    for key, raw in overrides:
+        scope, dot, name = key.rpartition(".")
+        if dot and scope != method:
+            continue  # another method's hyperparameter
+        if name in ttypes and not dot:
+            train[name] = parse_value(raw, ttypes[name], f"--set {key}")
+        elif name in mtypes:
+            model[name] = parse_value(raw, mtypes[name], f"--set {key}")
+        elif dot:
+            raise UserError(f"unknown hyperparameter {name!r} in --set {key}{_hint(name, mtypes)}; "
+                            f"{method!r} has: {', '.join(mtypes)}")
+    try:
+        method_cfg = dataclasses.asdict(config_cls(**model))
+        train_cfg = dataclasses.asdict(TrainConfig(**train))
+    except (TypeError, ValueError) as exc:
+        raise UserError(f"invalid configuration for method {method!r}: {exc}") from exc
+    return method_cfg, train_cfg
+
+
+def check_override_keys(overrides: tuple[tuple[str, str], ...], method_configs: dict[str, type]) -> None:
+    """Every override must set something: a training field, or a field of at least one selected method."""
+    ttypes = field_types(TrainConfig)
+    known = set(ttypes)
+    for cls in method_configs.values():
+        known |= set(field_types(cls))
+    for key, _ in overrides:
+        scope, dot, name = key.rpartition(".")
+        if dot:
+            if scope not in method_configs:
+                raise UserError(f"--set {key}: {scope!r} is not among the selected methods "
+                                f"({', '.join(method_configs)})")
+            continue  # checked against that method in resolve()
+        if name not in known:
+            raise UserError(f"unknown --set key {name!r}{_hint(name, known)}; valid keys: {', '.join(sorted(known))}")
+
+
+def _hint(name: str, choices: Iterable[str]) -> str:
+    close = difflib.get_close_matches(name, list(choices), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""

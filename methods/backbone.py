@@ -1,0 +1,77 @@
+"""The shared GRU encoder/decoder of HSVAE §1.5, used by every built-in method.
+
+Encoder: embedding → 1-layer GRU, state at the last non-pad token.  Decoder: 1-layer GRU from a
+zero state, fed ``[emb(x_{t-1}); z]`` at every step with ``<EOS>`` as the start symbol, then a linear
+layer to the vocabulary.  Initialisation follows the Keras defaults of the reference (embedding
+U(±0.05), lecun-normal GRU kernels, glorot-uniform dense layers), since PyTorch's N(0, 1) embedding
+init changes training dynamics.
+
+Both GRUs run on packed sequences, and logits are computed only for real target tokens: padding
+costs nothing, which matters on Yelp's 20–200-token reviews.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import Tensor, nn
+from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence
+
+from methods.base import Batch
+
+
+def lecun_normal_(w: Tensor) -> Tensor:
+    fan_in = w.shape[1]
+    std = math.sqrt(1.0 / fan_in) / 0.87962566103423978  # truncated-normal correction, as Keras
+    with torch.no_grad():
+        nn.init.trunc_normal_(w, std=std, a=-2 * std, b=2 * std)
+    return w
+
+
+class GRUBackbone(nn.Module):
+    def __init__(self, vocab_size: int, embed_dim: int, hidden_dim: int, latent_dim: int, eos_id: int) -> None:
+        super().__init__()
+        self.eos_id = eos_id
+        self.embedding = nn.Embedding(vocab_size, embed_dim, padding_idx=0)
+        self.encoder = nn.GRU(embed_dim, hidden_dim, batch_first=True)
+        self.decoder = nn.GRU(embed_dim + latent_dim, hidden_dim, batch_first=True)
+        self.output = nn.Linear(hidden_dim, vocab_size)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        nn.init.uniform_(self.embedding.weight, -0.05, 0.05)
+        with torch.no_grad():
+            self.embedding.weight[0].zero_()
+        for gru in (self.encoder, self.decoder):
+            for name, p in gru.named_parameters():
+                if name.startswith("weight"):
+                    lecun_normal_(p)
+                else:
+                    nn.init.zeros_(p)
+        nn.init.xavier_uniform_(self.output.weight)
+        nn.init.zeros_(self.output.bias)
+
+    def _pack(self, x: Tensor, lengths: Tensor) -> PackedSequence:
+        return pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
+
+    def encode_hidden(self, batch: Batch) -> Tensor:
+        """Encoder GRU state at each sentence's last non-pad token, ``[B, hidden_dim]``."""
+        emb = self.embedding(batch.tokens)
+        _, h_n = self.encoder(self._pack(emb, batch.lengths))
+        return h_n[0]
+
+    def reconstruction(self, batch: Batch, z: Tensor) -> Tensor:
+        """Per-sentence summed cross-entropy of ``batch.tokens`` given codes ``z``, ``[B]``."""
+        tokens = batch.tokens
+        bsz = tokens.shape[0]
+        start = torch.full((bsz, 1), self.eos_id, dtype=tokens.dtype, device=tokens.device)
+        prev = torch.cat([start, tokens[:, :-1]], dim=1)
+        emb = self.embedding(prev)
+        dec_in = torch.cat([emb, z.unsqueeze(1).expand(-1, emb.shape[1], -1)], dim=2)
+        out, _ = self.decoder(self._pack(dec_in, batch.lengths))
+        # Packed data holds exactly the real positions; pack targets and row ids the same way.
+        targets = self._pack(tokens, batch.lengths).data
+        rows = self._pack(torch.arange(bsz, device=tokens.device).unsqueeze(1).expand_as(tokens),
+                          batch.lengths).data
+        ce = nn.functional.cross_entropy(self.output(out.data), targets, reduction="none")
+        return torch.zeros(bsz, dtype=ce.dtype, device=ce.device).index_add_(0, rows, ce)

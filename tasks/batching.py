@@ -1,0 +1,21 @@
+"""Seeded, shuffled length buckets: batches of similar lengths so that padding stays small.
+
+Indices are shuffled, cut into pools of ``pool`` batches, each pool sorted by length and cut into
+batches, and the batch order shuffled again.  Every epoch sees every sentence exactly once.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+
+def bucket_batches(lengths: np.ndarray, batch_size: int, rng: np.random.Generator, pool: int = 50) -> list[np.ndarray]:
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    order = rng.permutation(len(lengths))
+    batches: list[np.ndarray] = []
+    step = batch_size * pool
+    for start in range(0, len(order), step):
+        chunk = order[start : start + step]
+        chunk = chunk[np.argsort(lengths[chunk], kind="stable")]
+        batches.extend(chunk[i : i + batch_size] for i in range(0, len(chunk), batch_size))
+    return [batches[i] for i in rng.permutation(len(batches))]
