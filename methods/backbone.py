@@ -56,8 +56,11 @@ class GRUBackbone(nn.Module):
 
     def encode_hidden(self, batch: Batch) -> Tensor:
         """Encoder GRU state at each sentence's last non-pad token, ``[B, hidden_dim]``."""
-        emb = self.embedding(batch.tokens)
-        _, h_n = self.encoder(self._pack(emb, batch.lengths))
+        return self.encode_embedded(self.embedding(batch.tokens), batch.lengths)
+
+    def encode_embedded(self, emb: Tensor, lengths: Tensor) -> Tensor:
+        """Encoder state for already-embedded sequences ``[B, T, embed_dim]`` (e.g. TON's pseudo-inputs)."""
+        _, h_n = self.encoder(self._pack(emb, lengths))
         return h_n[0]
 
     def reconstruction(self, batch: Batch, z: Tensor) -> Tensor:

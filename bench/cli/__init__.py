@@ -6,7 +6,6 @@ Subcommands are imported only when invoked (click's lazy-group pattern), so ``be
 from __future__ import annotations
 
 import importlib
-import sys
 
 import click
 
@@ -33,6 +32,14 @@ class LazyGroup(click.Group):
         with formatter.section("Commands"):
             formatter.write_dl(rows)
 
+    def invoke(self, ctx: click.Context):
+        from bench.errors import USER_ERRORS
+
+        try:
+            return super().invoke(ctx)
+        except USER_ERRORS as exc:
+            raise ReportedError(str(exc)) from None
+
     def resolve_command(self, ctx: click.Context, args: list[str]):
         name = args[0] if args else ""
         if name and not name.startswith("-") and name not in self.list_commands(ctx):
@@ -56,20 +63,14 @@ def cli() -> None:
     """
 
 
-def main(argv: list[str] | None = None) -> None:
-    from bench.errors import USER_ERRORS
+class ReportedError(click.ClickException):
+    """A user error shown as one line, ``error: ...``, with exit code 2 and no traceback."""
 
-    try:
-        cli.main(args=argv, prog_name="bench", standalone_mode=False)
-    except click.exceptions.Abort:
-        click.echo("aborted", err=True)
-        sys.exit(130)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
-    except USER_ERRORS as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(2)
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
-    sys.exit(0)
+    exit_code = 2
+
+    def show(self, file=None) -> None:
+        click.echo(f"error: {self.format_message()}", err=True, file=file)
+
+
+def main(argv: list[str] | None = None) -> None:
+    cli.main(args=argv, prog_name="bench")

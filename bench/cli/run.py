@@ -21,10 +21,12 @@ from bench.cli.options import comma_list, parse_seeds
               help="missing: reuse finished cells; always: rerun; cache-only: never train.")
 @click.option("--results-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("results"),
               show_default=True, help="Where run records and tables go.")
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder of corpus files (default: $SPARSEBENCH_DATA, else the per-user cache).")
 @click.option("--device", default="cpu", show_default=True, help="torch device for training.")
 @click.option("-v", "--verbose", is_flag=True, help="Print per-epoch losses.")
 def run(methods: str, corpora: str, preset: str, seeds: str, sets: tuple[str, ...], train_split: str, resume: str,
-        results_dir: Path, device: str, verbose: bool) -> None:
+        results_dir: Path, data_dir: Path | None, device: str, verbose: bool) -> None:
     """Train and evaluate each method on each corpus for each seed, then print the leaderboard.
 
     Finished cells are reused from the store (see --resume), so rerunning a command only runs what is missing.
@@ -37,7 +39,8 @@ def run(methods: str, corpora: str, preset: str, seeds: str, sets: tuple[str, ..
     specs = expand(comma_list(methods, "methods"), comma_list(corpora, "corpora"), parse_seeds(seeds), preset,
                    parse_overrides(sets), train_split)
     store = Store(results_dir)
-    summary = run_all(specs, store, resume=resume, device=device, echo=click.echo, verbose=verbose)
+    summary = run_all(specs, store, resume=resume, device=device, echo=click.echo, verbose=verbose,
+                      corpus_options={"data_dir": data_dir})
     records = [o.record for o in summary.outcomes if o.record is not None]
     table = render(records)
     if table:
