@@ -48,7 +48,7 @@ def aggregate(frame: pd.DataFrame, metrics: Sequence[str]) -> pd.DataFrame:
         raise UserError(f"unknown metric {missing[0]!r}; stored metrics: {', '.join(known)}")
     grouped = frame.groupby(KEY_COLUMNS, sort=True, dropna=False)
     out = grouped[list(metrics)].agg(["mean", "std"])
-    out["seeds"] = grouped["seed"].nunique()
+    out[("seeds", "")] = grouped["seed"].nunique()
     return out.reset_index()
 
 

@@ -14,15 +14,15 @@ def comma_list(value: str, what: str) -> list[str]:
 def parse_seeds(value: str) -> list[int]:
     """``3`` → seeds 0, 1, 2; ``0,5,7`` → exactly those."""
     try:
-        if "," in value:
-            seeds = [int(v) for v in value.split(",") if v.strip()]
-        else:
-            n = int(value)
-            if n < 1:
-                raise UserError(f"--seeds {value}: the number of seeds must be at least 1")
-            seeds = list(range(n))
+        numbers = [int(v) for v in value.split(",") if v.strip()]
     except ValueError:
         raise UserError(f"invalid --seeds {value!r}: give a count (3) or a comma list (0,1,2)") from None
+    if "," in value:
+        seeds = numbers
+    elif not numbers or numbers[0] < 1:
+        raise UserError(f"invalid --seeds {value!r}: the number of seeds must be at least 1")
+    else:
+        seeds = list(range(numbers[0]))
     if any(s < 0 for s in seeds):
         raise UserError(f"invalid --seeds {value!r}: seeds must be non-negative")
     return list(dict.fromkeys(seeds))

@@ -1,0 +1,101 @@
+"""The spine end to end, as a user runs it: `bench run` on synthetic, reuse, leaderboard, bad input."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+BAD_INPUTS = [
+    (["run", "--methods", "vea"], "unknown method 'vea' (did you mean 'vae'?)"),
+    (["run", "--corpora", "synthetc"], "unknown corpus 'synthetc' (did you mean 'synthetic'?)"),
+    (["run", "--preset", "smok"], "unknown preset 'smok' (did you mean 'smoke'?)"),
+    (["run", "--set", "epoch=2"], "unknown --set key 'epoch' (did you mean 'epochs'?)"),
+    (["run", "--set", "epochs=abc"], "invalid value 'abc' for --set epochs: expected an integer"),
+    (["run", "--set", "lr=fast"], "invalid value 'fast' for --set lr: expected a number"),
+    (["run", "--set", "epochs"], "malformed --set 'epochs': expected KEY=VALUE"),
+    (["run", "--set", "vae.betta=2"], "unknown hyperparameter 'betta' in --set vae.betta (did you mean 'beta'?)"),
+    (["run", "--set", "mat.alpha=2"], "'mat' is not among the selected methods"),
+    (["run", "--seeds", "two"], "invalid --seeds 'two'"),
+    (["run", "--seeds", "0"], "the number of seeds must be at least 1"),
+]
+
+
+@pytest.mark.parametrize("args,message", BAD_INPUTS, ids=[" ".join(a) for a, _ in BAD_INPUTS])
+def test_bad_input_is_one_line_exit_2(run_bench, tmp_path, args, message):
+    res = run_bench(*args, "--results-dir", str(tmp_path))
+    assert res.exit_code == 2, res.output
+    assert message in res.output
+    assert "Traceback" not in res.output
+    assert not (tmp_path / "runs").exists(), "bad input must not leave records behind"
+
+
+def test_bad_input_in_a_real_process_has_no_traceback(tmp_path):
+    res = subprocess.run([sys.executable, "-m", "bench", "run", "--methods", "hsvea,vae", "--results-dir",
+                          str(tmp_path)], capture_output=True, text=True)
+    assert res.returncode == 2
+    assert res.stderr.strip().startswith("error: unknown method 'hsvea'")
+    assert len(res.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in res.stderr
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["list"], ["list", "methods"], ["leaderboard", "--help"]])
+def test_help_and_list_do_not_import_torch(argv):
+    code = ("import sys\nfrom bench.cli import cli\n"
+            f"try:\n    cli.main(args={argv!r}, prog_name='bench')\nexcept SystemExit:\n    pass\n"
+            "assert 'torch' not in sys.modules, 'torch was imported'\nprint('NO_TORCH')")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert "NO_TORCH" in res.stdout, res.stderr
+
+
+def test_list_shows_methods_corpora_presets(run_bench):
+    res = run_bench("list")
+    assert res.exit_code == 0
+    for word in ("vae", "synthetic", "smoke", "cpu", "paper", "mean*"):
+        assert word in res.output
+
+
+def test_run_trains_reuses_and_leaderboard_reads(run_bench, tmp_path):
+    results = tmp_path / "results"
+    res = run_bench("run", "--methods", "vae", "--corpora", "synthetic", "--preset", "smoke",
+                    "--results-dir", str(results))
+    assert res.exit_code == 0, res.output
+    assert "1 trained, 0 cached" in res.output
+    assert "| vae" in res.output
+    (cell,) = list((results / "runs").iterdir())
+    record = json.loads((cell / "record.json").read_text())
+    assert record["status"] == "ok"
+    assert cell.name.endswith(record["cell_id"])
+    prov = record["provenance"]
+    for key in ("versions", "corpus_checksum", "device", "train_seconds", "seed"):
+        assert key in prov
+    assert prov["versions"]["torch"].startswith("2.")
+    mean = record["metrics"]["modes"]["mean"]
+    assert mean["probe_accuracy"] > 0.5, "4 balanced classes: chance is 0.25"
+    assert 0.0 <= mean["avg_hoyer"] <= 1.0
+    assert record["metrics"]["reconstruction"]["nll_per_token"] < 5.0  # uniform over 193 words: 5.26
+    assert (cell / "log.txt").read_text().count("epoch") == 3
+    mtime = (cell / "record.json").stat().st_mtime_ns
+
+    again = run_bench("run", "--methods", "vae", "--corpora", "synthetic", "--preset", "smoke",
+                      "--results-dir", str(results))
+    assert again.exit_code == 0
+    assert "0 trained, 1 cached" in again.output
+    assert (cell / "record.json").stat().st_mtime_ns == mtime
+
+    board = run_bench("leaderboard", "--results-dir", str(results))
+    assert board.exit_code == 0
+    assert f"{mean['probe_accuracy']:.3f}" in board.output
+
+    latex = run_bench("leaderboard", "--results-dir", str(results), "--format", "latex")
+    assert "\\toprule" in latex.output
+
+    bad = run_bench("leaderboard", "--results-dir", str(results), "--metric", "probe_acuracy")
+    assert bad.exit_code == 2 and "unknown metric 'probe_acuracy'" in bad.output
+
+
+def test_leaderboard_without_records_says_what_to_do(run_bench, tmp_path):
+    res = run_bench("leaderboard", "--results-dir", str(tmp_path))
+    assert res.exit_code == 2
+    assert "run `bench run` first" in res.output

@@ -1,0 +1,21 @@
+"""The README's quickstart must stay true: CI runs exactly the test command the README shows."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def quickstart_commands() -> list[str]:
+    text = (REPO / "README.md").read_text()
+    section = text.split("## Quickstart", 1)[1].split("\n## ", 1)[0]
+    return [block.strip() for block in re.findall(r"```bash\n(.*?)```", section, flags=re.S)]
+
+
+def test_quickstart_is_two_commands_and_ci_runs_the_test_command():
+    setup, tests = quickstart_commands()
+    assert "bench run" in setup and "synthetic" in setup
+    assert "torch==2.13.0" in setup.split("bench run")[0]
+    ci = (REPO / ".ci" / "run").read_text().splitlines()
+    assert tests in ci, f"{tests!r} is not a line of .ci/run"

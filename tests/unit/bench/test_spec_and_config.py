@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+import pytest
+
+from bench.config import parse_overrides
+from bench.errors import UserError
+from bench.spec import RunSpec
+
+
+def test_same_resolved_config_same_cell_id_whatever_the_spelling():
+    a = RunSpec("vae", "synthetic", 0, "smoke")
+    b = RunSpec("vae", "synthetic", 0, "smoke", parse_overrides(["epochs=3"]))  # smoke already has 3
+    assert a.cell_id == b.cell_id
+
+
+@pytest.mark.parametrize("change", [dict(seed=1), dict(preset="cpu"), dict(train_split="valid"),
+                                    dict(overrides=(("vae.beta", "0.5"),)), dict(overrides=(("lr", "0.001"),))])
+def test_anything_that_changes_the_result_changes_the_cell_id(change):
+    base = dict(method="vae", corpus="synthetic", seed=0, preset="smoke")
+    assert RunSpec(**base).cell_id != RunSpec(**{**base, **change}).cell_id
+
+
+def test_method_scoped_override_only_applies_to_that_method():
+    spec = RunSpec("vae", "synthetic", 0, "smoke", (("vae.beta", "0.25"), ("latent_dim", "4")))
+    assert spec.config["method_config"]["beta"] == 0.25
+    assert spec.config["method_config"]["latent_dim"] == 4
+
+
+def test_paper_preset_has_the_papers_sizes():
+    cfg = RunSpec("vae", "synthetic", 0, "paper").config
+    assert (cfg["method_config"]["embed_dim"], cfg["method_config"]["hidden_dim"],
+            cfg["method_config"]["latent_dim"]) == (256, 512, 32)
+    assert (cfg["train"]["lr"], cfg["train"]["batch_size"], cfg["train"]["epochs"]) == (8e-4, 256, 15)
+
+
+def test_later_override_wins_and_bad_value_is_reported():
+    assert parse_overrides(["epochs=1", "epochs=2"]) == (("epochs", "2"),)
+    with pytest.raises(UserError, match="expected an integer"):
+        RunSpec("vae", "synthetic", 0, "smoke", (("epochs", "1.5"),)).config
