@@ -41,7 +41,8 @@ def run_cell(spec: RunSpec, *, device: str = "cpu", corpus_options: dict[str, An
         cls = entry.load()
         cfg = spec.config
         train_cfg = cfg["train"]
-        corpus = load_corpus(spec.corpus, **(corpus_options or {}))
+        # only the splits this cell reads: a missing train file matters only when training on it
+        corpus = load_corpus(spec.corpus, **{"splits": (spec.train_split, "test"), **(corpus_options or {})})
         train_split, test_split = corpus.split(spec.train_split), corpus.split("test")
         rng = np.random.default_rng(spec.seed)
         torch.manual_seed(spec.seed)
