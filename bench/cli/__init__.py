@@ -13,6 +13,7 @@ import click
 LAZY_COMMANDS = {
     "run": ("bench.cli.run:run", "Train and evaluate methods on corpora; print a leaderboard."),
     "list": ("bench.cli.listing:list_", "List methods, corpora and presets."),
+    "data": ("bench.cli.data:data", "Corpus summary (info) and verified download (download)."),
     "leaderboard": ("bench.cli.leaderboard:leaderboard", "Print a table from stored run records."),
 }
 

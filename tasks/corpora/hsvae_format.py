@@ -60,6 +60,6 @@ def load_hsvae(spec: HsvaeCorpus, data_dir: os.PathLike[str] | str | None = None
         raw.append(RawSplit(split, texts, labels, text_path, label_path))
     vocab_path = find_file(folder, "vocab.txt")
     vocab = shipped_vocab(vocab_path) if vocab_path else None
-    note = f"shipped {vocab_path.name}: {len(vocab):,} ids (<pad>, sorted words, <EOS>)" if vocab else ""
+    note = f"shipped {vocab_path.name}: {len(vocab) - 2:,} words, sorted, + <pad> = 0 and <EOS>" if vocab else ""
     return assemble(spec.name, raw, class_names=spec.class_names, max_length=limit, vocab=vocab, vocab_note=note,
                     source=f"{spec.name} in {describe_data_dir(data_dir)}")

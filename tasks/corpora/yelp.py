@@ -54,6 +54,6 @@ def load_yelp(data_dir: os.PathLike[str] | str | None = None, splits: Sequence[s
         raw.append(RawSplit(split, texts, labels, path, path))
     vocab_path = find_file(folder, "vocab.txt")
     vocab = shipped_vocab(vocab_path) if vocab_path else None
-    note = f"shipped {vocab_path.name}: {len(vocab):,} ids" if vocab else ""
+    note = f"shipped {vocab_path.name}: {len(vocab) - 2:,} words, sorted, + <pad> = 0 and <EOS>" if vocab else ""
     return assemble(NAME, raw, class_names=CLASS_NAMES, max_length=max_length or MAX_LENGTH, vocab=vocab,
                     vocab_note=note, source=f"{NAME} in {describe_data_dir(data_dir)}")
