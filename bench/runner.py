@@ -1,7 +1,8 @@
-"""The driver: expands method × corpus × seed into cells, reuses finished ones, runs the rest, writes the store.
+"""The driver: expands the grid into cells, reuses finished ones, runs the rest somewhere, writes the store.
 
-Only the driver writes records, so a cell can run anywhere.  A cell whose record exists is not run
-again (``resume="missing"``); ``always`` reruns everything; ``cache-only`` never trains.
+Only the driver writes records, so a cell can run in this process, in a worker process or on a
+cluster.  Resume modes (MTEB's): ``missing`` reuses every finished cell (a failed one is reported
+as failed until ``--retry-failed``), ``always`` reruns everything, ``cache-only`` never trains.
 """
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from typing import Any, Callable, Sequence
 
 from bench.config import check_override_keys
 from bench.errors import UserError
+from bench.executors import CellTask, Executor
+from bench.grid import merge, points_for
 from bench.spec import RunSpec
 from bench.store import Store
 from methods.registry import get_method
@@ -19,65 +22,103 @@ RESUME_MODES = ("missing", "always", "cache-only")
 
 
 def expand(methods: Sequence[str], corpora: Sequence[str], seeds: Sequence[int], preset: str,
-           overrides: tuple[tuple[str, str], ...], train_split: str = "train") -> list[RunSpec]:
-    """All cells, validated up front: a typo fails before anything trains."""
+           overrides: tuple[tuple[str, str], ...], train_split: str = "train",
+           grid: dict[str, list[str]] | None = None) -> list[RunSpec]:
+    """All cells, validated up front: a typo anywhere fails before anything trains."""
     entries = {m: get_method(m) for m in methods}
     for c in corpora:
         corpus_info(c)
-    check_override_keys(overrides, {m: (e.config or e.load().Config) for m, e in entries.items()})
-    specs = [RunSpec(m, c, s, preset, overrides, train_split) for c in corpora for m in methods for s in seeds]
+    configs = {m: (e.config or e.load().Config) for m, e in entries.items()}
+    grid = grid or {}
+    check_override_keys(overrides + tuple((k, v[0]) for k, v in grid.items()), configs)
+    specs = []
+    for c in corpora:
+        for m in methods:
+            for point in points_for(m, configs[m], grid):
+                for s in seeds:
+                    specs.append(RunSpec(m, c, s, preset, merge(overrides, point), train_split))
     for spec in specs:
         spec.cell_id  # resolves the config: bad values fail here
-    return specs
+    return list(dict.fromkeys(specs))
 
 
 @dataclass
 class Outcome:
     spec: RunSpec
     record: dict[str, Any] | None
-    status: str  # "ok", "failed", "cached", "missing"
+    status: str  # "ok", "failed", "cached", "cached-failed", "missing"
 
 
 @dataclass
 class Summary:
     outcomes: list[Outcome] = field(default_factory=list)
 
-    def count(self, status: str) -> int:
-        return sum(o.status == status for o in self.outcomes)
+    def count(self, *statuses: str) -> int:
+        return sum(o.status in statuses for o in self.outcomes)
 
     @property
     def failed(self) -> list[Outcome]:
-        return [o for o in self.outcomes if o.status == "failed"]
+        return [o for o in self.outcomes if o.status in ("failed", "cached-failed")]
+
+    def line(self, store: Store) -> str:
+        return (f"{self.count('ok')} trained, {self.count('cached')} cached, "
+                f"{self.count('failed', 'cached-failed')} failed, {self.count('missing')} missing; "
+                f"records in {store.runs}")
 
 
-def run_all(specs: Sequence[RunSpec], store: Store, *, resume: str = "missing", device: str = "cpu",
-            corpus_options: dict[str, Any] | None = None, echo: Callable[[str], None] = print,
-            verbose: bool = False) -> Summary:
+def plan(specs: Sequence[RunSpec], store: Store, resume: str, retry_failed: bool,
+         ) -> tuple[list[Outcome], list[RunSpec]]:
+    """Split cells into those settled from the store and those to run."""
     if resume not in RESUME_MODES:
         raise UserError(f"unknown resume mode {resume!r}; valid: {', '.join(RESUME_MODES)}")
-    from bench.cell import run_cell
-
-    summary = Summary()
-    for i, spec in enumerate(specs, 1):
-        prefix = f"[{i}/{len(specs)}] {spec.describe()}"
+    settled, to_run = [], []
+    for spec in specs:
         existing = store.load(spec.dirname)
-        if resume != "always" and existing is not None and existing.get("status") == "ok":
-            echo(f"{prefix}: cached ({store.cell_dir(spec.dirname)})")
-            summary.outcomes.append(Outcome(spec, existing, "cached"))
-            continue
+        if resume != "always" and existing is not None:
+            if existing.get("status") == "ok":
+                settled.append(Outcome(spec, existing, "cached"))
+                continue
+            if not retry_failed:
+                settled.append(Outcome(spec, existing, "cached-failed"))
+                continue
         if resume == "cache-only":
-            echo(f"{prefix}: not in the store, skipped (--resume cache-only)")
-            summary.outcomes.append(Outcome(spec, None, "missing"))
+            settled.append(Outcome(spec, existing, "missing"))
             continue
-        echo(f"{prefix}: running")
-        record = run_cell(spec, device=device, corpus_options=corpus_options,
-                          log=(lambda s: echo(f"    {s}")) if verbose else (lambda s: None))
+        to_run.append(spec)
+    return settled, to_run
+
+
+def run_all(specs: Sequence[RunSpec], store: Store, executor: Executor, *, resume: str = "missing",
+            retry_failed: bool = False, corpus_options: dict[str, Any] | None = None,
+            echo: Callable[[str], None] = print, verbose: bool = False, progress: bool | None = None) -> Summary:
+    from tqdm import tqdm
+
+    settled, to_run = plan(specs, store, resume, retry_failed)
+    summary = Summary(list(settled))
+    for o in settled:
+        where = store.cell_dir(o.spec.dirname)
+        msg = {"cached": "cached", "missing": "not in the store, skipped (--resume cache-only)",
+               "cached-failed": f"failed earlier ({(o.record or {}).get('error', '?').splitlines()[0]}); "
+                                "--retry-failed reruns it"}[o.status]
+        echo(f"{o.spec.describe()}: {msg} ({where})")
+    if not to_run:
+        return summary
+    tasks = [CellTask(s, corpus_options or {}, verbose) for s in to_run]
+    bar = tqdm(total=len(tasks), unit="cell", desc="cells", disable=None if progress is None else not progress,
+               dynamic_ncols=True)
+    say = bar.write if not bar.disable else echo
+    if hasattr(executor, "echo"):
+        executor.echo = say
+    for spec, record in executor.run(tasks):
         log = record.pop("log", "")
         store.save(spec.dirname, record, log)
         status = record["status"]
         if status == "failed":
-            echo(f"{prefix}: FAILED: {record['error']} (log: {store.cell_dir(spec.dirname)})")
+            say(f"{spec.describe()}: FAILED: {record['error'].splitlines()[0]} (log: {store.cell_dir(spec.dirname)})")
         else:
-            echo(f"{prefix}: done in {record['wall_seconds']:.1f}s")
+            say(f"{spec.describe()}: done in {record.get('wall_seconds', 0):.1f}s")
         summary.outcomes.append(Outcome(spec, record, status))
+        bar.update(1)
+        bar.set_postfix(failed=summary.count("failed"))
+    bar.close()
     return summary

@@ -57,6 +57,11 @@ class RunSpec:
         split = f" train_split={self.train_split}" if self.train_split != "train" else ""
         return f"{self.method} on {self.corpus} (seed {self.seed}, preset {self.preset}{split}){extra}"
 
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "RunSpec":
+        return cls(d["method"], d["corpus"], int(d["seed"]), d["preset"],
+                   tuple((str(k), str(v)) for k, v in d.get("overrides", [])), d.get("train_split", "train"))
+
     def to_dict(self) -> dict[str, Any]:
         return {"method": self.method, "corpus": self.corpus, "seed": self.seed, "preset": self.preset,
                 "overrides": [list(kv) for kv in self.overrides], "train_split": self.train_split}

@@ -51,7 +51,7 @@ class Store:
         folder = self.cell_dir(dirname)
         if log:
             atomic_write_text(folder / LOG, log)
-        atomic_write_text(folder / RECORD, json.dumps(record, indent=2, sort_keys=True, default=_jsonable))
+        atomic_write_text(folder / RECORD, to_json(record))
         return folder
 
     def records(self) -> Iterator[dict[str, Any]]:
@@ -62,6 +62,10 @@ class Store:
             if rec is not None:
                 rec.setdefault("dirname", folder.name)
                 yield rec
+
+
+def to_json(record: dict[str, Any]) -> str:
+    return json.dumps(record, indent=2, sort_keys=True, default=_jsonable)
 
 
 def _jsonable(obj: Any) -> Any:

@@ -1,6 +1,7 @@
-"""``bench run``: the grid method × corpus × seed, resumed from the store, ending with a leaderboard."""
+"""``bench run``: the grid method × corpus × seed × sweep, resumed from the store, ending with a leaderboard."""
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -10,43 +11,86 @@ from bench.cli.options import comma_list, parse_seeds
 
 
 @click.command()
-@click.option("--methods", "-m", default="vae", show_default=True, help="Comma-separated method names (bench list methods).")
-@click.option("--corpora", "-c", default="synthetic", show_default=True, help="Comma-separated corpus names (bench list corpora).")
-@click.option("--preset", "-p", default="smoke", show_default=True, help="Sizes and epochs: smoke, cpu or paper.")
-@click.option("--seeds", default="1", show_default=True, help="A number of seeds (3 → 0,1,2) or a comma list.")
+@click.option("--methods", "-m", default=None, help="Comma-separated method names (bench list methods). [default: vae]")
+@click.option("--corpora", "-c", default=None, help="Comma-separated corpus names (bench list corpora). [default: synthetic]")
+@click.option("--preset", "-p", default=None, help="Sizes and epochs: smoke, cpu or paper. [default: smoke]")
+@click.option("--seeds", default=None, help="A number of seeds (3 → 0,1,2) or a comma list. [default: 1]")
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
               help="Override a training field or hyperparameter (epochs=3, latent_dim=16, vae.beta=0.5). Repeatable.")
-@click.option("--train-split", default="train", show_default=True, help="Split to train on (e.g. valid when train is absent).")
+@click.option("--grid", "grids", multiple=True, metavar="KEY=V1,V2",
+              help="Sweep a field over values (Cartesian product over --grid options). Repeatable.")
+@click.option("--config", "config", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="An experiment TOML (see experiments/paper.toml); explicit options win.")
+@click.option("--train-split", default=None, help="Split to train on (e.g. valid when train is absent). [default: train]")
 @click.option("--resume", type=click.Choice(["missing", "always", "cache-only"]), default="missing", show_default=True,
               help="missing: reuse finished cells; always: rerun; cache-only: never train.")
+@click.option("--retry-failed", is_flag=True, help="Rerun cells whose stored record is a failure.")
 @click.option("--results-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("results"),
               show_default=True, help="Where run records and tables go.")
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Folder of corpus files (default: $SPARSEBENCH_DATA, else the per-user cache).")
-@click.option("--device", default="cpu", show_default=True, help="torch device for training.")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Cells at once on CPU, each in a fresh process (1: in this process).")
+@click.option("--devices", default=None, help="cpu or cuda:0,cuda:1,... [default: all visible GPUs, else cpu]")
+@click.option("--per-device", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Cells at once on each GPU.")
+@click.option("--backend", type=click.Choice(["local", "dask"]), default="local", show_default=True)
+@click.option("--scheduler", default=None, help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 (--backend dask).")
 @click.option("-v", "--verbose", is_flag=True, help="Print per-epoch losses.")
-def run(methods: str, corpora: str, preset: str, seeds: str, sets: tuple[str, ...], train_split: str, resume: str,
-        results_dir: Path, data_dir: Path | None, device: str, verbose: bool) -> None:
-    """Train and evaluate each method on each corpus for each seed, then print the leaderboard.
+def run(methods, corpora, preset, seeds, sets, grids, config, train_split, resume, retry_failed, results_dir,
+        data_dir, jobs, devices, per_device, backend, scheduler, verbose) -> None:
+    """Train and evaluate each method on each corpus for each seed and grid point, then print the leaderboard.
 
-    Finished cells are reused from the store (see --resume), so rerunning a command only runs what is missing.
+    Finished cells are reused from the store (see --resume), so rerunning a command after a crash or a
+    kill only runs what is missing.  A failed cell is recorded with its error; the others go on, and the
+    exit code is 1 if any cell failed.
     """
     from bench.config import parse_overrides
+    from bench.errors import UserError
+    from bench.experiment import Experiment, load_experiment
+    from bench.grid import parse_grid
     from bench.leaderboard import render
     from bench.runner import expand, run_all
     from bench.store import Store
 
-    specs = expand(comma_list(methods, "methods"), comma_list(corpora, "corpora"), parse_seeds(seeds), preset,
-                   parse_overrides(sets), train_split)
+    exp = load_experiment(config) if config else Experiment()
+    overrides = parse_overrides([*(f"{k}={v}" for k, v in exp.sets.items()), *sets])
+    grid = {**exp.grid, **parse_grid(grids)}
+    specs = expand(comma_list(methods, "methods") if methods else exp.methods,
+                   comma_list(corpora, "corpora") if corpora else exp.corpora,
+                   parse_seeds(seeds) if seeds else exp.seeds, preset or exp.preset, overrides,
+                   train_split or exp.train_split, grid)
+    if backend == "dask" and not scheduler:
+        raise UserError("--backend dask needs --scheduler tcp://HOST:PORT (start one with `dask scheduler`)")
+    if scheduler and backend != "dask":
+        raise UserError("--scheduler is only used with --backend dask")
+    executor = _executor(backend, scheduler, jobs, devices, per_device)
     store = Store(results_dir)
-    summary = run_all(specs, store, resume=resume, device=device, echo=click.echo, verbose=verbose,
-                      corpus_options={"data_dir": data_dir})
-    records = [o.record for o in summary.outcomes if o.record is not None]
-    table = render(records)
+    click.echo(f"{len(specs)} cells; records in {store.runs}")
+    summary = run_all(specs, store, executor, resume=resume, retry_failed=retry_failed,
+                      corpus_options={"data_dir": data_dir}, echo=click.echo, verbose=verbose)
+    table = render([o.record for o in summary.outcomes if o.record is not None])
     if table:
         click.echo("")
         click.echo(table)
-    click.echo(f"\n{summary.count('ok')} trained, {summary.count('cached')} cached, "
-               f"{summary.count('failed')} failed, {summary.count('missing')} missing; records in {store.runs}")
+    click.echo("\n" + summary.line(store))
     if summary.failed:
+        click.echo(f"{len(summary.failed)} cell(s) failed; see their log.txt and record.json", err=True)
         sys.exit(1)
+
+
+def _executor(backend: str, scheduler: str | None, jobs: int, devices: str | None, per_device: int):
+    from bench.executors import DaskExecutor, InProcessExecutor, SubprocessExecutor
+    from bench.slots import SlotAllocator, parse_devices
+
+    if backend == "dask":
+        return DaskExecutor(scheduler)
+    detected = 0
+    if devices is None and not os.environ.get("SPARSEBENCH_IGNORE_GPUS"):
+        import torch
+
+        detected = torch.cuda.device_count()
+    names = parse_devices(devices, detected)
+    if names == ["cpu"] and jobs == 1:
+        return InProcessExecutor("cpu")
+    return SubprocessExecutor(SlotAllocator(names, per_device, cpu_slots=jobs))

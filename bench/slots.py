@@ -1,0 +1,86 @@
+"""A bounded slot allocator for cells on devices: never more than ``per_device`` cells on one device.
+
+Each slot becomes the environment of a fresh worker process: ``CUDA_VISIBLE_DEVICES`` names the one
+GPU it may see (so the cell addresses it as ``cuda:0``), or hides all GPUs for a CPU slot, and CPU
+threads are divided among concurrent CPU cells.  joblib, hydra and submitit's local executor leave
+this gap open (harness-anchors.md §2), hence a small allocator of our own.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from bench.errors import UserError
+
+
+@dataclass(frozen=True)
+class Slot:
+    device: str  # as the user named it: "cpu", "cuda:1"
+    index: int  # slot number on that device
+
+    @property
+    def is_cuda(self) -> bool:
+        return self.device.startswith("cuda")
+
+    @property
+    def worker_device(self) -> str:
+        """The device as the worker sees it once CUDA_VISIBLE_DEVICES is set."""
+        return "cuda:0" if self.is_cuda else "cpu"
+
+    def env(self, cpu_threads: int) -> dict[str, str]:
+        env = {"OMP_NUM_THREADS": str(cpu_threads), "MKL_NUM_THREADS": str(cpu_threads),
+               "SPARSEBENCH_TORCH_THREADS": str(cpu_threads)}
+        env["CUDA_VISIBLE_DEVICES"] = (self.device.partition(":")[2] or "0") if self.is_cuda else ""
+        return env
+
+
+def parse_devices(value: str | None, detected_gpus: int) -> list[str]:
+    """``cuda:0,cuda:1`` or ``cpu``; default: every visible GPU, else the CPU."""
+    if value is None or value.strip() == "":
+        return [f"cuda:{i}" for i in range(detected_gpus)] or ["cpu"]
+    devices = [d.strip() for d in value.split(",") if d.strip()]
+    for d in devices:
+        kind, _, idx = d.partition(":")
+        if kind == "cpu" and not idx:
+            continue
+        if kind == "cuda" and idx.isdigit():
+            continue
+        raise UserError(f"invalid device {d!r} in --devices {value!r}: use cpu or cuda:N (e.g. cuda:0,cuda:1)")
+    if len(set(devices)) != len(devices):
+        raise UserError(f"--devices {value!r} names a device twice; use --per-device for several cells per device")
+    return devices
+
+
+class SlotAllocator:
+    def __init__(self, devices: list[str], per_device: int, cpu_slots: int | None = None) -> None:
+        if per_device < 1:
+            raise UserError(f"--per-device must be at least 1, got {per_device}")
+        self.free: list[Slot] = []
+        for d in devices:
+            n = (cpu_slots or per_device) if d == "cpu" else per_device
+            self.free.extend(Slot(d, i) for i in range(n))
+        self.capacity = len(self.free)
+        self.busy: set[Slot] = set()
+
+    def acquire(self) -> Slot | None:
+        """A free slot on the least-loaded device, or None when every slot is busy."""
+        if not self.free:
+            return None
+        load = {s.device: 0 for s in self.free}
+        for s in self.busy:
+            load[s.device] = load.get(s.device, 0) + 1
+        slot = min(self.free, key=lambda s: (load[s.device], s.device, s.index))
+        self.free.remove(slot)
+        self.busy.add(slot)
+        return slot
+
+    def release(self, slot: Slot) -> None:
+        if slot not in self.busy:
+            raise ValueError(f"slot {slot} is not in use")
+        self.busy.remove(slot)
+        self.free.append(slot)
+
+    def cpu_threads(self) -> int:
+        """Torch threads for one CPU cell when every CPU slot is busy."""
+        cpu_slots = sum(1 for s in [*self.free, *self.busy] if not s.is_cuda) or 1
+        return max(1, (os.cpu_count() or 1) // cpu_slots)

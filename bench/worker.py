@@ -1,0 +1,39 @@
+"""Entry point of a worker process: run one cell from a task file, write its record to a result file.
+
+``python -m bench.worker TASK.json RESULT.json``.  The driver starts one per cell (fresh process:
+GPU memory and CUDA state die with the cell) and alone writes the store.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+
+def execute(task: dict[str, Any]) -> dict[str, Any]:
+    from bench.cell import run_cell
+    from bench.spec import RunSpec
+
+    threads = os.environ.get("SPARSEBENCH_TORCH_THREADS")
+    if threads:
+        import torch
+
+        torch.set_num_threads(int(threads))
+    spec = RunSpec.from_dict(task["spec"])
+    echo = (lambda s: print(s, flush=True)) if task.get("verbose") else (lambda s: None)
+    return run_cell(spec, device=task.get("device", "cpu"), corpus_options=task.get("corpus_options"), log=echo)
+
+
+def main(argv: list[str]) -> int:
+    task_path, result_path = Path(argv[0]), Path(argv[1])
+    record = execute(json.loads(task_path.read_text()))
+    from bench.store import atomic_write_text, to_json
+
+    atomic_write_text(result_path, to_json(record))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+import pytest
+
+from bench.errors import UserError
+from bench.experiment import load_experiment
+from bench.grid import parse_grid, points_for
+from bench.slots import SlotAllocator, parse_devices
+from methods.configs import VAEConfig
+
+
+def test_allocator_never_exceeds_per_device_and_balances():
+    alloc = SlotAllocator(["cuda:0", "cuda:1"], per_device=2)
+    got = [alloc.acquire() for _ in range(4)]
+    assert alloc.acquire() is None, "4 slots in all: a fifth cell must wait"
+    assert sorted(s.device for s in got) == ["cuda:0", "cuda:0", "cuda:1", "cuda:1"]
+    assert [s.device for s in got[:2]] == ["cuda:0", "cuda:1"], "least-loaded device first"
+    alloc.release(got[1])
+    again = alloc.acquire()
+    assert again.device == got[1].device
+    alloc.release(again)
+    with pytest.raises(ValueError):
+        alloc.release(again)  # released twice
+
+
+def test_slot_environment_pins_one_gpu_or_hides_all():
+    alloc = SlotAllocator(["cuda:3", "cpu"], per_device=1, cpu_slots=2)
+    slots = [alloc.acquire() for _ in range(3)]
+    gpu = next(s for s in slots if s.is_cuda)
+    assert gpu.env(1)["CUDA_VISIBLE_DEVICES"] == "3" and gpu.worker_device == "cuda:0"
+    cpu = next(s for s in slots if not s.is_cuda)
+    assert cpu.env(4)["CUDA_VISIBLE_DEVICES"] == "" and cpu.env(4)["OMP_NUM_THREADS"] == "4"
+
+
+def test_parse_devices_defaults_and_errors():
+    assert parse_devices(None, 0) == ["cpu"]
+    assert parse_devices(None, 2) == ["cuda:0", "cuda:1"]
+    assert parse_devices("cuda:1,cuda:0", 0) == ["cuda:1", "cuda:0"]
+    for bad in ("gpu0", "cuda:x", "cuda:0,cuda:0"):
+        with pytest.raises(UserError):
+            parse_devices(bad, 0)
+
+
+def test_grid_points_are_per_method_cartesian():
+    grid = parse_grid(["vae.beta=1,2", "latent_dim=4,8", "other.alpha=1,2,3", "epochs=1"])
+    pts = points_for("vae", VAEConfig, grid)
+    assert len(pts) == 4  # other.alpha does not multiply vae's cells
+    assert (("epochs", "1"), ("latent_dim", "4"), ("vae.beta", "1")) in pts
+    with pytest.raises(UserError, match="malformed --grid"):
+        parse_grid(["vae.beta"])
+
+
+def test_experiment_file(tmp_path):
+    p = tmp_path / "e.toml"
+    p.write_text('methods = ["vae"]\nseeds = 2\npreset = "smoke"\n[set]\nepochs = 1\n[grid]\n"vae.beta" = [0.5, 1]\n')
+    exp = load_experiment(p)
+    assert exp.seeds == [0, 1] and exp.sets == {"epochs": "1"} and exp.grid == {"vae.beta": ["0.5", "1"]}
+    p.write_text('method = ["vae"]\n')
+    with pytest.raises(UserError, match="unknown key 'method' \\(did you mean 'methods'\\?\\)"):
+        load_experiment(p)
+    p.write_text('methods = "vae"\n')
+    with pytest.raises(UserError, match="bad value type"):
+        load_experiment(p)
+    with pytest.raises(UserError, match="no such file"):
+        load_experiment(tmp_path / "missing.toml")
