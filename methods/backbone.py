@@ -78,3 +78,16 @@ class GRUBackbone(nn.Module):
                           batch.lengths).data
         ce = nn.functional.cross_entropy(self.output(out.data), targets, reduction="none")
         return torch.zeros(bsz, dtype=ce.dtype, device=ce.device).index_add_(0, rows, ce)
+
+
+def dense(in_dim: int, out_dim: int) -> nn.Linear:
+    """A linear head with the Keras defaults of the reference (glorot-uniform weights, zero bias)."""
+    layer = nn.Linear(in_dim, out_dim)
+    nn.init.xavier_uniform_(layer.weight)
+    nn.init.zeros_(layer.bias)
+    return layer
+
+
+def backbone_for(config, vocab_size: int, eos_id: int) -> GRUBackbone:
+    """The shared backbone sized by a ``BackboneConfig``-derived config."""
+    return GRUBackbone(vocab_size, config.embed_dim, config.hidden_dim, config.latent_dim, eos_id)
