@@ -11,6 +11,8 @@ import numpy as np
 def bucket_batches(lengths: np.ndarray, batch_size: int, rng: np.random.Generator, pool: int = 50) -> list[np.ndarray]:
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    if pool < 1:
+        raise ValueError(f"pool must be >= 1 batch, got {pool}")
     order = rng.permutation(len(lengths))
     batches: list[np.ndarray] = []
     step = batch_size * pool
@@ -19,3 +21,9 @@ def bucket_batches(lengths: np.ndarray, batch_size: int, rng: np.random.Generato
         chunk = chunk[np.argsort(lengths[chunk], kind="stable")]
         batches.extend(chunk[i : i + batch_size] for i in range(0, len(chunk), batch_size))
     return [batches[i] for i in rng.permutation(len(batches))]
+
+
+def padding_fraction(lengths: np.ndarray, batches: list[np.ndarray]) -> float:
+    """Share of a padded batch that is padding: what bucketing is for (0 = none)."""
+    padded = sum(len(b) * int(lengths[b].max()) for b in batches if len(b))
+    return 1.0 - float(np.sum(lengths)) / padded if padded else 0.0
