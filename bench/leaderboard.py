@@ -1,80 +1,209 @@
-"""Leaderboard tables from stored records alone: mean ± std over seeds, one row per configuration and mode.
+"""Leaderboard tables from stored records alone: mean ± std over seeds, the best value per column in bold.
 
 Cells that differ only in their seed are grouped; everything else that differs (preset, overrides,
-training split) stays visible in the row, so two different protocols are never averaged together.
+training split) stays visible in the row, so two protocols are never averaged together unless
+``--group-by`` asks for it.  ``compare_at_hoyer`` reads each method's probe accuracy at a matched
+Average Hoyer, interpolated along its sweep: sparsifiers compared at equal sparsity.
 """
 from __future__ import annotations
 
+import html
 import math
 from typing import Any, Iterable, Sequence
 
+import numpy as np
 import pandas as pd
 from tabulate import tabulate
 
 from bench.errors import UserError
 
-#: Metric columns shown by default, with their header; any stored metric name can be asked for.
 DEFAULT_METRICS = ("probe_accuracy", "avg_hoyer", "nll_per_token")
 HEADERS = {"probe_accuracy": "probe acc", "probe_macro_f1": "probe F1", "avg_hoyer": "avg Hoyer",
            "avg_hoyer_raw": "avg Hoyer (raw)", "nll_per_token": "NLL/token", "perplexity": "PPL",
-           "nll_per_sentence": "NLL/sent"}
-KEY_COLUMNS = ["method", "corpus", "mode", "preset", "train_split", "overrides"]
+           "nll_per_sentence": "NLL/sent", "class_kl_mean": "KL between classes"}
+KEY_COLUMNS = ["method", "corpus", "mode", "preset", "train_split", "config"]
+FORMATS = ("md", "latex", "csv", "html", "plain")
+_LOWER_IS_BETTER = ("nll", "perplexity", "loss.", "dropped", "zero_codes")
+_NOT_RANKED = ("train_size", "n_", "_std")
+
+
+def direction(metric: str) -> int:
+    """+1 if higher is better, -1 if lower is better, 0 for counts that are not a score."""
+    if any(t in metric for t in _NOT_RANKED):
+        return 0
+    return -1 if any(t in metric for t in _LOWER_IS_BETTER) else 1
+
+
+def _flat_config(rec: dict[str, Any]) -> dict[str, Any]:
+    cfg = rec.get("config", {})
+    return {**cfg.get("method_config", {}), **cfg.get("train", {})}
+
+
+def config_labels(records: list[dict[str, Any]]) -> list[str]:
+    """Per record, the settings that vary among records of its method and preset (``k=v ...``).
+
+    Read from the resolved configs, not from how the user spelled ``--set``, so the same model is
+    one row however it was asked for, and two different models never share a row.
+    """
+    groups: dict[tuple, list[dict[str, Any]]] = {}
+    for rec in records:
+        groups.setdefault((rec["spec"]["method"], rec["spec"]["preset"]), []).append(_flat_config(rec))
+    varying = {k: sorted({key for key in set().union(*cfgs) if len({repr(c.get(key)) for c in cfgs}) > 1})
+               for k, cfgs in groups.items()}
+    return [" ".join(f"{key}={_flat_config(rec).get(key)}" for key in
+                     varying[(rec["spec"]["method"], rec["spec"]["preset"])]) for rec in records]
 
 
 def records_to_frame(records: Iterable[dict[str, Any]]) -> pd.DataFrame:
-    """One row per (record, encode mode) with every scalar metric as a column."""
+    """One row per (successful record, encode mode) with every scalar metric as a column."""
     rows = []
-    for rec in records:
-        if rec.get("status") != "ok":
-            continue
+    ok = [rec for rec in records if rec.get("status") == "ok"]
+    for rec, label in zip(ok, config_labels(ok)):
         spec, metrics = rec["spec"], rec["metrics"]
-        recon = {k: v for k, v in metrics.get("reconstruction", {}).items() if not isinstance(v, dict)}
-        terms = {f"loss.{k}": v for k, v in metrics.get("reconstruction", {}).get("terms", {}).items()}
+        recon = metrics.get("reconstruction", {})
+        shared = {k: v for k, v in recon.items() if isinstance(v, (int, float))}
+        shared.update({f"loss.{k}": v for k, v in recon.get("terms", {}).items()})
         for mode, scores in metrics["modes"].items():
             rows.append({
                 "method": spec["method"], "corpus": spec["corpus"], "mode": mode, "preset": spec["preset"],
                 "train_split": spec.get("train_split", "train"),
-                "overrides": " ".join(f"{k}={v}" for k, v in spec.get("overrides", [])),
+                "config": label,
                 "seed": spec["seed"], "default_mode": mode == metrics.get("default_mode"),
-                **{k: v for k, v in scores.items() if isinstance(v, (int, float))}, **recon, **terms,
+                **{k: v for k, v in scores.items() if isinstance(v, (int, float)) and not isinstance(v, bool)},
+                **shared,
             })
     return pd.DataFrame(rows)
 
 
-def aggregate(frame: pd.DataFrame, metrics: Sequence[str]) -> pd.DataFrame:
-    missing = [m for m in metrics if m not in frame.columns]
-    if missing:
-        known = sorted(c for c in frame.columns if c not in KEY_COLUMNS + ["seed", "default_mode"])
-        raise UserError(f"unknown metric {missing[0]!r}; stored metrics: {', '.join(known)}")
-    grouped = frame.groupby(KEY_COLUMNS, sort=True, dropna=False)
-    out = grouped[list(metrics)].agg(["mean", "std"])
-    out[("seeds", "")] = grouped["seed"].nunique()
-    return out.reset_index()
+def _bootstrap_ci(values: np.ndarray) -> tuple[float, float]:
+    values = values[~np.isnan(values)]
+    if len(values) < 2 or np.all(values == values[0]):
+        return (float("nan"), float("nan")) if len(values) < 2 else (float(values[0]), float(values[0]))
+    from scipy.stats import bootstrap
+
+    res = bootstrap((values,), np.mean, confidence_level=0.95, n_resamples=2000, method="percentile",
+                    random_state=0)
+    return float(res.confidence_interval.low), float(res.confidence_interval.high)
 
 
-def fmt(mean: float, std: float, digits: int = 3) -> str:
-    if mean is None or (isinstance(mean, float) and math.isnan(mean)):
+def aggregate(frame: pd.DataFrame, metrics: Sequence[str], group_by: Sequence[str] = KEY_COLUMNS,
+              ci: bool = False) -> pd.DataFrame:
+    """Flat table: group columns, then ``<metric>_mean``, ``_std`` (, ``_ci_low``, ``_ci_high``), ``seeds``."""
+    known = sorted(c for c in frame.columns if c not in KEY_COLUMNS + ["seed", "default_mode"])
+    for m in metrics:
+        if m not in frame.columns:
+            raise UserError(f"unknown metric {m!r}; stored metrics: {', '.join(known)}")
+    for g in group_by:
+        if g not in KEY_COLUMNS:
+            raise UserError(f"cannot group by {g!r}; choose from: {', '.join(KEY_COLUMNS)}")
+    rows = []
+    for keys, grp in frame.groupby(list(group_by), sort=True, dropna=False):
+        keys = keys if isinstance(keys, tuple) else (keys,)
+        row: dict[str, Any] = dict(zip(group_by, keys))
+        for m in metrics:
+            vals = pd.to_numeric(grp[m], errors="coerce").to_numpy(dtype=float)
+            row[f"{m}_mean"] = float(np.nanmean(vals)) if np.isfinite(vals).any() else float("nan")
+            row[f"{m}_std"] = float(np.nanstd(vals, ddof=1)) if np.isfinite(vals).sum() > 1 else float("nan")
+            if ci:
+                row[f"{m}_ci_low"], row[f"{m}_ci_high"] = _bootstrap_ci(vals)
+        row["seeds"] = int(grp["seed"].nunique())
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _best_rows(table: pd.DataFrame, metric: str, within: Sequence[str]) -> set[int]:
+    sign = direction(metric)
+    if sign == 0 or len(table) < 2:
+        return set()
+    col = f"{metric}_mean"
+    best: set[int] = set()
+    groups = table.groupby(list(within), dropna=False) if within else [(None, table)]
+    for _, grp in groups:
+        vals = grp[col]
+        if len(grp) < 2 or vals.isna().all():
+            continue
+        target = vals.max() if sign > 0 else vals.min()
+        best |= set(grp.index[np.isclose(vals, target, rtol=0, atol=5e-4)])
+    return best
+
+
+def _fmt(mean: float, std: float, digits: int, pm: str) -> str:
+    if mean is None or math.isnan(mean):
         return "n/a"
-    if std is None or (isinstance(std, float) and math.isnan(std)):
-        return f"{mean:.{digits}f}"
-    return f"{mean:.{digits}f} ± {std:.{digits}f}"
+    return f"{mean:.{digits}f}" if std is None or math.isnan(std) else f"{mean:.{digits}f}{pm}{std:.{digits}f}"
 
 
-def render(records: Iterable[dict[str, Any]], metrics: Sequence[str] = DEFAULT_METRICS,
-           tablefmt: str = "github", modes: str = "all") -> str:
+def render(records: Iterable[dict[str, Any]], metrics: Sequence[str] = DEFAULT_METRICS, fmt: str = "md",
+           modes: str = "all", group_by: Sequence[str] | None = None, ci: bool = False, digits: int = 3) -> str:
     frame = records_to_frame(records)
     if frame.empty:
         return ""
     if modes == "default":
         frame = frame[frame["default_mode"]]
-    table = aggregate(frame, metrics)
-    shown = [c for c in KEY_COLUMNS if c not in ("train_split", "overrides")
-             or (table[c] != ("train" if c == "train_split" else "")).any()]
+    group_by = list(group_by or KEY_COLUMNS)
+    table = aggregate(frame, metrics, group_by, ci)
+    if fmt == "csv":
+        return table.to_csv(index=False, float_format="%.6g")
+    # columns that never vary (no override anywhere, all trained on train) are noise in the table
+    shown = [c for c in group_by if not (c in ("train_split", "config") and
+                                         (table[c] == ("train" if c == "train_split" else "")).all())]
+    within = [c for c in ("corpus", "mode") if c in group_by]
+    bold = {m: _best_rows(table, m, within) for m in metrics}
+    pm = {"latex": r" $\pm$ ", "html": " ± "}.get(fmt, " ± ")
+    wrap = {"md": "**{}**", "plain": "{}", "html": "<b>{}</b>", "latex": r"\textbf{{{}}}"}[fmt]
+    text = _latex_escape if fmt == "latex" else html.escape if fmt == "html" else str
     rows = []
-    for _, r in table.iterrows():
-        row = [r[(c, "")] if isinstance(table.columns, pd.MultiIndex) else r[c] for c in shown]
-        row += [fmt(r[(m, "mean")], r[(m, "std")]) for m in metrics]
-        row.append(int(r[("seeds", "")]))
+    for i, r in table.iterrows():
+        row = [text(str(r[c])) for c in shown]
+        for m in metrics:
+            cell = _fmt(r[f"{m}_mean"], r[f"{m}_std"], digits, pm)
+            if ci and not math.isnan(r[f"{m}_ci_low"]):
+                cell += f" [{r[f'{m}_ci_low']:.{digits}f}, {r[f'{m}_ci_high']:.{digits}f}]"
+            row.append(wrap.format(cell) if i in bold[m] else cell)
+        row.append(str(r["seeds"]))
         rows.append(row)
     headers = [c.replace("_", " ") for c in shown] + [HEADERS.get(m, m) for m in metrics] + ["seeds"]
+    if fmt == "latex":
+        headers = [_latex_escape(h) for h in headers]
+        return _latex_table(headers, rows)
+    tablefmt = {"md": "github", "plain": "simple", "html": "unsafehtml"}[fmt]
     return tabulate(rows, headers=headers, tablefmt=tablefmt, disable_numparse=True)
+
+
+def _latex_escape(s: str) -> str:
+    for a, b in (("\\", r"\textbackslash{}"), ("&", r"\&"), ("%", r"\%"), ("$", r"\$"), ("#", r"\#"),
+                 ("_", r"\_"), ("{", r"\{"), ("}", r"\}")):
+        s = s.replace(a, b)
+    return s
+
+
+def _latex_table(headers: list[str], rows: list[list[str]]) -> str:
+    """A booktabs table through pandas' Styler (jinja2), cells already escaped and formatted."""
+    df = pd.DataFrame(rows, columns=headers)
+    return df.style.hide(axis="index").to_latex(hrules=True, column_format="l" * len(headers))
+
+
+def compare_at_hoyer(records: Iterable[dict[str, Any]], level: float, metric: str = "probe_accuracy",
+                     hoyer: str = "avg_hoyer") -> pd.DataFrame:
+    """Each method's ``metric`` at Average Hoyer ``level``, linearly interpolated along its sweep.
+
+    Points are the seed-means of every configuration of a (method, corpus, mode, preset, split);
+    a level outside a method's range is reported as such, never extrapolated.
+    """
+    frame = records_to_frame(records)
+    if frame.empty:
+        return pd.DataFrame()
+    table = aggregate(frame, [metric, hoyer])
+    out = []
+    keys = ["method", "corpus", "mode", "preset", "train_split"]
+    for k, grp in table.groupby(keys, sort=True):
+        pts = grp[[f"{hoyer}_mean", f"{metric}_mean"]].dropna().sort_values(f"{hoyer}_mean")
+        xs, ys = pts[f"{hoyer}_mean"].to_numpy(), pts[f"{metric}_mean"].to_numpy()
+        if len(xs) and xs[0] - 1e-9 <= level <= xs[-1] + 1e-9:
+            value = float(np.interp(level, xs, ys)) if len(xs) > 1 else float(ys[0])
+            note = ""
+        else:
+            value = float("nan")
+            note = f"outside its range [{xs.min():.3f}, {xs.max():.3f}]" if len(xs) else "no points"
+        out.append({**dict(zip(keys, k)), "points": len(xs), f"{metric}@hoyer={level:g}": value, "note": note})
+    return pd.DataFrame(out)

@@ -5,29 +5,50 @@ from pathlib import Path
 
 import click
 
-FORMATS = {"md": "github", "github": "github", "plain": "simple", "latex": "latex_booktabs", "html": "html",
-           "csv": "tsv"}
+from bench.leaderboard import FORMATS, KEY_COLUMNS
 
 
 @click.command()
 @click.option("--results-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("results"),
               show_default=True)
 @click.option("--metric", "metrics", multiple=True,
-              help="Metric column(s) to show (default: probe_accuracy, avg_hoyer, nll_per_token). Repeatable.")
+              help="Metric column(s) (default: probe_accuracy, avg_hoyer, nll_per_token). Repeatable or comma list.")
 @click.option("--modes", type=click.Choice(["all", "default"]), default="all", show_default=True,
-              help="Show every encode mode, or only each method's default mode.")
-@click.option("--format", "fmt", type=click.Choice(sorted(FORMATS)), default="md", show_default=True)
-def leaderboard(results_dir: Path, metrics: tuple[str, ...], modes: str, fmt: str) -> None:
-    """Mean ± std over seeds of every stored configuration."""
+              help="Every encode mode, or only each method's default mode.")
+@click.option("--group-by", default=None,
+              help=f"Comma list of columns that define a row (default: {','.join(KEY_COLUMNS)}); seeds are averaged.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="md", show_default=True)
+@click.option("--ci", is_flag=True, help="Add 95%% bootstrap confidence intervals over seeds (scipy.stats.bootstrap).")
+@click.option("--compare-at-hoyer", "hoyer_level", type=float, default=None,
+              help="Instead: each method's probe accuracy at this Average Hoyer, interpolated along its sweep.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write the table to this file.")
+def leaderboard(results_dir: Path, metrics: tuple[str, ...], modes: str, group_by: str | None, fmt: str, ci: bool,
+                hoyer_level: float | None, output: Path | None) -> None:
+    """Mean ± std over seeds of every stored configuration; the best value per corpus and mode in bold."""
     from bench.errors import UserError
-    from bench.leaderboard import DEFAULT_METRICS, render
+    from bench.leaderboard import DEFAULT_METRICS, compare_at_hoyer, render
     from bench.store import Store
 
     store = Store(results_dir)
     records = list(store.records())
     if not records:
         raise UserError(f"no run records under {store.runs}; run `bench run` first or pass --results-dir")
-    table = render(records, metrics or DEFAULT_METRICS, FORMATS[fmt], modes)
+    names = [m.strip() for item in metrics for m in item.split(",") if m.strip()] or list(DEFAULT_METRICS)
+    if hoyer_level is not None:
+        if not 0.0 <= hoyer_level <= 1.0:
+            raise UserError(f"--compare-at-hoyer {hoyer_level}: Average Hoyer lies in [0, 1]")
+        frame = compare_at_hoyer(records, hoyer_level)
+        table = frame.to_csv(index=False, float_format="%.4f") if fmt == "csv" else \
+            frame.to_markdown(index=False, floatfmt=".3f")
+    else:
+        groups = [g.strip() for g in group_by.split(",")] if group_by else None
+        table = render(records, names, fmt, modes, groups, ci)
     if not table:
         raise UserError(f"no successful runs among the {len(records)} records under {store.runs}")
     click.echo(table)
+    if output:
+        from bench.store import atomic_write_text
+
+        atomic_write_text(output, table + "\n")
+        click.echo(f"written to {output}", err=True)

@@ -1,0 +1,34 @@
+"""``bench plot``: PNG figures from the stored records alone."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+
+@click.command()
+@click.option("--results-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("results"),
+              show_default=True)
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder for the PNGs [default: RESULTS_DIR/plots].")
+@click.option("--modes", type=click.Choice(["all", "default"]), default="default", show_default=True)
+def plot(results_dir: Path, out: Path | None, modes: str) -> None:
+    """Accuracy–sparsity trade-off, class KL, probe accuracy by labelled size, activation heatmaps."""
+    from bench.errors import UserError
+    from bench.store import Store
+
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        raise UserError("bench plot needs matplotlib: pip install 'sparsebench[plot]'") from None
+    from bench.plots import plot_all
+
+    store = Store(results_dir)
+    records = [r for r in store.records() if r.get("status") == "ok"]
+    if not records:
+        raise UserError(f"no successful run records under {store.runs}; run `bench run` first or pass --results-dir")
+    written, skipped = plot_all(records, out or results_dir / "plots", modes)
+    for p in written:
+        click.echo(f"wrote {p}")
+    for why in skipped:
+        click.echo(f"skipped {why}")

@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+
+from bench.errors import UserError
+from bench.leaderboard import compare_at_hoyer, records_to_frame, render
+from bench.plots import plot_all
+
+
+def rec(method, seed, acc, hoyer, nll=4.0, beta=1.0, corpus="synthetic", extra=None, analysis=None):
+    modes = {"mean": {"probe_accuracy": acc, "avg_hoyer": hoyer, **(extra or {})}}
+    return {"status": "ok", "spec": {"method": method, "corpus": corpus, "seed": seed, "preset": "smoke"},
+            "config": {"method_config": {"beta": beta, "latent_dim": 8}, "train": {"epochs": 3}},
+            "metrics": {"modes": modes, "default_mode": "mean", "reconstruction": {"nll_per_token": nll},
+                        "analysis": {"mean": analysis} if analysis else {}}}
+
+
+RECORDS = [rec("vae", 0, 0.70, 0.20, 4.1), rec("vae", 1, 0.80, 0.30, 4.3),
+           rec("hsvae", 0, 0.60, 0.60, 4.0), rec("hsvae", 1, 0.60, 0.60, 4.0),
+           {"status": "failed", "spec": {"method": "ae"}}]
+
+
+def test_mean_std_seeds_and_bold_best():
+    out = render(RECORDS, fmt="md")
+    assert "0.750 ± 0.071" in out  # mean and sample std (ddof=1) of 0.7, 0.8
+    assert "**0.750 ± 0.071**" in out, "best probe accuracy per corpus and mode is bold"
+    assert "**0.600 ± 0.000**" in out, "highest Average Hoyer is bold"
+    assert "**4.000 ± 0.000**" in out, "lowest NLL is bold"
+    assert out.count("| 2 ") >= 2
+    methods = [line.split("|")[1].strip() for line in out.splitlines()[2:]]
+    assert methods == ["hsvae", "vae"], "failed records are not in the table"
+
+
+def test_formats():
+    latex = render(RECORDS, fmt="latex")
+    assert "\\toprule" in latex and "$\\pm$" in latex and "\\textbf{" in latex
+    csv = pd.read_csv(__import__("io").StringIO(render(RECORDS, fmt="csv")))
+    row = csv[csv.method == "vae"].iloc[0]
+    assert row.probe_accuracy_mean == pytest.approx(0.75) and row.seeds == 2
+    assert "<b>" in render(RECORDS, fmt="html")
+    ci = render(RECORDS, fmt="md", ci=True)
+    assert "[0.700, 0.800]" in ci
+
+
+def test_unknown_metric_or_group_is_a_user_error():
+    with pytest.raises(UserError, match="unknown metric 'acc'"):
+        render(RECORDS, metrics=["acc"])
+    with pytest.raises(UserError, match="cannot group by 'seed'"):
+        render(RECORDS, group_by=["seed"])
+
+
+def test_config_column_shows_only_what_varies():
+    recs = [rec("vae", 0, 0.7, 0.2, beta=1.0), rec("vae", 0, 0.6, 0.4, beta=4.0), rec("hsvae", 0, 0.5, 0.5)]
+    frame = records_to_frame(recs)
+    assert sorted(frame["config"]) == ["", "beta=1.0", "beta=4.0"]
+
+
+def test_compare_at_hoyer_interpolates_along_the_sweep():
+    recs = [rec("vae", 0, 0.8, 0.2, beta=1.0), rec("vae", 0, 0.6, 0.4, beta=4.0), rec("hsvae", 0, 0.5, 0.5)]
+    table = compare_at_hoyer(recs, 0.3)
+    vae = table[table.method == "vae"].iloc[0]
+    assert vae["probe_accuracy@hoyer=0.3"] == pytest.approx(0.7)
+    hs = table[table.method == "hsvae"].iloc[0]
+    assert math.isnan(hs["probe_accuracy@hoyer=0.3"]) and "outside its range" in hs["note"]
+
+
+def test_plots_from_records_alone(tmp_path):
+    analysis = {"activation_profile": [[0.9, 0.1, 0.0], [0.1, 0.2, 0.7]]}
+    extra = {"class_kl_mean": 1.5, "probe_accuracy@10": 0.4, "probe_accuracy@100": 0.6}
+    recs = [rec("vae", s, 0.7 + s / 10, 0.2, extra=extra, analysis=analysis) for s in (0, 1)]
+    written, skipped = plot_all(recs, tmp_path)
+    names = sorted(p.name for p in written)
+    assert names == ["activation_vae_synthetic.png", "class_kl.png", "probe_sizes.png", "tradeoff.png"]
+    assert skipped == []
+    for p in written:
+        assert p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    _, skipped = plot_all([rec("vae", 0, 0.7, 0.2)], tmp_path / "b")
+    assert any("class_kl" in s for s in skipped)
