@@ -15,6 +15,7 @@ LAZY_COMMANDS = {
     "list": ("bench.cli.listing:list_", "List methods, corpora and presets."),
     "data": ("bench.cli.data:data", "Corpus summary (info) and verified download (download)."),
     "leaderboard": ("bench.cli.leaderboard:leaderboard", "Print a table from stored run records."),
+    "plot": ("bench.cli.plot:plot", "Draw PNG figures from stored run records."),
 }
 
 
