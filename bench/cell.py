@@ -21,7 +21,7 @@ def run_cell(spec: RunSpec, *, device: str = "cpu", corpus_options: dict[str, An
 
     from bench import provenance
     from bench.data import PaddedSplit
-    from bench.evaluate import encode_split, reconstruction, score_codes
+    from bench.evaluate import SAMPLE_MODE, EvalConfig, encode_split, mean_of_draws, reconstruction, score_codes
     from bench.train import train
     from methods.registry import get_method
     from tasks.corpora import load_corpus
@@ -57,16 +57,24 @@ def run_cell(spec: RunSpec, *, device: str = "cpu", corpus_options: dict[str, An
                      lr=train_cfg["lr"], rng=rng, device=dev, log=say)
         t_eval = time.perf_counter()
         ebs = train_cfg["eval_batch_size"]
+        eval_cfg = EvalConfig.from_dict(cfg.get("eval"))
         modes: dict[str, Any] = {}
+        analysis: dict[str, Any] = {}
         for mode in cls.modes:
             train_codes = encode_split(model, train_data, mode, ebs, dev)
             test_codes = encode_split(model, test_data, mode, ebs, dev)
-            modes[mode] = score_codes(train_codes, train_data.labels, test_codes, test_data.labels, spec.seed)
+            # the Hoyer ratio needs the per-sentence mean of K draws: only a "sample" mode has them
+            mean_codes = (mean_of_draws(model, test_data, mode, eval_cfg.hoyer_samples, ebs, dev, first=test_codes)
+                          if mode == SAMPLE_MODE else None)
+            scores = score_codes(train_codes, train_data.labels, test_codes, test_data.labels, seed=spec.seed,
+                                 config=eval_cfg, mean_codes=mean_codes)
+            modes[mode] = scores.scalars
+            analysis[mode] = {"mode": mode, "exact_zeros": bool(cls.exact_zeros), **scores.analysis}
         recon = reconstruction(model, test_data, ebs, dev)
         record.update(
             status="ok",
             metrics={"modes": modes, "default_mode": cls.default_mode, "reconstruction": recon,
-                     "train_loss": tlog.epoch_losses},
+                     "analysis": analysis, "train_loss": tlog.epoch_losses},
             provenance={
                 "seed": spec.seed,
                 "versions": provenance.package_versions(),

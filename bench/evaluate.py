@@ -5,16 +5,23 @@ labels line up whatever order the length-sorted batches took.
 """
 from __future__ import annotations
 
+import dataclasses
 import math
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Mapping
 
 import numpy as np
 import torch
 
 from bench.data import PaddedSplit
+from bench.errors import UserError
 from methods.base import SparseEncoder
-from tasks.probes import logistic_probe
-from tasks.sparsity import average_hoyer
+from tasks.class_activation import class_activation
+from tasks.probes import DEFAULT_C_GRID, probe_sweep, sweep_scalars, sweep_table
+from tasks.sparsity import ACTIVE_THRESHOLD, active_fraction, average_hoyer, exact_l0, hoyer_ratio
+
+#: The encode mode whose K-draw mean feeds the Hoyer ratio (HSVAE: joint (γ, z) samples).
+SAMPLE_MODE = "sample"
 
 
 @torch.no_grad()
@@ -24,6 +31,19 @@ def encode_split(model: SparseEncoder, data: PaddedSplit, mode: str, batch_size:
     for index, batch in data.eval_batches(batch_size):
         codes[index] = model.encode(batch.to(device), mode).float().cpu().numpy()
     return codes
+
+
+def mean_of_draws(model: SparseEncoder, data: PaddedSplit, mode: str, draws: int, batch_size: int,
+                  device: torch.device, first: np.ndarray | None = None) -> np.ndarray:
+    """Per-sentence mean of ``draws`` encodings in a stochastic ``mode`` (``first`` reuses one draw)."""
+    total = np.zeros((len(data), model.latent_dim), dtype=np.float64)
+    done = 0
+    if first is not None:
+        total += first
+        done = 1
+    for _ in range(done, draws):
+        total += encode_split(model, data, mode, batch_size, device)
+    return total / draws
 
 
 @torch.no_grad()
@@ -46,17 +66,97 @@ def reconstruction(model: SparseEncoder, data: PaddedSplit, batch_size: int, dev
             "terms": terms}
 
 
+@dataclass(frozen=True)
+class EvalConfig:
+    """How codes are scored; part of a cell's identity once the integrator adds it to the config.
+
+    ``probe_sizes`` is text so that ``--set probe_sizes=10,100,all`` parses like every other field:
+    comma-separated labelled examples per class, ``all`` for the whole training set.
+    """
+
+    probe_sizes: str = "10,100,1000,all"
+    probe_repeats: int = 3
+    #: Choose C by stratified inner 5-fold CV over ``tasks.probes.DEFAULT_C_GRID`` (SentEval style).
+    probe_cv: bool = False
+    probe_C: float = 1.0
+    #: Draws of the ``sample`` mode averaged per sentence for the Hoyer ratio (HSVAE: 5).
+    hoyer_samples: int = 5
+    active_threshold: float = ACTIVE_THRESHOLD
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any] | None) -> "EvalConfig":
+        raw = dict(raw or {})
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(raw) - known)
+        if unknown:
+            raise UserError(f"unknown evaluation setting {unknown[0]!r}; valid: {', '.join(sorted(known))}")
+        cfg = cls(**raw)
+        cfg.sizes()  # fail early on a malformed size list
+        return cfg
+
+    def sizes(self) -> tuple[int | None, ...]:
+        out: list[int | None] = []
+        for item in str(self.probe_sizes).split(","):
+            item = item.strip().lower()
+            if not item:
+                continue
+            if item == "all":
+                out.append(None)
+                continue
+            try:
+                n = int(item)
+            except ValueError:
+                n = 0
+            if n < 1:
+                raise UserError(f"invalid probe size {item!r} in probe_sizes={self.probe_sizes!r}: "
+                                "expected positive integers (per class) or 'all', e.g. 10,100,all")
+            out.append(n)
+        if not out:
+            raise UserError(f"probe_sizes={self.probe_sizes!r} names no size; e.g. 10,100,all")
+        return tuple(out)
+
+
+@dataclass
+class ModeScores:
+    """Scores of one encode mode: flat scalars for the leaderboard, nested lists for plots and audit."""
+
+    scalars: dict[str, float | int] = field(default_factory=dict)
+    analysis: dict[str, Any] = field(default_factory=dict)
+
+
 def score_codes(train_codes: np.ndarray, train_y: np.ndarray, test_codes: np.ndarray, test_y: np.ndarray,
-                seed: int) -> dict[str, Any]:
+                *, seed: int, config: EvalConfig = EvalConfig(), mean_codes: np.ndarray | None = None,
+                ) -> ModeScores:
+    """Every metric of ``tasks`` for one mode.  Sparsity and class analysis use the test codes, probes
+    fit on train codes and score on test codes; ``mean_codes`` (K-draw mean of test codes) adds the
+    Hoyer ratio."""
     ah = average_hoyer(test_codes, normalise=True)
     ah_raw = average_hoyer(test_codes, normalise=False)
-    probe = logistic_probe(train_codes, train_y, test_codes, test_y, random_state=seed)
-    return {
-        "avg_hoyer": ah.value,
-        "avg_hoyer_raw": ah_raw.value,
-        "hoyer_dropped_dims": ah.dropped_dims,
-        "hoyer_zero_codes": ah.zero_codes,
-        "probe_accuracy": probe.accuracy,
-        "probe_macro_f1": probe.macro_f1,
-        "probe_train_size": probe.n_train,
+    l0 = exact_l0(test_codes)
+    thr = config.active_threshold
+    rows = probe_sweep(train_codes, train_y, test_codes, test_y, sizes=config.sizes(), repeats=config.probe_repeats,
+                       random_state=seed, C=config.probe_C, cv_C=DEFAULT_C_GRID if config.probe_cv else None)
+    ca = class_activation(test_codes, test_y, threshold=thr)
+    scalars: dict[str, float | int] = {
+        "avg_hoyer": ah.value, "avg_hoyer_raw": ah_raw.value,
+        "hoyer_dropped_dims": ah.dropped_dims, "hoyer_zero_codes": ah.zero_codes,
+        "hoyer_zero_codes_raw": ah_raw.zero_codes,
+        "active_fraction": active_fraction(test_codes, thr), "l0": l0.l0, "zero_fraction": l0.zero_fraction,
+        **sweep_scalars(rows),
+        "class_kl_mean": ca.kl_mean, "class_js_mean": ca.js_mean,
+        "class_dropped_dims": ca.dropped_dims, "class_silent": ca.silent_classes,
     }
+    analysis: dict[str, Any] = {
+        "probe_sweep": sweep_table(rows),
+        "class_activation": {"classes": ca.classes, "class_sizes": np.bincount(
+            np.unique(test_y, return_inverse=True)[1]).tolist(), "threshold": thr,
+            "profile": ca.profile.tolist(), "kl": ca.kl.tolist(), "js": ca.js.tolist()},
+    }
+    if mean_codes is not None:
+        hr = hoyer_ratio(mean_codes, threshold=thr)
+        scalars.update(hoyer_ratio_numerator=hr.numerator, hoyer_ratio_denominator=hr.denominator,
+                       hoyer_ratio_kept_dims=hr.kept_dims)
+        if hr.defined:
+            scalars["hoyer_ratio"] = hr.ratio
+        analysis["hoyer_ratio"] = {**dataclasses.asdict(hr), "draws": config.hoyer_samples}
+    return ModeScores(scalars, analysis)
