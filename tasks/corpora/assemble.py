@@ -13,10 +13,10 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from tasks.corpora.base import EOS, UNK, Corpus
-from tasks.corpora.indexing import encode_split
+from tasks.corpora.base import EOS, PAD, UNK, Corpus
+from tasks.corpora.indexing import encode_building_vocab, encode_split
 from tasks.corpora.labels import check_classes_seen
-from tasks.corpora.vocab import DEFAULT_MAX_VOCAB, top_k_vocab
+from tasks.corpora.vocab import DEFAULT_MAX_VOCAB
 from tasks.errors import CorpusError
 
 SPLIT_ORDER = ("train", "valid", "test")
@@ -60,13 +60,18 @@ def assemble(name: str, raw: Sequence[RawSplit], *, class_names: Sequence[str], 
     for other in raw[1:]:
         check_classes_seen(train.labels, train.name, other.labels, other.name, other.label_path, class_names,
                            other.line_numbers)
+    splits = {}
     if vocab is None:
-        vocab = top_k_vocab(train.texts, tokenize, max_vocab)
+        splits[train.name], vocab = encode_building_vocab(train.texts, train.labels, max_length=max_length,
+                                                          max_size=max_vocab, tokenize=tokenize)
         vocab_note = f"top {max_vocab:,} words of {train.path.name} ({train.name} split): {len(vocab):,} ids"
-    index = {w: i for i, w in enumerate(vocab)}
+    index = {w: i for i, w in enumerate(vocab) if w != PAD}  # a literal "<pad>" in a text is unknown, not padding
     eos, unk = index[EOS], index[UNK]
-    splits = {r.name: encode_split(r.texts, r.labels, index, eos=eos, unk=unk, max_length=max_length,
-                                   tokenize=tokenize) for r in raw}
+    for r in raw:
+        if r.name not in splits:
+            splits[r.name] = encode_split(r.texts, r.labels, index, eos=eos, unk=unk, max_length=max_length,
+                                          tokenize=tokenize)
+    splits = {r.name: splits[r.name] for r in raw}
     truncation = ", ".join(f"{n} {s.truncated:,} of {len(s):,}" for n, s in splits.items())
     notes = {"vocab": vocab_note, "max_length": f"{max_length} tokens before <EOS>", "truncated": truncation,
              "vocab_split": train.name}

@@ -55,3 +55,22 @@ def test_bad_lines(yelp_dir, write, line, message):
     write(yelp_dir / "yelp" / "yelp.valid.txt", ["4\tgreat place", line])
     with pytest.raises(CorpusError, match=r"yelp\.valid\.txt, line 2: " + message):
         load_corpus("yelp", data_dir=yelp_dir)
+
+
+def test_one_pass_vocabulary_equals_the_two_pass_definition():
+    import numpy as np
+
+    from tasks.corpora.indexing import encode_building_vocab, encode_split
+    from tasks.corpora.vocab import top_k_vocab
+
+    rng = np.random.default_rng(0)
+    words = [f"w{i}" for i in range(60)] + ["_UNK", "<EOS>", "<pad>"]
+    texts = [" ".join(rng.choice(words, size=rng.integers(1, 12))) for _ in range(300)]
+    labels = np.zeros(300, dtype=np.int64)
+    split, vocab = encode_building_vocab(texts, labels, max_length=5, max_size=25)
+    expected_vocab = top_k_vocab(texts, max_size=25)
+    assert vocab == expected_vocab and len(vocab) == 25 + 2  # 24 words + _UNK, <pad>, <EOS>
+    index = {w: i for i, w in enumerate(vocab) if w != "<pad>"}
+    expected = encode_split(texts, labels, index, eos=index["<EOS>"], unk=index["_UNK"], max_length=5)
+    assert np.array_equal(split.ids, expected.ids) and np.array_equal(split.offsets, expected.offsets)
+    assert split.truncated == expected.truncated > 0 and 0 not in split.ids
