@@ -13,6 +13,7 @@ import click
 LAZY_COMMANDS = {
     "run": ("bench.cli.run:run", "Train and evaluate methods on corpora; print a leaderboard."),
     "list": ("bench.cli.listing:list_", "List methods, corpora and presets."),
+    "check-plugin": ("bench.cli.check_plugin:check_plugin", "Run the conformance checks on a method or plugin."),
     "data": ("bench.cli.data:data", "Corpus summary (info) and verified download (download)."),
     "leaderboard": ("bench.cli.leaderboard:leaderboard", "Print a table from stored run records."),
     "plot": ("bench.cli.plot:plot", "Draw PNG figures from stored run records."),
