@@ -17,6 +17,7 @@ LAZY_COMMANDS = {
     "data": ("bench.cli.data:data", "Corpus summary (info) and verified download (download)."),
     "leaderboard": ("bench.cli.leaderboard:leaderboard", "Print a table from stored run records."),
     "plot": ("bench.cli.plot:plot", "Draw PNG figures from stored run records."),
+    "profile": ("bench.cli.profile:profile", "Measure training/encoding throughput, MFU and memory."),
 }
 
 

@@ -1,0 +1,194 @@
+"""``bench profile``: throughput, FLOPs, MFU and memory of one method's training and encoding.
+
+Measured on the real corpus when its files are present, else on synthetic sentences shaped like it
+(its length range and mean, its vocabulary size), so the numbers mean something on any machine.
+MFU = achieved model GFLOP/s ÷ the device's matmul peak measured in the same process.
+"""
+from __future__ import annotations
+
+import resource
+import time
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+from bench.data import PaddedSplit
+from bench.flops import Sizes, encode_flops, train_step_flops
+from tasks.corpora.base import Split
+
+#: (min, mean, max) tokens per sentence without <EOS> and vocabulary size, from the paper's Table 2.
+SHAPES: dict[str, tuple[int, float, int, int]] = {
+    "yahoo": (5, 12.4, 30, 20002),
+    "dbpedia": (1, 35.3, 60, 20002),
+    "yelp": (20, 96.0, 200, 20002),
+}
+
+
+def shaped_split(corpus: str, n: int, seed: int = 0) -> tuple[Split, int]:
+    """``n`` random sentences with the corpus's length range and mean; returns (split, vocab size)."""
+    lo, mean, hi, vocab = SHAPES[corpus]
+    rng = np.random.default_rng(seed)
+    m = (mean - lo) / (hi - lo)
+    lengths = np.rint(lo + (hi - lo) * rng.beta(4 * m, 4 * (1 - m), n)).astype(np.int64)
+    ids = rng.integers(3, vocab, int(lengths.sum()) + n).astype(np.int32)
+    seqs, pos = [], 0
+    for length in lengths:
+        seqs.append(np.append(ids[pos : pos + length], 1))
+        pos += length
+    return Split.from_sequences(seqs, np.zeros(n, dtype=np.int64)), vocab
+
+
+def matmul_peak_gflops(device: torch.device, dtype: torch.dtype = torch.float32, n: int = 2048, reps: int = 5) -> float:
+    """Best-of-``reps`` GFLOP/s of an n×n matmul: the roof that MFU is measured against."""
+    a = torch.randn(n, n, device=device, dtype=dtype)
+    b = torch.randn(n, n, device=device, dtype=dtype)
+    best = float("inf")
+    for _ in range(reps + 1):
+        _sync(device)
+        t = time.perf_counter()
+        a @ b
+        _sync(device)
+        best = min(best, time.perf_counter() - t)
+    return 2 * n**3 / best / 1e9
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def peak_memory_mb(device: torch.device) -> float:
+    if device.type == "cuda":
+        return torch.cuda.max_memory_allocated(device) / 2**20
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux
+
+
+@dataclass
+class Profile:
+    method: str
+    corpus: str
+    data: str
+    preset: str
+    device: str
+    implementation: str
+    batch_size: int
+    steps: int
+    train_tokens_per_s: float
+    train_sentences_per_s: float
+    encode_sentences_per_s: float
+    train_flops_per_step: float
+    achieved_gflops: float
+    encode_gflops: float
+    peak_gflops: float
+    mfu: float
+    encode_mfu: float
+    peak_rss_mb: float
+    torch_threads: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def profile(method: str, corpus: str, preset: str, steps: int, *, device: str = "cpu", data_dir=None,
+            batch_size: int | None = None, straightforward: bool = False, seed: int = 0,
+            overrides: tuple[tuple[str, str], ...] = ()) -> Profile:
+    from bench.baseline import make_straightforward
+    from bench.spec import RunSpec
+    from methods.registry import get_method
+
+    dev = torch.device(device)
+    spec = RunSpec(method, corpus if corpus in SHAPES or corpus == "synthetic" else "synthetic", seed, preset, overrides)
+    cfg = spec.config
+    bsz = batch_size or cfg["train"]["batch_size"]
+    split, vocab, data = _data(corpus, data_dir, max(bsz * (steps + 2), 2048), seed)
+    cls = get_method(method).load()
+    torch.manual_seed(seed)
+    model = cls(cls.Config(**cfg["method_config"]), vocab, 1).to(dev)
+    if straightforward:
+        make_straightforward(model)
+    padded = PaddedSplit(split)
+    rng = np.random.default_rng(seed)
+    if straightforward:  # a first port shuffles without length buckets
+        order = rng.permutation(len(padded))
+        batches = [padded.batch(order[i : i + bsz]) for i in range(0, len(order) - bsz + 1, bsz)]
+    else:
+        batches = list(padded.train_batches(bsz, rng))
+    batches = [b for b in batches if b.size == bsz] or batches
+    opt = torch.optim.Adam(model.parameters(), lr=cfg["train"]["lr"])
+    model.train()
+
+    def step(b):
+        b = b.to(dev)
+        loss = model.loss(b)
+        opt.zero_grad(set_to_none=True)
+        loss.total.backward()
+        opt.step()
+
+    step(batches[0])  # warm-up: allocator, kernels, autotuning
+    _sync(dev)
+    t0, tokens, sentences = time.perf_counter(), 0, 0
+    for i in range(steps):
+        b = batches[(i + 1) % len(batches)]
+        step(b)
+        tokens += int(b.lengths.sum())
+        sentences += b.size
+    _sync(dev)
+    train_s = time.perf_counter() - t0
+
+    model.eval()
+    enc_tokens, enc_sent = 0, 0
+    with torch.no_grad():
+        eval_batches = list(padded.eval_batches(bsz))[: max(steps, 2)]
+        model.encode(eval_batches[0][1].to(dev), cls.default_mode)
+        _sync(dev)
+        t0 = time.perf_counter()
+        for _, b in eval_batches:
+            model.encode(b.to(dev), cls.default_mode)
+            enc_tokens += int(b.lengths.sum())
+            enc_sent += b.size
+        _sync(dev)
+        enc_s = time.perf_counter() - t0
+
+    mc = cfg["method_config"]
+    sizes = Sizes(mc["embed_dim"], mc["hidden_dim"], mc["latent_dim"], vocab)
+    achieved = train_step_flops(sizes, tokens) / train_s / 1e9
+    enc_gflops = encode_flops(sizes, enc_tokens) / enc_s / 1e9
+    peak = matmul_peak_gflops(dev, torch.bfloat16 if dev.type == "cuda" else torch.float32)
+    return Profile(
+        method=method, corpus=corpus, data=data, preset=preset, device=_device_name(dev),
+        implementation="straightforward padded" if straightforward else "sparsebench",
+        batch_size=bsz, steps=steps, train_tokens_per_s=tokens / train_s, train_sentences_per_s=sentences / train_s,
+        encode_sentences_per_s=enc_sent / enc_s, train_flops_per_step=train_step_flops(sizes, tokens) / steps,
+        achieved_gflops=achieved, encode_gflops=enc_gflops, peak_gflops=peak, mfu=achieved / peak,
+        encode_mfu=enc_gflops / peak, peak_rss_mb=peak_memory_mb(dev), torch_threads=torch.get_num_threads())
+
+
+def _data(corpus: str, data_dir, n: int, seed: int) -> tuple[Split, int, str]:
+    from tasks.corpora import load_corpus
+    from tasks.errors import CorpusError
+
+    if corpus == "synthetic":
+        c = load_corpus("synthetic")
+        return c.split("train"), c.vocab_size, "synthetic corpus"
+    if corpus not in SHAPES:
+        from bench.errors import UserError
+
+        raise UserError(f"unknown corpus {corpus!r} for profiling; choose from: synthetic, {', '.join(SHAPES)}")
+    for split_name in ("train", "valid", "test"):
+        try:
+            c = load_corpus(corpus, data_dir=data_dir)
+            split = c.split(split_name)
+            return split, c.vocab_size, f"real {corpus} {split_name} split"
+        except (CorpusError, FileNotFoundError, TypeError):
+            continue
+    split, vocab = shaped_split(corpus, n, seed)
+    lo, mean, hi, _ = SHAPES[corpus]
+    return split, vocab, f"synthetic, shaped like {corpus} ({lo}-{hi} tokens, mean {mean}, vocabulary {vocab})"
+
+
+def _device_name(dev: torch.device) -> str:
+    from bench.provenance import device_name
+
+    return device_name(str(dev))
