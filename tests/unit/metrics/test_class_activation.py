@@ -43,6 +43,11 @@ def test_kl_is_asymmetric_mean_is_over_ordered_pairs():
     direct = [[float(np.sum(a * np.log(a / b))) for b in p] for a in p]
     np.testing.assert_allclose(kl, direct, atol=1e-12)
     assert kl[0, 1] != pytest.approx(kl[1, 0])
+    labels = np.repeat([0, 1, 2], 40)
+    rng = np.random.default_rng(3)
+    codes = rng.standard_normal((120, 6)) * (rng.random((120, 6)) < np.array([[0.2] * 6, [0.5] * 6, [0.9, 0.1] * 3])[labels])
+    r = class_activation(codes, labels)
+    assert r.kl_mean == pytest.approx(r.kl[~np.eye(3, dtype=bool)].mean())  # the 6 ordered pairs
     js = js_matrix(p)
     np.testing.assert_allclose(js, js.T)
     assert np.all(js <= np.log(2) + 1e-12)

@@ -55,6 +55,13 @@ def test_normalisation_undoes_collapsed_dimensions():
     assert average_hoyer(z, normalise=True).value < 0.3
 
 
+def test_normalisation_scales_without_centring():
+    """Codes far from 0 are flat whatever their spread: centring would wrongly make them look Gaussian."""
+    z = 10.0 + np.random.default_rng(6).standard_normal((2000, 32))
+    assert average_hoyer(z).value < 0.01
+    assert average_hoyer(z - z.mean(0)).value == pytest.approx(0.238, abs=0.01)
+
+
 def test_zero_variance_column_is_dropped_and_counted_not_nan():
     z = np.random.default_rng(3).standard_normal((500, 8))
     z[:, 2] = 0.1  # constant: float std is a rounding residue, not 0
