@@ -96,6 +96,8 @@ def run_all(specs: Sequence[RunSpec], store: Store, executor: Executor, *, resum
     settled, to_run = plan(specs, store, resume, retry_failed)
     summary = Summary(list(settled))
     for o in settled:
+        if o.status != "cached-failed" and not verbose and len(settled) > 10:
+            continue  # the summary line counts them
         where = store.cell_dir(o.spec.dirname)
         msg = {"cached": "cached", "missing": "not in the store, skipped (--resume cache-only)",
                "cached-failed": f"failed earlier ({(o.record or {}).get('error', '?').splitlines()[0]}); "

@@ -63,3 +63,20 @@ def test_experiment_file(tmp_path):
         load_experiment(p)
     with pytest.raises(UserError, match="no such file"):
         load_experiment(tmp_path / "missing.toml")
+
+
+def test_shipped_paper_experiment_expands_to_the_documented_grid():
+    from pathlib import Path
+
+    from bench.config import parse_overrides
+    from bench.runner import expand
+
+    exp = load_experiment(Path(__file__).resolve().parents[3] / "experiments" / "paper.toml")
+    specs = expand(exp.methods, exp.corpora, exp.seeds, exp.preset, parse_overrides([]), exp.train_split, exp.grid)
+    assert len(specs) == 288
+    assert len({s.cell_id for s in specs}) == 288
+    hs = [s for s in specs if s.method == "hsvae"]
+    assert {(s.config["method_config"]["alpha"], s.config["method_config"]["beta"]) for s in hs} == {
+        (a, b) for a in (4.0, 30.0) for b in (1.0, 10.0, 30.0)}
+    assert {s.config["method_config"]["latent_dim"] for s in specs} == {32, 768}
+    assert all(s.config["method_config"]["hidden_dim"] == 512 for s in specs)
