@@ -194,16 +194,20 @@ def download(name: str, data_dir: str | os.PathLike[str] | None = None, base_url
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise CorpusError(f"cannot create {folder}: {exc.strerror}; choose a writable --data-dir") from None
-    echo(f"{name}: into {describe_data_dir(data_dir)}/{name}")
-    paths = []
-    for remote in SOURCES[name]:
-        checks = " and ".join(k for k, v in (("git blob id", remote.blob), ("sha256", remote.sha256)) if v)
+    echo(f"{name}: into {folder} (data folder {describe_data_dir(data_dir)})")
+    paths: dict[str, Path] = {}
+    for remote in SOURCES[name]:  # first what is already here, so a failed fetch still reports it
         present = _verified_copy(folder, remote)
         if present is not None:
-            echo(f"  {remote.name}: already here, verified ({checks})")
-            paths.append(present)
-            continue
-        path = fetch(remote, folder, base_url, timeout)
-        echo(f"  {remote.name}: downloaded {path.stat().st_size:,} bytes, verified ({checks})")
-        paths.append(path)
-    return paths
+            echo(f"  {remote.name}: already here, verified ({_checks(remote)})")
+            paths[remote.name] = present
+    for remote in SOURCES[name]:
+        if remote.name not in paths:
+            path = fetch(remote, folder, base_url, timeout)
+            echo(f"  {remote.name}: downloaded {path.stat().st_size:,} bytes, verified ({_checks(remote)})")
+            paths[remote.name] = path
+    return [paths[remote.name] for remote in SOURCES[name]]
+
+
+def _checks(remote: RemoteFile) -> str:
+    return " and ".join(k for k, v in (("git blob id", remote.blob), ("sha256", remote.sha256)) if v)
