@@ -11,8 +11,8 @@ Design choices, with their reasons:
   prior's log γ, log(1−γ) take no ε since γ is a constant, exactly as the reference.
 - The MMD uses the per-dimension (additive) inverse-multiquadric kernel summed over six scales, the
   unbiased estimator of §2.3, and fresh, non-reparameterised prior draws; the kernel is computed in
-  blocks of dimensions with a hand-written backward so that no more than one B×B×block tensor is
-  alive at a time (``methods.distributions.imq_kernel``).
+  blocks of dimensions with a hand-written backward, so that only a few B×B×block temporaries are
+  alive at a time instead of autograd's B×B×D tensors per scale (``methods.distributions.imq_kernel``).
 - Posterior std is softplus + 1e-5 (a floor keeps log q finite).
 - Modes: ``mean`` (μ, what Mathieu's sparsity analysis uses) and ``sample``.
 """
