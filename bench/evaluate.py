@@ -48,7 +48,11 @@ def mean_of_draws(model: SparseEncoder, data: PaddedSplit, mode: str, draws: int
 
 @torch.no_grad()
 def reconstruction(model: SparseEncoder, data: PaddedSplit, batch_size: int, device: torch.device) -> dict[str, Any]:
-    """Test NLL per sentence and per token (perplexity) and every named loss term, in eval mode."""
+    """Test NLL per sentence and per token (perplexity) and every named loss term, in eval mode.
+
+    "NLL" is the method's ``recon`` term (summed token cross-entropy given z, z drawn as the loss
+    draws it): the ELBO's reconstruction term, comparable across methods, not the marginal −log p(x).
+    """
     model.eval()
     sums: dict[str, float] = {}
     sentences, tokens = 0, 0
@@ -92,6 +96,9 @@ class EvalConfig:
             raise UserError(f"unknown evaluation setting {unknown[0]!r}; valid: {', '.join(sorted(known))}")
         cfg = cls(**raw)
         cfg.sizes()  # fail early on a malformed size list
+        for name in ("probe_repeats", "hoyer_samples"):
+            if int(getattr(cfg, name)) < 1:
+                raise UserError(f"invalid {name}={getattr(cfg, name)!r}: expected an integer ≥ 1")
         return cfg
 
     def sizes(self) -> tuple[int | None, ...]:
@@ -148,8 +155,7 @@ def score_codes(train_codes: np.ndarray, train_y: np.ndarray, test_codes: np.nda
     }
     analysis: dict[str, Any] = {
         "probe_sweep": sweep_table(rows),
-        "class_activation": {"classes": ca.classes, "class_sizes": np.bincount(
-            np.unique(test_y, return_inverse=True)[1]).tolist(), "threshold": thr,
+        "class_activation": {"classes": ca.classes, "class_sizes": ca.sizes, "threshold": thr,
             "profile": ca.profile.tolist(), "kl": ca.kl.tolist(), "js": ca.js.tolist()},
     }
     if mean_codes is not None:

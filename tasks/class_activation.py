@@ -27,6 +27,7 @@ SMOOTHING = 1e-6
 @dataclass(frozen=True)
 class ClassActivation:
     classes: list[int]  # label of each row below
+    sizes: list[int]  # codes per class
     profile: np.ndarray  # [C, D] fraction of the class's codes in which dimension d is active (for plots)
     distributions: np.ndarray  # [C, D] smoothed P_c(d), rows sum to 1
     kl: np.ndarray  # [C, C] KL(P_c ‖ P_c') in nats, zero diagonal
@@ -96,5 +97,5 @@ def class_activation(codes: np.ndarray, labels: np.ndarray, threshold: float = A
     p /= p.sum(1, keepdims=True)  # (P_c + ε) / (1 + Dε); uniform for a silent class
     kl = kl_matrix(p)
     js = js_matrix(p)
-    return ClassActivation(classes.tolist(), profile, p, kl, js, _off_diagonal_mean(kl), _off_diagonal_mean(js), dropped,
+    return ClassActivation(classes.tolist(), sizes.astype(int).tolist(), profile, p, kl, js, _off_diagonal_mean(kl), _off_diagonal_mean(js), dropped,
                            int(silent.sum()))

@@ -32,6 +32,7 @@ def test_score_codes_gives_every_metric_as_a_flat_scalar():
     assert [r["per_class"] for r in analysis["probe_sweep"]] == [5, 20, None]
     assert np.array(analysis["class_activation"]["profile"]).shape == (3, 8)
     assert np.array(analysis["class_activation"]["kl"]).shape == (3, 3)
+    assert analysis["class_activation"]["class_sizes"] == [30, 30, 30]
 
 
 def test_mean_codes_add_the_hoyer_ratio():
@@ -50,6 +51,8 @@ def test_eval_config_parses_sizes_and_rejects_bad_ones():
             EvalConfig.from_dict({"probe_sizes": bad})
     with pytest.raises(UserError, match="probe_repeats"):
         EvalConfig.from_dict({"probe_repeat": 3})
+    with pytest.raises(UserError, match="hoyer_samples"):
+        EvalConfig.from_dict({"hoyer_samples": 0})
 
 
 @pytest.mark.slow
