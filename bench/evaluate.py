@@ -75,7 +75,8 @@ class EvalConfig:
     """How codes are scored; part of a cell's identity once the integrator adds it to the config.
 
     ``probe_sizes`` is text so that ``--set probe_sizes=10,100,all`` parses like every other field:
-    comma-separated labelled examples per class, ``all`` for the whole training set.
+    comma-separated labelled examples per class, ``all`` for the whole training set (always added:
+    ``probe_accuracy`` is the all-labels probe).
     """
 
     probe_sizes: str = "10,100,1000,all"
@@ -120,6 +121,8 @@ class EvalConfig:
             out.append(n)
         if not out:
             raise UserError(f"probe_sizes={self.probe_sizes!r} names no size; e.g. 10,100,all")
+        if None not in out:  # the headline probe_accuracy is always the all-labels probe
+            out.append(None)
         return tuple(out)
 
 

@@ -15,6 +15,7 @@ on ``LogisticRegression``).
 """
 from __future__ import annotations
 
+import contextlib
 import warnings
 from dataclasses import asdict, dataclass
 from typing import Any, Sequence
@@ -132,10 +133,7 @@ def probe_sweep(train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray, te
     """
     if repeats < 1:
         raise ValueError(f"repeats must be ≥ 1, got {repeats}")
-    if threads is None:
-        return _sweep(train_x, train_y, test_x, test_y, sizes, repeats, random_state,
-                      dict(C=C, cv_C=cv_C, cv_folds=cv_folds, max_iter=max_iter, tol=tol))
-    with threadpool_limits(limits=threads):
+    with threadpool_limits(limits=threads) if threads is not None else contextlib.nullcontext():
         return _sweep(train_x, train_y, test_x, test_y, sizes, repeats, random_state,
                       dict(C=C, cv_C=cv_C, cv_folds=cv_folds, max_iter=max_iter, tol=tol))
 

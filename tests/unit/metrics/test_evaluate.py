@@ -46,6 +46,7 @@ def test_mean_codes_add_the_hoyer_ratio():
 def test_eval_config_parses_sizes_and_rejects_bad_ones():
     assert EvalConfig().sizes() == (10, 100, 1000, None)
     assert EvalConfig.from_dict({"probe_sizes": " 10, all "}).sizes() == (10, None)
+    assert EvalConfig.from_dict({"probe_sizes": "10,100"}).sizes() == (10, 100, None)
     for bad in ("10,x", "0", " , "):
         with pytest.raises(UserError, match="probe"):
             EvalConfig.from_dict({"probe_sizes": bad})
