@@ -7,6 +7,7 @@ discovers the method exactly as it would an installed distribution.
 """
 from __future__ import annotations
 
+import json
 import tomllib
 from pathlib import Path
 
@@ -51,10 +52,12 @@ def test_example_plugin_passes_check_plugin_and_runs_through_bench_run(installed
                     "--set", "epochs=1", "--set", "max_train_sentences=600", "--results-dir", str(results))
     assert res.exit_code == 0, res.output
     rows = [line for line in res.output.splitlines() if line.startswith("| topk")]
-    assert len(rows) == 1 and "| code " in rows[0], res.output
-    accuracy = float(rows[0].split("|")[5])
-    assert 0.0 < accuracy <= 1.0
-    assert list((results / "runs").iterdir())
+    assert len(rows) == 1 and "| code " in rows[0], res.output  # its leaderboard row
+    (cell,) = list((results / "runs").iterdir())
+    record = json.loads((cell / "record.json").read_text())
+    assert record["status"] == "ok"
+    assert record["provenance"]["method_origin"] == "plugin sparsebench-topk 0.1.0"
+    assert 0.0 < record["metrics"]["modes"]["code"]["probe_accuracy"] <= 1.0
 
 
 def test_check_plugin_exit_codes(run_bench):
