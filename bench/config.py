@@ -10,10 +10,11 @@ import dataclasses
 import difflib
 import typing
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping
 
 from bench.errors import UserError
 from bench.presets import PRESETS
+from tasks.sparsity import ACTIVE_THRESHOLD
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,63 @@ class TrainConfig:
     eval_batch_size: int = 128
     #: Train on at most this many sentences (a seeded subsample); 0 means all.
     max_train_sentences: int = 0
+
+
+@dataclass(frozen=True)
+class EvalConfig:
+    """How codes are scored: part of a cell's identity (the ``eval`` section of its config).
+
+    ``probe_sizes`` is text so that ``--set probe_sizes=10,100,all`` parses like every other field:
+    comma-separated labelled examples per class, ``all`` for the whole training set (always added:
+    ``probe_accuracy`` is the all-labels probe).
+    """
+
+    probe_sizes: str = "10,100,1000,all"
+    probe_repeats: int = 3
+    #: Choose C by stratified inner 5-fold CV over ``tasks.probes.DEFAULT_C_GRID`` (SentEval style).
+    probe_cv: bool = False
+    probe_C: float = 1.0
+    #: Draws of the ``sample`` mode averaged per sentence for the Hoyer ratio (HSVAE: 5).
+    hoyer_samples: int = 5
+    active_threshold: float = ACTIVE_THRESHOLD
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any] | None) -> "EvalConfig":
+        raw = dict(raw or {})
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(raw) - known)
+        if unknown:
+            raise UserError(f"unknown evaluation setting {unknown[0]!r}; valid: {', '.join(sorted(known))}")
+        cfg = cls(**raw)
+        cfg.sizes()  # fail early on a malformed size list
+        for name in ("probe_repeats", "hoyer_samples"):
+            if int(getattr(cfg, name)) < 1:
+                raise UserError(f"invalid {name}={getattr(cfg, name)!r}: expected an integer ≥ 1")
+        return cfg
+
+    def sizes(self) -> tuple[int | None, ...]:
+        out: list[int | None] = []
+        for item in str(self.probe_sizes).split(","):
+            item = item.strip().lower()
+            if not item:
+                continue
+            if item == "all":
+                out.append(None)
+                continue
+            try:
+                n = int(item)
+            except ValueError:
+                n = 0
+            if n < 1:
+                raise UserError(f"invalid probe size {item!r} in probe_sizes={self.probe_sizes!r}: "
+                                "expected positive integers (per class) or 'all', e.g. 10,100,all")
+            out.append(n)
+        if not out:
+            raise UserError(f"probe_sizes={self.probe_sizes!r} names no size; e.g. 10,100,all")
+        if None not in out:  # the headline probe_accuracy is always the all-labels probe
+            out.append(None)
+        return tuple(out)
+
 
 
 def field_types(cls: type) -> dict[str, type]:
@@ -69,22 +127,25 @@ def parse_overrides(items: Iterable[str]) -> tuple[tuple[str, str], ...]:
 
 
 def resolve(method: str, config_cls: type, preset: str, overrides: tuple[tuple[str, str], ...],
-            ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Method config and train config (as plain dicts) for one method under a preset and overrides."""
+            ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """Method, train and eval configs (as plain dicts) for one method under a preset and overrides."""
     if preset not in PRESETS:
         close = difflib.get_close_matches(preset, list(PRESETS), n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         raise UserError(f"unknown preset {preset!r}{hint}; valid presets: {', '.join(PRESETS)}")
     p = PRESETS[preset]
-    mtypes, ttypes = field_types(config_cls), field_types(TrainConfig)
+    mtypes, ttypes, etypes = field_types(config_cls), field_types(TrainConfig), field_types(EvalConfig)
     model = {k: v for k, v in p.model.items() if k in mtypes}
     train = dict(p.train)
+    evaluation: dict[str, Any] = {}
     for key, raw in overrides:
         scope, dot, name = key.rpartition(".")
         if dot and scope != method:
             continue  # another method's hyperparameter
         if name in ttypes and not dot:
             train[name] = parse_value(raw, ttypes[name], f"--set {key}")
+        elif name in etypes and not dot:
+            evaluation[name] = parse_value(raw, etypes[name], f"--set {key}")
         elif name in mtypes:
             model[name] = parse_value(raw, mtypes[name], f"--set {key}")
         elif dot:
@@ -95,13 +156,13 @@ def resolve(method: str, config_cls: type, preset: str, overrides: tuple[tuple[s
         train_cfg = dataclasses.asdict(TrainConfig(**train))
     except (TypeError, ValueError) as exc:
         raise UserError(f"invalid configuration for method {method!r}: {exc}") from exc
-    return method_cfg, train_cfg
+    eval_cfg = dataclasses.asdict(EvalConfig.from_dict(evaluation))
+    return method_cfg, train_cfg, eval_cfg
 
 
 def check_override_keys(overrides: tuple[tuple[str, str], ...], method_configs: dict[str, type]) -> None:
     """Every override must set something: a training field, or a field of at least one selected method."""
-    ttypes = field_types(TrainConfig)
-    known = set(ttypes)
+    known = set(field_types(TrainConfig)) | set(field_types(EvalConfig))
     for cls in method_configs.values():
         known |= set(field_types(cls))
     for key, _ in overrides:

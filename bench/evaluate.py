@@ -5,20 +5,20 @@ labels line up whatever order the length-sorted batches took.
 """
 from __future__ import annotations
 
-import dataclasses
 import math
+import dataclasses
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 import torch
 
 from bench.data import PaddedSplit
-from bench.errors import UserError
+from bench.config import EvalConfig
 from methods.base import SparseEncoder
 from tasks.class_activation import class_activation
 from tasks.probes import DEFAULT_C_GRID, probe_sweep, sweep_scalars, sweep_table
-from tasks.sparsity import ACTIVE_THRESHOLD, active_fraction, average_hoyer, exact_l0, hoyer_ratio
+from tasks.sparsity import active_fraction, average_hoyer, exact_l0, hoyer_ratio
 
 #: The encode mode whose K-draw mean feeds the Hoyer ratio (HSVAE: joint (γ, z) samples).
 SAMPLE_MODE = "sample"
@@ -68,62 +68,6 @@ def reconstruction(model: SparseEncoder, data: PaddedSplit, batch_size: int, dev
     nll_token = sums["recon"] / tokens
     return {"nll_per_sentence": nll_sentence, "nll_per_token": nll_token, "perplexity": math.exp(nll_token),
             "terms": terms}
-
-
-@dataclass(frozen=True)
-class EvalConfig:
-    """How codes are scored; part of a cell's identity once the integrator adds it to the config.
-
-    ``probe_sizes`` is text so that ``--set probe_sizes=10,100,all`` parses like every other field:
-    comma-separated labelled examples per class, ``all`` for the whole training set (always added:
-    ``probe_accuracy`` is the all-labels probe).
-    """
-
-    probe_sizes: str = "10,100,1000,all"
-    probe_repeats: int = 3
-    #: Choose C by stratified inner 5-fold CV over ``tasks.probes.DEFAULT_C_GRID`` (SentEval style).
-    probe_cv: bool = False
-    probe_C: float = 1.0
-    #: Draws of the ``sample`` mode averaged per sentence for the Hoyer ratio (HSVAE: 5).
-    hoyer_samples: int = 5
-    active_threshold: float = ACTIVE_THRESHOLD
-
-    @classmethod
-    def from_dict(cls, raw: Mapping[str, Any] | None) -> "EvalConfig":
-        raw = dict(raw or {})
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(raw) - known)
-        if unknown:
-            raise UserError(f"unknown evaluation setting {unknown[0]!r}; valid: {', '.join(sorted(known))}")
-        cfg = cls(**raw)
-        cfg.sizes()  # fail early on a malformed size list
-        for name in ("probe_repeats", "hoyer_samples"):
-            if int(getattr(cfg, name)) < 1:
-                raise UserError(f"invalid {name}={getattr(cfg, name)!r}: expected an integer ≥ 1")
-        return cfg
-
-    def sizes(self) -> tuple[int | None, ...]:
-        out: list[int | None] = []
-        for item in str(self.probe_sizes).split(","):
-            item = item.strip().lower()
-            if not item:
-                continue
-            if item == "all":
-                out.append(None)
-                continue
-            try:
-                n = int(item)
-            except ValueError:
-                n = 0
-            if n < 1:
-                raise UserError(f"invalid probe size {item!r} in probe_sizes={self.probe_sizes!r}: "
-                                "expected positive integers (per class) or 'all', e.g. 10,100,all")
-            out.append(n)
-        if not out:
-            raise UserError(f"probe_sizes={self.probe_sizes!r} names no size; e.g. 10,100,all")
-        if None not in out:  # the headline probe_accuracy is always the all-labels probe
-            out.append(None)
-        return tuple(out)
 
 
 @dataclass

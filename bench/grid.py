@@ -9,7 +9,7 @@ from __future__ import annotations
 import itertools
 from typing import Iterable
 
-from bench.config import TrainConfig, field_types
+from bench.config import EvalConfig, TrainConfig, field_types
 from bench.errors import UserError
 
 
@@ -26,7 +26,7 @@ def parse_grid(items: Iterable[str]) -> dict[str, list[str]]:
 
 def points_for(method: str, config_cls: type, grid: dict[str, list[str]]) -> list[tuple[tuple[str, str], ...]]:
     """Override tuples of every grid point that applies to ``method`` (one empty tuple if none)."""
-    fields = set(field_types(config_cls)) | set(field_types(TrainConfig))
+    fields = set(field_types(config_cls)) | set(field_types(TrainConfig)) | set(field_types(EvalConfig))
     keys = []
     for key in sorted(grid):
         scope, dot, name = key.rpartition(".")

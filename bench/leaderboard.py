@@ -20,7 +20,8 @@ from bench.errors import UserError
 DEFAULT_METRICS = ("probe_accuracy", "avg_hoyer", "nll_per_token")
 HEADERS = {"probe_accuracy": "probe acc", "probe_macro_f1": "probe F1", "avg_hoyer": "avg Hoyer",
            "avg_hoyer_raw": "avg Hoyer (raw)", "nll_per_token": "NLL/token", "perplexity": "PPL",
-           "nll_per_sentence": "NLL/sent", "class_kl_mean": "KL between classes"}
+           "nll_per_sentence": "NLL/sent", "class_kl_mean": "class KL", "class_js_mean": "class JS",
+           "active_fraction": "active frac", "hoyer_ratio": "Hoyer ratio"}
 KEY_COLUMNS = ["method", "corpus", "mode", "preset", "train_split", "config"]
 FORMATS = ("md", "latex", "csv", "html", "plain")
 _LOWER_IS_BETTER = ("nll", "perplexity", "loss.", "dropped", "zero_codes")
@@ -127,10 +128,17 @@ def _best_rows(table: pd.DataFrame, metric: str, within: Sequence[str]) -> set[i
     return best
 
 
+def _num(x: float, digits: int) -> str:
+    """Fixed point, or scientific when fixed point would print a non-zero value as 0 (e.g. class KL 1e-5)."""
+    return f"{x:.2e}" if x != 0 and abs(x) < 0.5 * 10**-digits else f"{x:.{digits}f}"
+
+
 def _fmt(mean: float, std: float, digits: int, pm: str) -> str:
     if mean is None or math.isnan(mean):
         return "n/a"
-    return f"{mean:.{digits}f}" if std is None or math.isnan(std) else f"{mean:.{digits}f}{pm}{std:.{digits}f}"
+    if std is None or math.isnan(std):
+        return _num(mean, digits)
+    return f"{_num(mean, digits)}{pm}{_num(std, digits)}"
 
 
 def render(records: Iterable[dict[str, Any]], metrics: Sequence[str] = DEFAULT_METRICS, fmt: str = "md",

@@ -104,7 +104,7 @@ def _activation_heatmaps(records: list[dict[str, Any]], out_dir: Path) -> tuple[
     for rec in sorted(records, key=lambda r: r["spec"]["seed"]):
         spec, metrics = rec["spec"], rec["metrics"]
         mode = metrics.get("default_mode")
-        profile = metrics.get("analysis", {}).get(mode, {}).get("activation_profile")
+        profile = metrics.get("analysis", {}).get(mode, {}).get("class_activation", {}).get("profile")
         key = (spec["method"], spec["corpus"])
         if profile is None or key in seen:
             continue

@@ -42,6 +42,22 @@ def expand(methods: Sequence[str], corpora: Sequence[str], seeds: Sequence[int],
     return list(dict.fromkeys(specs))
 
 
+def check_data(specs: Sequence[RunSpec], data_dir: Any) -> None:
+    """Every split a cell will read must be on disk before anything trains (workers would only fail later)."""
+    from tasks.corpora.datadir import download_hint
+
+    needed: dict[str, set[str]] = {}
+    for spec in specs:
+        needed.setdefault(spec.corpus, set()).update((spec.train_split, "test"))
+    for corpus, splits in sorted(needed.items()):
+        info = corpus_info(corpus)
+        if info.present is None:
+            continue
+        have = set(info.present(data_dir))
+        for split in sorted(splits - have):
+            raise UserError(f"corpus {corpus!r} has no {split} split in the {download_hint(corpus, split, data_dir)}")
+
+
 @dataclass
 class Outcome:
     spec: RunSpec
@@ -94,6 +110,7 @@ def run_all(specs: Sequence[RunSpec], store: Store, executor: Executor, *, resum
     from tqdm import tqdm
 
     settled, to_run = plan(specs, store, resume, retry_failed)
+    check_data(to_run, (corpus_options or {}).get("data_dir"))
     summary = Summary(list(settled))
     for o in settled:
         if o.status != "cached-failed" and not verbose and len(settled) > 10:

@@ -7,15 +7,25 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from functools import cached_property
+from pathlib import PurePath
 from typing import Any
 
 from bench.config import resolve
 from methods.registry import get_method
 
 #: Bump when a change to the harness changes what a cell computes, so old records are not reused.
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSION = 2
+
+
+def safe_name(name: str) -> str:
+    """A registry name as is; a user corpus path as its file stem plus a short hash of the path."""
+    if re.fullmatch(r"[A-Za-z0-9_.+-]+", name) and not name.startswith("."):
+        return name
+    stem = re.sub(r"[^A-Za-z0-9_+-]+", "_", PurePath(name).stem).strip("_") or "corpus"
+    return f"{stem}~{hashlib.sha256(name.encode()).hexdigest()[:8]}"
 
 
 @dataclass(frozen=True)
@@ -32,7 +42,7 @@ class RunSpec:
         """The canonical configuration: everything that determines the cell's result."""
         entry = get_method(self.method)
         config_cls = entry.config if entry.config is not None else entry.load().Config
-        method_cfg, train_cfg = resolve(self.method, config_cls, self.preset, self.overrides)
+        method_cfg, train_cfg, eval_cfg = resolve(self.method, config_cls, self.preset, self.overrides)
         return {
             "protocol": PROTOCOL_VERSION,
             "method": self.method,
@@ -40,6 +50,7 @@ class RunSpec:
             "corpus": self.corpus,
             "train_split": self.train_split,
             "train": train_cfg,
+            "eval": eval_cfg,
             "seed": self.seed,
         }
 
@@ -50,7 +61,7 @@ class RunSpec:
 
     @property
     def dirname(self) -> str:
-        return f"{self.method}-{self.corpus}-seed{self.seed}-{self.cell_id}"
+        return f"{safe_name(self.method)}-{safe_name(self.corpus)}-seed{self.seed}-{self.cell_id}"
 
     def describe(self) -> str:
         extra = f" --set {' '.join(f'{k}={v}' for k, v in self.overrides)}" if self.overrides else ""

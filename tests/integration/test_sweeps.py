@@ -90,3 +90,12 @@ def test_unreachable_scheduler_is_a_user_error(tmp_path):
     res = bench("run", "--backend", "dask", "--scheduler", "tcp://127.0.0.1:9", "--results-dir", str(tmp_path))
     assert res.returncode == 2
     assert "cannot reach the Dask scheduler at 'tcp://127.0.0.1:9'" in res.stderr
+
+
+def test_missing_train_split_stops_before_any_worker_starts(shared_data, tmp_path):
+    res = bench("run", "--corpora", "yahoo", "--data-dir", str(shared_data), "--jobs", "2",
+                "--results-dir", str(tmp_path))
+    assert res.returncode == 2
+    assert "corpus 'yahoo' has no train split" in res.stderr
+    assert "bench data download yahoo" in res.stderr and "--train-split valid" in res.stderr
+    assert not (tmp_path / "runs").exists()

@@ -68,7 +68,7 @@ def test_compare_at_hoyer_interpolates_along_the_sweep():
 
 
 def test_plots_from_records_alone(tmp_path):
-    analysis = {"activation_profile": [[0.9, 0.1, 0.0], [0.1, 0.2, 0.7]]}
+    analysis = {"class_activation": {"profile": [[0.9, 0.1, 0.0], [0.1, 0.2, 0.7]]}}
     extra = {"class_kl_mean": 1.5, "probe_accuracy@10": 0.4, "probe_accuracy@100": 0.6}
     recs = [rec("vae", s, 0.7 + s / 10, 0.2, extra=extra, analysis=analysis) for s in (0, 1)]
     written, skipped = plot_all(recs, tmp_path)

@@ -37,3 +37,20 @@ def test_later_override_wins_and_bad_value_is_reported():
     assert parse_overrides(["epochs=1", "epochs=2"]) == (("epochs", "2"),)
     with pytest.raises(UserError, match="expected an integer"):
         RunSpec("vae", "synthetic", 0, "smoke", (("epochs", "1.5"),)).config
+
+
+def test_eval_settings_are_part_of_the_cell_identity():
+    base = RunSpec("vae", "synthetic", 0, "smoke")
+    other = RunSpec("vae", "synthetic", 0, "smoke", (("probe_sizes", "10,all"),))
+    assert base.config["eval"]["probe_sizes"] != other.config["eval"]["probe_sizes"]
+    assert base.cell_id != other.cell_id
+    with pytest.raises(UserError, match="invalid probe size 'ten'"):
+        RunSpec("vae", "synthetic", 0, "smoke", (("probe_sizes", "ten,all"),)).config
+
+
+def test_user_corpus_paths_make_flat_folder_names():
+    from bench.spec import safe_name
+
+    assert safe_name("yahoo") == "yahoo"
+    a, b = safe_name("data/reviews.tsv"), safe_name("other/reviews.tsv")
+    assert a.startswith("reviews~") and "/" not in a and a != b
