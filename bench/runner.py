@@ -16,7 +16,7 @@ from bench.grid import merge, points_for
 from bench.spec import RunSpec
 from bench.store import Store
 from methods.registry import get_method
-from tasks.corpora import corpus_info
+from tasks.corpora import corpus_info, load_corpus
 
 RESUME_MODES = ("missing", "always", "cache-only")
 
@@ -55,6 +55,7 @@ def check_data(specs: Sequence[RunSpec], data_dir: Any) -> None:
             continue
         have = set(info.present(data_dir))
         for split in sorted(splits - have):
+            load_corpus(corpus, data_dir=data_dir, splits=(split,))  # raises the loader's message naming the file
             raise UserError(f"corpus {corpus!r} has no {split} split in the {download_hint(corpus, split, data_dir)}")
 
 

@@ -96,6 +96,6 @@ def test_missing_train_split_stops_before_any_worker_starts(shared_data, tmp_pat
     res = bench("run", "--corpora", "yahoo", "--data-dir", str(shared_data), "--jobs", "2",
                 "--results-dir", str(tmp_path))
     assert res.returncode == 2
-    assert "corpus 'yahoo' has no train split" in res.stderr
+    assert "yahoo/train.txt" in res.stderr
     assert "bench data download yahoo" in res.stderr and "--train-split valid" in res.stderr
     assert not (tmp_path / "runs").exists()
