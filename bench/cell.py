@@ -54,7 +54,7 @@ def run_cell(spec: RunSpec, *, device: str = "cpu", corpus_options: dict[str, An
         train_data, test_data = PaddedSplit(train_split), PaddedSplit(test_split)
         say(f"training {spec.describe()}: {len(train_split)} sentences, {sum(p.numel() for p in model.parameters())} parameters")
         tlog = train(model, train_data, epochs=train_cfg["epochs"], batch_size=train_cfg["batch_size"],
-                     lr=train_cfg["lr"], rng=rng, device=dev, log=say)
+                     lr=train_cfg["lr"], rng=rng, device=dev, log=say, precision=train_cfg["precision"])
         t_eval = time.perf_counter()
         ebs = train_cfg["eval_batch_size"]
         eval_cfg = EvalConfig.from_dict(cfg.get("eval"))

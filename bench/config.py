@@ -27,6 +27,12 @@ class TrainConfig:
     eval_batch_size: int = 128
     #: Train on at most this many sentences (a seeded subsample); 0 means all.
     max_train_sentences: int = 0
+    #: "auto": bf16 autocast on CUDA devices that support it, float32 elsewhere; "fp32" forces float32.
+    precision: str = "auto"
+
+    def __post_init__(self) -> None:
+        if self.precision not in ("auto", "fp32", "bf16"):
+            raise ValueError(f"precision must be auto, fp32 or bf16, not {self.precision!r}")
 
 
 @dataclass(frozen=True)

@@ -140,7 +140,11 @@ def profile(method: str, corpus: str, preset: str, steps: int, *, device: str = 
     model.eval()
     enc_tokens, enc_sent = 0, 0
     with torch.no_grad():
-        eval_batches = list(padded.eval_batches(bsz))[: max(steps, 2)]
+        if straightforward:  # a first port encodes in dataset order, padded to each batch's longest
+            eval_batches = [(None, padded.batch(np.arange(i, min(i + bsz, len(padded)))))
+                            for i in range(0, len(padded), bsz)][: max(steps, 2)]
+        else:
+            eval_batches = list(padded.eval_batches(bsz))[: max(steps, 2)]
         model.encode(eval_batches[0][1].to(dev), cls.default_mode)
         _sync(dev)
         t0 = time.perf_counter()

@@ -17,7 +17,7 @@ from bench.config import resolve
 from methods.registry import get_method
 
 #: Bump when a change to the harness changes what a cell computes, so old records are not reused.
-PROTOCOL_VERSION = 2
+PROTOCOL_VERSION = 3
 
 
 def safe_name(name: str) -> str:

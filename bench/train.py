@@ -50,9 +50,20 @@ def _diagnose(model: SparseEncoder, loss: LossOutput, epoch: int, step: int) -> 
                            f"{', '.join(bad[:5]) or 'some parameter'} (loss terms finite: {terms})")
 
 
+def autocast_for(device: torch.device, precision: str = "auto"):
+    """bf16 autocast on a CUDA device that supports it (cuDNN GRUs, bf16 matmuls), else a no-op."""
+    import contextlib
+
+    if device.type == "cuda" and precision in ("auto", "bf16") and torch.cuda.is_bf16_supported():
+        return torch.autocast("cuda", dtype=torch.bfloat16)
+    if precision == "bf16" and device.type != "cuda":
+        raise ValueError(f"precision=bf16 needs a CUDA device, not {device}")
+    return contextlib.nullcontext()
+
+
 def train(model: SparseEncoder, data: PaddedSplit, *, epochs: int, batch_size: int, lr: float,
           rng: np.random.Generator, device: torch.device, log: Callable[[str], None] = lambda s: None,
-          check_every: int | None = None) -> TrainLog:
+          check_every: int | None = None, precision: str = "auto") -> TrainLog:
     model.to(device).train()
     params = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.Adam(params, lr=lr)
@@ -65,7 +76,8 @@ def train(model: SparseEncoder, data: PaddedSplit, *, epochs: int, batch_size: i
         ok = torch.ones((), dtype=torch.bool, device=device)
         for batch in data.train_batches(batch_size, rng):
             batch = batch.to(device)
-            loss = model.loss(batch)
+            with autocast_for(device, precision):
+                loss = model.loss(batch)
             opt.zero_grad(set_to_none=True)
             loss.total.backward()
             ok = ok & _finite_flag(loss, params)

@@ -18,6 +18,7 @@ BAD_INPUTS = [
     (["run", "--set", "vae.betta=2"], "unknown hyperparameter 'betta' in --set vae.betta (did you mean 'beta'?)"),
     (["run", "--set", "mat.alpha=2"], "'mat' is not among the selected methods"),
     (["run", "--seeds", "two"], "invalid --seeds 'two'"),
+    (["run", "--set", "precision=fp16"], "precision must be auto, fp32 or bf16, not 'fp16'"),
     (["run", "--seeds", "0"], "the number of seeds must be at least 1"),
 ]
 
