@@ -1,0 +1,78 @@
+"""Throughput of every built-in method: one training step and one encode call, at smoke and cpu sizes.
+
+Each result is normalised by the session's matmul GFLOP/s and gated against baseline.json (see
+conftest.py); ``benchmark.extra_info`` keeps tokens/s and the normalised figure for the JSON report.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from bench.data import PaddedSplit
+from bench.presets import PRESETS
+from methods.registry import all_methods
+from tasks.corpora.synthetic import make_synthetic
+
+BUILTINS = sorted(n for n, e in all_methods().items() if e.origin == "built-in")
+SIZES = ("smoke", "cpu")
+
+
+@pytest.fixture(scope="module")
+def corpus():
+    return make_synthetic()
+
+
+def build(name: str, preset: str, corpus):
+    entry = all_methods()[name]
+    cls = entry.load()
+    sizes = {k: v for k, v in PRESETS[preset].model.items() if k in entry.hyperparameters()}
+    torch.manual_seed(0)
+    model = cls(cls.Config(**sizes), corpus.vocab_size, corpus.eos_id)
+    data = PaddedSplit(corpus.split("train"))
+    bsz = PRESETS[preset].train["batch_size"]
+    batches = [b for b in data.train_batches(bsz, np.random.default_rng(0)) if b.size == bsz][:4]
+    return model, batches
+
+
+@pytest.mark.parametrize("preset", SIZES)
+@pytest.mark.parametrize("name", BUILTINS)
+def test_train_step(benchmark, gate, machine_gflops, corpus, name, preset):
+    model, batches = build(name, preset, corpus)
+    opt = torch.optim.Adam(model.parameters(), lr=8e-4)
+    model.train()
+    it = iter(range(10**9))
+
+    def step():
+        b = batches[next(it) % len(batches)]
+        loss = model.loss(b)
+        opt.zero_grad(set_to_none=True)
+        loss.total.backward()
+        opt.step()
+
+    benchmark.pedantic(step, rounds=6, warmup_rounds=1)
+    tokens = float(np.mean([int(b.lengths.sum()) for b in batches]))
+    tps = tokens / benchmark.stats.stats.median
+    normalised = tps / machine_gflops
+    benchmark.extra_info.update(tokens_per_s=tps, machine_gflops=machine_gflops, normalised=normalised)
+    gate.check(f"train[{name}-{preset}]", normalised)
+
+
+@pytest.mark.parametrize("preset", SIZES)
+@pytest.mark.parametrize("name", BUILTINS)
+def test_encode(benchmark, gate, machine_gflops, corpus, name, preset):
+    model, batches = build(name, preset, corpus)
+    model.eval()
+    cls = type(model)
+
+    def encode():
+        with torch.no_grad():
+            for b in batches:
+                model.encode(b, cls.default_mode)
+
+    benchmark.pedantic(encode, rounds=6, warmup_rounds=1)
+    sentences = sum(b.size for b in batches)
+    sps = sentences / benchmark.stats.stats.median
+    normalised = sps / machine_gflops
+    benchmark.extra_info.update(sentences_per_s=sps, machine_gflops=machine_gflops, normalised=normalised)
+    gate.check(f"encode[{name}-{preset}]", normalised)
