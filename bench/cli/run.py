@@ -91,6 +91,16 @@ def _executor(backend: str, scheduler: str | None, jobs: int, devices: str | Non
 
         detected = torch.cuda.device_count()
     names = parse_devices(devices, detected)
+    if devices is not None and any(n.startswith("cuda") for n in names):
+        import torch
+
+        visible = torch.cuda.device_count()
+        for n in names:
+            if n.startswith("cuda") and int(n.partition(":")[2]) >= visible:
+                from bench.errors import UserError
+
+                raise UserError(f"--devices {devices}: {n} is not available here ({visible} CUDA device(s) visible); "
+                                "use cpu or an index below the count")
     if names == ["cpu"] and jobs == 1:
         return InProcessExecutor("cpu")
     return SubprocessExecutor(SlotAllocator(names, per_device, cpu_slots=jobs))

@@ -11,8 +11,22 @@ from pathlib import Path
 
 import pytest
 
-GRID = ["--methods", "vae", "--corpora", "synthetic", "--seeds", "2", "--grid", "latent_dim=3,5",
-        "--set", "epochs=2", "--set", "max_train_sentences=1500", "--set", "hidden_dim=24", "--set", "embed_dim=12"]
+SMALL = ["--set", "epochs=1", "--set", "max_train_sentences=600", "--set", "hidden_dim=16", "--set", "embed_dim=8",
+         "--set", "probe_sizes=all"]
+
+
+@pytest.fixture
+def grid(tmp_path) -> list[str]:
+    """2 methods × 2 corpora (synthetic and a user TSV the test writes) × 2 seeds = 8 cells."""
+    rng = __import__("random").Random(0)
+    words = {0: "good great tasty fine", 1: "bad awful cold slow"}
+    lines = ["text\tlabel"]
+    for i in range(300):
+        label = i % 2
+        lines.append(" ".join(rng.choice(words[label].split()) for _ in range(rng.randint(3, 9))) + f"\t{label}")
+    path = tmp_path / "reviews.tsv"
+    path.write_text("\n".join(lines) + "\n")
+    return ["--methods", "vae,ae", "--corpora", f"synthetic,{path}", "--seeds", "2", *SMALL]
 
 
 def bench(*args: str, **kw) -> subprocess.CompletedProcess:
@@ -27,9 +41,9 @@ def records(results: Path) -> dict[str, dict]:
     return out
 
 
-def test_sigkill_midway_then_rerun_finishes_without_redoing_cells(tmp_path):
+def test_sigkill_midway_then_rerun_finishes_without_redoing_cells(tmp_path, grid):
     results = tmp_path / "results"
-    proc = subprocess.Popen([sys.executable, "-m", "bench", "run", *GRID, "--jobs", "2", "--results-dir", str(results)],
+    proc = subprocess.Popen([sys.executable, "-m", "bench", "run", *grid, "--jobs", "2", "--results-dir", str(results)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
                             env={**os.environ, "SPARSEBENCH_IGNORE_GPUS": "1"})
     deadline = time.time() + 240
@@ -38,24 +52,25 @@ def test_sigkill_midway_then_rerun_finishes_without_redoing_cells(tmp_path):
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
     before = records(results)
-    assert 1 <= len(before) < 4, "killed mid-way: some but not all cells done"
+    assert 1 <= len(before) < 8, "killed mid-way: some but not all cells done"
     assert all(r["status"] == "ok" for r in before.values())
     mtimes = {d: (results / "runs" / d / "record.json").stat().st_mtime_ns for d in before}
     assert not list((results / "runs").glob("*/.*.tmp")), "no half-written record"
 
-    res = bench("run", *GRID, "--jobs", "2", "--results-dir", str(results))
+    res = bench("run", *grid, "--jobs", "2", "--results-dir", str(results))
     assert res.returncode == 0, res.stderr
-    assert f"{4 - len(before)} trained, {len(before)} cached, 0 failed" in res.stdout
+    assert f"{8 - len(before)} trained, {len(before)} cached, 0 failed" in res.stdout
     after = records(results)
-    assert len(after) == 4
+    assert len(after) == 8 and all(r["status"] == "ok" for r in after.values())
+    assert {r["spec"]["method"] for r in after.values()} == {"vae", "ae"}
+    assert len({r["spec"]["corpus"] for r in after.values()}) == 2
     for d, t in mtimes.items():
         assert (results / "runs" / d / "record.json").stat().st_mtime_ns == t, "finished cell was recomputed"
 
 
 def test_a_diverging_cell_fails_alone_and_retry_failed_reruns_only_it(tmp_path):
     results = tmp_path / "results"
-    args = ["--methods", "vae", "--set", "epochs=1", "--set", "hidden_dim=16", "--set", "embed_dim=8",
-            "--set", "max_train_sentences=500", "--grid", "vae.beta=1,1e39", "--results-dir", str(results)]
+    args = ["--methods", "vae", *SMALL, "--grid", "vae.beta=1,1e39", "--results-dir", str(results)]
     res = bench("run", *args, "--jobs", "2")
     assert res.returncode == 1
     assert "1 trained, 0 cached, 1 failed" in res.stdout
@@ -72,18 +87,17 @@ def test_a_diverging_cell_fails_alone_and_retry_failed_reruns_only_it(tmp_path):
     assert "0 trained, 1 cached, 1 failed" in retry.stdout and "step 1" in retry.stdout
 
 
-def test_grid_runs_on_a_local_dask_cluster(tmp_path):
+def test_grid_runs_on_a_local_dask_cluster(tmp_path, grid):
     distributed = pytest.importorskip("distributed")
     results = tmp_path / "results"
     with distributed.LocalCluster(host="127.0.0.1", n_workers=2, threads_per_worker=1, processes=True,
                                   dashboard_address=None) as cluster:
-        res = bench("run", *GRID[:-8], "--set", "epochs=1", "--set", "max_train_sentences=500", "--set",
-                    "hidden_dim=16", "--backend", "dask", "--scheduler", cluster.scheduler_address,
+        res = bench("run", *grid, "--backend", "dask", "--scheduler", cluster.scheduler_address,
                     "--results-dir", str(results))
     assert res.returncode == 0, res.stdout + res.stderr
-    assert "4 trained" in res.stdout
+    assert "8 trained" in res.stdout
     recs = records(results)
-    assert len(recs) == 4 and all(r["status"] == "ok" for r in recs.values())
+    assert len(recs) == 8 and all(r["status"] == "ok" for r in recs.values())
 
 
 def test_unreachable_scheduler_is_a_user_error(tmp_path):
@@ -99,3 +113,12 @@ def test_missing_train_split_stops_before_any_worker_starts(shared_data, tmp_pat
     assert "yahoo/train.txt" in res.stderr
     assert "bench data download yahoo" in res.stderr and "--train-split valid" in res.stderr
     assert not (tmp_path / "runs").exists()
+
+
+def test_a_gpu_that_is_not_there_is_a_user_error(tmp_path):
+    import torch
+
+    if torch.cuda.device_count() > 7:
+        pytest.skip("this machine has 8 GPUs")
+    res = bench("run", "--devices", "cuda:7", "--results-dir", str(tmp_path))
+    assert res.returncode == 2 and "cuda:7 is not available here" in res.stderr
