@@ -11,7 +11,7 @@ import numpy as np
 import torch
 
 from methods.base import Batch
-from tasks.batching import bucket_batches
+from tasks.batching import bucket_batches, count_batches
 from tasks.corpora.base import Split
 
 
@@ -33,6 +33,9 @@ class PaddedSplit:
         lengths = self.lengths[index]
         tokens = torch.from_numpy(self.padded[index, : int(lengths.max())].astype(np.int64))
         return Batch(tokens, torch.from_numpy(lengths.astype(np.int64)), torch.from_numpy(self.labels[index]))
+
+    def batches_per_epoch(self, batch_size: int) -> int:
+        return count_batches(len(self.lengths), batch_size)
 
     def train_batches(self, batch_size: int, rng: np.random.Generator) -> Iterator[Batch]:
         for index in bucket_batches(self.lengths, batch_size, rng):

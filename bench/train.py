@@ -68,6 +68,7 @@ def train(model: SparseEncoder, data: PaddedSplit, *, epochs: int, batch_size: i
     params = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.Adam(params, lr=lr)
     check_every = check_every or (1 if device.type == "cpu" else 25)
+    model.plan_training(epochs * data.batches_per_epoch(batch_size))
     out = TrainLog()
     start = time.perf_counter()
     for epoch in range(1, epochs + 1):

@@ -65,6 +65,13 @@ class SparseEncoder(nn.Module, ABC):
     def encode(self, batch: Batch, mode: str | None = None) -> Tensor:
         """Codes ``[B, latent_dim]`` for ``mode`` (default: ``default_mode``)."""
 
+    def plan_training(self, total_steps: int) -> None:
+        """Told once, before the first step, how many optimiser steps the run will take.
+
+        Methods whose schedule is defined relative to the run (TON's slab warm-up) override this;
+        the default does nothing.  A method must still work when it is never called (no schedule).
+        """
+
     def check_mode(self, mode: str | None) -> str:
         mode = mode or self.default_mode
         if mode not in self.modes:

@@ -62,16 +62,17 @@ class MATConfig(BackboneConfig):
 @dataclass(frozen=True)
 class TONConfig(BackboneConfig):
     """``alpha`` is the target fraction of *active* dimensions; the slab warm-up ramps λ from 0 at
-    ``warmup_start`` to 1 at ``warmup_end`` optimiser steps; ``c`` is the sigmoid relaxation constant
-    of the step function; ``nu`` sharpens the pseudo-inputs' activity."""
+    ``warmup_start`` to 1 at ``warmup_end``, as fractions of the run's optimiser steps (the paper:
+    15k steps at λ = 0, then a 5k ramp, in a 70k-step run ≈ 0.21 → 0.29); ``c`` is the sigmoid
+    relaxation constant of the step function; ``nu`` sharpens the pseudo-inputs' activity."""
 
     alpha: float = 0.01
     n_pseudo: int = 20
     pseudo_length: int = 10
     nu: float = 10.0
     c: float = 100.0
-    warmup_start: int = 50
-    warmup_end: int = 150
+    warmup_start: float = 0.21
+    warmup_end: float = 0.29
 
 
 @register_method("sparsemax", "methods.sparsemax:SparsemaxAE", modes=("code",), default_mode="code",

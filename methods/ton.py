@@ -24,12 +24,14 @@ Design choices for text, with their reasons:
 - **Relaxation**: z = sigmoid(c·(η − 1 + γ)) ⊙ (λμ + exp(½λ log σ²)·ε) with a constant c = ``c``
   (100, the official code; the supplement's 50→200 ramp would need the run length, which a method
   does not know).  The slab std has a 1e-6 floor.
-- **Warm-up**: λ = 0 before ``warmup_start`` optimiser steps, then linear to 1 at ``warmup_end``.  A
-  method does not see epochs, so the step count is a buffer incremented by every ``loss()`` call in
-  training mode; it is saved in the state dict, so a reloaded model encodes as the trained one.  The
-  paper's 15k→20k iterations do not fit the harness's runs of a few hundred to a few thousand steps,
-  so the default ramp is 50→150 steps; set ``--set ton.warmup_start=… ton.warmup_end=…`` for long runs.
-  Encoding uses the current λ, i.e. the slab the decoder was trained with.
+- **Warm-up**: λ = 0 before ``warmup_start``, then linear to 1 at ``warmup_end``, both fractions of
+  the run's optimiser steps, which the training loop announces through ``plan_training``: the paper's
+  15k λ = 0 steps and 5k-step ramp in a 70k-step run (0.21 → 0.29) keep their proportion whether a
+  run is 200 steps (smoke) or 6k (paper preset).  The step count and the run length are buffers
+  saved in the state dict, so a reloaded model encodes as the trained one; a model that was never
+  told a run length (used outside the harness's loop) has no warm-up (λ = 1).  The step is advanced
+  by every ``loss()`` call in training mode.  Encoding uses the current λ, i.e. the slab the decoder
+  was trained with.
 - Modes: ``mean`` = E[z] = γ·λμ and ``sample`` (one relaxed draw).  Neither has exact zeros.
 """
 from __future__ import annotations
@@ -61,8 +63,8 @@ class VSC(SparseEncoder):
         require_range(self.name, config, "pseudo_length", 1)
         require_range(self.name, config, "nu", 0.0, low_open=True)
         require_range(self.name, config, "c", 0.0, low_open=True)
-        require_range(self.name, config, "warmup_start", 0)
-        require_range(self.name, config, "warmup_end", config.warmup_start)
+        require_range(self.name, config, "warmup_start", 0.0, 1.0)
+        require_range(self.name, config, "warmup_end", config.warmup_start, 1.0)
         c = config
         self.backbone = backbone_for(c, vocab_size, eos_id)
         self.head_mu = dense(c.hidden_dim, c.latent_dim)
@@ -71,15 +73,22 @@ class VSC(SparseEncoder):
         self.selection = dense(c.hidden_dim, c.n_pseudo)
         self.pseudo_inputs = nn.Parameter(torch.empty(c.n_pseudo, c.pseudo_length, c.embed_dim).uniform_(-0.05, 0.05))
         self.register_buffer("step", torch.zeros((), dtype=torch.long))
+        self.register_buffer("total_steps", torch.zeros((), dtype=torch.long))
+
+    def plan_training(self, total_steps: int) -> None:
+        self.total_steps.fill_(int(total_steps))
 
     def warmup(self) -> float:
         """λ at the current step: 0 before ``warmup_start``, 1 from ``warmup_end``, linear between."""
-        c, step = self.config, int(self.step)
-        if step >= c.warmup_end:
+        total = int(self.total_steps)
+        if total <= 0:
+            return 1.0  # no run length announced: no schedule
+        c, progress = self.config, int(self.step) / total
+        if progress >= c.warmup_end:
             return 1.0
-        if step < c.warmup_start:
+        if progress < c.warmup_start:
             return 0.0
-        return (step - c.warmup_start) / (c.warmup_end - c.warmup_start)
+        return (progress - c.warmup_start) / (c.warmup_end - c.warmup_start)
 
     def recognise(self, h: Tensor, lam: float) -> tuple[Tensor, Tensor, Tensor]:
         """Slab mean and std (warm-up applied) and activity γ for encoder states ``h``."""

@@ -23,6 +23,12 @@ def bucket_batches(lengths: np.ndarray, batch_size: int, rng: np.random.Generato
     return [batches[i] for i in rng.permutation(len(batches))]
 
 
+def count_batches(n: int, batch_size: int, pool: int = 50) -> int:
+    """How many batches ``bucket_batches`` makes of ``n`` sentences (the same every epoch)."""
+    step = batch_size * pool
+    return (n // step) * pool + -(-(n % step) // batch_size)
+
+
 def padding_fraction(lengths: np.ndarray, batches: list[np.ndarray]) -> float:
     """Share of a padded batch that is padding: what bucketing is for (0 = none)."""
     padded = sum(len(b) * int(lengths[b].max()) for b in batches if len(b))

@@ -58,3 +58,18 @@ def test_padded_split_round_trips_sentences():
         n = int(batch.lengths[row])
         assert batch.tokens[row, :n].tolist() == split.sentence(i).tolist()
         assert (batch.tokens[row, n:] == 0).all()
+
+
+def test_training_loop_announces_the_run_length_to_the_method():
+    from methods.configs import TONConfig
+    from methods.ton import VSC
+
+    corpus = make_synthetic(SyntheticSpec(train_size=100))
+    data = PaddedSplit(corpus.split("train"))
+    torch.manual_seed(0)
+    model = VSC(TONConfig(embed_dim=8, hidden_dim=8, latent_dim=4, n_pseudo=2, pseudo_length=3), corpus.vocab_size,
+                corpus.eos_id)
+    log = train(model, data, epochs=2, batch_size=16, lr=1e-3, rng=np.random.default_rng(0),
+                device=torch.device("cpu"))
+    assert int(model.total_steps) == log.steps == 2 * 7  # 100 sentences in batches of 16
+    assert int(model.step) == log.steps and model.warmup() == 1.0

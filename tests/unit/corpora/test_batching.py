@@ -33,3 +33,11 @@ def test_bad_sizes():
         bucket_batches(np.ones(3, int), 0, np.random.default_rng(0))
     with pytest.raises(ValueError, match="pool"):
         bucket_batches(np.ones(3, int), 2, np.random.default_rng(0), pool=0)
+
+
+@pytest.mark.parametrize("n,bs,pool", [(0, 4, 2), (7, 4, 2), (8, 4, 2), (9, 4, 2), (1000, 64, 50), (4000, 64, 50)])
+def test_count_batches_matches_bucket_batches(n, bs, pool):
+    from tasks.batching import count_batches
+
+    got = bucket_batches(np.arange(n) % 13, bs, np.random.default_rng(0), pool=pool)
+    assert count_batches(n, bs, pool) == len(got)

@@ -43,7 +43,8 @@ def test_only_sparsemax_claims_exact_zeros():
 @pytest.mark.parametrize("name, overrides, fragment", [
     ("hsvae", {"alpha": 0.0}, "alpha=0.0"), ("hsvae", {"temperature": -1.0}, "temperature"),
     ("mat", {"gamma": 1.0}, "gamma=1.0"), ("ton", {"alpha": 0.0}, "alpha"),
-    ("ton", {"warmup_start": 100, "warmup_end": 10}, "warmup_end=10"), ("sparsemax", {"kappa": -2.0}, "kappa"),
+    ("ton", {"warmup_start": 0.5, "warmup_end": 0.1}, "warmup_end=0.1"), ("ton", {"warmup_end": 1.5}, "warmup_end"),
+    ("sparsemax", {"kappa": -2.0}, "kappa"),
 ])
 def test_bad_hyperparameters_are_method_errors_naming_the_value(name, overrides, fragment):
     with pytest.raises(MethodError, match=fragment):
@@ -51,7 +52,9 @@ def test_bad_hyperparameters_are_method_errors_naming_the_value(name, overrides,
 
 
 def test_ton_warmup_ramps_on_training_steps_and_survives_save_load():
-    model = build("ton", warmup_start=2, warmup_end=6)
+    model = build("ton", warmup_start=0.25, warmup_end=0.75)
+    assert model.warmup() == 1.0, "without a run length there is no schedule"
+    model.plan_training(8)
     seen = []
     model.train()
     for _ in range(8):
@@ -61,13 +64,15 @@ def test_ton_warmup_ramps_on_training_steps_and_survives_save_load():
     model.eval()
     model.loss(DATA.eval)  # evaluation does not advance the clock
     assert int(model.step) == 8
-    clone = build("ton", warmup_start=2, warmup_end=6)
+    clone = build("ton", warmup_start=0.25, warmup_end=0.75)
     clone.load_state_dict(model.state_dict())
-    assert int(clone.step) == 8 and clone.warmup() == 1.0
+    assert int(clone.step) == 8 and int(clone.total_steps) == 8 and clone.warmup() == 1.0
 
 
 def test_ton_before_warmup_codes_carry_no_slab():
-    model = build("ton", warmup_start=10, warmup_end=20).eval()
+    model = build("ton", warmup_start=0.5, warmup_end=0.9)
+    model.plan_training(100)
+    model.eval()
     with torch.no_grad():
         assert (model.encode(DATA.eval, "mean") == 0).all()
 
