@@ -7,7 +7,10 @@ explicitly win over the file; ``--set``/``--grid`` entries are added to the file
 from __future__ import annotations
 
 import difflib
-import tomllib
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib  # type: ignore[no-redef]
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any

@@ -171,7 +171,10 @@ def _subset(r: Records, keep: np.ndarray) -> Records:
 def spec_from_path(path: Path) -> UserCorpusSpec:
     if path.suffix.lower() != ".toml":
         return UserCorpusSpec(path.stem.split(".")[0], {"train": _check_file(path, "user corpus")}, origin=path)
-    import tomllib
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib  # type: ignore[no-redef]
 
     try:
         cfg = tomllib.loads(decode(read_bytes(path), path))
