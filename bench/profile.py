@@ -15,7 +15,9 @@ import numpy as np
 import torch
 
 from bench.data import PaddedSplit
+from bench.errors import UserError
 from bench.flops import Sizes, encode_flops, train_step_flops
+from bench.provenance import device_name
 from tasks.corpora.base import Split
 
 #: (min, mean, max) tokens per sentence without <EOS> and vocabulary size, from the paper's Table 2.
@@ -98,8 +100,10 @@ def profile(method: str, corpus: str, preset: str, steps: int, *, device: str = 
     from bench.spec import RunSpec
     from methods.registry import get_method
 
+    if corpus != "synthetic" and corpus not in SHAPES:
+        raise UserError(f"unknown corpus {corpus!r} for profiling; choose from: synthetic, {', '.join(SHAPES)}")
     dev = torch.device(device)
-    spec = RunSpec(method, corpus if corpus in SHAPES or corpus == "synthetic" else "synthetic", seed, preset, overrides)
+    spec = RunSpec(method, corpus, seed, preset, overrides)
     cfg = spec.config
     bsz = batch_size or cfg["train"]["batch_size"]
     split, vocab, data = _data(corpus, data_dir, max(bsz * (steps + 2), 2048), seed)
@@ -157,42 +161,31 @@ def profile(method: str, corpus: str, preset: str, steps: int, *, device: str = 
 
     mc = cfg["method_config"]
     sizes = Sizes(mc["embed_dim"], mc["hidden_dim"], mc["latent_dim"], vocab)
-    achieved = train_step_flops(sizes, tokens) / train_s / 1e9
+    step_flops = train_step_flops(sizes, tokens)
+    achieved = step_flops / train_s / 1e9
     enc_gflops = encode_flops(sizes, enc_tokens) / enc_s / 1e9
     peak = matmul_peak_gflops(dev, torch.bfloat16 if dev.type == "cuda" else torch.float32)
     return Profile(
-        method=method, corpus=corpus, data=data, preset=preset, device=_device_name(dev),
+        method=method, corpus=corpus, data=data, preset=preset, device=device_name(str(dev)),
         implementation="straightforward padded" if straightforward else "sparsebench",
         batch_size=bsz, steps=steps, train_tokens_per_s=tokens / train_s, train_sentences_per_s=sentences / train_s,
-        encode_sentences_per_s=enc_sent / enc_s, train_flops_per_step=train_step_flops(sizes, tokens) / steps,
+        encode_sentences_per_s=enc_sent / enc_s, train_flops_per_step=step_flops / steps,
         achieved_gflops=achieved, encode_gflops=enc_gflops, peak_gflops=peak, mfu=achieved / peak,
         encode_mfu=enc_gflops / peak, peak_rss_mb=peak_memory_mb(dev), torch_threads=torch.get_num_threads())
 
 
 def _data(corpus: str, data_dir, n: int, seed: int) -> tuple[Split, int, str]:
-    from tasks.corpora import load_corpus
-    from tasks.errors import CorpusError
+    """The corpus's first split on disk (train, then valid, then test), else sentences shaped like it."""
+    from tasks.corpora import corpus_info, load_corpus
 
     if corpus == "synthetic":
         c = load_corpus("synthetic")
         return c.split("train"), c.vocab_size, "synthetic corpus"
-    if corpus not in SHAPES:
-        from bench.errors import UserError
-
-        raise UserError(f"unknown corpus {corpus!r} for profiling; choose from: synthetic, {', '.join(SHAPES)}")
+    present = set(corpus_info(corpus).present(data_dir))
     for split_name in ("train", "valid", "test"):
-        try:
-            c = load_corpus(corpus, data_dir=data_dir)
-            split = c.split(split_name)
-            return split, c.vocab_size, f"real {corpus} {split_name} split"
-        except (CorpusError, FileNotFoundError, TypeError):
-            continue
+        if split_name in present:
+            c = load_corpus(corpus, data_dir=data_dir, splits=(split_name,))
+            return c.split(split_name), c.vocab_size, f"real {corpus} {split_name} split"
     split, vocab = shaped_split(corpus, n, seed)
     lo, mean, hi, _ = SHAPES[corpus]
     return split, vocab, f"synthetic, shaped like {corpus} ({lo}-{hi} tokens, mean {mean}, vocabulary {vocab})"
-
-
-def _device_name(dev: torch.device) -> str:
-    from bench.provenance import device_name
-
-    return device_name(str(dev))

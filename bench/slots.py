@@ -34,16 +34,19 @@ class Slot:
         return env
 
 
-def parse_devices(value: str | None, detected_gpus: int) -> list[str]:
+def parse_devices(value: str | None, visible_gpus: int) -> list[str]:
     """``cuda:0,cuda:1`` or ``cpu``; default: every visible GPU, else the CPU."""
     if value is None or value.strip() == "":
-        return [f"cuda:{i}" for i in range(detected_gpus)] or ["cpu"]
+        return [f"cuda:{i}" for i in range(visible_gpus)] or ["cpu"]
     devices = [d.strip() for d in value.split(",") if d.strip()]
     for d in devices:
         kind, _, idx = d.partition(":")
         if kind == "cpu" and not idx:
             continue
         if kind == "cuda" and idx.isdigit():
+            if int(idx) >= visible_gpus:
+                raise UserError(f"--devices {value}: {d} is not available here ({visible_gpus} CUDA device(s) "
+                                "visible); use cpu or an index below the count")
             continue
         raise UserError(f"invalid device {d!r} in --devices {value!r}: use cpu or cuda:N (e.g. cuda:0,cuda:1)")
     if len(set(devices)) != len(devices):

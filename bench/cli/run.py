@@ -85,22 +85,12 @@ def _executor(backend: str, scheduler: str | None, jobs: int, devices: str | Non
 
     if backend == "dask":
         return DaskExecutor(scheduler)
-    detected = 0
-    if devices is None and not os.environ.get("SPARSEBENCH_IGNORE_GPUS"):
-        import torch
-
-        detected = torch.cuda.device_count()
-    names = parse_devices(devices, detected)
-    if devices is not None and any(n.startswith("cuda") for n in names):
+    visible = 0
+    if not os.environ.get("SPARSEBENCH_IGNORE_GPUS") and (devices is None or "cuda" in devices):
         import torch
 
         visible = torch.cuda.device_count()
-        for n in names:
-            if n.startswith("cuda") and int(n.partition(":")[2]) >= visible:
-                from bench.errors import UserError
-
-                raise UserError(f"--devices {devices}: {n} is not available here ({visible} CUDA device(s) visible); "
-                                "use cpu or an index below the count")
+    names = parse_devices(devices, visible)
     if names == ["cpu"] and jobs == 1:
         return InProcessExecutor("cpu")
     return SubprocessExecutor(SlotAllocator(names, per_device, cpu_slots=jobs))

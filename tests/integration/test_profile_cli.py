@@ -34,3 +34,10 @@ def test_profile_shapes_data_like_a_corpus_whose_files_are_absent(run_bench, tmp
 def test_profile_bad_input(run_bench, args, message):
     res = run_bench("profile", "--preset", "smoke", *args)
     assert res.exit_code == 2 and message in res.output
+
+
+def test_profile_uses_the_real_split_that_is_on_disk(run_bench, shared_data):
+    res = run_bench("profile", "--method", "vae", "--corpus", "yahoo", "--preset", "smoke", "--steps", "1",
+                    "--batch-size", "8", "--data-dir", str(shared_data), "--json")
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.output)["data"] == "real yahoo valid split"  # train.txt is absent there

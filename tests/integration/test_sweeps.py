@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -18,7 +19,7 @@ SMALL = ["--set", "epochs=1", "--set", "max_train_sentences=600", "--set", "hidd
 @pytest.fixture
 def grid(tmp_path) -> list[str]:
     """2 methods × 2 corpora (synthetic and a user TSV the test writes) × 2 seeds = 8 cells."""
-    rng = __import__("random").Random(0)
+    rng = random.Random(0)
     words = {0: "good great tasty fine", 1: "bad awful cold slow"}
     lines = ["text\tlabel"]
     for i in range(300):

@@ -35,7 +35,7 @@ def test_slot_environment_pins_one_gpu_or_hides_all():
 def test_parse_devices_defaults_and_errors():
     assert parse_devices(None, 0) == ["cpu"]
     assert parse_devices(None, 2) == ["cuda:0", "cuda:1"]
-    assert parse_devices("cuda:1,cuda:0", 0) == ["cuda:1", "cuda:0"]
+    assert parse_devices("cuda:1,cuda:0", 2) == ["cuda:1", "cuda:0"]
     for bad in ("gpu0", "cuda:x", "cuda:0,cuda:0"):
         with pytest.raises(UserError):
             parse_devices(bad, 0)
