@@ -7,12 +7,12 @@ field they set, so ``--set epochs=abc`` fails at once with the field's expected 
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import typing
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
 from bench.errors import UserError
+from bench.hints import did_you_mean
 from bench.presets import PRESETS
 from tasks.sparsity import ACTIVE_THRESHOLD
 
@@ -136,9 +136,7 @@ def resolve(method: str, config_cls: type, preset: str, overrides: tuple[tuple[s
             ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
     """Method, train and eval configs (as plain dicts) for one method under a preset and overrides."""
     if preset not in PRESETS:
-        close = difflib.get_close_matches(preset, list(PRESETS), n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
-        raise UserError(f"unknown preset {preset!r}{hint}; valid presets: {', '.join(PRESETS)}")
+        raise UserError(f"unknown preset {preset!r}{did_you_mean(preset, PRESETS)}; valid presets: {', '.join(PRESETS)}")
     p = PRESETS[preset]
     mtypes, ttypes, etypes = field_types(config_cls), field_types(TrainConfig), field_types(EvalConfig)
     model = {k: v for k, v in p.model.items() if k in mtypes}
@@ -155,7 +153,7 @@ def resolve(method: str, config_cls: type, preset: str, overrides: tuple[tuple[s
         elif name in mtypes:
             model[name] = parse_value(raw, mtypes[name], f"--set {key}")
         elif dot:
-            raise UserError(f"unknown hyperparameter {name!r} in --set {key}{_hint(name, mtypes)}; "
+            raise UserError(f"unknown hyperparameter {name!r} in --set {key}{did_you_mean(name, mtypes)}; "
                             f"{method!r} has: {', '.join(mtypes)}")
     try:
         method_cfg = dataclasses.asdict(config_cls(**model))
@@ -179,9 +177,5 @@ def check_override_keys(overrides: tuple[tuple[str, str], ...], method_configs: 
                                 f"({', '.join(method_configs)})")
             continue  # checked against that method in resolve()
         if name not in known:
-            raise UserError(f"unknown --set key {name!r}{_hint(name, known)}; valid keys: {', '.join(sorted(known))}")
+            raise UserError(f"unknown --set key {name!r}{did_you_mean(name, known)}; valid keys: {', '.join(sorted(known))}")
 
-
-def _hint(name: str, choices: Iterable[str]) -> str:
-    close = difflib.get_close_matches(name, list(choices), n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""

@@ -6,7 +6,6 @@ explicitly win over the file; ``--set``/``--grid`` entries are added to the file
 """
 from __future__ import annotations
 
-import difflib
 try:
     import tomllib
 except ModuleNotFoundError:  # Python 3.10
@@ -16,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.errors import UserError
+from bench.hints import did_you_mean
 
 KEYS = ("methods", "corpora", "seeds", "preset", "train_split", "set", "grid")
 
@@ -48,9 +48,7 @@ def load_experiment(path: Path) -> Experiment:
         raise UserError(f"--config {path}: invalid TOML: {exc}") from None
     for key in data:
         if key not in KEYS:
-            close = difflib.get_close_matches(key, KEYS, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            raise UserError(f"{path}: unknown key {key!r}{hint}; valid keys: {', '.join(KEYS)}")
+            raise UserError(f"{path}: unknown key {key!r}{did_you_mean(key, KEYS)}; valid keys: {', '.join(KEYS)}")
     exp = Experiment()
     try:
         for key in ("methods", "corpora"):

@@ -47,11 +47,10 @@ class LazyGroup(click.Group):
     def resolve_command(self, ctx: click.Context, args: list[str]):
         name = args[0] if args else ""
         if name and not name.startswith("-") and name not in self.list_commands(ctx):
-            import difflib
+            from bench.hints import did_you_mean
 
-            close = difflib.get_close_matches(name, self.list_commands(ctx), n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            raise click.UsageError(f"no such command {name!r}{hint}; commands: {', '.join(self.list_commands(ctx))}")
+            commands = self.list_commands(ctx)
+            raise click.UsageError(f"no such command {name!r}{did_you_mean(name, commands)}; commands: {', '.join(commands)}")
         return super().resolve_command(ctx, args)
 
 
