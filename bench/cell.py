@@ -1,10 +1,14 @@
-"""One cell of the grid, as a pure function of its spec: load, train, encode, score, describe.
+"""One cell of the grid, as a pure function of its spec: load, train (or load stored weights), score, describe.
 
 It returns the record instead of writing it, so the same function can run in this process, in a
-subprocess pinned to a GPU or on a cluster worker, while only the driver touches the store.
+subprocess pinned to a GPU or on a cluster worker, while only the driver touches the store.  A
+freshly trained model's weights travel back in the record (``_weights``, bytes) for the driver to
+store under the training identity; given stored weights (``weights``) and their training record,
+the cell re-scores them without training.
 """
 from __future__ import annotations
 
+import math
 import time
 import traceback
 from typing import Any, Callable
@@ -13,18 +17,58 @@ import numpy as np
 
 from bench.spec import RunSpec
 
+#: Independent random streams of a cell's seed: the training subsample and the batch order.
+SUBSAMPLE_STREAM, BATCH_STREAM = 0, 1
+
+
+def load_data(spec: RunSpec, corpus_options: dict[str, Any] | None, say: Callable[[str], None]):
+    """(corpus, train split, test split, provenance): the cell's data, subsampled and embedded as its config says."""
+    from bench.data import PaddedSplit
+    from tasks.corpora import load_corpus
+
+    train_cfg = spec.config["train"]
+    # only the splits this cell reads: a missing train file matters only when training on it
+    corpus = load_corpus(spec.corpus, **{"splits": (spec.train_split, "test"), **(corpus_options or {})})
+    train_split, test_split = corpus.split(spec.train_split), corpus.split("test")
+    rng = np.random.default_rng(np.random.SeedSequence([spec.seed, SUBSAMPLE_STREAM]))
+    cap = train_cfg["max_train_sentences"]
+    index = None
+    if cap and len(train_split) > cap:
+        index = np.sort(rng.choice(len(train_split), cap, replace=False))
+        train_split = train_split.subset(index)
+    info: dict[str, Any] = {"corpus_checksum": corpus.checksum, "corpus_source": corpus.source,
+                            "train_sentences": len(train_split), "test_sentences": len(test_split)}
+    if spec.backbone != "embedding":
+        return corpus, PaddedSplit(train_split), PaddedSplit(test_split), info
+    from bench.embeddings import embed_split
+
+    data_dir = (corpus_options or {}).get("cache_dir")
+    train_emb = embed_split(spec.encoder, corpus, spec.train_split, cache_dir=data_dir)
+    test_emb = embed_split(spec.encoder, corpus, "test", cache_dir=data_dir)
+    train_x = train_emb.vectors if index is None else train_emb.vectors[index]
+    # one scalar so that the mean squared norm on the training split equals the dimension: every
+    # method starts at a sensible scale; cosine geometry is unchanged
+    scale = math.sqrt(train_x.shape[1] / float(np.mean(np.sum(train_x.astype(np.float64) ** 2, axis=1))))
+    info["encoder"] = {**train_emb.provenance, "test_cache": test_emb.provenance.get("cache_sha256"), "scale": scale}
+    say(f"embeddings: {spec.encoder}, dim {train_x.shape[1]}, scaled ×{scale:.4g}")
+    return (corpus, PaddedSplit(train_split, train_x * scale), PaddedSplit(test_split, test_emb.vectors * scale), info)
+
 
 def run_cell(spec: RunSpec, *, device: str = "cpu", corpus_options: dict[str, Any] | None = None,
-             log: Callable[[str], None] = lambda s: None) -> dict[str, Any]:
-    """Train and evaluate ``spec``; returns a record with status ``ok`` or ``failed`` (never raises for a bad cell)."""
+             log: Callable[[str], None] = lambda s: None, weights: bytes | None = None,
+             training: dict[str, Any] | None = None, progress: bool = False) -> dict[str, Any]:
+    """Train (or load ``weights``) and score ``spec``; returns a record with status ``ok`` or ``failed``.
+
+    Never raises for a bad cell; user errors (bad input the driver should have caught) propagate.
+    """
     import torch
 
     from bench import provenance
-    from bench.data import PaddedSplit
-    from bench.evaluate import SAMPLE_MODE, EvalConfig, encode_split, mean_of_draws, reconstruction, score_codes
+    from bench.evaluate import score_model
+    from bench.models import DataShape, build_model, load_weights, weights_bytes
     from bench.train import train
     from methods.registry import get_method
-    from tasks.corpora import load_corpus
+    from tasks.scoring import ScoringConfig
 
     started = provenance.now()
     t0 = time.perf_counter()
@@ -34,69 +78,71 @@ def run_cell(spec: RunSpec, *, device: str = "cpu", corpus_options: dict[str, An
         lines.append(msg)
         log(msg)
 
-    record: dict[str, Any] = {"cell_id": spec.cell_id, "spec": spec.to_dict(), "config": spec.config,
-                              "started": started}
+    record: dict[str, Any] = {"cell_id": spec.cell_id, "train_id": spec.train_id, "scoring_id": spec.scoring_id,
+                              "spec": spec.to_dict(), "config": spec.config, "started": started}
     try:
         entry = get_method(spec.method)
         cls = entry.load()
         cfg = spec.config
         train_cfg = cfg["train"]
-        # only the splits this cell reads: a missing train file matters only when training on it
-        corpus = load_corpus(spec.corpus, **{"splits": (spec.train_split, "test"), **(corpus_options or {})})
-        train_split, test_split = corpus.split(spec.train_split), corpus.split("test")
-        rng = np.random.default_rng(spec.seed)
-        torch.manual_seed(spec.seed)
-        cap = train_cfg["max_train_sentences"]
-        if cap and len(train_split) > cap:
-            train_split = train_split.subset(np.sort(rng.choice(len(train_split), cap, replace=False)))
+        corpus, train_data, test_data, data_info = load_data(spec, corpus_options, say)
         dev = torch.device(device)
-        model = cls(cls.Config(**cfg["method_config"]), corpus.vocab_size, corpus.eos_id)
-        train_data, test_data = PaddedSplit(train_split), PaddedSplit(test_split)
-        say(f"training {spec.describe()}: {len(train_split)} sentences, {sum(p.numel() for p in model.parameters())} parameters")
-        tlog = train(model, train_data, epochs=train_cfg["epochs"], batch_size=train_cfg["batch_size"],
-                     lr=train_cfg["lr"], rng=rng, device=dev, log=say, precision=train_cfg["precision"])
+        torch.manual_seed(spec.seed)
+        shape = DataShape(corpus.vocab_size, corpus.eos_id,
+                          None if train_data.inputs is None else int(train_data.inputs.shape[1]))
+        model = build_model(spec.method, cfg["method_config"], shape)
+        if weights is not None:
+            load_weights(model, weights).to(dev)
+            training = dict(training or {})
+            say(f"re-scoring stored weights of {spec.describe()} (training id {spec.train_id})")
+        else:
+            rng = np.random.default_rng(np.random.SeedSequence([spec.seed, BATCH_STREAM]))
+            say(f"training {spec.describe()}: {len(train_data)} sentences, "
+                f"{sum(p.numel() for p in model.parameters())} parameters")
+            bar = _progress_bar(spec) if progress else None
+            tlog = train(model, train_data, epochs=train_cfg["epochs"], batch_size=train_cfg["batch_size"],
+                         lr=train_cfg["lr"], rng=rng, device=dev, log=say, precision=train_cfg["precision"],
+                         length_pool=train_cfg["length_pool"], on_step=bar.step if bar else None)
+            if bar:
+                bar.close()
+            training = {
+                "train_id": spec.train_id, "config": spec.training_config, "train_loss": tlog.epoch_losses,
+                "provenance": {
+                    "seed": spec.seed, "versions": provenance.package_versions(), "method_origin": entry.origin,
+                    "git_commit": provenance.git_commit(), **data_info, "device": provenance.device_name(device),
+                    "train_seconds": round(tlog.seconds, 3), "train_steps": tlog.steps,
+                    "train_tokens_per_s": round(tlog.tokens / max(tlog.seconds, 1e-9), 1),
+                },
+            }
+            record["_weights"] = weights_bytes(model)
         t_eval = time.perf_counter()
-        ebs = train_cfg["eval_batch_size"]
-        eval_cfg = EvalConfig.from_dict(cfg.get("eval"))
-        modes: dict[str, Any] = {}
-        analysis: dict[str, Any] = {}
-        for mode in cls.modes:
-            train_codes = encode_split(model, train_data, mode, ebs, dev)
-            test_codes = encode_split(model, test_data, mode, ebs, dev)
-            # the Hoyer ratio needs the per-sentence mean of K draws: only a "sample" mode has them
-            mean_codes = (mean_of_draws(model, test_data, mode, eval_cfg.hoyer_samples, ebs, dev, first=test_codes)
-                          if mode == SAMPLE_MODE else None)
-            scores = score_codes(train_codes, train_data.labels, test_codes, test_data.labels, seed=spec.seed,
-                                 config=eval_cfg, mean_codes=mean_codes)
-            modes[mode] = scores.scalars
-            analysis[mode] = {"mode": mode, "exact_zeros": bool(cls.exact_zeros), **scores.analysis}
-        recon = reconstruction(model, test_data, ebs, dev)
+        scores = score_model(model, train_data, test_data, seed=spec.seed,
+                             config=ScoringConfig.from_dict(cfg.get("eval")),
+                             batch_size=train_cfg["eval_batch_size"], device=dev)
         record.update(
             status="ok",
-            metrics={"modes": modes, "default_mode": cls.default_mode, "reconstruction": recon,
-                     "analysis": analysis, "train_loss": tlog.epoch_losses},
-            provenance={
-                "seed": spec.seed,
-                "versions": provenance.package_versions(),
-                "method_origin": entry.origin,
-                "git_commit": provenance.git_commit(),
-                "corpus_checksum": corpus.checksum,
-                "corpus_source": corpus.source,
-                "train_sentences": len(train_split),
-                "test_sentences": len(test_split),
-                "device": provenance.device_name(device),
-                "train_seconds": round(tlog.seconds, 3),
-                "eval_seconds": round(time.perf_counter() - t_eval, 3),
-                "train_tokens_per_s": round(tlog.tokens / max(tlog.seconds, 1e-9), 1),
-            },
+            training=training,
+            metrics={"modes": scores.modes, "default_mode": cls.default_mode, "reconstruction": scores.reconstruction,
+                     "analysis": scores.analysis, "train_loss": training.get("train_loss", []),
+                     "modes_kind": {m: ("stochastic" if m in cls.stochastic_modes else "deterministic")
+                                    for m in cls.modes},
+                     "headline_modes": {k: cls.identity().headline(k) for k in ("deterministic", "stochastic")}},
+            provenance={**training.get("provenance", {}), "scoring": {
+                "versions": provenance.package_versions(), "git_commit": provenance.git_commit(),
+                "device": provenance.device_name(device), "eval_seconds": round(time.perf_counter() - t_eval, 3),
+                "rescored": weights is not None}},
         )
-        say("done: " + ", ".join(f"{m}: acc={v['probe_accuracy']:.3f} AH={v['avg_hoyer']:.3f}" for m, v in modes.items())
-            + f", nll/token={recon['nll_per_token']:.3f}")
+        default = scores.modes[cls.default_mode]
+        say("done: " + ", ".join(f"{m}: acc={v.get('probe_accuracy', float('nan')):.3f} "
+                                 f"AH={v.get('avg_hoyer', float('nan')):.3f}" for m, v in scores.modes.items())
+            + (f", nll/token={scores.reconstruction['nll_per_token']:.3f}" if "nll_per_token" in scores.reconstruction
+               else f", fvu={default.get('fvu', float('nan')):.3f}"))
     except Exception as exc:  # a failed cell is a result, not a crash of the sweep
         from bench.errors import USER_ERRORS
 
         if isinstance(exc, USER_ERRORS):
             raise
+        record.pop("_weights", None)
         record.update(status="failed", error=f"{type(exc).__name__}: {exc}", traceback=traceback.format_exc())
         say(f"FAILED: {type(exc).__name__}: {exc}")
     record["wall_seconds"] = round(time.perf_counter() - t0, 3)
@@ -104,3 +150,20 @@ def run_cell(spec: RunSpec, *, device: str = "cpu", corpus_options: dict[str, An
     record["log"] = "\n".join(lines)
     return record
 
+
+class _progress_bar:
+    """Steps with an ETA on a terminal (tqdm), nothing when not a TTY."""
+
+    def __init__(self, spec: RunSpec) -> None:
+        from tqdm import tqdm
+
+        self.bar = tqdm(total=None, unit="step", desc=f"{spec.method}/{spec.corpus}/s{spec.seed}", leave=False,
+                        disable=None, dynamic_ncols=True)
+
+    def step(self, done: int, total: int) -> None:
+        if self.bar.total != total:
+            self.bar.total = total
+        self.bar.update(done - self.bar.n)
+
+    def close(self) -> None:
+        self.bar.close()

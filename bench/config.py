@@ -1,95 +1,45 @@
-"""Turning a preset plus ``--set key=value`` overrides into one fully resolved, typed configuration.
+"""Turning a preset plus ``--set key=value`` overrides into one fully resolved, typed, range-checked configuration.
 
-Override keys are ``key`` (applies to the training config, or to every selected method that has
-that hyperparameter) or ``method.key`` (one method only).  Values are parsed by the type of the
-field they set, so ``--set epochs=abc`` fails at once with the field's expected type.
+Override keys are ``key`` (applies to the training or scoring settings, or to every selected method
+that has that hyperparameter) or ``method.key`` (one method only).  Values are parsed by the type of
+the field they set, so ``--set epochs=abc`` fails at once with the field's expected type, and every
+field's declared range is checked here, for built-ins and plugins alike, so ``--set latent_dim=0``
+fails before any worker starts.
 """
 from __future__ import annotations
 
 import dataclasses
 import typing
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable
 
 from bench.errors import UserError
-from bench.hints import did_you_mean
 from bench.presets import PRESETS
-from tasks.sparsity import ACTIVE_THRESHOLD
+from sparsebench.hints import did_you_mean
+from sparsebench.params import check_config, param
+from tasks.scoring import ScoringConfig
+
+#: The scoring settings (a separate identity from training: see ``bench.spec``).
+EvalConfig = ScoringConfig
 
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """Optimisation of one cell: Adam with the paper's learning rate, no schedule or clipping (§1.5)."""
+    """Optimisation of one cell: Adam with the paper's learning rate, no schedule or clipping (HSVAE's code)."""
 
-    epochs: int = 15
-    batch_size: int = 256
-    lr: float = 8e-4
-    eval_batch_size: int = 128
+    epochs: int = param(15, ge=1)
+    batch_size: int = param(256, ge=2, doc="sentences per optimiser step")
+    lr: float = param(8e-4, gt=0)
+    eval_batch_size: int = param(128, ge=1)
     #: Train on at most this many sentences (a seeded subsample); 0 means all.
-    max_train_sentences: int = 0
-    #: "auto": bf16 autocast on CUDA devices that support it, float32 elsewhere; "fp32" forces float32.
-    precision: str = "auto"
-
-    def __post_init__(self) -> None:
-        if self.precision not in ("auto", "fp32", "bf16"):
-            raise ValueError(f"precision must be auto, fp32 or bf16, not {self.precision!r}")
-
-
-@dataclass(frozen=True)
-class EvalConfig:
-    """How codes are scored: part of a cell's identity (the ``eval`` section of its config).
-
-    ``probe_sizes`` is text so that ``--set probe_sizes=10,100,all`` parses like every other field:
-    comma-separated labelled examples per class, ``all`` for the whole training set (always added:
-    ``probe_accuracy`` is the all-labels probe).
-    """
-
-    probe_sizes: str = "10,100,1000,all"
-    probe_repeats: int = 3
-    #: Choose C by stratified inner 5-fold CV over ``tasks.probes.DEFAULT_C_GRID`` (SentEval style).
-    probe_cv: bool = False
-    probe_C: float = 1.0
-    #: Draws of the ``sample`` mode averaged per sentence for the Hoyer ratio (HSVAE: 5).
-    hoyer_samples: int = 5
-    active_threshold: float = ACTIVE_THRESHOLD
-
-    @classmethod
-    def from_dict(cls, raw: Mapping[str, Any] | None) -> "EvalConfig":
-        raw = dict(raw or {})
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(raw) - known)
-        if unknown:
-            raise UserError(f"unknown evaluation setting {unknown[0]!r}; valid: {', '.join(sorted(known))}")
-        cfg = cls(**raw)
-        cfg.sizes()  # fail early on a malformed size list
-        for name in ("probe_repeats", "hoyer_samples"):
-            if int(getattr(cfg, name)) < 1:
-                raise UserError(f"invalid {name}={getattr(cfg, name)!r}: expected an integer ≥ 1")
-        return cfg
-
-    def sizes(self) -> tuple[int | None, ...]:
-        out: list[int | None] = []
-        for item in str(self.probe_sizes).split(","):
-            item = item.strip().lower()
-            if not item:
-                continue
-            if item == "all":
-                out.append(None)
-                continue
-            try:
-                n = int(item)
-            except ValueError:
-                n = 0
-            if n < 1:
-                raise UserError(f"invalid probe size {item!r} in probe_sizes={self.probe_sizes!r}: "
-                                "expected positive integers (per class) or 'all', e.g. 10,100,all")
-            out.append(n)
-        if not out:
-            raise UserError(f"probe_sizes={self.probe_sizes!r} names no size; e.g. 10,100,all")
-        if None not in out:  # the headline probe_accuracy is always the all-labels probe
-            out.append(None)
-        return tuple(out)
-
+    max_train_sentences: int = param(0, ge=0)
+    #: fp32 everywhere (the papers' precision); bf16: autocast on CUDA (an explicit, recorded choice);
+    #: auto: bf16 on CUDA devices that support it, fp32 elsewhere.
+    precision: str = param("fp32", choices=("fp32", "bf16", "auto"))
+    #: 0: random batches, each sorted by length inside (as the reference shuffles sentences); N: batches
+    #: cut from length-sorted pools of N batches (less padding, but a batch then holds sentences of
+    #: one length, which changes batch-level objectives such as MAT-VAE's MMD and BatchTopK).
+    length_pool: int = param(0, ge=0, doc="0: random batches; N: length-bucketed pools of N batches")
 
 
 def field_types(cls: type) -> dict[str, type]:
@@ -133,14 +83,19 @@ def parse_overrides(items: Iterable[str]) -> tuple[tuple[str, str], ...]:
 
 
 def resolve(method: str, config_cls: type, preset: str, overrides: tuple[tuple[str, str], ...],
+            corpus: str | None = None, backbones: tuple[str, ...] = ("text",),
             ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
-    """Method, train and eval configs (as plain dicts) for one method under a preset and overrides."""
+    """Method, train and scoring configs (as plain dicts) for one method under a preset and overrides.
+
+    ``backbones`` are those the method declares; asking one it lacks for another is a user error.
+    """
     if preset not in PRESETS:
         raise UserError(f"unknown preset {preset!r}{did_you_mean(preset, PRESETS)}; valid presets: {', '.join(PRESETS)}")
     p = PRESETS[preset]
     mtypes, ttypes, etypes = field_types(config_cls), field_types(TrainConfig), field_types(EvalConfig)
-    model = {k: v for k, v in p.model.items() if k in mtypes}
-    train = dict(p.train)
+    special = {**p.special.get((method, "*"), {}), **(p.special.get((method, corpus), {}) if corpus else {})}
+    model = {k: v for k, v in {**p.model, **special}.items() if k in mtypes}
+    train = {k: v for k, v in {**p.train, **special}.items() if k in ttypes}
     evaluation: dict[str, Any] = {}
     for key, raw in overrides:
         scope, dot, name = key.rpartition(".")
@@ -152,21 +107,29 @@ def resolve(method: str, config_cls: type, preset: str, overrides: tuple[tuple[s
             evaluation[name] = parse_value(raw, etypes[name], f"--set {key}")
         elif name in mtypes:
             model[name] = parse_value(raw, mtypes[name], f"--set {key}")
+        elif name == "backbone" and raw != "text":
+            raise UserError(f"method {method!r} cannot run on the {raw!r} backbone: it declares only "
+                            f"{', '.join(backbones)} (its Config has no `backbone` field)")
         elif dot:
             raise UserError(f"unknown hyperparameter {name!r} in --set {key}{did_you_mean(name, mtypes)}; "
                             f"{method!r} has: {', '.join(mtypes)}")
     try:
-        method_cfg = dataclasses.asdict(config_cls(**model))
-        train_cfg = dataclasses.asdict(TrainConfig(**train))
+        method_obj = config_cls(**model)
+        train_obj = TrainConfig(**train)
     except (TypeError, ValueError) as exc:
         raise UserError(f"invalid configuration for method {method!r}: {exc}") from exc
+    check_config(method_obj, method, f"{method}.")
+    check_config(train_obj, "training")
+    kind = getattr(method_obj, "backbone", "text")
+    if kind not in backbones:
+        raise UserError(f"method {method!r} cannot run on the {kind!r} backbone; it declares: {', '.join(backbones)}")
     eval_cfg = dataclasses.asdict(EvalConfig.from_dict(evaluation))
-    return method_cfg, train_cfg, eval_cfg
+    return dataclasses.asdict(method_obj), dataclasses.asdict(train_obj), eval_cfg
 
 
 def check_override_keys(overrides: tuple[tuple[str, str], ...], method_configs: dict[str, type]) -> None:
     """Every override must set something: a training field, or a field of at least one selected method."""
-    known = set(field_types(TrainConfig)) | set(field_types(EvalConfig))
+    known = set(field_types(TrainConfig)) | set(field_types(EvalConfig)) | {"backbone"}
     for cls in method_configs.values():
         known |= set(field_types(cls))
     for key, _ in overrides:
@@ -178,4 +141,3 @@ def check_override_keys(overrides: tuple[tuple[str, str], ...], method_configs: 
             continue  # checked against that method in resolve()
         if name not in known:
             raise UserError(f"unknown --set key {name!r}{did_you_mean(name, known)}; valid keys: {', '.join(sorted(known))}")
-

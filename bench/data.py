@@ -1,7 +1,14 @@
-"""From a corpus split (numpy) to method batches (torch).
+"""From a corpus split (numpy) to method batches (torch): padding, and which sentences share a batch.
 
 The split is padded once into an ``[N, max_len]`` int32 matrix; a batch is a row gather cut to its
 longest sentence, so collation costs one indexing call rather than a Python loop per sentence.
+
+Batch *membership* is part of the protocol, not only of speed: MAT-VAE's MMD and BatchTopK's budget
+are batch statistics, so a batch must be a random sample of the corpus, as the reference code's
+shuffled batches are.  ``length_pool = 0`` (the default) does exactly that.  ``length_pool = N``
+cuts batches from length-sorted pools of N batches (the classic bucketing trick: almost no padding,
+but a batch then holds sentences of one length).  The GRUs run on the padded batch either way and
+read each sentence's last real token, so the function computed does not depend on it.
 """
 from __future__ import annotations
 
@@ -11,12 +18,51 @@ import numpy as np
 import torch
 
 from methods.base import Batch
-from tasks.batching import bucket_batches, count_batches
 from tasks.corpora.base import Split
 
 
+def random_batches(n: int, batch_size: int, rng: np.random.Generator) -> list[np.ndarray]:
+    """A seeded shuffle cut into batches: every sentence once per epoch, membership random."""
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    order = rng.permutation(n)
+    return [order[i:i + batch_size] for i in range(0, n, batch_size)]
+
+
+def bucket_batches(lengths: np.ndarray, batch_size: int, rng: np.random.Generator, pool: int = 50) -> list[np.ndarray]:
+    """Shuffle, cut into pools of ``pool`` batches, sort each pool by length, cut it, shuffle the batches."""
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    if pool < 1:
+        raise ValueError(f"pool must be >= 1 batch, got {pool}")
+    order = rng.permutation(len(lengths))
+    batches: list[np.ndarray] = []
+    step = batch_size * pool
+    for start in range(0, len(order), step):
+        chunk = order[start : start + step]
+        chunk = chunk[np.argsort(lengths[chunk], kind="stable")]
+        batches.extend(chunk[i : i + batch_size] for i in range(0, len(chunk), batch_size))
+    return [batches[i] for i in rng.permutation(len(batches))]
+
+
+def count_batches(n: int, batch_size: int, pool: int = 0) -> int:
+    """How many batches an epoch of ``n`` sentences has (the same every epoch)."""
+    if pool == 0:
+        return -(-n // batch_size)
+    step = batch_size * pool
+    return (n // step) * pool + -(-(n % step) // batch_size)
+
+
+def padding_fraction(lengths: np.ndarray, batches: list[np.ndarray]) -> float:
+    """Share of a padded batch that is padding (0 = none)."""
+    padded = sum(len(b) * int(lengths[b].max()) for b in batches if len(b))
+    return 1.0 - float(np.sum(lengths)) / padded if padded else 0.0
+
+
 class PaddedSplit:
-    def __init__(self, split: Split) -> None:
+    """A split ready for batching; ``inputs`` holds its frozen sentence embeddings on the embedding backbone."""
+
+    def __init__(self, split: Split, inputs: np.ndarray | None = None) -> None:
         lengths = split.lengths
         self.lengths = lengths
         self.labels = split.labels
@@ -25,6 +71,9 @@ class PaddedSplit:
         cols = np.arange(split.offsets[-1]) - np.repeat(split.offsets[:-1], lengths)
         padded[np.repeat(np.arange(n), lengths), cols] = split.ids
         self.padded = padded
+        if inputs is not None and len(inputs) != n:
+            raise ValueError(f"{len(inputs)} embeddings for a split of {n} sentences")
+        self.inputs = None if inputs is None else np.ascontiguousarray(inputs, dtype=np.float32)
 
     def __len__(self) -> int:
         return len(self.lengths)
@@ -32,13 +81,16 @@ class PaddedSplit:
     def batch(self, index: np.ndarray) -> Batch:
         lengths = self.lengths[index]
         tokens = torch.from_numpy(self.padded[index, : int(lengths.max())].astype(np.int64))
-        return Batch(tokens, torch.from_numpy(lengths.astype(np.int64)), torch.from_numpy(self.labels[index]))
+        inputs = None if self.inputs is None else torch.from_numpy(self.inputs[index])
+        return Batch(tokens, torch.from_numpy(lengths.astype(np.int64)), torch.from_numpy(self.labels[index]), inputs)
 
-    def batches_per_epoch(self, batch_size: int) -> int:
-        return count_batches(len(self.lengths), batch_size)
+    def batches_per_epoch(self, batch_size: int, pool: int = 0) -> int:
+        return count_batches(len(self.lengths), batch_size, pool)
 
-    def train_batches(self, batch_size: int, rng: np.random.Generator) -> Iterator[Batch]:
-        for index in bucket_batches(self.lengths, batch_size, rng):
+    def train_batches(self, batch_size: int, rng: np.random.Generator, pool: int = 0) -> Iterator[Batch]:
+        batches = (random_batches(len(self.lengths), batch_size, rng) if pool == 0
+                   else bucket_batches(self.lengths, batch_size, rng, pool))
+        for index in batches:
             yield self.batch(index)
 
     def eval_batches(self, batch_size: int) -> Iterator[tuple[np.ndarray, Batch]]:
@@ -47,3 +99,28 @@ class PaddedSplit:
         for i in range(0, len(order), batch_size):
             index = order[i : i + batch_size]
             yield index, self.batch(index)
+
+
+def bag_of_words_embeddings(split: Split, vocab_size: int, dim: int = 32, seed: int = 0) -> np.ndarray:
+    """A stand-in sentence encoder for checks and tests: the mean of fixed random word vectors.
+
+    Cheap and deterministic, and it carries the corpus's class signal, so a method on the embedding
+    backbone can be checked without a pretrained model.
+    """
+    words = np.random.default_rng(seed).normal(size=(vocab_size, dim)).astype(np.float32)
+    sums = np.add.reduceat(words[split.ids], split.offsets[:-1], axis=0) if len(split) else np.zeros((0, dim))
+    return (sums / split.lengths[:, None]).astype(np.float32)
+
+
+def synthetic_conformance_data(seed: int, n_batches: int = 8, batch_size: int = 16):
+    """A few small batches of the built-in synthetic corpus, chosen by ``seed``, with stand-in embeddings
+    (:func:`bag_of_words_embeddings`) so that the checks can run on either backbone."""
+    from methods.conformance import ConformanceData
+    from tasks.corpora.synthetic import SyntheticSpec, make_synthetic
+
+    corpus = make_synthetic(SyntheticSpec(train_size=(n_batches + 1) * batch_size, valid_size=0, test_size=0))
+    split = corpus.split("train")
+    data = PaddedSplit(split, bag_of_words_embeddings(split, corpus.vocab_size))
+    order = np.random.default_rng(seed).permutation(len(data))
+    batches = [data.batch(np.sort(order[i * batch_size:(i + 1) * batch_size])) for i in range(n_batches + 1)]
+    return ConformanceData(corpus.vocab_size, corpus.eos_id, batches[:-1], batches[-1])

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from methods.errors import MethodError
+from sparsebench.params import ConfigError
 from tasks.errors import CorpusError
 
 
@@ -10,4 +11,4 @@ class UserError(ValueError):
 
 
 #: Everything the CLI turns into ``error: <message>`` and exit code 2, without a traceback.
-USER_ERRORS = (UserError, MethodError, CorpusError)
+USER_ERRORS = (UserError, MethodError, CorpusError, ConfigError)

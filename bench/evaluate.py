@@ -1,12 +1,13 @@
-"""Scoring a trained method: codes for every declared mode, then the metrics of ``tasks``.
+"""Scoring a trained method: the inputs of the metric table for every declared mode, then ``tasks.scoring``.
 
 Everything runs in evaluation mode without gradients.  Codes keep the split's original order, so
-labels line up whatever order the length-sorted batches took.
+labels line up whatever order the length-sorted batches took.  What is computed from the codes is
+decided by the metric table (:mod:`tasks.metrics`); this module only prepares its inputs: codes,
+activity (by the mode's rule, recorded with it), K-draw means for stochastic modes, decoded
+embeddings on the embedding backbone, and the model's reconstruction sums.
 """
 from __future__ import annotations
 
-import math
-import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,23 +15,27 @@ import numpy as np
 import torch
 
 from bench.data import PaddedSplit
-from bench.config import EvalConfig
 from methods.base import SparseEncoder
-from tasks.class_activation import class_activation
-from tasks.probes import DEFAULT_C_GRID, probe_sweep, sweep_scalars, sweep_table
-from tasks.sparsity import active_fraction, average_hoyer, exact_l0, hoyer_ratio
-
-#: The encode mode whose K-draw mean feeds the Hoyer ratio (HSVAE: joint (γ, z) samples).
-SAMPLE_MODE = "sample"
+from tasks.activity import read_activity
+from tasks.scoring import ScoringConfig, score
 
 
 @torch.no_grad()
-def encode_split(model: SparseEncoder, data: PaddedSplit, mode: str, batch_size: int, device: torch.device) -> np.ndarray:
+def encode_split(model: SparseEncoder, data: PaddedSplit, mode: str, batch_size: int, device: torch.device,
+                 with_activity: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
+    """Codes ``[N, D]`` of ``mode`` and, if asked and the method reports it, their activity from the same draw."""
     model.eval()
     codes = np.zeros((len(data), model.latent_dim), dtype=np.float32)
+    activity = np.zeros_like(codes) if with_activity else None
     for index, batch in data.eval_batches(batch_size):
-        codes[index] = model.encode(batch.to(device), mode).float().cpu().numpy()
-    return codes
+        z, a = model.encode_with_activity(batch.to(device), mode)
+        codes[index] = z.float().cpu().numpy()
+        if activity is not None:
+            if a is None:
+                activity = None
+            else:
+                activity[index] = a.float().cpu().numpy()
+    return codes, activity
 
 
 def mean_of_draws(model: SparseEncoder, data: PaddedSplit, mode: str, draws: int, batch_size: int,
@@ -42,74 +47,90 @@ def mean_of_draws(model: SparseEncoder, data: PaddedSplit, mode: str, draws: int
         total += first
         done = 1
     for _ in range(done, draws):
-        total += encode_split(model, data, mode, batch_size, device)
+        total += encode_split(model, data, mode, batch_size, device)[0]
     return total / draws
 
 
 @torch.no_grad()
-def reconstruction(model: SparseEncoder, data: PaddedSplit, batch_size: int, device: torch.device) -> dict[str, Any]:
-    """Test NLL per sentence and per token (perplexity) and every named loss term, in eval mode.
+def decode_codes(model: SparseEncoder, codes: np.ndarray, batch_size: int, device: torch.device) -> np.ndarray | None:
+    """The embedding decoded from ``codes`` (embedding backbone only; None on the text backbone)."""
+    backbone = getattr(model, "backbone", None)
+    if backbone is None or not hasattr(backbone, "decode"):
+        return None
+    model.eval()
+    out = []
+    for i in range(0, len(codes), batch_size):
+        z = torch.from_numpy(codes[i:i + batch_size]).to(device)
+        out.append(backbone.decode(z).float().cpu().numpy())
+    return np.concatenate(out) if out else np.zeros((0, 0), dtype=np.float32)
 
-    "NLL" is the method's ``recon`` term (summed token cross-entropy given z, z drawn as the loss
-    draws it): the ELBO's reconstruction term, comparable across methods, not the marginal −log p(x).
+
+@torch.no_grad()
+def reconstruction(model: SparseEncoder, data: PaddedSplit, batch_size: int, device: torch.device) -> dict[str, Any]:
+    """Summed loss terms over the test split (evaluation mode), what they sum over, and per-dimension KL.
+
+    "recon" is the method's reconstruction term (summed token cross-entropy given z on the text
+    backbone, z drawn as the loss draws it): the ELBO's reconstruction term, not the marginal −log p(x).
     """
     model.eval()
     sums: dict[str, float] = {}
-    sentences, tokens = 0, 0
+    kl = None
+    sentences, units = 0, 0
+    backbone = getattr(model, "backbone", None)
+    unit = "token" if getattr(backbone, "kind", "text") == "text" else "embedding coordinate"
     for _, batch in data.eval_batches(batch_size):
         out = model.loss(batch.to(device))
         n = batch.size
         sentences += n
-        tokens += int(batch.lengths.sum())
+        units += backbone.reconstruction_units(batch) if backbone is not None else int(batch.lengths.sum())
         for name, value in {"total": out.total, **out.terms}.items():
             sums[name] = sums.get(name, 0.0) + float(value) * n
-    terms = {k: v / sentences for k, v in sums.items()}
-    nll_sentence = terms["recon"]
-    nll_token = sums["recon"] / tokens
-    return {"nll_per_sentence": nll_sentence, "nll_per_token": nll_token, "perplexity": math.exp(nll_token),
-            "terms": terms}
+        if out.kl_per_dim is not None:
+            part = out.kl_per_dim.double().cpu() * n
+            kl = part if kl is None else kl + part
+    return {"sentences": sentences, "units": units, "unit": unit, "sums": sums,
+            "kl_per_dim": None if kl is None else (kl / sentences).tolist()}
 
 
 @dataclass
-class ModeScores:
-    """Scores of one encode mode: flat scalars for the leaderboard, nested lists for plots and audit."""
+class Scores:
+    """A trained model's scores: per-mode scalars and analysis, and the model-level reconstruction."""
 
-    scalars: dict[str, float | int] = field(default_factory=dict)
-    analysis: dict[str, Any] = field(default_factory=dict)
+    modes: dict[str, dict[str, float | int]] = field(default_factory=dict)
+    analysis: dict[str, dict[str, Any]] = field(default_factory=dict)
+    reconstruction: dict[str, Any] = field(default_factory=dict)
 
 
-def score_codes(train_codes: np.ndarray, train_y: np.ndarray, test_codes: np.ndarray, test_y: np.ndarray,
-                *, seed: int, config: EvalConfig = EvalConfig(), mean_codes: np.ndarray | None = None,
-                ) -> ModeScores:
-    """Every metric of ``tasks`` for one mode.  Sparsity and class analysis use the test codes, probes
-    fit on train codes and score on test codes; ``mean_codes`` (K-draw mean of test codes) adds the
-    Hoyer ratio."""
-    ah = average_hoyer(test_codes, normalise=True)
-    ah_raw = average_hoyer(test_codes, normalise=False)
-    l0 = exact_l0(test_codes)
-    thr = config.active_threshold
-    rows = probe_sweep(train_codes, train_y, test_codes, test_y, sizes=config.sizes(), repeats=config.probe_repeats,
-                       random_state=seed, C=config.probe_C, cv_C=DEFAULT_C_GRID if config.probe_cv else None)
-    ca = class_activation(test_codes, test_y, threshold=thr)
-    scalars: dict[str, float | int] = {
-        "avg_hoyer": ah.value, "avg_hoyer_raw": ah_raw.value,
-        "hoyer_dropped_dims": ah.dropped_dims, "hoyer_zero_codes": ah.zero_codes,
-        "hoyer_zero_codes_raw": ah_raw.zero_codes,
-        "active_fraction": active_fraction(test_codes, thr), "l0": l0.l0, "zero_fraction": l0.zero_fraction,
-        **sweep_scalars(rows),
-        "class_kl_mean": ca.kl_mean, "class_js_mean": ca.js_mean,
-        "class_dropped_dims": ca.dropped_dims, "class_silent": ca.silent_classes,
-    }
-    analysis: dict[str, Any] = {
-        "probe_sweep": sweep_table(rows),
-        "class_activation": {"classes": ca.classes, "class_sizes": ca.sizes, "threshold": thr,
-            "profile": ca.profile.tolist(), "kl": ca.kl.tolist(), "js": ca.js.tolist()},
-    }
-    if mean_codes is not None:
-        hr = hoyer_ratio(mean_codes, threshold=thr)
-        scalars.update(hoyer_ratio_numerator=hr.numerator, hoyer_ratio_denominator=hr.denominator,
-                       hoyer_ratio_kept_dims=hr.kept_dims)
-        if hr.defined:
-            scalars["hoyer_ratio"] = hr.ratio
-        analysis["hoyer_ratio"] = {**dataclasses.asdict(hr), "draws": config.hoyer_samples}
-    return ModeScores(scalars, analysis)
+def score_model(model: SparseEncoder, train: PaddedSplit, test: PaddedSplit, *, seed: int, config: ScoringConfig,
+                batch_size: int, device: torch.device) -> Scores:
+    """Every metric of the table for every mode of ``model`` (probes fit on ``train``, everything else on ``test``)."""
+    out = Scores()
+    cls = type(model)
+    for mode in model.modes:
+        torch.manual_seed(seed)  # the draws of stochastic modes are part of the cell, hence seeded
+        train_codes, _ = encode_split(model, train, mode, batch_size, device)
+        test_codes, activity = encode_split(model, test, mode, batch_size, device,
+                                            with_activity=mode in cls.activity_rules)
+        if activity is not None:
+            rule = f"latent: {cls.activity_rules[mode]}"
+        else:
+            activity, rule = read_activity(test_codes, exact_zeros=bool(cls.exact_zeros),
+                                           threshold=config.activity_threshold)
+        stochastic = mode in model.stochastic_modes
+        inputs: dict[str, Any] = {
+            "seed": seed, "train_codes": train_codes, "train_labels": train.labels, "test_codes": test_codes,
+            "test_labels": test.labels, "test_activity": activity, "activity_rule": rule,
+            "mean_codes": (mean_of_draws(model, test, mode, config.hoyer_samples, batch_size, device, first=test_codes)
+                           if stochastic else None),
+        }
+        if test.inputs is not None:
+            inputs.update(test_inputs=test.inputs, test_decoded=decode_codes(model, test_codes, batch_size, device),
+                          train_decoded=decode_codes(model, train_codes, batch_size, device))
+        scored = score(inputs, config)
+        out.modes[mode] = scored.scalars
+        out.analysis[mode] = {"mode": mode, "stochastic": stochastic, "exact_zeros": bool(cls.exact_zeros),
+                              "activity_rule": rule, **scored.analysis}
+    torch.manual_seed(seed)
+    recon = score({"seed": seed, "reconstruction": reconstruction(model, test, batch_size, device)}, config, per="model")
+    out.reconstruction = {**recon.scalars, "analysis": recon.analysis.get("reconstruction", {})}
+    return out

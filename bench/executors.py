@@ -21,6 +21,7 @@ from typing import Any, Iterator, Protocol, Sequence
 
 from bench.slots import Slot, SlotAllocator
 from bench.spec import RunSpec
+from bench.worker import WEIGHTS_FILE
 
 
 @dataclass(frozen=True)
@@ -28,10 +29,23 @@ class CellTask:
     spec: RunSpec
     corpus_options: dict[str, Any]
     verbose: bool = False
+    #: Stored weights of this cell's training identity: the cell re-scores them instead of training.
+    weights_path: str | None = None
+    training: dict[str, Any] | None = None
 
-    def payload(self, device: str) -> dict[str, Any]:
+    def payload(self, device: str, inline_weights: bool = False) -> dict[str, Any]:
+        """What a worker needs: the spec *and its resolved config* (never resolved twice), data options,
+        device, and the stored weights to re-score (a path, or the bytes for workers without the disk)."""
         opts = {k: (str(v) if isinstance(v, Path) else v) for k, v in self.corpus_options.items()}
-        return {"spec": self.spec.to_dict(), "corpus_options": opts, "device": device, "verbose": self.verbose}
+        out: dict[str, Any] = {"spec": self.spec.to_dict(), "config": self.spec.config, "corpus_options": opts,
+                               "device": device, "verbose": self.verbose}
+        if self.weights_path:
+            out["training"] = self.training
+            if inline_weights:
+                out["weights"] = Path(self.weights_path).read_bytes()
+            else:
+                out["weights_path"] = self.weights_path
+        return out
 
 
 class Executor(Protocol):
@@ -52,11 +66,11 @@ class InProcessExecutor:
         self.device, self.echo = device, echo
 
     def run(self, tasks: Sequence[CellTask]) -> Iterator[tuple[RunSpec, dict[str, Any]]]:
-        from bench.cell import run_cell
+        from bench.worker import execute
 
         for t in tasks:
             log = (lambda s, p=t.spec.method: self.echo(f"    [{p}] {s}")) if t.verbose else (lambda s: None)
-            yield t.spec, run_cell(t.spec, device=self.device, corpus_options=t.corpus_options, log=log)
+            yield t.spec, execute(t.payload(self.device), log=log)
 
 
 def _die_with_parent() -> None:  # pragma: no cover - runs in the child
@@ -115,6 +129,9 @@ class SubprocessExecutor:
         if code == 0 and result.exists():
             record = json.loads(result.read_text())
             record.setdefault("provenance", {})["slot"] = f"{slot.device}#{slot.index}"
+            weights = folder / WEIGHTS_FILE
+            if weights.exists():
+                record["_weights"] = weights.read_bytes()
             return record
         if code < 0:
             name = signal.Signals(-code).name
@@ -154,8 +171,8 @@ class DaskExecutor:
         except (OSError, TimeoutError) as exc:
             raise UserError(f"cannot reach the Dask scheduler at {self.scheduler!r}: {exc}") from None
         try:
-            futures = {client.submit(_remote_cell, t.payload("auto"), pure=False, key=f"cell-{t.spec.dirname}"): t
-                       for t in tasks}
+            futures = {client.submit(_remote_cell, t.payload("auto", inline_weights=True), pure=False,
+                                     key=f"cell-{t.spec.dirname}"): t for t in tasks}
             for fut in as_completed(futures):
                 task = futures[fut]
                 try:

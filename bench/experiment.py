@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.errors import UserError
-from bench.hints import did_you_mean
+from sparsebench.hints import did_you_mean
 
 KEYS = ("methods", "corpora", "seeds", "preset", "train_split", "set", "grid")
 

@@ -1,9 +1,13 @@
 """Leaderboard tables from stored records alone: mean ± std over seeds, the best value per column in bold.
 
 Cells that differ only in their seed are grouped; everything else that differs (preset, overrides,
-training split) stays visible in the row, so two protocols are never averaged together unless
-``--group-by`` asks for it.  ``compare_at_hoyer`` reads each method's probe accuracy at a matched
-Average Hoyer, interpolated along its sweep: sparsifiers compared at equal sparsity.
+scoring settings, training split) stays visible in the row, so two protocols are never averaged
+together unless ``--group-by`` asks for it.  Every row names its encode mode and the mode's kind:
+like is compared with like, deterministic codes against deterministic ones (HSVAE's sparse mean
+against the others' means) and stochastic draws against stochastic draws, and the best value is
+bold within a corpus and a kind.  A metric's direction, header and format come from the metric
+table (``tasks.metrics``), never from its name.  ``compare_at_hoyer`` reads each method's probe
+accuracy at a matched Average Hoyer, interpolated along its sweep: sparsifiers at equal sparsity.
 """
 from __future__ import annotations
 
@@ -16,28 +20,44 @@ import pandas as pd
 from tabulate import tabulate
 
 from bench.errors import UserError
+from tasks.metrics import direction, metric_info
 
 DEFAULT_METRICS = ("probe_accuracy", "avg_hoyer", "nll_per_token")
-HEADERS = {"probe_accuracy": "probe acc", "probe_macro_f1": "probe F1", "avg_hoyer": "avg Hoyer",
-           "avg_hoyer_raw": "avg Hoyer (raw)", "nll_per_token": "NLL/token", "perplexity": "PPL",
-           "nll_per_sentence": "NLL/sent", "class_kl_mean": "class KL", "class_js_mean": "class JS",
-           "active_fraction": "active frac", "hoyer_ratio": "Hoyer ratio"}
-KEY_COLUMNS = ["method", "corpus", "mode", "preset", "train_split", "config"]
+KEY_COLUMNS = ["method", "corpus", "kind", "mode", "preset", "train_split", "config"]
 FORMATS = ("md", "latex", "csv", "html", "plain")
-_LOWER_IS_BETTER = ("nll", "perplexity", "loss.", "dropped", "zero_codes")
-_NOT_RANKED = ("train_size", "n_", "_std")
+MODE_VIEWS = ("matched", "all", "default")
+
+__all__ = ["DEFAULT_METRICS", "KEY_COLUMNS", "FORMATS", "MODE_VIEWS", "direction", "render", "aggregate",
+           "records_to_frame", "compare_at_hoyer", "config_labels"]
 
 
-def direction(metric: str) -> int:
-    """+1 if higher is better, -1 if lower is better, 0 for counts that are not a score."""
-    if any(t in metric for t in _NOT_RANKED):
-        return 0
-    return -1 if any(t in metric for t in _LOWER_IS_BETTER) else 1
+def header(metric: str) -> str:
+    info = metric_info(metric)
+    return info.header_for(metric) if info else metric
 
 
 def _flat_config(rec: dict[str, Any]) -> dict[str, Any]:
     cfg = rec.get("config", {})
-    return {**cfg.get("method_config", {}), **cfg.get("train", {})}
+    return {**cfg.get("method_config", {}), **cfg.get("train", {}), **cfg.get("eval", {}),
+            **({"encoder": cfg["encoder"]} if cfg.get("encoder") else {})}
+
+
+def mode_kind(rec: dict[str, Any], mode: str) -> str:
+    """"stochastic" or "deterministic", as the method declared it (records before that: by the mode's name)."""
+    kinds = rec["metrics"].get("modes_kind")
+    if kinds and mode in kinds:
+        return kinds[mode]
+    return "stochastic" if mode == "sample" else "deterministic"
+
+
+def headline(rec: dict[str, Any], kind: str) -> str | None:
+    """The mode that stands for the record's method among modes of ``kind``."""
+    heads = rec["metrics"].get("headline_modes")
+    if heads is not None:
+        return heads.get(kind)
+    modes = [m for m in rec["metrics"]["modes"] if mode_kind(rec, m) == kind]
+    default = rec["metrics"].get("default_mode")
+    return default if default in modes else (modes[0] if modes else None)
 
 
 def config_labels(records: list[dict[str, Any]]) -> list[str]:
@@ -55,22 +75,31 @@ def config_labels(records: list[dict[str, Any]]) -> list[str]:
                      varying[(rec["spec"]["method"], rec["spec"]["preset"])]) for rec in records]
 
 
+def _numbers(d: dict[str, Any]) -> dict[str, float]:
+    return {k: v for k, v in d.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+
+
 def records_to_frame(records: Iterable[dict[str, Any]]) -> pd.DataFrame:
-    """One row per (successful record, encode mode) with every scalar metric as a column."""
+    """One row per (successful record, encode mode) with every scalar metric as a column.
+
+    ``headline`` marks the mode that stands for its method among modes of its kind (the matched view).
+    """
     rows = []
     ok = [rec for rec in records if rec.get("status") == "ok"]
     for rec, label in zip(ok, config_labels(ok)):
         spec, metrics = rec["spec"], rec["metrics"]
         recon = metrics.get("reconstruction", {})
-        shared = {k: v for k, v in recon.items() if isinstance(v, (int, float))}
-        shared.update({f"loss.{k}": v for k, v in recon.get("terms", {}).items()})
+        shared = _numbers(recon)
+        shared.update({f"loss.{k}": v for k, v in recon.get("terms", {}).items()})  # records before the table
         for mode, scores in metrics["modes"].items():
+            kind = mode_kind(rec, mode)
             rows.append({
-                "method": spec["method"], "corpus": spec["corpus"], "mode": mode, "preset": spec["preset"],
-                "train_split": spec.get("train_split", "train"),
-                "config": label,
+                "method": spec["method"], "corpus": spec["corpus"], "kind": kind, "mode": mode,
+                "preset": spec["preset"], "train_split": spec.get("train_split", "train"),
+                "config": label, "reference": bool(rec.get("reference")),
                 "seed": spec["seed"], "default_mode": mode == metrics.get("default_mode"),
-                **{k: v for k, v in scores.items() if isinstance(v, (int, float)) and not isinstance(v, bool)},
+                "headline": mode == headline(rec, kind),
+                **_numbers(scores),
                 **shared,
             })
     return pd.DataFrame(rows)
@@ -90,7 +119,7 @@ def _bootstrap_ci(values: np.ndarray) -> tuple[float, float]:
 def aggregate(frame: pd.DataFrame, metrics: Sequence[str], group_by: Sequence[str] = KEY_COLUMNS,
               ci: bool = False) -> pd.DataFrame:
     """Flat table: group columns, then ``<metric>_mean``, ``_std`` (, ``_ci_low``, ``_ci_high``), ``seeds``."""
-    known = sorted(c for c in frame.columns if c not in KEY_COLUMNS + ["seed", "default_mode"])
+    known = sorted(c for c in frame.columns if c not in KEY_COLUMNS + ["seed", "default_mode", "headline", "reference"])
     for m in metrics:
         if m not in frame.columns:
             raise UserError(f"unknown metric {m!r}; stored metrics: {', '.join(known)}")
@@ -108,6 +137,7 @@ def aggregate(frame: pd.DataFrame, metrics: Sequence[str], group_by: Sequence[st
             if ci:
                 row[f"{m}_ci_low"], row[f"{m}_ci_high"] = _bootstrap_ci(vals)
         row["seeds"] = int(grp["seed"].nunique())
+        row["reference"] = bool(grp["reference"].any()) if "reference" in grp else False
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -120,12 +150,21 @@ def _best_rows(table: pd.DataFrame, metric: str, within: Sequence[str]) -> set[i
     best: set[int] = set()
     groups = table.groupby(list(within), dropna=False) if within else [(None, table)]
     for _, grp in groups:
+        if "reference" in grp:
+            grp = grp[~grp["reference"].astype(bool)]  # references are read against, never ranked
         vals = grp[col]
         if len(grp) < 2 or vals.isna().all():
             continue
         target = vals.max() if sign > 0 else vals.min()
         best |= set(grp.index[np.isclose(vals, target, rtol=0, atol=5e-4)])
     return best
+
+
+def _digits(metric: str, default: int) -> int:
+    """Decimals of a metric's declared format (``.0f`` for counts), else ``default``."""
+    info = metric_info(metric)
+    fmt = info.fmt if info else ""
+    return int(fmt[1:-1]) if fmt.startswith(".") and fmt.endswith("f") and fmt[1:-1].isdigit() else default
 
 
 def _num(x: float, digits: int) -> str:
@@ -141,13 +180,24 @@ def _fmt(mean: float, std: float, digits: int, pm: str) -> str:
     return f"{_num(mean, digits)}{pm}{_num(std, digits)}"
 
 
+def select_modes(frame: pd.DataFrame, modes: str) -> pd.DataFrame:
+    """``matched``: each method's headline mode of each kind; ``default``: its default mode; ``all``: every mode."""
+    if modes not in MODE_VIEWS:
+        raise UserError(f"unknown modes view {modes!r}; choose from: {', '.join(MODE_VIEWS)}")
+    if modes == "default":
+        return frame[frame["default_mode"]]
+    if modes == "matched":
+        return frame[frame["headline"]]
+    return frame
+
+
 def render(records: Iterable[dict[str, Any]], metrics: Sequence[str] = DEFAULT_METRICS, fmt: str = "md",
-           modes: str = "all", group_by: Sequence[str] | None = None, ci: bool = False, digits: int = 3) -> str:
+           modes: str = "matched", group_by: Sequence[str] | None = None, ci: bool = False, digits: int = 3) -> str:
     frame = records_to_frame(records)
     if frame.empty:
         return ""
-    if modes == "default":
-        frame = frame[frame["default_mode"]]
+    frame = select_modes(frame, modes)
+    metrics = [m for m in metrics if m in frame.columns] or list(metrics)  # e.g. NLL/token: text backbone only
     group_by = list(group_by or KEY_COLUMNS)
     table = aggregate(frame, metrics, group_by, ci)
     if fmt == "csv":
@@ -155,22 +205,22 @@ def render(records: Iterable[dict[str, Any]], metrics: Sequence[str] = DEFAULT_M
     # columns that never vary (no override anywhere, all trained on train) are noise in the table
     shown = [c for c in group_by if not (c in ("train_split", "config") and
                                          (table[c] == ("train" if c == "train_split" else "")).all())]
-    within = [c for c in ("corpus", "mode") if c in group_by]
+    within = [c for c in ("corpus", "kind") if c in group_by]
     bold = {m: _best_rows(table, m, within) for m in metrics}
     pm = {"latex": r" $\pm$ ", "html": " ± "}.get(fmt, " ± ")
     wrap = {"md": "**{}**", "plain": "{}", "html": "<b>{}</b>", "latex": r"\textbf{{{}}}"}[fmt]
     text = _latex_escape if fmt == "latex" else html.escape if fmt == "html" else str
     rows = []
     for i, r in table.iterrows():
-        row = [text(str(r[c])) for c in shown]
+        row = [text(str(r[c]) + (" (reference)" if c == "method" and r.get("reference") else "")) for c in shown]
         for m in metrics:
-            cell = _fmt(r[f"{m}_mean"], r[f"{m}_std"], digits, pm)
+            cell = _fmt(r[f"{m}_mean"], r[f"{m}_std"], _digits(m, digits), pm)
             if ci and not math.isnan(r[f"{m}_ci_low"]):
                 cell += f" [{r[f'{m}_ci_low']:.{digits}f}, {r[f'{m}_ci_high']:.{digits}f}]"
             row.append(wrap.format(cell) if i in bold[m] else cell)
         row.append(str(r["seeds"]))
         rows.append(row)
-    headers = [c.replace("_", " ") for c in shown] + [HEADERS.get(m, m) for m in metrics] + ["seeds"]
+    headers = [c.replace("_", " ") for c in shown] + [header(m) for m in metrics] + ["seeds"]
     if fmt == "latex":
         headers = [_latex_escape(h) for h in headers]
         return _latex_table(headers, rows)

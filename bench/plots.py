@@ -15,7 +15,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from bench.leaderboard import aggregate, records_to_frame
+from bench.leaderboard import aggregate, headline, records_to_frame, select_modes
 
 
 def _pyplot():
@@ -27,11 +27,11 @@ def _pyplot():
     return plt
 
 
-def plot_all(records: Iterable[dict[str, Any]], out_dir: Path, modes: str = "default") -> tuple[list[Path], list[str]]:
+def plot_all(records: Iterable[dict[str, Any]], out_dir: Path, modes: str = "all") -> tuple[list[Path], list[str]]:
     records = [r for r in records if r.get("status") == "ok"]
     frame = records_to_frame(records)
-    if modes == "default" and not frame.empty:
-        frame = frame[frame["default_mode"]]
+    if not frame.empty:
+        frame = select_modes(frame, modes)
     out_dir.mkdir(parents=True, exist_ok=True)
     written, skipped = [], []
     for fn in (_tradeoff, _class_kl, _probe_sizes):
@@ -53,10 +53,13 @@ def _tradeoff(frame, out_dir: Path):
     fig, axes = plt.subplots(1, len(corpora), figsize=(5 * len(corpora), 4), squeeze=False)
     for ax, corpus in zip(axes[0], corpora):
         sub = table[table["corpus"] == corpus]
-        for (method, mode), grp in sub.groupby(["method", "mode"]):
+        for (method, kind, mode), grp in sub.groupby(["method", "kind", "mode"]):
             grp = grp.sort_values("avg_hoyer_mean")
+            ref = bool(grp["reference"].any())
             ax.errorbar(grp["avg_hoyer_mean"], grp["probe_accuracy_mean"], xerr=grp["avg_hoyer_std"].fillna(0),
-                        yerr=grp["probe_accuracy_std"].fillna(0), marker="o", capsize=3, label=f"{method} ({mode})")
+                        yerr=grp["probe_accuracy_std"].fillna(0), capsize=3,
+                        marker="*" if ref else ("o" if kind == "deterministic" else "x"),
+                        linestyle=":" if ref else "-", label=f"{method} ({mode}{', reference' if ref else ''})")
         ax.set(title=corpus, xlabel="Average Hoyer (std-normalised)", ylabel="probe accuracy")
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
@@ -67,7 +70,7 @@ def _class_kl(frame, out_dir: Path):
     if frame.empty or "class_kl_mean" not in frame.columns:
         return None, "class_kl.png: no record has class_kl_mean"
     plt = _pyplot()
-    table = aggregate(frame, ["class_kl_mean"], ["corpus", "method", "mode"])
+    table = aggregate(frame, ["class_kl_mean"], ["corpus", "method", "kind", "mode"])
     corpora = sorted(table["corpus"].unique())
     fig, axes = plt.subplots(1, len(corpora), figsize=(5 * len(corpora), 4), squeeze=False)
     for ax, corpus in zip(axes[0], corpora):
@@ -85,7 +88,7 @@ def _probe_sizes(frame, out_dir: Path):
         return None, "probe_sizes.png: no record has a probe sweep (probe_accuracy@N)"
     plt = _pyplot()
     cols = [f"probe_accuracy@{n}" for n in sizes]
-    table = aggregate(frame, cols, ["corpus", "method", "mode"])
+    table = aggregate(frame, cols, ["corpus", "method", "kind", "mode"])
     corpora = sorted(table["corpus"].unique())
     fig, axes = plt.subplots(1, len(corpora), figsize=(5 * len(corpora), 4), squeeze=False)
     for ax, corpus in zip(axes[0], corpora):
@@ -99,24 +102,26 @@ def _probe_sizes(frame, out_dir: Path):
 
 
 def _activation_heatmaps(records: list[dict[str, Any]], out_dir: Path) -> tuple[list[Path], str]:
+    """One heatmap per method, corpus and headline mode (deterministic and stochastic), first seed."""
     plt = None
     seen, paths = set(), []
     for rec in sorted(records, key=lambda r: r["spec"]["seed"]):
         spec, metrics = rec["spec"], rec["metrics"]
-        mode = metrics.get("default_mode")
-        profile = metrics.get("analysis", {}).get(mode, {}).get("class_activation", {}).get("profile")
-        key = (spec["method"], spec["corpus"])
-        if profile is None or key in seen:
-            continue
-        seen.add(key)
-        plt = plt or _pyplot()
-        arr = np.asarray(profile, dtype=float)
-        fig, ax = plt.subplots(figsize=(max(6, arr.shape[1] / 6), max(3, arr.shape[0] / 2.5)))
-        im = ax.imshow(arr, aspect="auto", cmap="viridis", interpolation="nearest")
-        ax.set(title=f"{spec['method']} on {spec['corpus']} ({mode}, seed {spec['seed']})", xlabel="dimension",
-               ylabel="class")
-        fig.colorbar(im, ax=ax, label="P(dimension active | class)")
-        paths.append(_save(plt, fig, out_dir / f"activation_{spec['method']}_{spec['corpus']}.png"))
+        for kind in ("deterministic", "stochastic"):
+            mode = headline(rec, kind)
+            ca = metrics.get("analysis", {}).get(mode, {}).get("class_activation", {}) if mode else {}
+            key = (spec["method"], spec["corpus"], mode)
+            if not ca.get("profile") or key in seen:
+                continue
+            seen.add(key)
+            plt = plt or _pyplot()
+            arr = np.asarray(ca["profile"], dtype=float)
+            fig, ax = plt.subplots(figsize=(max(6, arr.shape[1] / 6), max(3, arr.shape[0] / 2.5)))
+            im = ax.imshow(arr, aspect="auto", cmap="viridis", interpolation="nearest", vmin=0, vmax=1)
+            ax.set(title=f"{spec['method']} on {spec['corpus']} ({mode}, seed {spec['seed']})", xlabel="dimension",
+                   ylabel="class")
+            fig.colorbar(im, ax=ax, label=f"mean activity ({ca.get('rule') or 'see record'})")
+            paths.append(_save(plt, fig, out_dir / f"activation_{spec['method']}_{spec['corpus']}_{mode}.png"))
     return paths, "" if paths else "activation_*.png: no record has an activation profile"
 
 

@@ -28,18 +28,23 @@ SHAPES: dict[str, tuple[int, float, int, int]] = {
 }
 
 
-def shaped_split(corpus: str, n: int, seed: int = 0) -> tuple[Split, int]:
-    """``n`` random sentences with the corpus's length range and mean; returns (split, vocab size)."""
+def shaped_split(corpus: str, n: int, seed: int = 0) -> tuple[Split, int, int]:
+    """``n`` random sentences with the corpus's length range and mean; returns (split, vocab size, eos id).
+
+    The vocabulary is laid out as the corpus's loader lays it out (``<pad>`` = 0, sorted words, then
+    ``<EOS>`` last), so the model sees the same ``<EOS>`` id as on the real files.
+    """
     lo, mean, hi, vocab = SHAPES[corpus]
+    eos = vocab - 1
     rng = np.random.default_rng(seed)
     m = (mean - lo) / (hi - lo)
     lengths = np.rint(lo + (hi - lo) * rng.beta(4 * m, 4 * (1 - m), n)).astype(np.int64)
-    ids = rng.integers(3, vocab, int(lengths.sum()) + n).astype(np.int32)
+    ids = rng.integers(1, eos, int(lengths.sum()) + n).astype(np.int32)
     seqs, pos = [], 0
     for length in lengths:
-        seqs.append(np.append(ids[pos : pos + length], 1))
+        seqs.append(np.append(ids[pos : pos + length], eos))
         pos += length
-    return Split.from_sequences(seqs, np.zeros(n, dtype=np.int64)), vocab
+    return Split.from_sequences(seqs, np.zeros(n, dtype=np.int64)), vocab, eos
 
 
 def matmul_peak_gflops(device: torch.device, dtype: torch.dtype = torch.float32, n: int = 2048, reps: int = 5) -> float:
@@ -96,7 +101,7 @@ class Profile:
 def profile(method: str, corpus: str, preset: str, steps: int, *, device: str = "cpu", data_dir=None,
             batch_size: int | None = None, straightforward: bool = False, seed: int = 0,
             overrides: tuple[tuple[str, str], ...] = ()) -> Profile:
-    from bench.baseline import make_straightforward
+    from bench.models import DataShape, build_model
     from bench.spec import RunSpec
     from methods.registry import get_method
 
@@ -106,12 +111,13 @@ def profile(method: str, corpus: str, preset: str, steps: int, *, device: str = 
     spec = RunSpec(method, corpus, seed, preset, overrides)
     cfg = spec.config
     bsz = batch_size or cfg["train"]["batch_size"]
-    split, vocab, data = _data(corpus, data_dir, max(bsz * (steps + 2), 2048), seed)
+    if cfg["method_config"].get("backbone", "text") != "text":
+        raise UserError("bench profile measures the text backbone (GRU training and encoding); "
+                        "the embedding backbone trains in seconds")
+    split, vocab, eos, data = _data(corpus, data_dir, max(bsz * (steps + 2), 2048), seed)
     cls = get_method(method).load()
     torch.manual_seed(seed)
-    model = cls(cls.Config(**cfg["method_config"]), vocab, 1).to(dev)
-    if straightforward:
-        make_straightforward(model)
+    model = build_model(method, cfg["method_config"], DataShape(vocab, eos), straightforward=straightforward).to(dev)
     padded = PaddedSplit(split)
     rng = np.random.default_rng(seed)
     if straightforward:  # a first port shuffles without length buckets
@@ -160,11 +166,14 @@ def profile(method: str, corpus: str, preset: str, steps: int, *, device: str = 
         enc_s = time.perf_counter() - t0
 
     mc = cfg["method_config"]
-    sizes = Sizes(mc["embed_dim"], mc["hidden_dim"], mc["latent_dim"], vocab)
-    step_flops = train_step_flops(sizes, tokens)
-    achieved = step_flops / train_s / 1e9
-    enc_gflops = encode_flops(sizes, enc_tokens) / enc_s / 1e9
     peak = matmul_peak_gflops(dev, torch.bfloat16 if dev.type == "cuda" else torch.float32)
+    if all(k in mc for k in ("embed_dim", "hidden_dim", "latent_dim")):
+        sizes = Sizes(mc["embed_dim"], mc["hidden_dim"], mc["latent_dim"], vocab)
+        step_flops = train_step_flops(sizes, tokens)
+        achieved = step_flops / train_s / 1e9
+        enc_gflops = encode_flops(sizes, enc_tokens) / enc_s / 1e9
+    else:  # a plugin without the shared backbone's sizes: its FLOPs are unknown, so no MFU
+        step_flops = achieved = enc_gflops = float("nan")
     return Profile(
         method=method, corpus=corpus, data=data, preset=preset, device=device_name(str(dev)),
         implementation="straightforward padded" if straightforward else "sparsebench",
@@ -174,18 +183,19 @@ def profile(method: str, corpus: str, preset: str, steps: int, *, device: str = 
         encode_mfu=enc_gflops / peak, peak_rss_mb=peak_memory_mb(dev), torch_threads=torch.get_num_threads())
 
 
-def _data(corpus: str, data_dir, n: int, seed: int) -> tuple[Split, int, str]:
-    """The corpus's first split on disk (train, then valid, then test), else sentences shaped like it."""
+def _data(corpus: str, data_dir, n: int, seed: int) -> tuple[Split, int, int, str]:
+    """The corpus's first split on disk (train, then valid, then test), else sentences shaped like it;
+    returns (split, vocabulary size, ``<EOS>`` id, what the data is)."""
     from tasks.corpora import corpus_info, load_corpus
 
     if corpus == "synthetic":
         c = load_corpus("synthetic")
-        return c.split("train"), c.vocab_size, "synthetic corpus"
+        return c.split("train"), c.vocab_size, c.eos_id, "synthetic corpus"
     present = set(corpus_info(corpus).present(data_dir))
     for split_name in ("train", "valid", "test"):
         if split_name in present:
             c = load_corpus(corpus, data_dir=data_dir, splits=(split_name,))
-            return c.split(split_name), c.vocab_size, f"real {corpus} {split_name} split"
-    split, vocab = shaped_split(corpus, n, seed)
+            return c.split(split_name), c.vocab_size, c.eos_id, f"real {corpus} {split_name} split"
+    split, vocab, eos = shaped_split(corpus, n, seed)
     lo, mean, hi, _ = SHAPES[corpus]
-    return split, vocab, f"synthetic, shaped like {corpus} ({lo}-{hi} tokens, mean {mean}, vocabulary {vocab})"
+    return split, vocab, eos, f"synthetic, shaped like {corpus} ({lo}-{hi} tokens, mean {mean}, vocabulary {vocab})"

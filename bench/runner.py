@@ -1,12 +1,16 @@
 """The driver: expands the grid into cells, reuses finished ones, runs the rest somewhere, writes the store.
 
-Only the driver writes records, so a cell can run in this process, in a worker process or on a
-cluster.  Resume modes (MTEB's): ``missing`` reuses every finished cell (a failed one is reported
-as failed until ``--retry-failed``), ``always`` reruns everything, ``cache-only`` never trains.
+Only the driver writes records and weights, so a cell can run in this process, in a worker process
+or on a cluster.  Resume modes (MTEB's): ``missing`` reuses every finished cell (a failed one is
+reported as failed until ``--retry-failed``) and every stored model (a cell whose training identity
+has weights in the store is re-scored, not retrained), ``always`` retrains everything,
+``cache-only`` never trains (it still re-scores stored models).  A damaged record is never reused:
+its cell runs again.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from bench.config import check_override_keys
@@ -23,7 +27,7 @@ RESUME_MODES = ("missing", "always", "cache-only")
 
 def expand(methods: Sequence[str], corpora: Sequence[str], seeds: Sequence[int], preset: str,
            overrides: tuple[tuple[str, str], ...], train_split: str = "train",
-           grid: dict[str, list[str]] | None = None) -> list[RunSpec]:
+           grid: dict[str, list[str]] | None = None, encoder: str = "") -> list[RunSpec]:
     """All cells, validated up front: a typo anywhere fails before anything trains."""
     entries = {m: get_method(m) for m in methods}
     for c in corpora:
@@ -36,7 +40,7 @@ def expand(methods: Sequence[str], corpora: Sequence[str], seeds: Sequence[int],
         for m in methods:
             for point in points_for(m, configs[m], grid):
                 for s in seeds:
-                    specs.append(RunSpec(m, c, s, preset, merge(overrides, point), train_split))
+                    specs.append(RunSpec(m, c, s, preset, merge(overrides, point), train_split, encoder))
     for spec in specs:
         spec.cell_id  # resolves the config: bad values fail here
     return list(dict.fromkeys(specs))
@@ -63,7 +67,7 @@ def check_data(specs: Sequence[RunSpec], data_dir: Any) -> None:
 class Outcome:
     spec: RunSpec
     record: dict[str, Any] | None
-    status: str  # "ok", "failed", "cached", "cached-failed", "missing"
+    status: str  # "ok", "rescored", "failed", "cached", "cached-failed", "missing"
 
 
 @dataclass
@@ -78,31 +82,42 @@ class Summary:
         return [o for o in self.outcomes if o.status in ("failed", "cached-failed")]
 
     def line(self, store: Store) -> str:
-        return (f"{self.count('ok')} trained, {self.count('cached')} cached, "
+        return (f"{self.count('ok')} trained, {self.count('rescored')} rescored, {self.count('cached')} cached, "
                 f"{self.count('failed', 'cached-failed')} failed, {self.count('missing')} missing; "
                 f"records in {store.runs}")
 
 
-def plan(specs: Sequence[RunSpec], store: Store, resume: str, retry_failed: bool,
-         ) -> tuple[list[Outcome], list[RunSpec]]:
-    """Split cells into those settled from the store and those to run."""
+@dataclass
+class Plan:
+    settled: list[Outcome] = field(default_factory=list)
+    #: (spec, stored weights to re-score or None to train)
+    to_run: list[tuple[RunSpec, Path | None]] = field(default_factory=list)
+    #: damaged records found on the way: (path, why); their cells are in ``to_run``
+    damaged: list[tuple[Path, str]] = field(default_factory=list)
+
+
+def plan(specs: Sequence[RunSpec], store: Store, resume: str, retry_failed: bool) -> Plan:
+    """Split cells into those settled from the store, those to re-score and those to train."""
     if resume not in RESUME_MODES:
         raise UserError(f"unknown resume mode {resume!r}; valid: {', '.join(RESUME_MODES)}")
-    settled, to_run = [], []
+    out = Plan()
     for spec in specs:
-        existing = store.load(spec.dirname)
+        existing, why = store.read(spec.dirname)
+        if why is not None:
+            out.damaged.append((store.cell_dir(spec.dirname), why))
         if resume != "always" and existing is not None:
             if existing.get("status") == "ok":
-                settled.append(Outcome(spec, existing, "cached"))
+                out.settled.append(Outcome(spec, existing, "cached"))
                 continue
             if not retry_failed:
-                settled.append(Outcome(spec, existing, "cached-failed"))
+                out.settled.append(Outcome(spec, existing, "cached-failed"))
                 continue
-        if resume == "cache-only":
-            settled.append(Outcome(spec, existing, "missing"))
+        weights = None if resume == "always" else store.weights_path(spec.model_dirname)
+        if resume == "cache-only" and weights is None:
+            out.settled.append(Outcome(spec, existing, "missing"))
             continue
-        to_run.append(spec)
-    return settled, to_run
+        out.to_run.append((spec, weights))
+    return out
 
 
 def run_all(specs: Sequence[RunSpec], store: Store, executor: Executor, *, resume: str = "missing",
@@ -110,8 +125,11 @@ def run_all(specs: Sequence[RunSpec], store: Store, executor: Executor, *, resum
             echo: Callable[[str], None] = print, verbose: bool = False, progress: bool | None = None) -> Summary:
     from tqdm import tqdm
 
-    settled, to_run = plan(specs, store, resume, retry_failed)
-    check_data(to_run, (corpus_options or {}).get("data_dir"))
+    p = plan(specs, store, resume, retry_failed)
+    settled = p.settled
+    for path, why in p.damaged:
+        echo(f"damaged record {path / 'record.json'} ({why}): its cell runs again")
+    check_data([s for s, _ in p.to_run], (corpus_options or {}).get("data_dir"))
     summary = Summary(list(settled))
     for o in settled:
         if o.status != "cached-failed" and not verbose and len(settled) > 10:
@@ -121,9 +139,10 @@ def run_all(specs: Sequence[RunSpec], store: Store, executor: Executor, *, resum
                "cached-failed": f"failed earlier ({(o.record or {}).get('error', '?').splitlines()[0]}); "
                                 "--retry-failed reruns it"}[o.status]
         echo(f"{o.spec.describe()}: {msg} ({where})")
-    if not to_run:
+    if not p.to_run:
         return summary
-    tasks = [CellTask(s, corpus_options or {}, verbose) for s in to_run]
+    tasks = [CellTask(s, corpus_options or {}, verbose, str(w) if w else None,
+                      store.training_record(s.model_dirname) if w else None) for s, w in p.to_run]
     bar = tqdm(total=len(tasks), unit="cell", desc="cells", disable=None if progress is None else not progress,
                dynamic_ncols=True)
     say = bar.write if not bar.disable else echo
@@ -131,12 +150,17 @@ def run_all(specs: Sequence[RunSpec], store: Store, executor: Executor, *, resum
         executor.echo = say
     for spec, record in executor.run(tasks):
         log = record.pop("log", "")
+        weights = record.pop("_weights", None)
+        if weights is not None and record.get("status") == "ok":
+            store.save_model(spec.model_dirname, weights, record["training"])
         store.save(spec.dirname, record, log)
         status = record["status"]
         if status == "failed":
             say(f"{spec.describe()}: FAILED: {record['error'].splitlines()[0]} (log: {store.cell_dir(spec.dirname)})")
         else:
-            say(f"{spec.describe()}: done in {record.get('wall_seconds', 0):.1f}s")
+            rescored = record.get("provenance", {}).get("scoring", {}).get("rescored", False)
+            status = "rescored" if rescored else status
+            say(f"{spec.describe()}: {'re-scored' if rescored else 'done'} in {record.get('wall_seconds', 0):.1f}s")
         summary.outcomes.append(Outcome(spec, record, status))
         bar.update(1)
         bar.set_postfix(failed=summary.count("failed"))

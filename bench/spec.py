@@ -1,7 +1,12 @@
-"""What one cell of the grid is, and its identity: a hash of the fully resolved configuration.
+"""What one cell of the grid is, and its identity, in two parts: the trained model and its scoring.
 
-Two runs that would train the same model on the same data get the same id, whatever preset or
-``--set`` spelling produced it, so the store can reuse finished cells.
+The *training identity* is a hash of everything that determines the trained weights (method and its
+resolved hyperparameters, training settings, corpus, training split, frozen encoder, seed, training
+protocol version); the *scoring identity* a hash of the scoring settings and the scoring protocol
+version.  A cell is the pair.  Two runs that would train the same model get the same training id,
+whatever preset or ``--set`` spelling produced it, so the store reuses the weights; a change of
+scoring settings (``--set probe_sizes=10,all``, a new metric) re-scores stored weights instead of
+retraining them.
 """
 from __future__ import annotations
 
@@ -14,10 +19,16 @@ from pathlib import PurePath
 from typing import Any
 
 from bench.config import resolve
+from bench.errors import UserError
 from methods.registry import get_method
+from tasks.scoring import SCORING_VERSION
 
-#: Bump when a change to the harness changes what a cell computes, so old records are not reused.
-PROTOCOL_VERSION = 3
+#: Bump when a change to the harness changes how a model is trained, so old weights are not reused.
+TRAINING_VERSION = 4
+#: Kept for callers of the single-number protocol (records before the split carried ``protocol``).
+PROTOCOL_VERSION = TRAINING_VERSION
+
+_SCORING_KEYS = ("eval", "scoring_protocol")
 
 
 def safe_name(name: str) -> str:
@@ -28,6 +39,11 @@ def safe_name(name: str) -> str:
     return f"{stem}~{hashlib.sha256(name.encode()).hexdigest()[:8]}"
 
 
+def digest(obj: Any) -> str:
+    """sha256 (first 16 hex digits) of the canonical JSON of ``obj`` (sorted keys, no spaces)."""
+    return hashlib.sha256(json.dumps(obj, sort_keys=True, separators=(",", ":")).encode()).hexdigest()[:16]
+
+
 @dataclass(frozen=True)
 class RunSpec:
     method: str
@@ -36,15 +52,20 @@ class RunSpec:
     preset: str = "smoke"
     overrides: tuple[tuple[str, str], ...] = ()
     train_split: str = "train"
+    #: The frozen sentence encoder of the embedding backbone ("" on the text backbone).
+    encoder: str = ""
 
     @cached_property
     def config(self) -> dict[str, Any]:
         """The canonical configuration: everything that determines the cell's result."""
         entry = get_method(self.method)
-        config_cls = entry.config if entry.config is not None else entry.load().Config
-        method_cfg, train_cfg, eval_cfg = resolve(self.method, config_cls, self.preset, self.overrides)
-        return {
-            "protocol": PROTOCOL_VERSION,
+        cls = entry.config if entry.config is not None else entry.load().Config
+        backbones = entry.identity.backbones if entry.identity else ("text",)
+        method_cfg, train_cfg, eval_cfg = resolve(self.method, cls, self.preset, self.overrides, self.corpus,
+                                                  backbones)
+        config = {
+            "protocol": TRAINING_VERSION,
+            "scoring_protocol": SCORING_VERSION,
             "method": self.method,
             "method_config": method_cfg,
             "corpus": self.corpus,
@@ -53,26 +74,65 @@ class RunSpec:
             "eval": eval_cfg,
             "seed": self.seed,
         }
+        backbone = method_cfg.get("backbone", "text")
+        if backbone == "embedding" and not self.encoder:
+            raise UserError("the embedding backbone needs a frozen sentence encoder: add --encoder NAME "
+                            "(e.g. --encoder all-MiniLM-L6-v2, or a local sentence-transformers folder)")
+        if self.encoder and backbone != "embedding":
+            raise UserError(f"--encoder {self.encoder} is used only with --backbone embedding "
+                            f"({self.method} runs on the {backbone} backbone)")
+        if self.encoder:
+            config["encoder"] = self.encoder
+        return config
+
+    @property
+    def training_config(self) -> dict[str, Any]:
+        """The part of :attr:`config` that determines the trained weights."""
+        return {k: v for k, v in self.config.items() if k not in _SCORING_KEYS}
+
+    @property
+    def backbone(self) -> str:
+        return self.config["method_config"].get("backbone", "text")
+
+    @cached_property
+    def train_id(self) -> str:
+        return digest(self.training_config)
+
+    @cached_property
+    def scoring_id(self) -> str:
+        return digest({k: self.config[k] for k in _SCORING_KEYS})
 
     @cached_property
     def cell_id(self) -> str:
-        canonical = json.dumps(self.config, sort_keys=True, separators=(",", ":"))
-        return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+        return digest(self.config)
 
     @property
     def dirname(self) -> str:
         return f"{safe_name(self.method)}-{safe_name(self.corpus)}-seed{self.seed}-{self.cell_id}"
 
+    @property
+    def model_dirname(self) -> str:
+        return f"{safe_name(self.method)}-{safe_name(self.corpus)}-seed{self.seed}-{self.train_id}"
+
     def describe(self) -> str:
         extra = f" --set {' '.join(f'{k}={v}' for k, v in self.overrides)}" if self.overrides else ""
         split = f" train_split={self.train_split}" if self.train_split != "train" else ""
-        return f"{self.method} on {self.corpus} (seed {self.seed}, preset {self.preset}{split}){extra}"
+        enc = f" encoder={self.encoder}" if self.encoder else ""
+        return f"{self.method} on {self.corpus} (seed {self.seed}, preset {self.preset}{split}{enc}){extra}"
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "RunSpec":
-        return cls(d["method"], d["corpus"], int(d["seed"]), d["preset"],
-                   tuple((str(k), str(v)) for k, v in d.get("overrides", [])), d.get("train_split", "train"))
+    def from_dict(cls, d: dict[str, Any], config: dict[str, Any] | None = None) -> "RunSpec":
+        """Rebuild a spec; ``config`` (the driver's resolved one) is reused instead of resolved again."""
+        spec = cls(d["method"], d["corpus"], int(d["seed"]), d["preset"],
+                   tuple((str(k), str(v)) for k, v in d.get("overrides", [])), d.get("train_split", "train"),
+                   d.get("encoder", ""))
+        if config is not None:
+            spec.__dict__["config"] = config  # cached_property slot: the worker trusts the driver's resolution
+        return spec
 
     def to_dict(self) -> dict[str, Any]:
-        return {"method": self.method, "corpus": self.corpus, "seed": self.seed, "preset": self.preset,
-                "overrides": [list(kv) for kv in self.overrides], "train_split": self.train_split}
+        d = {"method": self.method, "corpus": self.corpus, "seed": self.seed, "preset": self.preset,
+             "overrides": [list(kv) for kv in self.overrides], "train_split": self.train_split}
+        if self.encoder:
+            d["encoder"] = self.encoder
+        return d

@@ -1,51 +1,136 @@
-"""Run records on disk: one folder per cell under ``<results>/runs/``, written atomically.
+"""Run records and trained weights on disk, written atomically, validated when read.
 
-A record is ``record.json`` (spec, resolved config, metrics, provenance, status) plus ``log.txt``.
+Layout under the results folder:
+
+- ``runs/<method>-<corpus>-seed<s>-<cell id>/record.json`` (+ ``log.txt``): one scored cell — spec,
+  resolved config, metrics for every encode mode, provenance, status;
+- ``models/<method>-<corpus>-seed<s>-<train id>/model.pt`` (+ ``training.json``): the trained weights
+  (a state dict, loaded with ``weights_only=True``) and the training part of the record, keyed by
+  the training identity alone, so a scoring change re-scores them instead of retraining.
+
 Writes go to a temporary file in the same folder and are moved into place with ``os.replace``, so a
-run killed at any moment leaves either the old record or the new one, never half of one.
+run killed at any moment leaves either the old file or the new one, never half of one.  Files are
+created with the process umask (0644 by default), so a shared results folder stays readable.  A
+record that is unreadable or breaks :data:`RECORD_SCHEMA` is *damaged*: never reused, named and
+counted by whoever reads the store.
 """
 from __future__ import annotations
 
 import json
 import os
 import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
 RECORD = "record.json"
 LOG = "log.txt"
+WEIGHTS = "model.pt"
+TRAINING = "training.json"
+
+#: What every record must look like (JSON Schema); checked in one place, :func:`record_problems`.
+RECORD_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["cell_id", "spec", "config", "status"],
+    "properties": {
+        "cell_id": {"type": "string"},
+        "status": {"enum": ["ok", "failed"]},
+        "spec": {"type": "object", "required": ["method", "corpus", "seed", "preset"],
+                 "properties": {"method": {"type": "string"}, "corpus": {"type": "string"},
+                                "seed": {"type": "integer"}, "preset": {"type": "string"}}},
+        "config": {"type": "object", "required": ["method_config", "train"]},
+        "error": {"type": "string"},
+    },
+    "if": {"properties": {"status": {"const": "ok"}}},
+    "then": {"required": ["metrics", "provenance"],
+             "properties": {"metrics": {"type": "object", "required": ["modes"],
+                                        "properties": {"modes": {"type": "object", "minProperties": 1,
+                                                                 "additionalProperties": {"type": "object"}}}},
+                            "provenance": {"type": "object"}}},
+    "else": {"required": ["error"]},
+}
 
 
-def atomic_write_text(path: Path, text: str) -> None:
+def record_problems(record: Any) -> list[str]:
+    """Why ``record`` is not a valid run record (empty when it is)."""
+    import jsonschema
+
+    validator = jsonschema.Draft202012Validator(RECORD_SCHEMA)
+    return [f"{'/'.join(map(str, e.absolute_path)) or 'record'}: {e.message}"
+            for e in sorted(validator.iter_errors(record), key=lambda e: list(e.absolute_path))]
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a record is for the group too
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
 
 
+def atomic_write_text(path: Path, text: str) -> None:
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+@dataclass
+class Damaged:
+    path: Path
+    why: str
+
+
+@dataclass
+class Scan:
+    """Every record under ``runs/``: the valid ones, and the damaged ones with the reason."""
+
+    records: list[dict[str, Any]] = field(default_factory=list)
+    damaged: list[Damaged] = field(default_factory=list)
+
+    def damaged_note(self) -> str:
+        if not self.damaged:
+            return ""
+        lines = [f"{len(self.damaged)} damaged record(s) skipped:"]
+        lines += [f"  {d.path}: {d.why}" for d in self.damaged]
+        return "\n".join(lines)
+
+
 class Store:
     def __init__(self, root: Path | str) -> None:
         self.root = Path(root)
         self.runs = self.root / "runs"
+        self.models = self.root / "models"
 
+    # -- cells -----------------------------------------------------------------------------
     def cell_dir(self, dirname: str) -> Path:
         return self.runs / dirname
 
-    def load(self, dirname: str) -> dict[str, Any] | None:
+    def read(self, dirname: str) -> tuple[dict[str, Any] | None, str | None]:
+        """(record, None), (None, None) when absent, or (None, why) when damaged."""
         path = self.cell_dir(dirname) / RECORD
         try:
-            return json.loads(path.read_text(encoding="utf-8"))
+            record = json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
-            return None
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            return None  # unreadable: treated as missing, the cell is run again
+            return None, None
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            return None, f"not valid JSON ({exc})"
+        except OSError as exc:
+            return None, f"unreadable ({exc})"
+        problems = record_problems(record)
+        if problems:
+            return None, "; ".join(problems[:3])
+        return record, None
+
+    def load(self, dirname: str) -> dict[str, Any] | None:
+        """The valid record of a cell, or None (absent or damaged: either way it is run again)."""
+        return self.read(dirname)[0]
 
     def save(self, dirname: str, record: dict[str, Any], log: str = "") -> Path:
         folder = self.cell_dir(dirname)
@@ -54,14 +139,50 @@ class Store:
         atomic_write_text(folder / RECORD, to_json(record))
         return folder
 
-    def records(self) -> Iterator[dict[str, Any]]:
+    def scan(self) -> Scan:
+        out = Scan()
         if not self.runs.is_dir():
-            return
-        for folder in sorted(self.runs.iterdir()):
-            rec = self.load(folder.name)
-            if rec is not None:
-                rec.setdefault("dirname", folder.name)
-                yield rec
+            return out
+        for folder in sorted(p for p in self.runs.iterdir() if p.is_dir()):
+            record, why = self.read(folder.name)
+            if why is not None:
+                out.damaged.append(Damaged(folder / RECORD, why))
+            elif record is not None:
+                record.setdefault("dirname", folder.name)
+                out.records.append(record)
+        return out
+
+    def records(self) -> Iterator[dict[str, Any]]:
+        yield from self.scan().records
+
+    # -- trained models --------------------------------------------------------------------
+    def model_dir(self, model_dirname: str) -> Path:
+        return self.models / model_dirname
+
+    def weights_path(self, model_dirname: str) -> Path | None:
+        """The stored weights of a training identity, if a finished training left them."""
+        folder = self.model_dir(model_dirname)
+        path, meta = folder / WEIGHTS, folder / TRAINING
+        return path if path.is_file() and meta.is_file() else None
+
+    def training_record(self, model_dirname: str) -> dict[str, Any] | None:
+        try:
+            return json.loads((self.model_dir(model_dirname) / TRAINING).read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError, UnicodeDecodeError):
+            return None
+
+    def save_model(self, model_dirname: str, weights: bytes, training: dict[str, Any]) -> Path:
+        """Weights first, then the training record that marks them complete."""
+        folder = self.model_dir(model_dirname)
+        atomic_write_bytes(folder / WEIGHTS, weights)
+        atomic_write_text(folder / TRAINING, to_json(training))
+        return folder
+
+    # -- scratch ---------------------------------------------------------------------------
+    @property
+    def scratch(self) -> Path:
+        """Per-run scratch space for worker processes (removed when a run ends or starts again)."""
+        return self.root / ".scratch"
 
 
 def to_json(record: dict[str, Any]) -> str:

@@ -1,4 +1,4 @@
-"""The training loop every method shares: Adam, seeded bucketed batches, divergence detection.
+"""The training loop every method shares: Adam, seeded batches, the method's own schedule, divergence detection.
 
 A NaN or infinite loss term or gradient stops the cell with a ``DivergenceError`` naming the term
 (or parameter) and the step; the driver records the cell as failed and the sweep goes on.  On CPU
@@ -63,19 +63,23 @@ def autocast_for(device: torch.device, precision: str = "auto"):
 
 def train(model: SparseEncoder, data: PaddedSplit, *, epochs: int, batch_size: int, lr: float,
           rng: np.random.Generator, device: torch.device, log: Callable[[str], None] = lambda s: None,
-          check_every: int | None = None, precision: str = "auto") -> TrainLog:
+          check_every: int | None = None, precision: str = "fp32", length_pool: int = 0,
+          on_step: Callable[[int, int], None] | None = None) -> TrainLog:
+    """Train ``model`` in place; ``on_step(step, total_steps)`` is called after every optimiser step."""
     model.to(device).train()
     params = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.Adam(params, lr=lr)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, model.lr_scale)  # the method's schedule (TON's drop); 1 otherwise
     check_every = check_every or (1 if device.type == "cpu" else 25)
-    model.plan_training(epochs * data.batches_per_epoch(batch_size))
+    total_steps = epochs * data.batches_per_epoch(batch_size, length_pool)
+    model.plan_training(total_steps)
     out = TrainLog()
     start = time.perf_counter()
     for epoch in range(1, epochs + 1):
         sums: dict[str, torch.Tensor] = {}
         sentences = 0
         ok = torch.ones((), dtype=torch.bool, device=device)
-        for batch in data.train_batches(batch_size, rng):
+        for batch in data.train_batches(batch_size, rng, length_pool):
             batch = batch.to(device)
             with autocast_for(device, precision):
                 loss = model.loss(batch)
@@ -86,6 +90,9 @@ def train(model: SparseEncoder, data: PaddedSplit, *, epochs: int, batch_size: i
             if out.steps % check_every == 0 and not bool(ok):
                 raise _diagnose(model, loss, epoch, out.steps)
             opt.step()
+            sched.step()
+            if on_step is not None:
+                on_step(out.steps, total_steps)
             n = batch.size
             sentences += n
             out.tokens += int(batch.lengths.sum())

@@ -8,11 +8,13 @@ Plugin authors subclass :class:`MethodConformance` in their own pytest and name 
     class TestMyMethod(MethodConformance):
         method_class = MyMethod          # or: method = "my-method" (its registry name)
 
-``bench check-plugin NAME`` runs the same checks (:func:`run_checks`) on the synthetic corpus.
+``bench check-plugin NAME`` runs the same checks (:func:`run_checks`) on the synthetic corpus, on
+every backbone the method declares.
 
 The checks need data, but ``methods`` may not import ``tasks``, so :func:`toy_data` builds a tiny
 seeded corpus here: two classes with their own words, ``<pad>`` = 0, each sentence ending in
-``<EOS>``, the same conventions as the harness's corpora.  Nothing here needs pytest: a failed check
+``<EOS>``, the same conventions as the harness's corpora, plus a class-dependent "sentence
+embedding" per sentence for the embedding backbone.  Nothing here needs pytest: a failed check
 raises :class:`ConformanceError` with what went wrong and what the harness expects instead.
 """
 from __future__ import annotations
@@ -26,11 +28,13 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from methods.base import Batch, LossOutput, SparseEncoder
+from methods.base import Batch, LossOutput, SparseEncoder, interface_problems
 from methods.errors import MethodError
 
 #: Sizes the checks build models with (applied only to fields the Config has): seconds, not minutes.
 SMALL_SIZES = {"embed_dim": 16, "hidden_dim": 32, "latent_dim": 8}
+#: Size of the toy sentence embeddings.
+TOY_INPUT_DIM = 12
 
 
 class ConformanceError(AssertionError):
@@ -46,20 +50,28 @@ class ConformanceData:
     train: list[Batch]
     eval: Batch
 
+    @property
+    def input_dim(self) -> int | None:
+        return None if self.eval.inputs is None else int(self.eval.inputs.shape[1])
 
-def _pad(seqs: list[np.ndarray], labels: np.ndarray) -> Batch:
+
+def pad_batch(seqs: list[np.ndarray], labels: np.ndarray, inputs: np.ndarray | None = None) -> Batch:
+    """A :class:`Batch` from token-id sequences (each ending in ``<EOS>``), post-padded with 0."""
     lengths = np.array([len(s) for s in seqs])
     tokens = np.zeros((len(seqs), int(lengths.max())), dtype=np.int64)
     for i, s in enumerate(seqs):
         tokens[i, : len(s)] = s
-    return Batch(torch.from_numpy(tokens), torch.from_numpy(lengths.astype(np.int64)), torch.from_numpy(labels))
+    return Batch(torch.from_numpy(tokens), torch.from_numpy(lengths.astype(np.int64)), torch.from_numpy(labels),
+                 None if inputs is None else torch.from_numpy(inputs.astype(np.float32)))
 
 
 def toy_data(seed: int = 0, *, n_batches: int = 8, batch_size: int = 16, n_classes: int = 2,
              words_per_class: int = 8, min_length: int = 3, max_length: int = 8) -> ConformanceData:
-    """A seeded toy corpus: ids 0 = ``<pad>``, 1 = ``<EOS>``, then ``words_per_class`` words per class."""
+    """A seeded toy corpus: ids 0 = ``<pad>``, 1 = ``<EOS>``, then ``words_per_class`` words per class;
+    each sentence's "embedding" is its class centre plus noise."""
     rng = np.random.default_rng(seed)
     eos = 1
+    centres = rng.normal(size=(n_classes, TOY_INPUT_DIM))
 
     def batch() -> Batch:
         labels = rng.integers(0, n_classes, batch_size)
@@ -68,7 +80,8 @@ def toy_data(seed: int = 0, *, n_batches: int = 8, batch_size: int = 16, n_class
             length = int(rng.integers(min_length, max_length + 1))
             words = 2 + c * words_per_class + rng.integers(0, words_per_class, length)
             seqs.append(np.append(words, eos))
-        return _pad(seqs, labels)
+        inputs = centres[labels] + 0.5 * rng.normal(size=(batch_size, TOY_INPUT_DIM))
+        return pad_batch(seqs, labels, inputs)
 
     return ConformanceData(2 + n_classes * words_per_class, eos, [batch() for _ in range(n_batches)], batch())
 
@@ -77,6 +90,9 @@ def small_config(cls: type, overrides: dict[str, Any] | None = None) -> Any:
     """``cls.Config`` with :data:`SMALL_SIZES` where it has those fields, then ``overrides``."""
     names = {f.name for f in dataclasses.fields(cls.Config)}
     values = {k: v for k, v in SMALL_SIZES.items() if k in names}
+    for key in ("k", "aux_k"):  # sparse autoencoders: keep k below the small latent size
+        if key in names:
+            values[key] = min(getattr(cls.Config(), key), SMALL_SIZES["latent_dim"] // 2)
     values.update(overrides or {})
     return cls.Config(**values)
 
@@ -90,7 +106,7 @@ def _finite_scalar(name: str, value: Any) -> Tensor:
         _fail(f"{name} must be a scalar tensor (per-sentence mean over the batch), got {type(value).__name__} "
               f"{getattr(value, 'shape', '')}")
     if not torch.isfinite(value).all():
-        _fail(f"{name} is not finite ({float(value)}) on a fresh model")
+        _fail(f"{name} is not finite ({float(value.detach())}) on a fresh model")
     return value
 
 
@@ -98,13 +114,19 @@ class Checks:
     """Each ``check_*`` method is one rule; it returns a short detail string or raises ConformanceError."""
 
     #: Order in which :func:`run_checks` runs them (interface first: the rest rely on it).
-    NAMES = ("interface", "shapes", "modes", "loss", "determinism", "save_load", "training")
+    NAMES = ("interface", "shapes", "modes", "stochastic", "activity", "loss", "determinism", "save_load", "training")
+    #: A check whose prerequisite failed is reported as a consequence, not as a failure of its own.
+    REQUIRES = {"shapes": "interface", "modes": "shapes", "stochastic": "shapes", "activity": "shapes",
+                "loss": "interface", "determinism": "loss", "save_load": "loss", "training": "loss"}
 
     def __init__(self, cls: type, data: ConformanceData | None = None, *, config_overrides: dict[str, Any] | None = None,
-                 seed: int = 0, train_steps: int = 60, lr: float = 3e-3) -> None:
+                 seed: int = 0, train_steps: int = 60, lr: float = 3e-3, backbone: str = "text") -> None:
         self.cls = cls
         self.data = data if data is not None else toy_data(seed)
         self.overrides = dict(config_overrides or {})
+        if backbone != "text":
+            self.overrides["backbone"] = backbone
+        self.backbone = backbone
         self.seed = seed
         self.train_steps = train_steps
         self.lr = lr
@@ -112,7 +134,10 @@ class Checks:
     # -- helpers -------------------------------------------------------------------------------
     def build(self, seed: int | None = None) -> SparseEncoder:
         torch.manual_seed(self.seed if seed is None else seed)
-        return self.cls(small_config(self.cls, self.overrides), self.data.vocab_size, self.data.eos_id)
+        config = small_config(self.cls, self.overrides)
+        if self.backbone == "text":
+            return self.cls(config, self.data.vocab_size, self.data.eos_id)
+        return self.cls(config, self.data.vocab_size, self.data.eos_id, input_dim=self.data.input_dim)
 
     def seeded(self, fn: Callable[[], Any], seed: int = 1234) -> Any:
         torch.manual_seed(seed)
@@ -137,30 +162,20 @@ class Checks:
             losses.append(float(out.total.detach()))
         return losses
 
-    def encode_all(self, model: SparseEncoder) -> dict[str, Tensor]:
+    def encode_all(self, model: SparseEncoder, seed: int = 1234) -> dict[str, Tensor]:
         model.eval()
         with torch.no_grad():
-            return {m: self.seeded(lambda m=m: model.encode(self.data.eval, m)) for m in model.modes}
+            return {m: self.seeded(lambda m=m: model.encode(self.data.eval, m), seed) for m in model.modes}
 
     # -- the rules -----------------------------------------------------------------------------
     def check_interface(self) -> str:
+        problems = interface_problems(self.cls)
+        if problems:
+            _fail(f"{getattr(self.cls, '__name__', self.cls)!r} " + "; ".join(problems))
         cls = self.cls
-        if not (isinstance(cls, type) and issubclass(cls, SparseEncoder)):
-            _fail(f"{cls!r} must subclass methods.base.SparseEncoder")
-        if not cls.name:
-            _fail(f"{cls.__name__}.name is empty; set it to the method's registry name")
-        if not dataclasses.is_dataclass(getattr(cls, "Config", None)):
-            _fail(f"{cls.__name__}.Config must be a dataclass of hyperparameters with defaults")
-        try:
-            cls.Config()
-        except TypeError as exc:
-            _fail(f"{cls.__name__}.Config() must build with its defaults alone: {exc}")
-        if not cls.modes or cls.default_mode not in cls.modes:
-            _fail(f"{cls.__name__}: default_mode {cls.default_mode!r} must be one of modes {cls.modes!r}")
-        missing = [f for f in ("latent_dim",) if f not in {x.name for x in dataclasses.fields(cls.Config)}]
-        if missing:
-            _fail(f"{cls.__name__}.Config needs a latent_dim field (inherit methods.configs.BackboneConfig)")
-        return f"modes {', '.join(cls.modes)} (default {cls.default_mode})"
+        if self.backbone not in cls.backbones:
+            _fail(f"{cls.__name__} does not declare the {self.backbone!r} backbone (backbones = {cls.backbones})")
+        return f"modes {', '.join(cls.modes)} (default {cls.default_mode}); backbone {self.backbone}"
 
     def check_shapes(self) -> str:
         model = self.build()
@@ -192,6 +207,40 @@ class Checks:
             _fail("encode(batch, 'no-such-mode') must raise methods.errors.MethodError (use self.check_mode(mode))")
         return f"{len(model.modes)} modes; default and unknown modes handled"
 
+    def check_stochastic(self) -> str:
+        model = self.build()
+        self.train_steps_(model, 2)
+        first, second = self.encode_all(model, 1), self.encode_all(model, 2)
+        for mode in model.modes:
+            differs = not torch.equal(first[mode], second[mode])
+            if differs and mode not in model.stochastic_modes:
+                _fail(f"encode(batch, {mode!r}) changes with the random seed in eval mode: declare it in "
+                      "stochastic_modes (the Hoyer ratio averages draws of such modes)")
+            if not differs and mode in model.stochastic_modes:
+                _fail(f"mode {mode!r} is declared stochastic but two seeds give identical codes")
+        return f"stochastic: {', '.join(model.stochastic_modes) or 'none'}"
+
+    def check_activity(self) -> str:
+        model = self.build().eval()
+        for mode in model.modes:
+            with torch.no_grad():
+                codes, activity = self.seeded(lambda m=mode: model.encode_with_activity(self.data.eval, m))
+                plain = self.seeded(lambda m=mode: model.encode(self.data.eval, m))
+            if not torch.equal(codes, plain):
+                _fail(f"encode_with_activity(batch, {mode!r}) must return the same codes as encode() for one seed")
+            if mode not in model.activity_rules:
+                if activity is not None:
+                    _fail(f"encode_with_activity returns an activity for {mode!r}, which activity_rules does not "
+                          "describe: add a one-line rule for it")
+                continue
+            if activity is None or tuple(activity.shape) != tuple(codes.shape):
+                _fail(f"activity_rules names {mode!r}, so encode_with_activity must return its activity with the "
+                      f"codes' shape {tuple(codes.shape)}")
+            if not bool(((activity >= 0) & (activity <= 1)).all()):
+                _fail(f"the activity of mode {mode!r} must lie in [0, 1] (an indicator or a probability)")
+        rules = ", ".join(f"{m}: {r}" for m, r in model.activity_rules.items())
+        return f"from the latent: {rules}" if rules else "read by the harness's rule"
+
     def check_loss(self) -> str:
         model = self.build().train()
         out = self.seeded(lambda: model.loss(self.data.train[0]))
@@ -199,9 +248,11 @@ class Checks:
             _fail(f"loss(batch) must return methods.base.LossOutput, got {type(out).__name__}")
         _finite_scalar("loss.total", out.total)
         if "recon" not in out.terms:
-            _fail(f"loss.terms must contain 'recon' (summed token cross-entropy per sentence); got {sorted(out.terms)}")
+            _fail(f"loss.terms must contain 'recon' (the reconstruction term per sentence); got {sorted(out.terms)}")
         for name, value in out.terms.items():
             _finite_scalar(f"loss.terms[{name!r}]", value)
+        if out.kl_per_dim is not None and tuple(out.kl_per_dim.shape) != (model.latent_dim,):
+            _fail(f"loss.kl_per_dim must have shape [latent_dim={model.latent_dim}], got {tuple(out.kl_per_dim.shape)}")
         if not out.total.requires_grad:
             _fail("loss.total does not require grad: nothing would be trained")
         out.total.backward()
@@ -262,21 +313,31 @@ class CheckResult:
     name: str
     passed: bool
     detail: str
+    #: True when the check did not run because a check it relies on failed (reported, not counted).
+    skipped: bool = False
 
 
 def run_checks(cls: type, data: ConformanceData | None = None, **options: Any) -> list[CheckResult]:
-    """Every check on ``cls``; a failure is recorded, not raised, and later checks still run when they can."""
+    """Every check on ``cls``; a failure is recorded, not raised.  A check that relies on a failed one
+    is not run: it is reported as a consequence of that failure, so the first root cause stands out."""
     checks = Checks(cls, data, **options)
-    results = []
+    results: list[CheckResult] = []
+    failed: set[str] = set()
     for name in Checks.NAMES:
+        needs = Checks.REQUIRES.get(name)
+        while needs is not None and needs not in failed:
+            needs = Checks.REQUIRES.get(needs)
+        if needs is not None:
+            results.append(CheckResult(name, False, f"not run: it needs {needs!r}, which failed", skipped=True))
+            failed.add(name)
+            continue
         try:
             detail = getattr(checks, f"check_{name}")()
             results.append(CheckResult(name, True, detail))
         except Exception as exc:  # a plugin's bug is a failed check, reported with its type
             detail = str(exc) if isinstance(exc, ConformanceError) else f"{type(exc).__name__}: {exc}"
             results.append(CheckResult(name, False, detail))
-            if name == "interface":
-                break
+            failed.add(name)
     return results
 
 
@@ -284,8 +345,8 @@ class MethodConformance:
     """Subclass in pytest (``class TestX(MethodConformance)``) and set ``method_class`` or ``method``.
 
     ``config_overrides`` adjusts hyperparameters for the checks (sizes are already small);
-    ``train_steps``/``lr`` tune the training check; override :meth:`conformance_data` to check on
-    your own batches.
+    ``train_steps``/``lr`` tune the training check; ``backbone`` picks the backbone to check on
+    (``"text"`` or ``"embedding"``); override :meth:`conformance_data` to check on your own batches.
     """
 
     method: ClassVar[str | None] = None
@@ -293,6 +354,7 @@ class MethodConformance:
     config_overrides: ClassVar[dict[str, Any]] = {}
     train_steps: ClassVar[int] = 60
     lr: ClassVar[float] = 3e-3
+    backbone: ClassVar[str] = "text"
 
     def conformance_data(self) -> ConformanceData:
         return toy_data(0)
@@ -306,7 +368,7 @@ class MethodConformance:
 
             cls = get_method(self.method).load()
         return Checks(cls, self.conformance_data(), config_overrides=self.config_overrides,
-                      train_steps=self.train_steps, lr=self.lr)
+                      train_steps=self.train_steps, lr=self.lr, backbone=self.backbone)
 
     def test_interface(self) -> None:
         self.checks().check_interface()
@@ -316,6 +378,12 @@ class MethodConformance:
 
     def test_modes(self) -> None:
         self.checks().check_modes()
+
+    def test_stochastic_modes_declared(self) -> None:
+        self.checks().check_stochastic()
+
+    def test_activity(self) -> None:
+        self.checks().check_activity()
 
     def test_loss_finite_and_differentiable(self) -> None:
         self.checks().check_loss()

@@ -1,10 +1,10 @@
 """How class-specific the activation patterns are: KL between per-class active-dimension distributions.
 
-The paper's analysis is not published in detail (methods.md §5.4, NOT VERIFIED); this is the
-harness's faithful-in-spirit definition:
+The paper's analysis is not published in detail ("KL between classes" in the HSVAE paper; no code);
+this is the harness's faithful-in-spirit definition, over an *activity* matrix a_d(x) ∈ [0, 1] that
+says which entries of each code are active (see :mod:`tasks.activity`: the latent model's own on/off
+variable where it has one, ``z ≠ 0`` for exact zeros, else a threshold on the raw code):
 
-* activity a_d(x) = 1[|z̃_d(x)| > 1e-2] on std-normalised codes z̃ (population std, no centring;
-  constant dimensions have no z̃ and are never active, and are counted);
 * P_c(d) = Σ_{x∈c} a_d(x) / Σ_{x∈c} Σ_d' a_d'(x), smoothed as (P_c + ε) / (1 + Dε) with ε = 1e-6
   so that every KL is finite; a class with no active entry at all gets the uniform distribution
   (and is counted);
@@ -19,8 +19,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tasks.sparsity import ACTIVE_THRESHOLD, std_normalise
-
 SMOOTHING = 1e-6
 
 
@@ -28,13 +26,12 @@ SMOOTHING = 1e-6
 class ClassActivation:
     classes: list[int]  # label of each row below
     sizes: list[int]  # codes per class
-    profile: np.ndarray  # [C, D] fraction of the class's codes in which dimension d is active (for plots)
+    profile: np.ndarray  # [C, D] mean activity of dimension d over the class's codes (for plots)
     distributions: np.ndarray  # [C, D] smoothed P_c(d), rows sum to 1
     kl: np.ndarray  # [C, C] KL(P_c ‖ P_c') in nats, zero diagonal
     js: np.ndarray  # [C, C] Jensen–Shannon divergence in nats, symmetric, zero diagonal
     kl_mean: float  # mean of kl over ordered pairs c ≠ c' (0.0 with fewer than 2 classes)
     js_mean: float
-    dropped_dims: int  # constant dimensions (never active after normalisation)
     silent_classes: int  # classes with no active entry (uniform P_c)
 
 
@@ -68,34 +65,28 @@ def _off_diagonal_mean(m: np.ndarray) -> float:
     return float(m.sum() / (c * (c - 1))) if c > 1 else 0.0
 
 
-def class_activation(codes: np.ndarray, labels: np.ndarray, threshold: float = ACTIVE_THRESHOLD,
-                     normalise: bool = True, smoothing: float = SMOOTHING) -> ClassActivation:
-    """Per-class active-dimension distributions of ``codes`` ([N, D]) and the KL / JS between classes."""
-    z = np.asarray(codes, dtype=np.float64)
+def class_activation(activity: np.ndarray, labels: np.ndarray, smoothing: float = SMOOTHING) -> ClassActivation:
+    """Per-class active-dimension distributions of ``activity`` ([N, D] in [0, 1]) and the KL / JS between classes."""
+    a = np.asarray(activity, dtype=np.float64)
     labels = np.asarray(labels)
-    if z.ndim != 2 or len(z) == 0 or len(z) != len(labels):
-        raise ValueError(f"codes [N, D] and labels [N] must match and be non-empty, got {z.shape} and {labels.shape}")
-    d = z.shape[1]
-    dropped = 0
-    if normalise:
-        kept, keep = std_normalise(z)
-        dropped = int((~keep).sum())
-        z = np.zeros_like(z)
-        z[:, keep] = kept
-    active = np.abs(z) > threshold
+    if a.ndim != 2 or len(a) == 0 or len(a) != len(labels):
+        raise ValueError(f"activity [N, D] and labels [N] must match and be non-empty, got {a.shape} and {labels.shape}")
+    if np.any(a < 0) or np.any(a > 1) or not np.all(np.isfinite(a)):
+        raise ValueError("activity must lie in [0, 1] (an indicator or a probability of being active)")
+    d = a.shape[1]
     classes, inverse = np.unique(labels, return_inverse=True)
     counts = np.zeros((len(classes), d))
-    np.add.at(counts, inverse, active)
+    np.add.at(counts, inverse, a)
     sizes = np.bincount(inverse, minlength=len(classes)).astype(np.float64)
     profile = counts / sizes[:, None]
-    totals = counts.sum(1, keepdims=True)
-    silent = totals[:, 0] == 0
-    p = np.where(silent[:, None], 0.0, counts / np.where(silent, 1.0, totals[:, 0])[:, None])
+    totals = counts.sum(1)
+    silent = totals == 0
+    p = np.where(silent[:, None], 0.0, counts / np.where(silent, 1.0, totals)[:, None])
     if smoothing <= 0 and silent.any():
         raise ValueError("a class has no active dimension; smoothing=0 leaves its distribution undefined")
     p = p + smoothing
     p /= p.sum(1, keepdims=True)  # (P_c + ε) / (1 + Dε); uniform for a silent class
     kl = kl_matrix(p)
     js = js_matrix(p)
-    return ClassActivation(classes.tolist(), sizes.astype(int).tolist(), profile, p, kl, js, _off_diagonal_mean(kl), _off_diagonal_mean(js), dropped,
-                           int(silent.sum()))
+    return ClassActivation(classes.tolist(), sizes.astype(int).tolist(), profile, p, kl, js, _off_diagonal_mean(kl),
+                           _off_diagonal_mean(js), int(silent.sum()))

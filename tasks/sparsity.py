@@ -1,4 +1,4 @@
-"""Sparsity of codes: Hoyer's measure, the Average Hoyer and Hoyer ratio of HSVAE (methods.md §5.1).
+"""Sparsity of codes: Hoyer's measure, the Average Hoyer and Hoyer ratio of HSVAE (its released analysis code).
 
 Hoyer(z) = (√D − ‖z‖₁/‖z‖₂) / (√D − 1): 0 for a flat vector, 1 for a one-hot one.  The headline
 Average Hoyer first divides every dimension by its population std over the evaluated set (scaling
@@ -19,8 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-#: Activity threshold on |z| shared by the active fraction, the Hoyer ratio and the class analysis.
-ACTIVE_THRESHOLD = 1e-2
+#: The Hoyer ratio's activity mask on normalised mean codes, |m| > 1e-2, as HSVAE's analysis script.
+HOYER_RATIO_THRESHOLD = 1e-2
 
 
 def _as_codes(codes: np.ndarray) -> np.ndarray:
@@ -112,7 +112,7 @@ class HoyerRatio:
     defined: bool
 
 
-def hoyer_ratio(mean_codes: np.ndarray, threshold: float = ACTIVE_THRESHOLD, percentile: float = 5.0) -> HoyerRatio:
+def hoyer_ratio(mean_codes: np.ndarray, threshold: float = HOYER_RATIO_THRESHOLD, percentile: float = 5.0) -> HoyerRatio:
     """HSVAE's "Hoyer ratio" (``compute_hoyer_ratio``): per-sentence sparsity over that of the mean pattern.
 
     ``mean_codes`` are, per sentence, the mean of K sampled codes (HSVAE: K = 5 joint (γ, z) draws);
@@ -148,12 +148,19 @@ def hoyer_ratio(mean_codes: np.ndarray, threshold: float = ACTIVE_THRESHOLD, per
                       numerator.zero_codes, defined)
 
 
-def active_fraction(codes: np.ndarray, threshold: float = ACTIVE_THRESHOLD) -> float:
-    """Fraction of (code, dimension) entries with |z| > ``threshold``, on the raw (unnormalised) codes.
+def active_fraction(activity: np.ndarray) -> float:
+    """Mean activity over (code, dimension) entries: (1/(N·D)) Σ_x Σ_d a_d(x) (see :mod:`tasks.activity`)."""
+    return float(np.asarray(activity, dtype=np.float64).mean())
 
-    A threshold rather than exact zeros, because relaxed methods (HSVAE, TON) give near-zeros.
-    """
-    return float((np.abs(np.asarray(codes)) > threshold).mean())
+
+def active_dims(activity: np.ndarray) -> float:
+    """Mean number of active dimensions per code, Σ_d a_d(x) averaged over codes (an L0 by the activity rule)."""
+    return float(np.asarray(activity, dtype=np.float64).sum(1).mean())
+
+
+def dead_fraction(activity: np.ndarray) -> float:
+    """Fraction of dimensions never active on the evaluated set (activity ≤ 0.5 for every code)."""
+    return float((np.asarray(activity).max(axis=0) <= 0.5).mean())
 
 
 @dataclass(frozen=True)

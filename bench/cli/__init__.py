@@ -47,7 +47,7 @@ class LazyGroup(click.Group):
     def resolve_command(self, ctx: click.Context, args: list[str]):
         name = args[0] if args else ""
         if name and not name.startswith("-") and name not in self.list_commands(ctx):
-            from bench.hints import did_you_mean
+            from sparsebench.hints import did_you_mean
 
             commands = self.list_commands(ctx)
             raise click.UsageError(f"no such command {name!r}{did_you_mean(name, commands)}; commands: {', '.join(commands)}")

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import click
 
-from bench.leaderboard import FORMATS, KEY_COLUMNS
+from bench.leaderboard import FORMATS, KEY_COLUMNS, MODE_VIEWS
 
 
 @click.command()
@@ -13,8 +13,9 @@ from bench.leaderboard import FORMATS, KEY_COLUMNS
               show_default=True)
 @click.option("--metric", "metrics", multiple=True,
               help="Metric column(s) (default: probe_accuracy, avg_hoyer, nll_per_token). Repeatable or comma list.")
-@click.option("--modes", type=click.Choice(["all", "default"]), default="all", show_default=True,
-              help="Every encode mode, or only each method's default mode.")
+@click.option("--modes", type=click.Choice(MODE_VIEWS), default="matched", show_default=True,
+              help="matched: each method's deterministic and stochastic headline mode, compared like with like; "
+                   "all: every encode mode; default: each method's default mode.")
 @click.option("--group-by", default=None,
               help=f"Comma list of columns that define a row (default: {','.join(KEY_COLUMNS)}); seeds are averaged.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="md", show_default=True)
@@ -31,9 +32,14 @@ def leaderboard(results_dir: Path, metrics: tuple[str, ...], modes: str, group_b
     from bench.store import Store
 
     store = Store(results_dir)
-    records = list(store.records())
+    scan = store.scan()
+    records = scan.records
+    if scan.damaged:
+        click.echo(scan.damaged_note(), err=True)
     if not records:
-        raise UserError(f"no run records under {store.runs}; run `bench run` first or pass --results-dir")
+        raise UserError(f"no usable run records under {store.runs}"
+                        + (f" ({len(scan.damaged)} damaged)" if scan.damaged else "")
+                        + "; run `bench run` first or pass --results-dir")
     names = [m.strip() for item in metrics for m in item.split(",") if m.strip()] or list(DEFAULT_METRICS)
     if hoyer_level is not None:
         if not 0.0 <= hoyer_level <= 1.0:

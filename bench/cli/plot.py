@@ -11,7 +11,8 @@ import click
               show_default=True)
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Folder for the PNGs [default: RESULTS_DIR/plots].")
-@click.option("--modes", type=click.Choice(["all", "default"]), default="default", show_default=True)
+@click.option("--modes", type=click.Choice(["all", "matched", "default"]), default="all", show_default=True,
+              help="Which encode modes to draw (markers: o deterministic, x stochastic).")
 def plot(results_dir: Path, out: Path | None, modes: str) -> None:
     """Accuracy–sparsity trade-off, class KL, probe accuracy by labelled size, activation heatmaps."""
     from bench.errors import UserError
@@ -24,7 +25,10 @@ def plot(results_dir: Path, out: Path | None, modes: str) -> None:
     from bench.plots import plot_all
 
     store = Store(results_dir)
-    records = [r for r in store.records() if r.get("status") == "ok"]
+    scan = store.scan()
+    if scan.damaged:
+        click.echo(scan.damaged_note(), err=True)
+    records = [r for r in scan.records if r.get("status") == "ok"]
     if not records:
         raise UserError(f"no successful run records under {store.runs}; run `bench run` first or pass --results-dir")
     written, skipped = plot_all(records, out or results_dir / "plots", modes)

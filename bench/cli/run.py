@@ -22,6 +22,10 @@ from bench.cli.options import comma_list, parse_seeds
 @click.option("--config", "config", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="An experiment TOML (see experiments/paper.toml); explicit options win.")
 @click.option("--train-split", default=None, help="Split to train on (e.g. valid when train is absent). [default: train]")
+@click.option("--backbone", type=click.Choice(["text", "embedding"]), default=None,
+              help="text: the papers' GRU autoencoder; embedding: a frozen sentence encoder (needs --encoder). [default: text]")
+@click.option("--encoder", default=None,
+              help="Frozen sentence encoder of the embedding backbone: a name (all-MiniLM-L6-v2) or a local folder.")
 @click.option("--resume", type=click.Choice(["missing", "always", "cache-only"]), default="missing", show_default=True,
               help="missing: reuse finished cells; always: rerun; cache-only: never train.")
 @click.option("--retry-failed", is_flag=True, help="Rerun cells whose stored record is a failure.")
@@ -37,8 +41,8 @@ from bench.cli.options import comma_list, parse_seeds
 @click.option("--backend", type=click.Choice(["local", "dask"]), default="local", show_default=True)
 @click.option("--scheduler", default=None, help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 (--backend dask).")
 @click.option("-v", "--verbose", is_flag=True, help="Print per-epoch losses.")
-def run(methods, corpora, preset, seeds, sets, grids, config, train_split, resume, retry_failed, results_dir,
-        data_dir, jobs, devices, per_device, backend, scheduler, verbose) -> None:
+def run(methods, corpora, preset, seeds, sets, grids, config, train_split, backbone, encoder, resume, retry_failed,
+        results_dir, data_dir, jobs, devices, per_device, backend, scheduler, verbose) -> None:
     """Train and evaluate each method on each corpus for each seed and grid point, then print the leaderboard.
 
     Finished cells are reused from the store (see --resume), so rerunning a command after a crash or a
@@ -54,12 +58,13 @@ def run(methods, corpora, preset, seeds, sets, grids, config, train_split, resum
     from bench.store import Store
 
     exp = load_experiment(config) if config else Experiment()
-    overrides = parse_overrides([*(f"{k}={v}" for k, v in exp.sets.items()), *sets])
+    overrides = parse_overrides([*(f"{k}={v}" for k, v in exp.sets.items()), *sets,
+                                 *([f"backbone={backbone}"] if backbone else [])])
     grid = {**exp.grid, **parse_grid(grids)}
     specs = expand(comma_list(methods, "methods") if methods else exp.methods,
                    comma_list(corpora, "corpora") if corpora else exp.corpora,
                    parse_seeds(seeds) if seeds else exp.seeds, preset or exp.preset, overrides,
-                   train_split or exp.train_split, grid)
+                   train_split or exp.train_split, grid, encoder or "")
     if backend == "dask" and not scheduler:
         raise UserError("--backend dask needs --scheduler tcp://HOST:PORT (start one with `dask scheduler`)")
     if scheduler and backend != "dask":

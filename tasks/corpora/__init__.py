@@ -9,12 +9,12 @@ splits to read, training split first), so a missing ``train`` file only matters 
 """
 from __future__ import annotations
 
-import difflib
 import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
+from sparsebench.hints import did_you_mean
 from tasks.corpora.base import Corpus, Split
 from tasks.errors import CorpusError
 
@@ -111,11 +111,6 @@ def _register_plugins() -> None:
 _register_plugins()
 
 
-def did_you_mean(name: str, choices) -> str:
-    close = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else ""
-
-
 def is_user_corpus(name: str) -> bool:
     from tasks.corpora.user import USER_SUFFIXES
 
@@ -140,4 +135,4 @@ def load_corpus(name: str, **options: object) -> Corpus:
 
 
 __all__ = ["CORPORA", "ENTRY_POINT_GROUP", "Corpus", "CorpusInfo", "Split", "corpus_info", "load_corpus",
-           "did_you_mean"]
+           ]

@@ -184,7 +184,7 @@ def download(name: str, data_dir: str | os.PathLike[str] | None = None, base_url
              echo: Callable[[str], None] = print, timeout: float = TIMEOUT_S) -> list[Path]:
     """Fetch every file of corpus ``name`` that is not already present and verified."""
     if name not in SOURCES:
-        from tasks.corpora import did_you_mean
+        from sparsebench.hints import did_you_mean
 
         extra = " (the synthetic corpus is generated, there is nothing to download)" if name == "synthetic" else ""
         raise CorpusError(f"no download source for corpus {name!r}{did_you_mean(name, SOURCES)}{extra}; "

@@ -27,6 +27,8 @@ def build(name: str, preset: str, corpus):
     entry = all_methods()[name]
     cls = entry.load()
     sizes = {k: v for k, v in PRESETS[preset].model.items() if k in entry.hyperparameters()}
+    if "k" in entry.hyperparameters():  # sparse autoencoders: a quarter of the latent dimensions active
+        sizes["k"] = sizes["latent_dim"] // 4
     torch.manual_seed(0)
     model = cls(cls.Config(**sizes), corpus.vocab_size, corpus.eos_id)
     data = PaddedSplit(corpus.split("train"))

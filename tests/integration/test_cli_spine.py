@@ -18,7 +18,7 @@ BAD_INPUTS = [
     (["run", "--set", "vae.betta=2"], "unknown hyperparameter 'betta' in --set vae.betta (did you mean 'beta'?)"),
     (["run", "--set", "mat.alpha=2"], "'mat' is not among the selected methods"),
     (["run", "--seeds", "two"], "invalid --seeds 'two'"),
-    (["run", "--set", "precision=fp16"], "precision must be auto, fp32 or bf16, not 'fp16'"),
+    (["run", "--set", "precision=fp16"], "precision='fp16' is out of range; it must be one of fp32, bf16, auto"),
     (["run", "--seeds", "0"], "the number of seeds must be at least 1"),
 ]
 
@@ -62,7 +62,7 @@ def test_run_trains_reuses_and_leaderboard_reads(run_bench, tmp_path):
     res = run_bench("run", "--methods", "vae", "--corpora", "synthetic", "--preset", "smoke",
                     "--results-dir", str(results))
     assert res.exit_code == 0, res.output
-    assert "1 trained, 0 cached" in res.output
+    assert "1 trained, 0 rescored, 0 cached" in res.output
     assert "| vae" in res.output
     (cell,) = list((results / "runs").iterdir())
     record = json.loads((cell / "record.json").read_text())
@@ -82,7 +82,7 @@ def test_run_trains_reuses_and_leaderboard_reads(run_bench, tmp_path):
     again = run_bench("run", "--methods", "vae", "--corpora", "synthetic", "--preset", "smoke",
                       "--results-dir", str(results))
     assert again.exit_code == 0
-    assert "0 trained, 1 cached" in again.output
+    assert "0 trained, 0 rescored, 1 cached" in again.output
     assert (cell / "record.json").stat().st_mtime_ns == mtime
 
     board = run_bench("leaderboard", "--results-dir", str(results))

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 import os
 import random
 import signal
@@ -60,7 +61,11 @@ def test_sigkill_midway_then_rerun_finishes_without_redoing_cells(tmp_path, grid
 
     res = bench("run", *grid, "--jobs", "2", "--results-dir", str(results))
     assert res.returncode == 0, res.stderr
-    assert f"{8 - len(before)} trained, {len(before)} cached, 0 failed" in res.stdout
+    counts = re.search(r"(\d+) trained, (\d+) rescored, (\d+) cached, 0 failed", res.stdout)
+    assert counts, res.stdout
+    trained, rescored, cached = map(int, counts.groups())
+    # a cell killed between storing its weights and its record is re-scored, never retrained
+    assert trained + rescored == 8 - len(before) and cached == len(before)
     after = records(results)
     assert len(after) == 8 and all(r["status"] == "ok" for r in after.values())
     assert {r["spec"]["method"] for r in after.values()} == {"vae", "ae"}
@@ -74,7 +79,7 @@ def test_a_diverging_cell_fails_alone_and_retry_failed_reruns_only_it(tmp_path):
     args = ["--methods", "vae", *SMALL, "--grid", "vae.beta=1,1e39", "--results-dir", str(results)]
     res = bench("run", *args, "--jobs", "2")
     assert res.returncode == 1
-    assert "1 trained, 0 cached, 1 failed" in res.stdout
+    assert "1 trained, 0 rescored, 0 cached, 1 failed" in res.stdout
     assert "DivergenceError: loss diverged at epoch 1, step 1: non-finite total=inf" in res.stdout
     recs = records(results)
     failed = [r for r in recs.values() if r["status"] == "failed"]
@@ -82,10 +87,10 @@ def test_a_diverging_cell_fails_alone_and_retry_failed_reruns_only_it(tmp_path):
     assert "| vae" in res.stdout  # the leaderboard of the cells that worked
 
     again = bench("run", *args)
-    assert again.returncode == 1 and "0 trained, 1 cached, 1 failed" in again.stdout
+    assert again.returncode == 1 and "0 trained, 0 rescored, 1 cached, 1 failed" in again.stdout
     assert "--retry-failed reruns it" in again.stdout
     retry = bench("run", *args, "--retry-failed")
-    assert "0 trained, 1 cached, 1 failed" in retry.stdout and "step 1" in retry.stdout
+    assert "0 trained, 0 rescored, 1 cached, 1 failed" in retry.stdout and "step 1" in retry.stdout
 
 
 def test_grid_runs_on_a_local_dask_cluster(tmp_path, grid):

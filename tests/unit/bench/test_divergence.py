@@ -7,12 +7,12 @@ import torch
 from bench.data import PaddedSplit
 from bench.train import DivergenceError, train
 from methods.base import LossOutput
-from methods.configs import VAEConfig
-from methods.vae import GaussianVAE
+from methods.vae.config import VAEConfig
+from methods.vae.model import VAE
 from tasks.corpora.synthetic import SyntheticSpec, make_synthetic
 
 
-class ExplodingKL(GaussianVAE):
+class ExplodingKL(VAE):
     """A VAE whose KL term turns NaN at a chosen step."""
 
     explode_at = 3
@@ -26,7 +26,7 @@ class ExplodingKL(GaussianVAE):
         return out
 
 
-class ExplodingGradient(GaussianVAE):
+class ExplodingGradient(VAE):
     def loss(self, batch):
         out = super().loss(batch)
         bad = (self.mu.weight.sum() * 0).clamp(min=0).sqrt()  # value 0, gradient inf * 0 = nan

@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 import torch
 
-from bench.baseline import make_straightforward
 from bench.data import PaddedSplit
+from methods.backbones import make_straightforward
+from methods.conformance import small_config
 from methods.registry import all_methods
 from tasks.corpora.synthetic import SyntheticSpec, make_synthetic
 
@@ -22,7 +23,7 @@ def test_fast_loss_and_gradients_match_padded(name):
     assert batch.lengths.min() < batch.lengths.max(), "the batch must have padding for the test to mean anything"
     cls = all_methods()[name].load()
     torch.manual_seed(0)
-    fast = cls(cls.Config(embed_dim=16, hidden_dim=24, latent_dim=6), corpus.vocab_size, corpus.eos_id)
+    fast = cls(small_config(cls, {"hidden_dim": 24, "latent_dim": 6}), corpus.vocab_size, corpus.eos_id)
     slow = make_straightforward(copy.deepcopy(fast))
     results = []
     for model in (fast, slow):

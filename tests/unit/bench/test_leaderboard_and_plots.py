@@ -73,9 +73,42 @@ def test_plots_from_records_alone(tmp_path):
     recs = [rec("vae", s, 0.7 + s / 10, 0.2, extra=extra, analysis=analysis) for s in (0, 1)]
     written, skipped = plot_all(recs, tmp_path)
     names = sorted(p.name for p in written)
-    assert names == ["activation_vae_synthetic.png", "class_kl.png", "probe_sizes.png", "tradeoff.png"]
+    assert names == ["activation_vae_synthetic_mean.png", "class_kl.png", "probe_sizes.png", "tradeoff.png"]
     assert skipped == []
     for p in written:
         assert p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     _, skipped = plot_all([rec("vae", 0, 0.7, 0.2)], tmp_path / "b")
     assert any("class_kl" in s for s in skipped)
+
+
+def test_bolding_follows_each_metrics_declared_direction():
+    """Counts where fewer is better are bold when lower (name-guessing made them bold when higher)."""
+    good = rec("vae", 0, 0.7, 0.2, 4.0, extra={"probe_unconverged": 0, "class_silent": 0})
+    bad = rec("hsvae", 0, 0.6, 0.5, 4.5, extra={"probe_unconverged": 3, "class_silent": 2})
+    out = render([good, bad], metrics=["probe_unconverged", "class_silent", "nll_per_token", "avg_hoyer"])
+    vae = next(line for line in out.splitlines() if line.startswith("| vae"))
+    hsvae = next(line for line in out.splitlines() if line.startswith("| hsvae"))
+    assert vae.count("**0**") == 2 and "**4.000**" in vae and "**" not in hsvae.replace("**0.500**", "")
+    assert "**0.500**" in hsvae  # the higher Average Hoyer (sparser) is bold
+
+
+def test_matched_view_compares_like_with_like():
+    """HSVAE's deterministic sparse mean sits against the VAE's mean, its samples against the VAE's samples."""
+    def two_kind(method, det, stoch, acc_det, acc_sto):
+        r = rec(method, 0, acc_det, 0.3)
+        r["metrics"]["modes"] = {det: {"probe_accuracy": acc_det, "avg_hoyer": 0.3},
+                                 stoch: {"probe_accuracy": acc_sto, "avg_hoyer": 0.5},
+                                 "mean" if method == "hsvae" else "extra": {"probe_accuracy": 0.99, "avg_hoyer": 0.1}}
+        r["metrics"]["modes_kind"] = {det: "deterministic", stoch: "stochastic", "mean": "deterministic",
+                                      "extra": "deterministic"}
+        r["metrics"]["headline_modes"] = {"deterministic": det, "stochastic": stoch}
+        return r
+
+    recs = [two_kind("hsvae", "sparse_mean", "sample", 0.5, 0.3), two_kind("vae", "mean", "sample", 0.6, 0.2)]
+    out = render(recs, metrics=["probe_accuracy"])
+    rows = [[c.strip() for c in line.split("|")[1:-1]] for line in out.splitlines()[2:]]
+    assert {(r[0], r[2], r[3]) for r in rows} == {("hsvae", "deterministic", "sparse_mean"), ("hsvae", "stochastic", "sample"),
+                                               ("vae", "deterministic", "mean"), ("vae", "stochastic", "sample")}
+    assert "0.99" not in out  # non-headline modes only with --modes all
+    assert "**0.300**" in out and "**0.600**" in out  # best within each kind
+    assert "0.990" in render(recs, metrics=["probe_accuracy"], modes="all")

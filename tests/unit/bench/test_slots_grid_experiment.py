@@ -6,7 +6,7 @@ from bench.errors import UserError
 from bench.experiment import load_experiment
 from bench.grid import parse_grid, points_for
 from bench.slots import SlotAllocator, parse_devices
-from methods.configs import VAEConfig
+from methods.vae.config import VAEConfig
 
 
 def test_allocator_never_exceeds_per_device_and_balances():

@@ -4,6 +4,7 @@ import pytest
 
 from bench.config import parse_overrides
 from bench.errors import UserError
+from sparsebench.params import ConfigError
 from bench.spec import RunSpec
 
 
@@ -44,7 +45,8 @@ def test_eval_settings_are_part_of_the_cell_identity():
     other = RunSpec("vae", "synthetic", 0, "smoke", (("probe_sizes", "10,all"),))
     assert base.config["eval"]["probe_sizes"] != other.config["eval"]["probe_sizes"]
     assert base.cell_id != other.cell_id
-    with pytest.raises(UserError, match="invalid probe size 'ten'"):
+    assert base.train_id == other.train_id and base.scoring_id != other.scoring_id  # re-scored, not retrained
+    with pytest.raises(ConfigError, match="invalid probe size 'ten'"):
         RunSpec("vae", "synthetic", 0, "smoke", (("probe_sizes", "ten,all"),)).config
 
 

@@ -1,10 +1,18 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
 
 import pytest
 
-from bench.store import Store, atomic_write_text
+from bench.store import Store, atomic_write_text, record_problems
+
+
+def good(**extra):
+    return {"cell_id": "c", "status": "ok", "spec": {"method": "vae", "corpus": "synthetic", "seed": 0, "preset": "smoke"},
+            "config": {"method_config": {}, "train": {}}, "metrics": {"modes": {"mean": {"probe_accuracy": 0.5}}},
+            "provenance": {}, **extra}
 
 
 def test_atomic_write_leaves_no_temp_files_and_replaces(tmp_path):
@@ -15,25 +23,48 @@ def test_atomic_write_leaves_no_temp_files_and_replaces(tmp_path):
     assert [p.name for p in target.parent.iterdir()] == ["record.json"]
 
 
+def test_files_follow_the_umask_so_a_shared_results_folder_stays_readable(tmp_path):
+    old = os.umask(0o022)
+    try:
+        atomic_write_text(tmp_path / "r.json", "{}")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "r.json").stat().st_mode) == 0o644
+
+
 def test_failed_write_keeps_the_old_record(tmp_path, monkeypatch):
     store = Store(tmp_path)
-    store.save("cell", {"status": "ok", "x": 1})
+    store.save("cell", good(x=1))
 
     def boom(*a, **k):
         raise OSError("disk full")
 
     monkeypatch.setattr("bench.store.os.replace", boom)
     with pytest.raises(OSError):
-        store.save("cell", {"status": "ok", "x": 2})
-    assert store.load("cell") == {"status": "ok", "x": 1}
+        store.save("cell", good(x=2))
+    assert store.load("cell") == good(x=1)
     assert sorted(p.name for p in (tmp_path / "runs" / "cell").iterdir()) == ["record.json"]
 
 
-def test_unreadable_record_counts_as_missing(tmp_path):
+@pytest.mark.parametrize("content, why", [
+    ("{ truncated", "not valid JSON"),
+    ("[1, 2]", "is not of type 'object'"),
+    ('{"status": "ok"}', "'cell_id' is a required property"),
+    (json.dumps({**good(), "metrics": {"modes": {}}}), "should be non-empty"),
+    (json.dumps({**good(status="failed"), "metrics": None}), "'error' is a required property"),
+])
+def test_damaged_records_are_named_counted_and_never_used(tmp_path, content, why):
     store = Store(tmp_path)
-    (tmp_path / "runs" / "cell").mkdir(parents=True)
-    (tmp_path / "runs" / "cell" / "record.json").write_text("{ truncated")
-    assert store.load("cell") is None
-    assert list(store.records()) == []
-    store.save("good", {"status": "ok"})
-    assert [json.dumps(r) for r in store.records()] == [json.dumps({"status": "ok", "dirname": "good"})]
+    (tmp_path / "runs" / "bad").mkdir(parents=True)
+    (tmp_path / "runs" / "bad" / "record.json").write_text(content)
+    store.save("good", good())
+    record, problem = store.read("bad")
+    assert record is None and why in problem
+    assert store.load("bad") is None
+    scan = store.scan()
+    assert [r["dirname"] for r in scan.records] == ["good"]
+    assert [d.path.parent.name for d in scan.damaged] == ["bad"] and why in scan.damaged_note()
+
+
+def test_schema_accepts_a_real_failed_record():
+    assert record_problems({**good(status="failed"), "error": "RuntimeError: x"}) == []

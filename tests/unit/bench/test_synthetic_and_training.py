@@ -5,8 +5,8 @@ import torch
 
 from bench.data import PaddedSplit
 from bench.train import train
-from methods.configs import VAEConfig
-from methods.vae import GaussianVAE
+from methods.vae.config import VAEConfig
+from methods.vae.model import VAE
 from tasks.corpora.synthetic import SyntheticSpec, make_synthetic
 
 
@@ -35,7 +35,7 @@ def test_training_lowers_the_loss_and_is_bitwise_repeatable():
 
     def once():
         torch.manual_seed(0)
-        model = GaussianVAE(VAEConfig(embed_dim=16, hidden_dim=32, latent_dim=4), corpus.vocab_size, corpus.eos_id)
+        model = VAE(VAEConfig(embed_dim=16, hidden_dim=32, latent_dim=4), corpus.vocab_size, corpus.eos_id)
         log = train(model, data, epochs=3, batch_size=32, lr=3e-3, rng=np.random.default_rng(0),
                     device=torch.device("cpu"))
         return log, model
@@ -61,8 +61,8 @@ def test_padded_split_round_trips_sentences():
 
 
 def test_training_loop_announces_the_run_length_to_the_method():
-    from methods.configs import TONConfig
-    from methods.ton import VSC
+    from methods.ton.config import TONConfig
+    from methods.ton.model import TON as VSC
 
     corpus = make_synthetic(SyntheticSpec(train_size=100))
     data = PaddedSplit(corpus.split("train"))

@@ -4,7 +4,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tasks.sparsity import active_fraction, average_hoyer, constant_dims, exact_l0, hoyer, hoyer_ratio
+from tasks.activity import read_activity
+from tasks.sparsity import (active_dims, active_fraction, average_hoyer, constant_dims, dead_fraction, exact_l0,
+                             hoyer, hoyer_ratio)
 
 
 def spike_and_slab(rng: np.random.Generator, n: int, d: int, gamma: float = 0.8) -> np.ndarray:
@@ -96,10 +98,15 @@ def test_non_finite_codes_are_rejected():
         average_hoyer(z)
 
 
-def test_active_fraction_and_exact_l0():
+def test_activity_summaries_and_exact_l0():
     z = np.array([[0.0, 0.005, 0.5, -2.0], [0.0, 0.0, 0.0, 0.02]])
-    assert active_fraction(z) == pytest.approx(3 / 8)
-    assert active_fraction(z, threshold=1e-3) == pytest.approx(4 / 8)
+    raw, _ = read_activity(z, exact_zeros=False)
+    assert active_fraction(raw) == pytest.approx(2 / 8)  # |z| > 0.15
+    nonzero, rule = read_activity(z, exact_zeros=True)
+    assert active_fraction(nonzero) == pytest.approx(4 / 8) and rule.startswith("z ≠ 0")
+    assert active_dims(nonzero) == pytest.approx(2.0)
+    assert dead_fraction(nonzero) == pytest.approx(1 / 4)  # dimension 0 never fires
+    assert active_fraction(np.array([[0.5, 1.0]])) == pytest.approx(0.75)  # probabilities are averaged
     l0 = exact_l0(z)
     assert l0.l0 == pytest.approx((3 + 1) / 2)
     assert l0.zero_fraction == pytest.approx(4 / 8)

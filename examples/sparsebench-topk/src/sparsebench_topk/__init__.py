@@ -1,4 +1,0 @@
-"""A k-sparse autoencoder for sparsebench, shipped as a third-party plugin (see ``method.py``)."""
-from __future__ import annotations
-
-__version__ = "0.1.0"

@@ -1,0 +1,1 @@
+"""Deterministic autoencoder (the control): ``config`` (torch-free), ``model``."""

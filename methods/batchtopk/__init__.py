@@ -1,0 +1,1 @@
+"""BatchTopK sparse autoencoder (Bussmann et al. 2024): ``config`` (torch-free), ``model``."""

@@ -1,0 +1,17 @@
+"""The sparsemax autoencoder's identity and hyperparameters (torch-free)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from methods.declare import BackboneConfig, method, param
+
+
+@method("sparsemax", model="methods.sparsemax.model:Sparsemax", modes=("code",), default_mode="code",
+        exact_zeros=True,
+        description="Sparsemax Seq2Seq (Trifonov et al. 2018): code = κ·sparsemax(Wh+b), exact zeros")
+@dataclass(frozen=True)
+class SparsemaxConfig(BackboneConfig):
+    """``kappa`` scales the simplex code (0 means √latent_dim); ``learn_kappa`` makes it a parameter."""
+
+    kappa: float = param(0.0, ge=0)
+    learn_kappa: bool = param(False)

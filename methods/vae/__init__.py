@@ -1,0 +1,1 @@
+"""Dense Gaussian VAE (the control): ``config`` (torch-free), ``model``."""

@@ -1,0 +1,1 @@
+"""Helpers shared by ``bench``, ``methods`` and ``tasks`` that depend on none of them (a leaf of the import graph)."""

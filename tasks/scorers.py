@@ -1,0 +1,165 @@
+"""The built-in scorers of the metric table: short functions over numpy arrays, each with its metrics declared.
+
+Definitions are one line each and are the text of the README's metric tables (a test keeps them in
+step); the longer story of each metric is in the docstrings of :mod:`tasks.sparsity`,
+:mod:`tasks.probes`, :mod:`tasks.class_activation` and :mod:`tasks.activity`.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Any, Mapping
+
+import numpy as np
+
+from tasks.class_activation import class_activation
+from tasks.metrics import Metric, Scored, Scorer
+from tasks.probes import DEFAULT_C_GRID, logistic_probe, probe_sweep, sweep_scalars, sweep_table
+from tasks.sparsity import active_dims, active_fraction, average_hoyer, dead_fraction, exact_l0, hoyer_ratio
+
+#: A code dimension whose KL is below this many nats carries (almost) no information: collapsed.
+COLLAPSE_NATS = 0.01
+
+
+def _sparsity(x: Mapping[str, Any], cfg: Any) -> Scored:
+    codes = x["test_codes"]
+    ah, raw, l0 = average_hoyer(codes, normalise=True), average_hoyer(codes, normalise=False), exact_l0(codes)
+    return Scored({"avg_hoyer": ah.value, "avg_hoyer_raw": raw.value, "hoyer_dropped_dims": ah.dropped_dims,
+                   "hoyer_zero_codes": ah.zero_codes, "hoyer_zero_codes_raw": raw.zero_codes,
+                   "l0": l0.l0, "zero_fraction": l0.zero_fraction})
+
+
+def _activity(x: Mapping[str, Any], cfg: Any) -> Scored:
+    a = x["test_activity"]
+    return Scored({"active_fraction": active_fraction(a), "active_dims": active_dims(a), "dead_fraction": dead_fraction(a)},
+                  {"rule": x.get("activity_rule", "")})
+
+
+def _probes(x: Mapping[str, Any], cfg: Any) -> Scored:
+    rows = probe_sweep(x["train_codes"], x["train_labels"], x["test_codes"], x["test_labels"], sizes=cfg.sizes(),
+                       repeats=cfg.probe_repeats, random_state=x["seed"], C=cfg.probe_C,
+                       cv_C=DEFAULT_C_GRID if cfg.probe_cv else None)
+    return Scored(sweep_scalars(rows), {"sweep": sweep_table(rows)})
+
+
+def _class_activation(x: Mapping[str, Any], cfg: Any) -> Scored:
+    ca = class_activation(x["test_activity"], x["test_labels"])
+    return Scored({"class_kl_mean": ca.kl_mean, "class_js_mean": ca.js_mean, "class_silent": ca.silent_classes},
+                  {"classes": ca.classes, "class_sizes": ca.sizes, "rule": x.get("activity_rule", ""),
+                   "profile": ca.profile.tolist(), "kl": ca.kl.tolist(), "js": ca.js.tolist()})
+
+
+def _hoyer_ratio(x: Mapping[str, Any], cfg: Any) -> Scored:
+    hr = hoyer_ratio(x["mean_codes"])
+    scalars: dict[str, float | int] = {"hoyer_ratio_numerator": hr.numerator, "hoyer_ratio_denominator": hr.denominator,
+                                       "hoyer_ratio_kept_dims": hr.kept_dims}
+    if hr.defined:
+        scalars["hoyer_ratio"] = hr.ratio
+    return Scored(scalars, {**dataclasses.asdict(hr), "draws": cfg.hoyer_samples})
+
+
+def _embedding_reconstruction(x: Mapping[str, Any], cfg: Any) -> Scored:
+    target = np.asarray(x["test_inputs"], dtype=np.float64)
+    decoded = np.asarray(x["test_decoded"], dtype=np.float64)
+    total = float(((target - target.mean(0)) ** 2).sum())
+    fvu = float(((target - decoded) ** 2).sum()) / total if total > 0 else 0.0
+    probe = logistic_probe(x["train_decoded"], x["train_labels"], decoded, x["test_labels"], C=cfg.probe_C,
+                           random_state=x["seed"])
+    return Scored({"fvu": fvu, "recon_probe_accuracy": probe.accuracy})
+
+
+def _reconstruction(x: Mapping[str, Any], cfg: Any) -> Scored:
+    r = x["reconstruction"]
+    sentences, sums = r["sentences"], r["sums"]
+    scalars: dict[str, float | int] = {f"loss.{k}": v / sentences for k, v in sums.items()}
+    scalars["nll_per_sentence"] = sums["recon"] / sentences
+    if r.get("unit") == "token":
+        scalars["nll_per_token"] = sums["recon"] / r["units"]
+        scalars["perplexity"] = math.exp(min(scalars["nll_per_token"], 700.0))
+    analysis: dict[str, Any] = {"unit": r.get("unit"), "units": r["units"], "sentences": sentences}
+    kl = r.get("kl_per_dim")
+    if kl is not None:
+        kl = np.asarray(kl, dtype=np.float64)
+        scalars["collapsed_dims"] = int((kl < COLLAPSE_NATS).sum())
+        analysis["kl_per_dim"] = kl.tolist()
+    return Scored(scalars, analysis)
+
+
+_SPARSITY = (
+    Metric("avg_hoyer", True, "avg Hoyer", "Average Hoyer on std-normalised codes: mean over codes of "
+           "(√D − ‖z̃‖₁/‖z̃‖₂)/(√D − 1), z̃_d = z_d/σ_d (population std, no centring); 0 flat, 1 one-hot "
+           "(higher is sparser)", source="paper"),
+    Metric("avg_hoyer_raw", None, "avg Hoyer (raw)", "the same on the raw codes, without normalisation", source="paper"),
+    Metric("hoyer_dropped_dims", None, "dropped dims", "dimensions constant over the test set, dropped before "
+           "normalising (no z̃ exists for them)", ".0f"),
+    Metric("hoyer_zero_codes", None, "zero codes", "all-zero codes (after dropping) left out of the Average Hoyer: "
+           "their Hoyer is 0/0", ".0f"),
+    Metric("hoyer_zero_codes_raw", None, "zero codes (raw)", "all-zero codes left out of the raw Average Hoyer", ".0f"),
+    Metric("l0", None, "L0", "exact L0: mean number of entries ≠ 0.0 per code (D for continuous codes)", ".1f"),
+    Metric("zero_fraction", None, "zero frac", "fraction of entries exactly 0.0"),
+)
+_ACTIVITY = (
+    Metric("active_fraction", None, "active frac", "mean activity (1/(N·D)) Σ_x Σ_d a_d(x), by the mode's activity "
+           "rule (latent on/off variable, z ≠ 0, or |z| > 0.15 on the raw code)"),
+    Metric("active_dims", None, "active dims", "mean number of active dimensions per code, Σ_d a_d(x), by the same "
+           "rule (an L0 for codes without exact zeros)", ".1f"),
+    Metric("dead_fraction", False, "dead frac", "fraction of dimensions never active on the test split "
+           "(a_d(x) ≤ 0.5 for every code)"),
+)
+_PROBES = (
+    Metric("probe_accuracy", True, "probe acc", "test accuracy of a logistic-regression probe (standardised codes, "
+           "lbfgs, C = 1) fit on all training codes"),
+    Metric("probe_macro_f1", True, "probe F1", "macro-F1 of the same probe, (1/C) Σ_c F1_c"),
+    Metric("probe_train_size", None, "probe n", "training codes the all-labels probe was fit on", ".0f"),
+    Metric("probe_accuracy@{n}", True, "probe acc @{n}", "mean test accuracy over seeded, stratified subsamples of n "
+           "labelled codes per class"),
+    Metric("probe_accuracy_std@{n}", None, "probe acc std @{n}", "sample std (ddof = 1) of that accuracy over the "
+           "repeats"),
+    Metric("probe_macro_f1@{n}", True, "probe F1 @{n}", "mean macro-F1 over the same subsamples"),
+    Metric("probe_macro_f1_std@{n}", None, "probe F1 std @{n}", "sample std of that macro-F1 over the repeats"),
+    Metric("probe_unconverged", False, "unconverged", "probe fits that stopped at max_iter", ".0f"),
+)
+_CLASS = (
+    Metric("class_kl_mean", True, "class KL", "mean over ordered class pairs of KL(P_c ‖ P_c') in nats, "
+           "P_c(d) ∝ Σ_{x∈c} a_d(x) smoothed by 1e-6: how much which dimensions are active says about the class"),
+    Metric("class_js_mean", True, "class JS", "the same mean for the Jensen–Shannon divergence (symmetric, ≤ ln 2)"),
+    Metric("class_silent", False, "silent classes", "classes with no active entry at all (their P_c is uniform)",
+           ".0f"),
+)
+_HOYER_RATIO = (
+    Metric("hoyer_ratio", None, "Hoyer ratio", "HSVAE's Hoyer ratio: Average Hoyer of the std-normalised K-draw "
+           "mean codes over the Hoyer of their dataset-mean code (rarely active dimensions masked); > 1 means "
+           "adaptive sparsity", source="paper"),
+    Metric("hoyer_ratio_numerator", None, "HR num", "its numerator, AH of the normalised mean codes", source="paper"),
+    Metric("hoyer_ratio_denominator", None, "HR den", "its denominator, Hoyer of the masked dataset-mean code",
+           source="paper"),
+    Metric("hoyer_ratio_kept_dims", None, "HR dims", "dimensions kept by its 5th-percentile activity mask "
+           "(|m| > 1e-2)", ".0f", source="paper"),
+)
+_EMBEDDING = (
+    Metric("fvu", False, "FVU", "fraction of variance unexplained of the embedding: Σ‖x − x̂‖² / Σ‖x − x̄‖² on the "
+           "test split, x̂ decoded from the mode's codes"),
+    Metric("recon_probe_accuracy", True, "recon probe acc", "accuracy of the same probe on the decoded embeddings "
+           "x̂ (fit on the training split): what the reconstruction keeps of the class"),
+)
+_RECONSTRUCTION = (
+    Metric("nll_per_sentence", False, "NLL/sent", "the method's reconstruction term on the test split per sentence "
+           "(summed token cross-entropy on the text backbone; the ELBO's reconstruction term, not −log p(x))"),
+    Metric("nll_per_token", False, "NLL/token", "the same summed over all test tokens (with <EOS>) divided by their "
+           "number"),
+    Metric("perplexity", False, "PPL", "exp(nll_per_token)", ".1f"),
+    Metric("loss.{term}", None, "{term}", "each named term of the method's loss on the test split, per sentence"),
+    Metric("collapsed_dims", None, "collapsed dims", f"code dimensions whose KL on the test split is below "
+           f"{COLLAPSE_NATS} nats (posterior collapse)", ".0f"),
+)
+
+BUILTIN_SCORERS: tuple[Scorer, ...] = (
+    Scorer("sparsity", ("test_codes",), _sparsity, _SPARSITY),
+    Scorer("activity", ("test_activity",), _activity, _ACTIVITY),
+    Scorer("probes", ("train_codes", "train_labels", "test_codes", "test_labels"), _probes, _PROBES),
+    Scorer("class_activation", ("test_activity", "test_labels"), _class_activation, _CLASS),
+    Scorer("hoyer_ratio", ("mean_codes",), _hoyer_ratio, _HOYER_RATIO),
+    Scorer("embedding_reconstruction", ("test_inputs", "test_decoded", "train_decoded", "train_labels", "test_labels"),
+           _embedding_reconstruction, _EMBEDDING),
+    Scorer("reconstruction", ("reconstruction",), _reconstruction, _RECONSTRUCTION, per="model"),
+)

@@ -1,0 +1,105 @@
+"""How codes are scored: the scoring settings (stated once) and the loop over the metric table.
+
+``ScoringConfig`` is part of a cell's *scoring* identity, apart from its training identity, so that
+changing a probe size or adding a metric re-scores stored models instead of retraining them.  The
+loop runs every scorer of :mod:`tasks.metrics` whose inputs a mode provides.  Built-in scorers that
+fail are bugs and raise; a plugin scorer that fails is recorded under ``analysis["errors"]`` and the
+rest go on.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from sparsebench.params import ConfigError, check_config, param
+from tasks.activity import RAW_THRESHOLD
+from tasks.metrics import Scored, Scorer, all_scorers, check_scorer
+from tasks.probes import DEFAULT_SIZES
+
+#: Bump when a change to the harness changes how stored codes are scored (not how models are trained).
+SCORING_VERSION = 1
+
+
+def _sizes_text(sizes: tuple[int | None, ...]) -> str:
+    return ",".join("all" if s is None else str(s) for s in sizes)
+
+
+@dataclass(frozen=True)
+class ScoringConfig:
+    """Settings of the scorers; the defaults here are the only statement of the probe protocol's defaults.
+
+    ``probe_sizes`` is text so that ``--set probe_sizes=10,100,all`` parses like every other field:
+    comma-separated labelled examples per class, ``all`` for the whole training set (always added:
+    ``probe_accuracy`` is the all-labels probe).
+    """
+
+    probe_sizes: str = param(_sizes_text(DEFAULT_SIZES), doc="labelled examples per class, and all")
+    probe_repeats: int = param(3, ge=1, doc="seeded subsamples per size")
+    #: Choose C by stratified inner 5-fold CV over ``tasks.probes.DEFAULT_C_GRID`` (SentEval style).
+    probe_cv: bool = param(False, doc="choose C by inner cross-validation")
+    probe_C: float = param(1.0, gt=0, doc="inverse L2 strength of the probe")
+    #: Draws of a stochastic mode averaged per sentence for the Hoyer ratio (HSVAE: 5).
+    hoyer_samples: int = param(5, ge=1, doc="draws per sentence for the Hoyer ratio")
+    #: Raw-code activity threshold for methods with neither a latent on/off variable nor exact zeros.
+    activity_threshold: float = param(RAW_THRESHOLD, gt=0, doc="|z| threshold of the default activity rule")
+
+    def __post_init__(self) -> None:
+        self.sizes()
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any] | None) -> "ScoringConfig":
+        raw = dict(raw or {})
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(raw) - known)
+        if unknown:
+            raise ConfigError(f"unknown scoring setting {unknown[0]!r}; valid: {', '.join(sorted(known))}")
+        cfg = cls(**raw)
+        check_config(cfg, "scoring")
+        return cfg
+
+    def sizes(self) -> tuple[int | None, ...]:
+        out: list[int | None] = []
+        for item in str(self.probe_sizes).split(","):
+            item = item.strip().lower()
+            if not item:
+                continue
+            if item == "all":
+                out.append(None)
+                continue
+            try:
+                n = int(item)
+            except ValueError:
+                n = 0
+            if n < 1:
+                raise ConfigError(f"invalid probe size {item!r} in probe_sizes={self.probe_sizes!r}: "
+                                  "expected positive integers (per class) or 'all', e.g. 10,100,all")
+            out.append(n)
+        if not out:
+            raise ConfigError(f"probe_sizes={self.probe_sizes!r} names no size; e.g. 10,100,all")
+        if None not in out:  # the headline probe_accuracy is always the all-labels probe
+            out.append(None)
+        return tuple(dict.fromkeys(out))
+
+
+def score(inputs: Mapping[str, Any], config: ScoringConfig, per: str = "mode",
+          scorers: list[Scorer] | None = None) -> Scored:
+    """Every scorer (``per`` mode or model) whose inputs are present in ``inputs``, merged."""
+    out = Scored()
+    errors = []
+    for scorer in scorers if scorers is not None else all_scorers():
+        if scorer.per != per or any(inputs.get(name) is None for name in scorer.inputs):
+            continue
+        try:
+            result = check_scorer(scorer, inputs, config)
+        except Exception as exc:
+            if scorer.origin == "built-in":
+                raise
+            errors.append(f"{scorer.name} ({scorer.origin}): {type(exc).__name__}: {exc}")
+            continue
+        out.scalars.update(result.scalars)
+        if result.analysis:
+            out.analysis[scorer.name] = result.analysis
+    if errors:
+        out.analysis["errors"] = errors
+    return out

@@ -1,0 +1,64 @@
+"""Batch composition: random membership by default (batch statistics as the reference), length pools on request."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from bench.data import bucket_batches, count_batches, padding_fraction, random_batches
+
+
+@pytest.fixture
+def yelp_like_lengths() -> np.ndarray:
+    return np.random.default_rng(0).integers(20, 201, size=5000)
+
+
+@pytest.fixture
+def yahoo_like_lengths() -> np.ndarray:
+    return np.clip(np.rint(np.random.default_rng(0).gamma(6.0, 2.2, size=10000)), 5, 30).astype(int)
+
+
+def test_each_sentence_once_and_seeded(yelp_like_lengths):
+    for make in (lambda r: bucket_batches(yelp_like_lengths, 32, r), lambda r: random_batches(5000, 32, r)):
+        a, b = make(np.random.default_rng(1)), make(np.random.default_rng(1))
+        assert np.array_equal(np.sort(np.concatenate(a)), np.arange(5000))
+        assert all(np.array_equal(x, y) for x, y in zip(a, b))
+        assert not all(np.array_equal(x, y) for x, y in zip(a, make(np.random.default_rng(2))))
+
+
+def test_random_batches_are_chunks_of_one_shuffle():
+    """The reference protocol: shuffle the corpus, cut it; nothing else decides who shares a batch."""
+    batches = random_batches(100, 16, np.random.default_rng(7))
+    assert np.array_equal(np.concatenate(batches), np.random.default_rng(7).permutation(100))
+
+
+def test_random_batches_mix_lengths_as_the_corpus_does(yahoo_like_lengths):
+    """Bucketed batches hold one length (a batch statistic such as the MMD then sees one length group);
+    random batches hold as many distinct lengths as random draws do."""
+    rng = np.random.default_rng(0)
+    distinct = lambda bs: np.median([len(np.unique(yahoo_like_lengths[b])) for b in bs])  # noqa: E731
+    bucketed = distinct(bucket_batches(yahoo_like_lengths, 256, rng))
+    rand = distinct(random_batches(len(yahoo_like_lengths), 256, rng))
+    assert bucketed <= 2 and rand >= 15
+
+
+def test_buckets_pad_far_less_than_random_batches(yelp_like_lengths):
+    bucketed = padding_fraction(yelp_like_lengths, bucket_batches(yelp_like_lengths, 32, np.random.default_rng(0)))
+    random = padding_fraction(yelp_like_lengths, random_batches(5000, 32, np.random.default_rng(0)))
+    assert bucketed < 0.05 < 0.3 < random
+
+
+def test_bad_sizes():
+    with pytest.raises(ValueError, match="batch_size"):
+        bucket_batches(np.ones(3, int), 0, np.random.default_rng(0))
+    with pytest.raises(ValueError, match="batch_size"):
+        random_batches(3, 0, np.random.default_rng(0))
+    with pytest.raises(ValueError, match="pool"):
+        bucket_batches(np.ones(3, int), 2, np.random.default_rng(0), pool=0)
+
+
+@pytest.mark.parametrize("n,bs,pool", [(0, 4, 2), (7, 4, 2), (8, 4, 2), (9, 4, 2), (1000, 64, 50), (4000, 64, 50),
+                                       (7, 4, 0), (1000, 64, 0)])
+def test_count_batches_matches_the_batches(n, bs, pool):
+    got = (random_batches(n, bs, np.random.default_rng(0)) if pool == 0
+           else bucket_batches(np.arange(n) % 13, bs, np.random.default_rng(0), pool=pool))
+    assert count_batches(n, bs, pool) == len(got)
