@@ -119,8 +119,11 @@ def run_cell(spec: RunSpec, *, device: str = "cpu", corpus_options: dict[str, An
         scores = score_model(model, train_data, test_data, seed=spec.seed,
                              config=ScoringConfig.from_dict(cfg.get("eval")),
                              batch_size=train_cfg["eval_batch_size"], device=dev)
+        from tasks.metrics import scorer_signature
+
         record.update(
             status="ok",
+            scorers=scorer_signature(),
             training=training,
             metrics={"modes": scores.modes, "default_mode": cls.default_mode, "reconstruction": scores.reconstruction,
                      "analysis": scores.analysis, "train_loss": training.get("train_loss", []),

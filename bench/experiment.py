@@ -15,9 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from bench.errors import UserError
+from bench.variants import Variant
 from sparsebench.hints import did_you_mean
 
-KEYS = ("methods", "corpora", "seeds", "preset", "train_split", "set", "grid")
+KEYS = ("methods", "corpora", "seeds", "preset", "train_split", "set", "grid", "variants")
 
 
 @dataclass
@@ -29,6 +30,7 @@ class Experiment:
     train_split: str = "train"
     sets: dict[str, str] = field(default_factory=dict)
     grid: dict[str, list[str]] = field(default_factory=dict)
+    variants: dict[str, Variant] = field(default_factory=dict)
 
 
 def _scalar(v: Any) -> str:
@@ -64,7 +66,10 @@ def load_experiment(path: Path) -> Experiment:
                 setattr(exp, key, str(data[key]))
         exp.sets = {k: _scalar(v) for k, v in data.get("set", {}).items()}
         exp.grid = {k: [_scalar(x) for x in (v if isinstance(v, list) else [v])] for k, v in data.get("grid", {}).items()}
-    except (TypeError, ValueError):
+        for name, table in data.get("variants", {}).items():
+            settings = {k: _scalar(v) for k, v in table.items() if k not in ("method", "description")}
+            exp.variants[name] = Variant(name, str(table["method"]), settings, str(table.get("description", "")))
+    except (TypeError, ValueError, KeyError, AttributeError):
         raise UserError(f"{path}: bad value type; expected methods/corpora = [\"...\"], seeds = 3 or [0, 1], "
-                        "[set] key = value, [grid] key = [v1, v2]") from None
+                        "[set] key = value, [grid] key = [v1, v2], [variants.NAME] method = \"vae\", key = value") from None
     return exp

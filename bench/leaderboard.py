@@ -66,13 +66,15 @@ def config_labels(records: list[dict[str, Any]]) -> list[str]:
     Read from the resolved configs, not from how the user spelled ``--set``, so the same model is
     one row however it was asked for, and two different models never share a row.
     """
+    def key(rec: dict[str, Any]) -> tuple[str, str]:
+        return rec["spec"].get("variant") or rec["spec"]["method"], rec["spec"]["preset"]
+
     groups: dict[tuple, list[dict[str, Any]]] = {}
     for rec in records:
-        groups.setdefault((rec["spec"]["method"], rec["spec"]["preset"]), []).append(_flat_config(rec))
-    varying = {k: sorted({key for key in set().union(*cfgs) if len({repr(c.get(key)) for c in cfgs}) > 1})
+        groups.setdefault(key(rec), []).append(_flat_config(rec))
+    varying = {k: sorted({name for name in set().union(*cfgs) if len({repr(c.get(name)) for c in cfgs}) > 1})
                for k, cfgs in groups.items()}
-    return [" ".join(f"{key}={_flat_config(rec).get(key)}" for key in
-                     varying[(rec["spec"]["method"], rec["spec"]["preset"])]) for rec in records]
+    return [" ".join(f"{name}={_flat_config(rec).get(name)}" for name in varying[key(rec)]) for rec in records]
 
 
 def _numbers(d: dict[str, Any]) -> dict[str, float]:
@@ -94,7 +96,7 @@ def records_to_frame(records: Iterable[dict[str, Any]]) -> pd.DataFrame:
         for mode, scores in metrics["modes"].items():
             kind = mode_kind(rec, mode)
             rows.append({
-                "method": spec["method"], "corpus": spec["corpus"], "kind": kind, "mode": mode,
+                "method": spec.get("variant") or spec["method"], "corpus": spec["corpus"], "kind": kind, "mode": mode,
                 "preset": spec["preset"], "train_split": spec.get("train_split", "train"),
                 "config": label, "reference": bool(rec.get("reference")),
                 "seed": spec["seed"], "default_mode": mode == metrics.get("default_mode"),

@@ -19,6 +19,7 @@ from bench.executors import CellTask, Executor
 from bench.grid import merge, points_for
 from bench.spec import RunSpec
 from bench.store import Store
+from bench.variants import Variant, lookup
 from methods.registry import get_method
 from tasks.corpora import corpus_info, load_corpus
 
@@ -27,20 +28,30 @@ RESUME_MODES = ("missing", "always", "cache-only")
 
 def expand(methods: Sequence[str], corpora: Sequence[str], seeds: Sequence[int], preset: str,
            overrides: tuple[tuple[str, str], ...], train_split: str = "train",
-           grid: dict[str, list[str]] | None = None, encoder: str = "") -> list[RunSpec]:
-    """All cells, validated up front: a typo anywhere fails before anything trains."""
-    entries = {m: get_method(m) for m in methods}
+           grid: dict[str, list[str]] | None = None, encoder: str = "",
+           variants: dict[str, Variant] | None = None) -> list[RunSpec]:
+    """All cells, validated up front: a typo anywhere fails before anything trains.
+
+    ``methods`` may name variants (built-in or from ``variants``): a method plus fixed settings.
+    """
+    named = {m: lookup(m, variants) for m in methods}
+    real = {m: (v.method if v else m) for m, v in named.items()}
+    entries = {r: get_method(r) for r in real.values()}
     for c in corpora:
         corpus_info(c)
     configs = {m: (e.config or e.load().Config) for m, e in entries.items()}
     grid = grid or {}
-    check_override_keys(overrides + tuple((k, v[0]) for k, v in grid.items()), configs)
+    check_override_keys(overrides + tuple((k, v[0]) for k, v in grid.items())
+                        + tuple(kv for v in named.values() if v for kv in v.overrides()), configs)
     specs = []
     for c in corpora:
         for m in methods:
-            for point in points_for(m, configs[m], grid):
+            method, variant = real[m], named[m]
+            for point in points_for(method, configs[method], grid):
+                cell = merge(merge(overrides, point), variant.overrides() if variant else ())
                 for s in seeds:
-                    specs.append(RunSpec(m, c, s, preset, merge(overrides, point), train_split, encoder))
+                    specs.append(RunSpec(method, c, s, preset, cell, train_split, encoder,
+                                         variant.name if variant else ""))
     for spec in specs:
         spec.cell_id  # resolves the config: bad values fail here
     return list(dict.fromkeys(specs))
@@ -61,6 +72,31 @@ def check_data(specs: Sequence[RunSpec], data_dir: Any) -> None:
         for split in sorted(splits - have):
             load_corpus(corpus, data_dir=data_dir, splits=(split,))  # raises the loader's message naming the file
             raise UserError(f"corpus {corpus!r} has no {split} split in the {download_hint(corpus, split, data_dir)}")
+
+
+def preflight(specs: Sequence[RunSpec]) -> None:
+    """Each selected method, with its resolved config, encodes a tiny toy batch before anything trains.
+
+    A plugin whose codes have the wrong shape (or whose loss does not run) fails here in seconds, with
+    the conformance suite's message, instead of after a full training run.
+    """
+    from methods.conformance import Checks, ConformanceError, toy_data
+
+    seen = set()
+    for spec in specs:
+        cfg = spec.config["method_config"]
+        key = (spec.method, tuple(sorted(cfg.items())))
+        if key in seen:
+            continue
+        seen.add(key)
+        entry = get_method(spec.method)
+        checks = Checks(entry.load(), toy_data(0, n_batches=1, batch_size=4), config_overrides=cfg,
+                        backbone=cfg.get("backbone", "text"))
+        try:
+            checks.check_shapes()
+        except ConformanceError as exc:
+            raise UserError(f"method {spec.method!r} ({entry.origin}) fails the interface check before training: "
+                            f"{exc}; run `bench check-plugin {spec.method}` for every check") from None
 
 
 @dataclass
@@ -100,6 +136,9 @@ def plan(specs: Sequence[RunSpec], store: Store, resume: str, retry_failed: bool
     """Split cells into those settled from the store, those to re-score and those to train."""
     if resume not in RESUME_MODES:
         raise UserError(f"unknown resume mode {resume!r}; valid: {', '.join(RESUME_MODES)}")
+    from tasks.metrics import scorer_signature
+
+    signature = scorer_signature()
     out = Plan()
     for spec in specs:
         existing, why = store.read(spec.dirname)
@@ -107,7 +146,11 @@ def plan(specs: Sequence[RunSpec], store: Store, resume: str, retry_failed: bool
             out.damaged.append((store.cell_dir(spec.dirname), why))
         if resume != "always" and existing is not None:
             if existing.get("status") == "ok":
-                out.settled.append(Outcome(spec, existing, "cached"))
+                weights = store.weights_path(spec.model_dirname)
+                if existing.get("scorers") != signature and weights is not None:
+                    out.to_run.append((spec, weights))  # a metric was added or removed: re-score, keep the model
+                else:
+                    out.settled.append(Outcome(spec, existing, "cached"))
                 continue
             if not retry_failed:
                 out.settled.append(Outcome(spec, existing, "cached-failed"))
@@ -130,6 +173,7 @@ def run_all(specs: Sequence[RunSpec], store: Store, executor: Executor, *, resum
     for path, why in p.damaged:
         echo(f"damaged record {path / 'record.json'} ({why}): its cell runs again")
     check_data([s for s, _ in p.to_run], (corpus_options or {}).get("data_dir"))
+    preflight([s for s, _ in p.to_run])
     summary = Summary(list(settled))
     for o in settled:
         if o.status != "cached-failed" and not verbose and len(settled) > 10:

@@ -54,6 +54,8 @@ class RunSpec:
     train_split: str = "train"
     #: The frozen sentence encoder of the embedding backbone ("" on the text backbone).
     encoder: str = ""
+    #: The name of the named configuration this cell runs (``bench.variants``), "" for the plain method.
+    variant: str = ""
 
     @cached_property
     def config(self) -> dict[str, Any]:
@@ -83,6 +85,8 @@ class RunSpec:
                             f"({self.method} runs on the {backbone} backbone)")
         if self.encoder:
             config["encoder"] = self.encoder
+        if self.variant:
+            config["variant"] = self.variant
         return config
 
     @property
@@ -107,25 +111,30 @@ class RunSpec:
         return digest(self.config)
 
     @property
+    def label(self) -> str:
+        """The name a table shows: the variant's, else the method's."""
+        return self.variant or self.method
+
+    @property
     def dirname(self) -> str:
-        return f"{safe_name(self.method)}-{safe_name(self.corpus)}-seed{self.seed}-{self.cell_id}"
+        return f"{safe_name(self.label)}-{safe_name(self.corpus)}-seed{self.seed}-{self.cell_id}"
 
     @property
     def model_dirname(self) -> str:
-        return f"{safe_name(self.method)}-{safe_name(self.corpus)}-seed{self.seed}-{self.train_id}"
+        return f"{safe_name(self.label)}-{safe_name(self.corpus)}-seed{self.seed}-{self.train_id}"
 
     def describe(self) -> str:
         extra = f" --set {' '.join(f'{k}={v}' for k, v in self.overrides)}" if self.overrides else ""
         split = f" train_split={self.train_split}" if self.train_split != "train" else ""
         enc = f" encoder={self.encoder}" if self.encoder else ""
-        return f"{self.method} on {self.corpus} (seed {self.seed}, preset {self.preset}{split}{enc}){extra}"
+        return f"{self.label} on {self.corpus} (seed {self.seed}, preset {self.preset}{split}{enc}){extra}"
 
     @classmethod
     def from_dict(cls, d: dict[str, Any], config: dict[str, Any] | None = None) -> "RunSpec":
         """Rebuild a spec; ``config`` (the driver's resolved one) is reused instead of resolved again."""
         spec = cls(d["method"], d["corpus"], int(d["seed"]), d["preset"],
                    tuple((str(k), str(v)) for k, v in d.get("overrides", [])), d.get("train_split", "train"),
-                   d.get("encoder", ""))
+                   d.get("encoder", ""), d.get("variant", ""))
         if config is not None:
             spec.__dict__["config"] = config  # cached_property slot: the worker trusts the driver's resolution
         return spec
@@ -135,4 +144,6 @@ class RunSpec:
              "overrides": [list(kv) for kv in self.overrides], "train_split": self.train_split}
         if self.encoder:
             d["encoder"] = self.encoder
+        if self.variant:
+            d["variant"] = self.variant
         return d

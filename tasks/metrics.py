@@ -14,94 +14,20 @@ Names ending in ``@{n}`` are families (``probe_accuracy@{n}`` covers ``probe_acc
 """
 from __future__ import annotations
 
-import math
-import re
-from dataclasses import dataclass, field
 from importlib import metadata
-from typing import Any, Callable, Iterable, Mapping
+from typing import Iterable
 
-import numpy as np
+from tasks.metric_types import INPUTS, Metric, Scored, Scorer, check_scorer, scorer_problems
+from tasks.scorers import BUILTIN_SCORERS
+
+__all__ = ["ENTRY_POINT_GROUP", "INPUTS", "Metric", "Scored", "Scorer", "all_metrics", "all_scorers", "builtin_scorers",
+           "check_scorer", "direction", "metric_info", "metric_rows", "plugin_errors", "plugin_scorers",
+           "reset_plugins", "scorer_problems", "scorer_signature"]
 
 ENTRY_POINT_GROUP = "sparsebench.metrics"
 
-#: What a scorer may ask for.  ``model`` inputs exist once per trained model, the rest per encode mode.
-INPUTS = {
-    "test_codes": "codes of the test split [N, D]",
-    "train_codes": "codes of the training split [N_train, D]",
-    "test_labels": "class labels of the test split [N]",
-    "train_labels": "class labels of the training split [N_train]",
-    "test_activity": "which test entries are active, in [0, 1] [N, D], read by the mode's activity rule",
-    "mean_codes": "per test sentence, the mean of K draws of a stochastic mode [N, D]",
-    "test_inputs": "the embedding backbone's input embeddings of the test split [N, E]",
-    "test_decoded": "the embedding decoded from the mode's test codes [N, E]",
-    "train_decoded": "the embedding decoded from the mode's training codes [N_train, E]",
-    "reconstruction": "the model's summed reconstruction and loss terms over the test split (per model)",
-}
-
-
-@dataclass(frozen=True)
-class Metric:
-    """One reported number: its column name, whether higher is better, header, format and meaning."""
-
-    name: str
-    higher_is_better: bool | None
-    header: str
-    definition: str
-    fmt: str = ".3f"
-    #: "paper" (HSVAE's released code), "harness" (this harness's protocol) or a plugin's own tag.
-    source: str = "harness"
-
-    def header_for(self, column: str) -> str:
-        """The header of ``column``: a family's placeholder replaced by the column's own part."""
-        if "{" not in self.name:
-            return self.header
-        prefix, _, rest = self.name.partition("{")
-        suffix = rest.partition("}")[2]
-        part = column[len(prefix):len(column) - len(suffix)] if suffix else column[len(prefix):]
-        return re.sub(r"\{(n|term)\}", part, self.header)
-
-    def matches(self, column: str) -> bool:
-        if "{" not in self.name:
-            return column == self.name
-        pattern = re.escape(self.name).replace(r"\{n\}", r"\d+").replace(r"\{term\}", r"[A-Za-z0-9_]+")
-        return re.fullmatch(pattern, column) is not None
-
-
-@dataclass
-class Scored:
-    """A scorer's output: flat scalars for the leaderboard, nested JSON-ready data for plots and audit."""
-
-    scalars: dict[str, float | int] = field(default_factory=dict)
-    analysis: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Scorer:
-    """A computation over ``inputs`` (names from :data:`INPUTS`) yielding the declared ``metrics``.
-
-    ``compute(inputs, settings)`` gets a mapping with at least the declared inputs plus ``seed``, and
-    the scoring settings (``tasks.scoring.ScoringConfig``); it returns :class:`Scored`.  ``per`` is
-    ``"mode"`` (once per encode mode) or ``"model"`` (once per trained model).
-    """
-
-    name: str
-    inputs: tuple[str, ...]
-    compute: Callable[[Mapping[str, Any], Any], Scored]
-    metrics: tuple[Metric, ...]
-    per: str = "mode"
-    origin: str = "built-in"
-
-    def __post_init__(self) -> None:
-        unknown = [i for i in self.inputs if i not in INPUTS]
-        if unknown:
-            raise ValueError(f"scorer {self.name!r}: unknown inputs {unknown}; valid inputs: {', '.join(INPUTS)}")
-        if self.per not in ("mode", "model"):
-            raise ValueError(f"scorer {self.name!r}: per must be 'mode' or 'model', not {self.per!r}")
-
 
 def builtin_scorers() -> tuple[Scorer, ...]:
-    from tasks.scorers import BUILTIN_SCORERS
-
     return BUILTIN_SCORERS
 
 
@@ -164,6 +90,12 @@ def all_scorers() -> list[Scorer]:
     return scorers
 
 
+def scorer_signature() -> list[str]:
+    """Which scorers a record was scored with (``name:origin``): a cell scored before a metric was added
+    is re-scored from its stored weights on the next run."""
+    return sorted(f"{s.name}:{s.origin}" for s in all_scorers())
+
+
 def all_metrics() -> list[Metric]:
     return [m for s in all_scorers() for m in s.metrics]
 
@@ -186,47 +118,6 @@ def direction(column: str) -> int:
     if info is None or info.higher_is_better is None:
         return 0
     return 1 if info.higher_is_better else -1
-
-
-def scorer_problems(scorer: Any) -> list[str]:
-    """The rules a scorer (built-in or plugin) must follow to be trusted: the metric conformance check."""
-    problems = []
-    for attr in ("name", "inputs", "compute", "metrics"):
-        if not hasattr(scorer, attr):
-            problems.append(f"has no `{attr}`")
-    if problems:
-        return problems
-    if not callable(scorer.compute):
-        problems.append("`compute` is not callable")
-    unknown = [i for i in scorer.inputs if i not in INPUTS]
-    if unknown:
-        problems.append(f"asks for unknown inputs {unknown}; valid: {', '.join(INPUTS)}")
-    for m in scorer.metrics:
-        if not isinstance(m, Metric):
-            problems.append(f"metric {m!r} is not a tasks.metrics.Metric")
-        elif not m.definition.strip():
-            problems.append(f"metric {m.name!r} has no definition")
-    return problems
-
-
-def check_scorer(scorer: Scorer, inputs: Mapping[str, Any], settings: Any) -> Scored:
-    """Run ``scorer`` on ``inputs`` and check what it returns: declared names only, finite numbers."""
-    out = scorer.compute(inputs, settings)
-    if not isinstance(out, Scored):
-        raise ValueError(f"scorer {scorer.name!r} returned {type(out).__name__}, expected tasks.metrics.Scored")
-    for key, value in out.scalars.items():
-        if not any(m.matches(key) for m in scorer.metrics):
-            raise ValueError(f"scorer {scorer.name!r} returned {key!r}, which none of its metrics declares")
-        if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-            raise ValueError(f"scorer {scorer.name!r}: {key} = {value!r} is not a number")
-        if not math.isfinite(float(value)):
-            raise ValueError(f"scorer {scorer.name!r}: {key} = {value!r} is not finite")
-    return out
-
-
-def format_value(column: str, value: float) -> str:
-    info = metric_info(column)
-    return format(value, info.fmt if info else ".3f")
 
 
 def metric_rows(metrics: Iterable[Metric] | None = None) -> list[tuple[str, str, str, str]]:

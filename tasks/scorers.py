@@ -13,7 +13,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from tasks.class_activation import class_activation
-from tasks.metrics import Metric, Scored, Scorer
+from tasks.metric_types import Metric, Scored, Scorer
 from tasks.probes import DEFAULT_C_GRID, logistic_probe, probe_sweep, sweep_scalars, sweep_table
 from tasks.sparsity import active_dims, active_fraction, average_hoyer, dead_fraction, exact_l0, hoyer_ratio
 

@@ -36,3 +36,39 @@ def run_bench(tmp_path):
         return CliRunner().invoke(cli, list(args), env=env, catch_exceptions=True, prog_name="bench")
 
     return _run
+
+
+@pytest.fixture
+def install_example(tmp_path, monkeypatch):
+    """``install_example("sparsebench-l1")``: what ``pip install`` of an example package leaves behind.
+
+    Installing with pip would need a build backend from the network, so this puts the package's
+    source on ``sys.path`` beside a ``*.dist-info`` folder whose ``entry_points.txt`` is generated
+    from the example's own ``pyproject.toml``; entry points are then discovered exactly as for an
+    installed distribution.  Returns the ``[project]`` table.
+    """
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib  # type: ignore[no-redef]
+
+    def install(name: str) -> dict:
+        example = REPO / "examples" / name
+        project = tomllib.loads((example / "pyproject.toml").read_text())["project"]
+        site = tmp_path / f"site-{name}"
+        dist_info = site / f"{project['name'].replace('-', '_')}-{project['version']}.dist-info"
+        dist_info.mkdir(parents=True)
+        (dist_info / "METADATA").write_text(
+            f"Metadata-Version: 2.1\nName: {project['name']}\nVersion: {project['version']}\n")
+        (dist_info / "entry_points.txt").write_text("".join(
+            f"[{group}]\n" + "".join(f"{k} = {v}\n" for k, v in eps.items())
+            for group, eps in project["entry-points"].items()))
+        monkeypatch.syspath_prepend(str(example / "src"))
+        monkeypatch.syspath_prepend(str(site))
+        reset_plugins()  # metric plugins are read once per process: read them again
+        return project
+
+    from tasks.metrics import reset_plugins
+
+    yield install
+    reset_plugins()

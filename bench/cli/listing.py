@@ -18,14 +18,27 @@ def list_(what: str | None) -> None:
 
 
 def _methods() -> str:
+    """Every method, a broken plugin included (marked with its error), then the named variants."""
+    from bench.variants import BUILTIN_VARIANTS
+    from methods.errors import MethodError
     from methods.registry import all_methods
 
     rows = []
     for name, entry in sorted(all_methods().items()):
-        params = ", ".join(f"{k}={v}" for k, v in entry.hyperparameters().items())
-        modes = ", ".join(f"{m}*" if m == entry.default_mode else m for m in entry.modes)
+        try:
+            params = ", ".join(f"{k}={v}" for k, v in entry.hyperparameters().items())
+        except MethodError as exc:  # listed, not fatal: one bad plugin must not hide the others
+            rows.append([name, entry.origin, "-", "-", f"UNUSABLE: {exc}"])
+            continue
+        stochastic = entry.identity.stochastic_modes if entry.identity else ()
+        modes = ", ".join(f"{m}{'*' if m == entry.default_mode else ''}{'~' if m in stochastic else ''}"
+                          for m in entry.modes)
         rows.append([name, entry.origin, modes, params, entry.description])
-    return tabulate(rows, headers=["method", "origin", "modes (* default)", "hyperparameters (defaults)", "description"])
+    table = tabulate(rows, headers=["method", "origin", "modes (* default, ~ stochastic)",
+                                    "hyperparameters (defaults)", "description"])
+    variants = tabulate([[v.name, v.method, ", ".join(f"{k}={x}" for k, x in v.settings.items()), v.description]
+                         for v in BUILTIN_VARIANTS.values()], headers=["variant", "method", "settings", "description"])
+    return f"{table}\n\n{variants}"
 
 
 def _corpora() -> str:
@@ -37,7 +50,9 @@ def _corpora() -> str:
 def _presets() -> str:
     from bench.presets import PRESETS
 
-    rows = [[n, p.description, ", ".join(f"{k}={v}" for k, v in {**p.model, **p.train}.items())]
+    rows = [[n, p.description, ", ".join(f"{k}={v}" for k, v in {**p.model, **p.train}.items())
+             + "".join(f"; {m}" + (f" on {c}" if c != "*" else "") + ": " + ", ".join(f"{k}={v}" for k, v in extra.items())
+                       for (m, c), extra in p.special.items())]
             for n, p in PRESETS.items()]
     return tabulate(rows, headers=["preset", "description", "settings"])
 

@@ -64,7 +64,7 @@ def run(methods, corpora, preset, seeds, sets, grids, config, train_split, backb
     specs = expand(comma_list(methods, "methods") if methods else exp.methods,
                    comma_list(corpora, "corpora") if corpora else exp.corpora,
                    parse_seeds(seeds) if seeds else exp.seeds, preset or exp.preset, overrides,
-                   train_split or exp.train_split, grid, encoder or "")
+                   train_split or exp.train_split, grid, encoder or "", exp.variants)
     if backend == "dask" and not scheduler:
         raise UserError("--backend dask needs --scheduler tcp://HOST:PORT (start one with `dask scheduler`)")
     if scheduler and backend != "dask":

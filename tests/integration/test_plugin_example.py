@@ -1,37 +1,21 @@
-"""The example plugin in ``examples/sparsebench-l1`` works end to end with no edit to sparsebench.
-
-Installing it with pip would need a build backend from the network, so the test does what pip's
-install leaves behind: the package's source on ``sys.path`` and a ``*.dist-info`` folder whose
-``entry_points.txt`` is generated from the example's own ``pyproject.toml``.  The registry then
-discovers the method exactly as it would an installed distribution.
-"""
+"""The example plugins in ``examples/`` work end to end with no edit to sparsebench: a method
+(``sparsebench-l1``) and a metric (``sparsebench-gini``), installed as ``tests/conftest.py``'s
+``install_example`` does (what ``pip install`` leaves behind)."""
 from __future__ import annotations
 
 import json
-try:
-    import tomllib
-except ModuleNotFoundError:  # Python 3.10
-    import tomli as tomllib  # type: ignore[no-redef]
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "sparsebench-l1"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 @pytest.fixture
-def installed_example(tmp_path, monkeypatch):
-    project = tomllib.loads((EXAMPLE / "pyproject.toml").read_text())["project"]
-    entry_points = project["entry-points"]["sparsebench.methods"]
-    site = tmp_path / "site"
-    dist_info = site / f"{project['name'].replace('-', '_')}-{project['version']}.dist-info"
-    dist_info.mkdir(parents=True)
-    (dist_info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {project['name']}\nVersion: {project['version']}\n")
-    (dist_info / "entry_points.txt").write_text(
-        "[sparsebench.methods]\n" + "".join(f"{k} = {v}\n" for k, v in entry_points.items()))
-    monkeypatch.syspath_prepend(str(EXAMPLE / "src"))
-    monkeypatch.syspath_prepend(str(site))
-    return project
+def installed_example(install_example):
+    return install_example("sparsebench-l1")
 
 
 def test_example_plugin_is_discovered_with_its_origin(installed_example):
@@ -66,3 +50,30 @@ def test_example_plugin_passes_check_plugin_and_runs_through_bench_run(installed
 def test_check_plugin_exit_codes(run_bench):
     unknown = run_bench("check-plugin", "no-such-method")
     assert unknown.exit_code == 2 and "unknown method" in unknown.output
+
+
+@pytest.mark.parametrize("example", ["sparsebench-l1", "sparsebench-gini"])
+def test_the_examples_own_tests_pass_against_this_sparsebench(example):
+    """A plugin written against the public API keeps working: its own test suite runs green here."""
+    res = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(EXAMPLES / example / "tests")],
+                         capture_output=True, text=True, env={**__import__("os").environ,
+                                                              "PYTHONPATH": str(EXAMPLES / example / "src")})
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-2000:]
+
+
+def test_a_metric_plugin_is_scored_and_bolded_by_its_declared_direction(install_example, run_bench, tmp_path):
+    install_example("sparsebench-gini")
+    results = tmp_path / "results"
+    res = run_bench("run", "--methods", "sparsemax,vae", "--corpora", "synthetic", "--preset", "smoke",
+                    "--set", "epochs=1", "--set", "max_train_sentences=600", "--results-dir", str(results))
+    assert res.exit_code == 0, res.output
+    board = run_bench("leaderboard", "--results-dir", str(results), "--metric", "gini", "--modes", "all")
+    assert board.exit_code == 0, board.output
+    rows = {tuple(c.strip() for c in line.split("|")[1:5]): line.split("|")[-3].strip()
+            for line in board.output.splitlines() if line.startswith("| ") and "gini" not in line.lower()
+            and not line.startswith("| method")}
+    values = {k: float(v.strip("*")) for k, v in rows.items()}
+    best = max(values, key=values.get)
+    assert rows[best].startswith("**"), "the highest Gini is bold: the plugin declared higher_is_better=True"
+    assert sum(v.startswith("**") for v in rows.values()) == 1
+    assert "Gini" in board.output  # the plugin's header

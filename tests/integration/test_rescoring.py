@@ -1,0 +1,48 @@
+"""A cell is a trained model plus its scoring: changing the scoring re-scores stored weights, never retrains."""
+from __future__ import annotations
+
+import json
+
+SMALL = ("--methods", "vae", "--corpora", "synthetic", "--preset", "smoke", "--set", "epochs=1",
+         "--set", "max_train_sentences=600")
+
+
+def _records(results):
+    return {p.parent.name: json.loads(p.read_text()) for p in (results / "runs").glob("*/record.json")}
+
+
+def test_changing_probe_sizes_after_a_finished_run_rescores_without_training(run_bench, tmp_path):
+    results = tmp_path / "results"
+    first = run_bench("run", *SMALL, "--results-dir", str(results))
+    assert first.exit_code == 0 and "1 trained, 0 rescored, 0 cached" in first.output, first.output
+    (model_dir,) = (results / "models").iterdir()
+    weights_mtime = (model_dir / "model.pt").stat().st_mtime_ns
+
+    again = run_bench("run", *SMALL, "--set", "probe_sizes=10,all", "--results-dir", str(results))
+    assert again.exit_code == 0 and "0 trained, 1 rescored, 0 cached" in again.output, again.output
+    assert (model_dir / "model.pt").stat().st_mtime_ns == weights_mtime, "the model was not retrained"
+    recs = sorted(_records(results).values(), key=lambda r: r["config"]["eval"]["probe_sizes"])
+    assert [r["config"]["eval"]["probe_sizes"] for r in recs] == ["10,100,1000,all", "10,all"]
+    assert recs[0]["train_id"] == recs[1]["train_id"] and recs[0]["cell_id"] != recs[1]["cell_id"]
+    assert recs[1]["provenance"]["scoring"]["rescored"] and not recs[0]["provenance"]["scoring"]["rescored"]
+    assert "probe_accuracy@100" in recs[0]["metrics"]["modes"]["mean"]
+    assert "probe_accuracy@100" not in recs[1]["metrics"]["modes"]["mean"]
+    # the re-scored model is the same model: the all-labels probe of the deterministic mode agrees
+    assert recs[0]["metrics"]["modes"]["mean"]["probe_accuracy"] == recs[1]["metrics"]["modes"]["mean"]["probe_accuracy"]
+    assert recs[1]["training"]["train_loss"] == recs[0]["training"]["train_loss"]
+
+    third = run_bench("run", *SMALL, "--set", "probe_sizes=10,all", "--results-dir", str(results))
+    assert "0 trained, 0 rescored, 1 cached" in third.output
+
+
+def test_installing_a_metric_rescores_finished_cells_in_place(run_bench, install_example, tmp_path):
+    results = tmp_path / "results"
+    assert run_bench("run", *SMALL, "--results-dir", str(results)).exit_code == 0
+    (before,) = _records(results).values()
+    assert "gini" not in before["metrics"]["modes"]["mean"]
+    install_example("sparsebench-gini")
+    again = run_bench("run", *SMALL, "--results-dir", str(results))
+    assert again.exit_code == 0 and "0 trained, 1 rescored, 0 cached" in again.output, again.output
+    (after,) = _records(results).values()
+    assert after["cell_id"] == before["cell_id"] and "gini" in after["metrics"]["modes"]["mean"]
+    assert any(s.startswith("gini:plugin sparsebench-gini") for s in after["scorers"])
