@@ -22,8 +22,10 @@ SUBSAMPLE_STREAM, BATCH_STREAM = 0, 1
 
 
 def load_data(spec: RunSpec, corpus_options: dict[str, Any] | None, say: Callable[[str], None]):
-    """(corpus, train split, test split, provenance): the cell's data, subsampled and embedded as its config says."""
-    from bench.data import PaddedSplit
+    """(data shape, train split, test split, provenance): the cell's data, subsampled, with the vocabulary
+    restricted and the sentences embedded as its config says."""
+    from bench.data import PaddedSplit, restrict_vocabulary
+    from bench.models import DataShape
     from tasks.corpora import load_corpus
 
     train_cfg = spec.config["train"]
@@ -38,20 +40,67 @@ def load_data(spec: RunSpec, corpus_options: dict[str, Any] | None, say: Callabl
         train_split = train_split.subset(index)
     info: dict[str, Any] = {"corpus_checksum": corpus.checksum, "corpus_source": corpus.source,
                             "train_sentences": len(train_split), "test_sentences": len(test_split)}
+    shape = DataShape(corpus.vocab_size, corpus.eos_id)
     if spec.backbone != "embedding":
-        return corpus, PaddedSplit(train_split), PaddedSplit(test_split), info
+        if train_cfg.get("max_vocab"):
+            from tasks.corpora.base import UNK
+
+            train_split, (test_split,), size, eos, note = restrict_vocabulary(
+                train_split, [test_split], eos_id=corpus.eos_id, unk_id=corpus.vocab.index(UNK),
+                max_vocab=train_cfg["max_vocab"])
+            shape = DataShape(size, eos)
+            info["vocabulary"] = note
+            say(f"vocabulary: the {note['kept_words']} most frequent training words + _UNK "
+                f"({note['train_token_coverage']:.1%} of training tokens kept)")
+        return shape, PaddedSplit(train_split), PaddedSplit(test_split), info
     from bench.embeddings import embed_split
 
-    data_dir = (corpus_options or {}).get("cache_dir")
-    train_emb = embed_split(spec.encoder, corpus, spec.train_split, cache_dir=data_dir)
-    test_emb = embed_split(spec.encoder, corpus, "test", cache_dir=data_dir)
+    cache_dir = (corpus_options or {}).get("cache_dir")
+    train_emb = embed_split(spec.encoder, corpus, spec.train_split, cache_dir=cache_dir)
+    test_emb = embed_split(spec.encoder, corpus, "test", cache_dir=cache_dir)
     train_x = train_emb.vectors if index is None else train_emb.vectors[index]
     # one scalar so that the mean squared norm on the training split equals the dimension: every
     # method starts at a sensible scale; cosine geometry is unchanged
     scale = math.sqrt(train_x.shape[1] / float(np.mean(np.sum(train_x.astype(np.float64) ** 2, axis=1))))
     info["encoder"] = {**train_emb.provenance, "test_cache": test_emb.provenance.get("cache_sha256"), "scale": scale}
     say(f"embeddings: {spec.encoder}, dim {train_x.shape[1]}, scaled ×{scale:.4g}")
-    return (corpus, PaddedSplit(train_split, train_x * scale), PaddedSplit(test_split, test_emb.vectors * scale), info)
+    shape = DataShape(corpus.vocab_size, corpus.eos_id, int(train_x.shape[1]))
+    return shape, PaddedSplit(train_split, train_x * scale), PaddedSplit(test_split, test_emb.vectors * scale), info
+
+
+def curve_point(model, train_data, test_data, *, seed: int, batch_size: int, device, threshold: float
+                ) -> dict[str, Any]:
+    """One point of the training curve: the deterministic headline mode's probe accuracy and activity,
+    the test NLL and KL per dimension.  Leaves every random generator as it found it, so a run with
+    curves trains exactly the model a run without them trains."""
+    import torch
+
+    from bench.evaluate import encode_split, reconstruction
+    from tasks.activity import read_activity
+    from tasks.probes import logistic_probe
+    from tasks.scorers import COLLAPSE_NATS
+    from tasks.sparsity import active_dims
+
+    state = torch.get_rng_state()
+    was_training = model.training
+    try:
+        mode = type(model).identity().headline("deterministic") or model.default_mode
+        train_codes, _ = encode_split(model, train_data, mode, batch_size, device)
+        test_codes, activity = encode_split(model, test_data, mode, batch_size, device,
+                                            with_activity=mode in type(model).activity_rules)
+        if activity is None:
+            activity, _ = read_activity(test_codes, exact_zeros=bool(model.exact_zeros), threshold=threshold)
+        probe = logistic_probe(train_codes, train_data.labels, test_codes, test_data.labels, random_state=seed)
+        recon = reconstruction(model, test_data, batch_size, device)
+        point: dict[str, Any] = {"mode": mode, "probe_accuracy": probe.accuracy, "active_dims": active_dims(activity),
+                                 "recon_per_unit": recon["sums"]["recon"] / recon["units"]}
+        if recon["kl_per_dim"] is not None:
+            kl = np.asarray(recon["kl_per_dim"])
+            point.update(kl=float(kl.sum()), collapsed_dims=int((kl < COLLAPSE_NATS).sum()))
+        return point
+    finally:
+        torch.set_rng_state(state)
+        model.train(was_training)
 
 
 def run_cell(spec: RunSpec, *, device: str = "cpu", corpus_options: dict[str, Any] | None = None,
@@ -65,7 +114,7 @@ def run_cell(spec: RunSpec, *, device: str = "cpu", corpus_options: dict[str, An
 
     from bench import provenance
     from bench.evaluate import score_model
-    from bench.models import DataShape, build_model, load_weights, weights_bytes
+    from bench.models import build_model, load_weights, weights_bytes
     from bench.train import train
     from methods.registry import get_method
     from tasks.scoring import ScoringConfig
@@ -85,11 +134,9 @@ def run_cell(spec: RunSpec, *, device: str = "cpu", corpus_options: dict[str, An
         cls = entry.load()
         cfg = spec.config
         train_cfg = cfg["train"]
-        corpus, train_data, test_data, data_info = load_data(spec, corpus_options, say)
+        shape, train_data, test_data, data_info = load_data(spec, corpus_options, say)
         dev = torch.device(device)
         torch.manual_seed(spec.seed)
-        shape = DataShape(corpus.vocab_size, corpus.eos_id,
-                          None if train_data.inputs is None else int(train_data.inputs.shape[1]))
         model = build_model(spec.method, cfg["method_config"], shape)
         if weights is not None:
             load_weights(model, weights).to(dev)
@@ -100,13 +147,28 @@ def run_cell(spec: RunSpec, *, device: str = "cpu", corpus_options: dict[str, An
             say(f"training {spec.describe()}: {len(train_data)} sentences, "
                 f"{sum(p.numel() for p in model.parameters())} parameters")
             bar = _progress_bar(spec) if progress else None
+            every = train_cfg.get("curve_every", 0)
+            scoring = ScoringConfig.from_dict(cfg.get("eval"))
+
+            def on_epoch(epoch: int) -> dict[str, Any] | None:
+                if not every or epoch % every:
+                    return None
+                point = curve_point(model, train_data, test_data, seed=spec.seed,
+                                    batch_size=train_cfg["eval_batch_size"], device=dev,
+                                    threshold=scoring.activity_threshold)
+                say(f"  curve at epoch {epoch}: " + " ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
+                                                         for k, v in point.items()))
+                return point
+
             tlog = train(model, train_data, epochs=train_cfg["epochs"], batch_size=train_cfg["batch_size"],
                          lr=train_cfg["lr"], rng=rng, device=dev, log=say, precision=train_cfg["precision"],
-                         length_pool=train_cfg["length_pool"], on_step=bar.step if bar else None)
+                         length_pool=train_cfg["length_pool"], on_step=bar.step if bar else None,
+                         on_epoch=on_epoch)
             if bar:
                 bar.close()
             training = {
                 "train_id": spec.train_id, "config": spec.training_config, "train_loss": tlog.epoch_losses,
+                "curve": tlog.curve,
                 "provenance": {
                     "seed": spec.seed, "versions": provenance.package_versions(), "method_origin": entry.origin,
                     "git_commit": provenance.git_commit(), **data_info, "device": provenance.device_name(device),
@@ -127,6 +189,7 @@ def run_cell(spec: RunSpec, *, device: str = "cpu", corpus_options: dict[str, An
             training=training,
             metrics={"modes": scores.modes, "default_mode": cls.default_mode, "reconstruction": scores.reconstruction,
                      "analysis": scores.analysis, "train_loss": training.get("train_loss", []),
+                     "curve": training.get("curve", []),
                      "modes_kind": {m: ("stochastic" if m in cls.stochastic_modes else "deterministic")
                                     for m in cls.modes},
                      "headline_modes": {k: cls.identity().headline(k) for k in ("deterministic", "stochastic")}},

@@ -40,6 +40,12 @@ class TrainConfig:
     #: cut from length-sorted pools of N batches (less padding, but a batch then holds sentences of
     #: one length, which changes batch-level objectives such as MAT-VAE's MMD and BatchTopK).
     length_pool: int = param(0, ge=0, doc="0: random batches; N: length-bucketed pools of N batches")
+    #: Text backbone: keep the N words most frequent in the training split, the rest become _UNK
+    #: (0: the corpus's vocabulary).  A CPU-protocol setting: the output layer dominates the FLOPs.
+    max_vocab: int = param(0, ge=0, doc="0: corpus vocabulary; N: the N most frequent training words")
+    #: Every N epochs, score the deterministic headline mode on the way (probe accuracy, active
+    #: dimensions, KL per dimension): training curves in the record.  0: none.
+    curve_every: int = param(0, ge=0, doc="epochs between training-curve points (0: none)")
 
 
 def field_types(cls: type) -> dict[str, type]:

@@ -124,3 +124,33 @@ def synthetic_conformance_data(seed: int, n_batches: int = 8, batch_size: int = 
     order = np.random.default_rng(seed).permutation(len(data))
     batches = [data.batch(np.sort(order[i * batch_size:(i + 1) * batch_size])) for i in range(n_batches + 1)]
     return ConformanceData(corpus.vocab_size, corpus.eos_id, batches[:-1], batches[-1])
+
+
+def restrict_vocabulary(train: Split, others: list[Split], *, eos_id: int, unk_id: int, max_vocab: int
+                        ) -> tuple[Split, list[Split], int, int, dict]:
+    """Keep the ``max_vocab`` words most frequent in ``train``; every other word becomes ``_UNK``.
+
+    The output layer over a 20K vocabulary is ~90% of a small model's training FLOPs, while a
+    10K-sentence training split uses a fraction of the words (Yahoo's valid split: 9,197; its 5,000
+    most frequent cover 96.7% of its tokens).  Ids are renumbered as the corpus loader numbers them:
+    ``<pad>`` = 0, the kept words, ``_UNK``, then ``<EOS>`` last.  Returns (train, others, vocabulary
+    size, ``<EOS>`` id, a note for the record).  Ties in frequency are broken by the old id, so the
+    choice is deterministic.
+    """
+    counts = np.bincount(train.ids, minlength=max(eos_id, unk_id) + 1).astype(np.int64)
+    counts[[0, eos_id, unk_id]] = -1
+    order = np.lexsort((np.arange(len(counts)), -counts))
+    keep = order[: max_vocab][counts[order[: max_vocab]] > 0]
+    new_unk, new_eos = len(keep) + 1, len(keep) + 2
+    table = np.full(len(counts), new_unk, dtype=np.int32)
+    table[0], table[eos_id] = 0, new_eos
+    table[keep] = np.arange(1, len(keep) + 1, dtype=np.int32)
+
+    def remap(split: Split) -> Split:
+        ids = np.where(split.ids < len(table), table[np.minimum(split.ids, len(table) - 1)], new_unk)
+        return Split(ids=ids.astype(np.int32), offsets=split.offsets, labels=split.labels, truncated=split.truncated)
+
+    covered = float(np.isin(train.ids, keep).mean() + np.mean(train.ids == eos_id))
+    note = {"max_vocab": max_vocab, "kept_words": int(len(keep)), "vocab_size": int(new_eos + 1),
+            "train_token_coverage": round(covered, 4)}
+    return remap(train), [remap(s) for s in others], new_eos + 1, new_eos, note

@@ -29,6 +29,8 @@ class TrainLog:
     seconds: float = 0.0
     steps: int = 0
     tokens: int = 0
+    #: Points of the training curve (``on_epoch``'s results), each with its epoch and step.
+    curve: list[dict] = field(default_factory=list)
 
 
 def _finite_flag(loss: LossOutput, params: list[torch.nn.Parameter]) -> torch.Tensor:
@@ -64,8 +66,11 @@ def autocast_for(device: torch.device, precision: str = "auto"):
 def train(model: SparseEncoder, data: PaddedSplit, *, epochs: int, batch_size: int, lr: float,
           rng: np.random.Generator, device: torch.device, log: Callable[[str], None] = lambda s: None,
           check_every: int | None = None, precision: str = "fp32", length_pool: int = 0,
-          on_step: Callable[[int, int], None] | None = None) -> TrainLog:
-    """Train ``model`` in place; ``on_step(step, total_steps)`` is called after every optimiser step."""
+          on_step: Callable[[int, int], None] | None = None,
+          on_epoch: Callable[[int], dict | None] | None = None) -> TrainLog:
+    """Train ``model`` in place; ``on_step(step, total_steps)`` is called after every optimiser step and
+    ``on_epoch(epoch)`` after every epoch (a dict it returns becomes a point of the training curve;
+    its time is not counted as training time)."""
     model.to(device).train()
     params = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.Adam(params, lr=lr)
@@ -104,5 +109,12 @@ def train(model: SparseEncoder, data: PaddedSplit, *, epochs: int, batch_size: i
             raise DivergenceError(f"loss diverged in epoch {epoch} (steps up to {out.steps}): non-finite {bad}")
         out.epoch_losses.append(means)
         log(f"epoch {epoch}/{epochs} " + " ".join(f"{k}={v:.4f}" for k, v in means.items()))
+        if on_epoch is not None:
+            paused = time.perf_counter()
+            point = on_epoch(epoch)
+            if point is not None:
+                out.curve.append({"epoch": epoch, "step": out.steps, **point})
+            start += time.perf_counter() - paused  # scoring on the way is not training time
+            model.train()
     out.seconds = time.perf_counter() - start
     return out

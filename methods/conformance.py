@@ -90,9 +90,9 @@ def small_config(cls: type, overrides: dict[str, Any] | None = None) -> Any:
     """``cls.Config`` with :data:`SMALL_SIZES` where it has those fields, then ``overrides``."""
     names = {f.name for f in dataclasses.fields(cls.Config)}
     values = {k: v for k, v in SMALL_SIZES.items() if k in names}
-    for key in ("k", "aux_k"):  # sparse autoencoders: keep k below the small latent size
+    for key, cap in (("k", 4), ("k_aux", 2)):  # sparse autoencoders: k, 4k, k_aux ≤ latent
         if key in names:
-            values[key] = min(getattr(cls.Config(), key), SMALL_SIZES["latent_dim"] // 2)
+            values[key] = min(getattr(cls.Config(), key), SMALL_SIZES["latent_dim"] // cap)
     values.update(overrides or {})
     return cls.Config(**values)
 

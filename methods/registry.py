@@ -23,7 +23,7 @@ from methods.errors import MethodError
 ENTRY_POINT_GROUP = "sparsebench.methods"
 
 #: Built-in methods: each is a package ``methods.<name>`` whose ``config`` module declares it.
-BUILTIN_METHODS = ("vae", "ae", "hsvae", "mat", "ton", "sparsemax", "topk", "batchtopk")
+BUILTIN_METHODS = ("vae", "ae", "hsvae", "mat", "ton", "sparsemax", "topk", "batchtopk", "csr")
 
 
 @dataclass

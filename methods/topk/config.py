@@ -12,14 +12,14 @@ from methods.errors import MethodError
 @dataclass(frozen=True)
 class TopKConfig(BackboneConfig):
     """``k`` coordinates of each code may be non-zero (Gao et al.; CSR's default is 32); the AuxK
-    loss (weight ``aux_weight`` = 1/32, ``aux_k`` latents, Gao et al.) reconstructs the residual
+    loss (weight ``aux_weight`` = 1/32, ``k_aux`` latents, Gao et al.) reconstructs the residual
     from latents that have not fired for ``dead_steps`` optimiser steps (embedding backbone only:
     the text backbone has no residual vector).  ``embed_layers`` defaults to 0 here: a linear
     encoder and decoder, as the sparse-autoencoder papers."""
 
     embed_layers: int = param(0, ge=0, le=4)
     k: int = param(32, ge=1)
-    aux_k: int = param(512, ge=0)
+    k_aux: int = param(512, ge=0)
     aux_weight: float = param(1 / 32, ge=0)
     dead_steps: int = param(30, ge=1)
 

@@ -7,7 +7,7 @@ their choices:
 - decoder columns of unit norm (a reparameterisation W/‖W‖ per latent; Gao et al. renormalise after
   every step and project the gradient, which optimises over the same set);
 - the encoder initialised as the transpose of the decoder;
-- the AuxK loss: the residual e = x − x̂ is reconstructed from the ``aux_k`` largest pre-activations
+- the AuxK loss: the residual e = x − x̂ is reconstructed from the ``k_aux`` largest pre-activations
   among *dead* latents (none fired for ``dead_steps`` optimiser steps), ‖e − ê‖² / ‖e‖² weighted by
   ``aux_weight`` = 1/32, so that dead latents get a gradient.
 On the text backbone the code conditions the GRU decoder and the loss is the token cross-entropy;
@@ -69,14 +69,14 @@ class TopK(SparseEncoder):
         self.idle_steps.add_(1).masked_fill_((z != 0).any(0), 0)
 
     def aux_loss(self, pre: Tensor, residual: Tensor) -> Tensor | None:
-        """‖e − ê‖²/‖e‖² with ê decoded from the top ``aux_k`` dead latents; None when no latent is dead."""
+        """‖e − ê‖²/‖e‖² with ê decoded from the top ``k_aux`` dead latents; None when no latent is dead."""
         c = self.config
         dead = self.idle_steps >= c.dead_steps
         n_dead = int(dead.sum())
-        if not self.training or c.aux_k == 0 or c.aux_weight == 0 or n_dead == 0:
+        if not self.training or c.k_aux == 0 or c.aux_weight == 0 or n_dead == 0:
             return None
         masked = pre.masked_fill(~dead, float("-inf"))
-        top = masked.topk(min(c.aux_k, n_dead), dim=-1)
+        top = masked.topk(min(c.k_aux, n_dead), dim=-1)
         z_aux = torch.zeros_like(pre).scatter(-1, top.indices, torch.relu(top.values))
         e = residual.detach()
         e_hat = nn.functional.linear(z_aux, self.backbone.decoder_weight())

@@ -14,7 +14,7 @@ from bench.presets import PRESETS
 from methods.registry import all_methods
 from tasks.corpora.synthetic import make_synthetic
 
-BUILTINS = sorted(n for n, e in all_methods().items() if e.origin == "built-in")
+BUILTINS = sorted(n for n, e in all_methods().items() if e.origin == "built-in" and "text" in e.identity.backbones)
 SIZES = ("smoke", "cpu")
 
 

@@ -62,3 +62,20 @@ def test_count_batches_matches_the_batches(n, bs, pool):
     got = (random_batches(n, bs, np.random.default_rng(0)) if pool == 0
            else bucket_batches(np.arange(n) % 13, bs, np.random.default_rng(0), pool=pool))
     assert count_batches(n, bs, pool) == len(got)
+
+
+def test_restricting_the_vocabulary_keeps_the_most_frequent_training_words():
+    from bench.data import restrict_vocabulary
+    from tasks.corpora.base import Split
+
+    eos, unk = 9, 8  # a corpus vocabulary: <pad>=0, words 1..7, _UNK=8, <EOS>=9
+    train = Split.from_sequences([[3, 3, 3, 5, eos], [5, 5, 1, eos], [7, 2, eos]], [0, 1, 0])
+    test = Split.from_sequences([[1, 4, 6, eos]], [1])
+    new_train, (new_test,), size, new_eos, note = restrict_vocabulary(train, [test], eos_id=eos, unk_id=unk,
+                                                                      max_vocab=2)
+    # word 3 and word 5 occur three times each (tie broken by the old id): ids 1, 2; _UNK = 3; <EOS> = 4
+    assert (size, new_eos) == (5, 4)
+    assert new_train.ids.tolist() == [1, 1, 1, 2, 4, 2, 2, 3, 4, 3, 3, 4]
+    assert new_test.ids.tolist() == [3, 3, 3, 4]  # words outside the kept ones are _UNK
+    assert np.array_equal(new_train.offsets, train.offsets) and np.array_equal(new_test.labels, test.labels)
+    assert note["kept_words"] == 2 and note["train_token_coverage"] == pytest.approx((6 + 3) / 12)  # six kept words and three <EOS>

@@ -13,7 +13,7 @@ from methods.conformance import small_config
 from methods.registry import all_methods
 from tasks.corpora.synthetic import SyntheticSpec, make_synthetic
 
-BUILTINS = sorted(n for n, e in all_methods().items() if e.origin == "built-in")
+BUILTINS = sorted(n for n, e in all_methods().items() if e.origin == "built-in" and "text" in e.identity.backbones)
 
 
 @pytest.mark.parametrize("name", BUILTINS)

@@ -73,3 +73,22 @@ def test_training_loop_announces_the_run_length_to_the_method():
                 device=torch.device("cpu"))
     assert int(model.total_steps) == log.steps == 2 * 7  # 100 sentences in batches of 16
     assert int(model.step) == log.steps and model.warmup() == 1.0
+
+
+def test_training_curves_do_not_change_the_trained_model():
+    """Scoring on the way draws from torch's generator (stochastic modes); it must leave it as it found it."""
+    import torch
+
+    from bench.cell import run_cell
+    from bench.spec import RunSpec
+
+    base = (("epochs", "2"), ("max_train_sentences", "300"), ("probe_sizes", "all"))
+    plain = run_cell(RunSpec("hsvae", "synthetic", 0, "smoke", base))
+    curved = run_cell(RunSpec("hsvae", "synthetic", 0, "smoke", base + (("curve_every", "1"),)))
+    assert plain["status"] == curved["status"] == "ok"
+    assert [p["epoch"] for p in curved["metrics"]["curve"]] == [1, 2] and plain["metrics"]["curve"] == []
+    assert {"probe_accuracy", "active_dims", "kl", "collapsed_dims", "mode"} <= set(curved["metrics"]["curve"][0])
+    a = torch.load(__import__("io").BytesIO(plain["_weights"]), weights_only=True)
+    b = torch.load(__import__("io").BytesIO(curved["_weights"]), weights_only=True)
+    assert all(torch.equal(a[k], b[k]) for k in a), "a run with curves trains exactly the same model"
+    assert plain["metrics"]["train_loss"] == curved["metrics"]["train_loss"]
