@@ -18,24 +18,19 @@ from bench.data import PaddedSplit
 from bench.errors import UserError
 from bench.flops import Sizes, encode_flops, train_step_flops
 from bench.provenance import device_name
+from tasks.corpora import CorpusInfo, corpus_info
 from tasks.corpora.base import Split
-
-#: (min, mean, max) tokens per sentence without <EOS> and vocabulary size, from the paper's Table 2.
-SHAPES: dict[str, tuple[int, float, int, int]] = {
-    "yahoo": (5, 12.4, 30, 20002),
-    "dbpedia": (1, 35.3, 60, 20002),
-    "yelp": (20, 96.0, 200, 20002),
-}
+from tasks.corpora.info import LengthShape
 
 
-def shaped_split(corpus: str, n: int, seed: int = 0) -> tuple[Split, int, int]:
-    """``n`` random sentences with the corpus's length range and mean; returns (split, vocab size, eos id).
+def shaped_split(shape: LengthShape, n: int, seed: int = 0) -> Split:
+    """``n`` random sentences with a corpus's length range and mean (its declared :class:`LengthShape`).
 
-    The vocabulary is laid out as the corpus's loader lays it out (``<pad>`` = 0, sorted words, then
-    ``<EOS>`` last), so the model sees the same ``<EOS>`` id as on the real files.
+    Token ids are drawn from the corpus's vocabulary laid out as its loader lays it out (``<pad>`` = 0,
+    the words, then ``<EOS>`` = ``shape.eos_id``), so the model sees the same ``<EOS>`` id as on the
+    real files.
     """
-    lo, mean, hi, vocab = SHAPES[corpus]
-    eos = vocab - 1
+    lo, mean, hi, eos = shape.min_tokens, shape.mean_tokens, shape.max_tokens, shape.eos_id
     rng = np.random.default_rng(seed)
     m = (mean - lo) / (hi - lo)
     lengths = np.rint(lo + (hi - lo) * rng.beta(4 * m, 4 * (1 - m), n)).astype(np.int64)
@@ -44,7 +39,7 @@ def shaped_split(corpus: str, n: int, seed: int = 0) -> tuple[Split, int, int]:
     for length in lengths:
         seqs.append(np.append(ids[pos : pos + length], eos))
         pos += length
-    return Split.from_sequences(seqs, np.zeros(n, dtype=np.int64)), vocab, eos
+    return Split.from_sequences(seqs, np.zeros(n, dtype=np.int64))
 
 
 def matmul_peak_gflops(device: torch.device, dtype: torch.dtype = torch.float32, n: int = 2048, reps: int = 5) -> float:
@@ -93,6 +88,8 @@ class Profile:
     encode_mfu: float
     peak_rss_mb: float
     torch_threads: int
+    vocab_size: int  # the model's vocabulary, as built (DataShape)
+    eos_id: int  # the <EOS> id the model is built with: the corpus's own, on real or shaped data
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -105,8 +102,7 @@ def profile(method: str, corpus: str, preset: str, steps: int, *, device: str = 
     from bench.spec import RunSpec
     from methods.registry import get_method
 
-    if corpus != "synthetic" and corpus not in SHAPES:
-        raise UserError(f"unknown corpus {corpus!r} for profiling; choose from: synthetic, {', '.join(SHAPES)}")
+    info = corpus_info(corpus)  # an unknown name fails before anything is built
     dev = torch.device(device)
     spec = RunSpec(method, corpus, seed, preset, overrides)
     cfg = spec.config
@@ -114,10 +110,11 @@ def profile(method: str, corpus: str, preset: str, steps: int, *, device: str = 
     if cfg["method_config"].get("backbone", "text") != "text":
         raise UserError("bench profile measures the text backbone (GRU training and encoding); "
                         "the embedding backbone trains in seconds")
-    split, vocab, eos, data = _data(corpus, data_dir, max(bsz * (steps + 2), 2048), seed)
+    split, vocab, eos, data = _data(info, data_dir, max(bsz * (steps + 2), 2048), seed)
     cls = get_method(method).load()
     torch.manual_seed(seed)
-    model = build_model(method, cfg["method_config"], DataShape(vocab, eos), straightforward=straightforward).to(dev)
+    shape = DataShape(vocab, eos)
+    model = build_model(method, cfg["method_config"], shape, straightforward=straightforward).to(dev)
     padded = PaddedSplit(split)
     rng = np.random.default_rng(seed)
     if straightforward:  # a first port shuffles without length buckets
@@ -180,22 +177,29 @@ def profile(method: str, corpus: str, preset: str, steps: int, *, device: str = 
         batch_size=bsz, steps=steps, train_tokens_per_s=tokens / train_s, train_sentences_per_s=sentences / train_s,
         encode_sentences_per_s=enc_sent / enc_s, train_flops_per_step=step_flops / steps,
         achieved_gflops=achieved, encode_gflops=enc_gflops, peak_gflops=peak, mfu=achieved / peak,
-        encode_mfu=enc_gflops / peak, peak_rss_mb=peak_memory_mb(dev), torch_threads=torch.get_num_threads())
+        encode_mfu=enc_gflops / peak, peak_rss_mb=peak_memory_mb(dev), torch_threads=torch.get_num_threads(),
+        vocab_size=shape.vocab_size, eos_id=shape.eos_id)
 
 
-def _data(corpus: str, data_dir, n: int, seed: int) -> tuple[Split, int, int, str]:
+def _data(info: CorpusInfo, data_dir, n: int, seed: int) -> tuple[Split, int, int, str]:
     """The corpus's first split on disk (train, then valid, then test), else sentences shaped like it;
     returns (split, vocabulary size, ``<EOS>`` id, what the data is)."""
-    from tasks.corpora import corpus_info, load_corpus
+    from tasks.corpora.assemble import SPLIT_ORDER
+    from tasks.corpora.datadir import download_hint
 
-    if corpus == "synthetic":
-        c = load_corpus("synthetic")
-        return c.split("train"), c.vocab_size, c.eos_id, "synthetic corpus"
-    present = set(corpus_info(corpus).present(data_dir))
-    for split_name in ("train", "valid", "test"):
-        if split_name in present:
-            c = load_corpus(corpus, data_dir=data_dir, splits=(split_name,))
-            return c.split(split_name), c.vocab_size, c.eos_id, f"real {corpus} {split_name} split"
-    split, vocab, eos = shaped_split(corpus, n, seed)
-    lo, mean, hi, _ = SHAPES[corpus]
-    return split, vocab, eos, f"synthetic, shaped like {corpus} ({lo}-{hi} tokens, mean {mean}, vocabulary {vocab})"
+    if info.present is None:  # generated (synthetic) or a plugin that is always complete
+        c = info.loader(data_dir=data_dir)
+        first = next((s for s in SPLIT_ORDER if s in c.splits), next(iter(c.splits)))
+        return c.split(first), c.vocab_size, c.eos_id, f"{info.name} corpus"
+    on_disk = set(info.present(data_dir))
+    for split_name in SPLIT_ORDER:
+        if split_name in on_disk:
+            c = info.loader(data_dir=data_dir, splits=(split_name,))
+            return c.split(split_name), c.vocab_size, c.eos_id, f"real {info.name} {split_name} split"
+    shape = info.shape
+    if shape is None:
+        raise UserError(f"no split of {info.name!r} found and its description declares no length shape to profile "
+                        f"synthetic data on: {download_hint(info.name, 'all', data_dir)}")
+    return (shaped_split(shape, n, seed), shape.vocab_size, shape.eos_id,
+            f"synthetic, shaped like {info.name} ({shape.min_tokens}-{shape.max_tokens} tokens, "
+            f"mean {shape.mean_tokens}, vocabulary {shape.vocab_size})")

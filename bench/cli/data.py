@@ -39,7 +39,7 @@ def info(name: str, data_dir: Path | None) -> None:
     stats = corpus_stats(corpus)
 
     click.echo(f"corpus: {corpus.name} ({entry.description})")
-    if present is not None and entry.origin == "built-in":
+    if entry.layout is not None:  # files in <data dir>/<name>/: say which folder and why
         click.echo(f"data folder: {describe_data_dir(data_dir)}")
     click.echo(f"source: {corpus.source}")
     vocab_note = corpus.notes.get("vocab", "")

@@ -42,9 +42,17 @@ def _methods() -> str:
 
 
 def _corpora() -> str:
-    from tasks.corpora import CORPORA
+    """Every corpus, a clashing or broken plugin included (marked with its error, refused only when used)."""
+    from tasks.corpora import corpus_info, registered
+    from tasks.errors import CorpusError
 
-    return tabulate([[c.name, c.description] for c in CORPORA.values()], headers=["corpus", "description"])
+    rows = []
+    for name in registered():
+        try:
+            rows.append([name, corpus_info(name).description])
+        except CorpusError as exc:  # listed, not fatal: one bad plugin must not hide the others
+            rows.append([name, f"UNUSABLE: {exc}"])
+    return tabulate(rows, headers=["corpus", "description"])
 
 
 def _presets() -> str:

@@ -1,8 +1,10 @@
 """Named corpora: the built-in catalogue, plugins, user files, lookup with helpful errors, and loading.
 
-A corpus name is one of the built-ins (``CORPORA``), a plugin registered under the entry-point group
-``sparsebench.corpora`` (added to ``CORPORA`` under its entry-point name, loaded only when used), or
-the path of a user corpus (``.tsv``, ``.csv``, ``.jsonl`` or a ``.toml`` that describes one).
+A corpus name is one of the built-ins (:data:`tasks.corpora.catalogue.BUILTIN_CORPORA`, each one
+:class:`CorpusInfo`), a plugin registered under the entry-point group ``sparsebench.corpora`` (found
+by name, imported only when used: :mod:`tasks.corpora.plugins`), or the path of a user corpus
+(``.tsv``, ``.csv``, ``.jsonl`` or a ``.toml`` that describes one).  Importing this package imports
+no plugin and reads no metadata.
 
 Loaders take keyword options: ``data_dir`` (see :mod:`tasks.corpora.datadir`) and ``splits`` (the
 splits to read, training split first), so a missing ``train`` file only matters when it is asked for.
@@ -10,105 +12,25 @@ splits to read, training split first), so a missing ``train`` file only matters 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
 
 from sparsebench.hints import did_you_mean
 from tasks.corpora.base import Corpus, Split
+from tasks.corpora.info import CorpusInfo, FileLayout, LengthShape, RemoteFile
+from tasks.corpora.plugins import ENTRY_POINT_GROUP, PluginClaim
 from tasks.errors import CorpusError
 
-ENTRY_POINT_GROUP = "sparsebench.corpora"
 
+def registered() -> dict[str, CorpusInfo | PluginClaim]:
+    """Built-ins and installed plugins by name, importing no plugin; never raises for a bad one.
 
-@dataclass(frozen=True)
-class CorpusInfo:
-    name: str
-    description: str
-    loader: Callable[..., Corpus]
-    #: data dir → splits whose files are present; None for corpora that are always complete
-    present: Callable[[Any], tuple[str, ...]] | None = None
-    origin: str = "built-in"
+    A plugin whose name is taken (by a built-in or another plugin) replaces the name's entry with a
+    claim that refuses, naming every source, when it is resolved.
+    """
+    from tasks.corpora import plugins
+    from tasks.corpora.catalogue import BUILTIN_CORPORA
 
-
-def _synthetic(**_: object) -> Corpus:
-    from tasks.corpora.synthetic import make_synthetic
-
-    return make_synthetic()
-
-
-def _hsvae(which: str) -> Callable[..., Corpus]:
-    def load(data_dir=None, splits=None, max_length=None, **_: object) -> Corpus:
-        from tasks.corpora import hsvae_format
-
-        return hsvae_format.load_hsvae(getattr(hsvae_format, which), data_dir, splits, max_length)
-
-    return load
-
-
-def _yelp(data_dir=None, splits=None, max_length=None, **_: object) -> Corpus:
-    from tasks.corpora.yelp import load_yelp
-
-    return load_yelp(data_dir, splits, max_length)
-
-
-def _present(name: str, pattern: str) -> Callable[[Any], tuple[str, ...]]:
-    def present(data_dir=None) -> tuple[str, ...]:
-        from tasks.corpora.assemble import present_splits
-        from tasks.corpora.datadir import resolve_data_dir
-
-        return present_splits(resolve_data_dir(data_dir) / name, pattern)
-
-    return present
-
-
-CORPORA: dict[str, CorpusInfo] = {
-    "synthetic": CorpusInfo("synthetic", "built-in, generated offline from seed 0: 4 classes, 4000/800/800 sentences",
-                            _synthetic),
-    "yahoo": CorpusInfo("yahoo", "Yahoo Answers question titles (HSVAE files): 10 classes, 100K/10K/10K, max 30 "
-                        "tokens; bench data download yahoo", _hsvae("YAHOO"), _present("yahoo", "{split}.txt")),
-    "dbpedia": CorpusInfo("dbpedia", "DBpedia sentences (HSVAE files): 14 classes, 140K/14K/14K, max 60 tokens; "
-                          "bench data download dbpedia", _hsvae("DBPEDIA"), _present("dbpedia", "{split}.txt")),
-    "yelp": CorpusInfo("yelp", "Yelp reviews (Yang et al. 2017): 5 rating classes, 100K/10K/10K, max 200 tokens; "
-                       "bench data download yelp", _yelp, _present("yelp", "yelp.{split}.txt")),
-}
-
-
-def _plugin_loader(entry_point) -> Callable[..., Corpus]:
-    def load(**options: object) -> Corpus:
-        try:
-            target = entry_point.load()
-        except Exception as exc:  # a broken plugin is the user's to fix: say which one
-            raise CorpusError(f"corpus plugin {entry_point.name!r} ({entry_point.value}) failed to import: "
-                              f"{type(exc).__name__}: {exc}") from None
-        loader = target.loader if isinstance(target, CorpusInfo) else target
-        if not callable(loader):
-            raise CorpusError(f"corpus plugin {entry_point.name!r} ({entry_point.value}) is not callable; it must be "
-                              "a function (**options) -> Corpus or a CorpusInfo")
-        corpus = loader(**options)
-        if not isinstance(corpus, Corpus):
-            raise CorpusError(f"corpus plugin {entry_point.name!r} returned {type(corpus).__name__}, "
-                              "expected tasks.corpora.Corpus")
-        return corpus
-
-    return load
-
-
-def _register_plugins() -> None:
-    """Add installed plugins to ``CORPORA`` by name only (reading metadata, importing nothing)."""
-    from importlib.metadata import entry_points
-
-    try:
-        found = entry_points(group=ENTRY_POINT_GROUP)
-    except Exception:  # pragma: no cover - broken site-packages metadata must not break the CLI
-        return
-    for ep in found:
-        if ep.name in CORPORA:
-            continue  # built-ins win; a plugin cannot shadow yahoo
-        CORPORA[ep.name] = CorpusInfo(ep.name, f"plugin {ep.value}", _plugin_loader(ep), origin=f"plugin {ep.value}")
-
-
-_register_plugins()
+    return {**BUILTIN_CORPORA, **plugins.discover(BUILTIN_CORPORA)}
 
 
 def is_user_corpus(name: str) -> bool:
@@ -118,14 +40,20 @@ def is_user_corpus(name: str) -> bool:
 
 
 def corpus_info(name: str) -> CorpusInfo:
-    if name in CORPORA:
-        return CORPORA[name]
+    """The description of ``name``: a built-in, a plugin (imported now) or a user file.
+
+    An unknown name, a clashing or broken plugin, or a missing user file is a :class:`CorpusError`.
+    """
+    entries = registered()
+    if name in entries:
+        entry = entries[name]
+        return entry.resolve() if isinstance(entry, PluginClaim) else entry
     if is_user_corpus(name):
         from tasks.corpora.user import user_corpus_info
 
         return user_corpus_info(name)
     raise CorpusError(
-        f"unknown corpus {name!r}{did_you_mean(name, CORPORA)}; valid corpora: {', '.join(sorted(CORPORA))}, "
+        f"unknown corpus {name!r}{did_you_mean(name, entries)}; valid corpora: {', '.join(sorted(entries))}, "
         "or the path of a .tsv, .csv, .jsonl or .toml file"
     )
 
@@ -134,5 +62,5 @@ def load_corpus(name: str, **options: object) -> Corpus:
     return corpus_info(name).loader(**options)
 
 
-__all__ = ["CORPORA", "ENTRY_POINT_GROUP", "Corpus", "CorpusInfo", "Split", "corpus_info", "load_corpus",
-           ]
+__all__ = ["ENTRY_POINT_GROUP", "Corpus", "CorpusInfo", "FileLayout", "LengthShape", "PluginClaim", "RemoteFile",
+           "Split", "corpus_info", "is_user_corpus", "load_corpus", "registered"]

@@ -14,6 +14,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from tasks.corpora.base import EOS, PAD, UNK, Corpus
+from tasks.corpora.files import find_file
 from tasks.corpora.indexing import encode_building_vocab, encode_split
 from tasks.corpora.labels import check_classes_seen
 from tasks.corpora.vocab import DEFAULT_MAX_VOCAB
@@ -47,8 +48,6 @@ def requested_splits(splits: Sequence[str] | None) -> tuple[str, ...]:
 
 def present_splits(folder: Path, pattern: str) -> tuple[str, ...]:
     """The standard splits whose file (``pattern.format(split=…)``, plain or ``.gz``) is in ``folder``."""
-    from tasks.corpora.files import find_file
-
     return tuple(s for s in SPLIT_ORDER if find_file(folder, pattern.format(split=s)) is not None)
 
 
@@ -80,3 +79,4 @@ def assemble(name: str, raw: Sequence[RawSplit], *, class_names: Sequence[str], 
     full_source = f"{source}; sentences cut to {max_length} tokens: {truncation}"
     return Corpus(name=name, vocab=tuple(vocab), splits=splits, class_names=tuple(class_names),
                   max_length=max_length + 1, source=full_source, notes=notes)
+

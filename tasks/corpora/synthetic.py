@@ -28,6 +28,10 @@ class SyntheticSpec:
     noise: float = 0.1
     seed: int = 0
 
+    @property
+    def class_names(self) -> tuple[str, ...]:
+        return tuple(f"class{c}" for c in range(self.n_classes))
+
 
 def _zipf(n: int, s: float = 1.1) -> np.ndarray:
     w = 1.0 / np.arange(1, n + 1) ** s
@@ -66,7 +70,7 @@ def make_synthetic(spec: SyntheticSpec = SyntheticSpec()) -> Corpus:
         name="synthetic",
         vocab=vocab,
         splits=splits,
-        class_names=tuple(f"class{c}" for c in range(spec.n_classes)),
+        class_names=spec.class_names,
         max_length=spec.max_length + 1,
         source=f"generated: {spec}",
     )

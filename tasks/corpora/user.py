@@ -34,6 +34,7 @@ import numpy as np
 from tasks.corpora.assemble import RawSplit, assemble, requested_splits
 from tasks.corpora.base import Corpus
 from tasks.corpora.files import decode, read_bytes
+from tasks.corpora.info import CorpusInfo
 from tasks.corpora.vocab import DEFAULT_MAX_VOCAB
 from tasks.errors import CorpusError
 
@@ -238,9 +239,7 @@ def load_user_corpus(path: str | Path, splits: Sequence[str] | None = None, max_
                     source=f"user corpus {spec.origin} ({how})", tokenize=spec.tokenizer(), max_vocab=spec.max_vocab)
 
 
-def user_corpus_info(name: str):
-    from tasks.corpora import CorpusInfo
-
+def user_corpus_info(name: str) -> CorpusInfo:
     path = Path(name)
     if not path.is_file():
         raise CorpusError(f"user corpus {name!r}: no such file (a corpus path must name a .tsv, .csv, .jsonl or "
@@ -248,4 +247,4 @@ def user_corpus_info(name: str):
     spec = spec_from_path(path)
     present = tuple(spec.files) if "test" in spec.files else ("train", "test")
     return CorpusInfo(name, f"user corpus {path}", partial(load_user_corpus, path),
-                      present=lambda data_dir=None: present, origin=f"user file {path}")
+                      present=lambda data_dir=None: present, origin=f"user file {path}", max_length=spec.max_length)

@@ -25,6 +25,15 @@ def _finish(words: Iterable[str]) -> tuple[str, ...]:
     return vocab if UNK in body else (*vocab, UNK)
 
 
+def vocab_ids(words: int) -> tuple[int, int]:
+    """(vocabulary size, ``<EOS>`` id) that :func:`_finish` gives ``words`` distinct words, ``_UNK`` among them.
+
+    ``<pad>`` = 0, the words 1..words, ``<EOS>`` = words + 1: what a corpus's shape declares so that
+    data shaped like it (``bench profile``) uses the id the real files would give.
+    """
+    return words + 2, words + 1
+
+
 def shipped_vocab(path: Path) -> tuple[str, ...]:
     """The model vocabulary from a ``vocab.txt`` (one word a line, any order)."""
     return _finish(line.rstrip() for line in read_lines(path, allow_empty_lines=True))

@@ -36,8 +36,47 @@ def test_profile_bad_input(run_bench, args, message):
     assert res.exit_code == 2 and message in res.output
 
 
-def test_profile_uses_the_real_split_that_is_on_disk(run_bench, shared_data):
-    res = run_bench("profile", "--method", "vae", "--corpus", "yahoo", "--preset", "smoke", "--steps", "1",
-                    "--batch-size", "8", "--data-dir", str(shared_data), "--json")
+def _profile_json(run_bench, corpus: str, data_dir) -> dict:
+    res = run_bench("profile", "--method", "vae", "--corpus", corpus, "--preset", "smoke", "--steps", "1",
+                    "--batch-size", "4", "--data-dir", str(data_dir), "--json")
     assert res.exit_code == 0, res.output
-    assert json.loads(res.output)["data"] == "real yahoo valid split"  # train.txt is absent there
+    return json.loads(res.output)
+
+
+def test_profile_uses_the_real_split_that_is_on_disk(run_bench, shared_data):
+    from tasks.corpora import load_corpus
+
+    out = _profile_json(run_bench, "yahoo", shared_data)
+    assert out["data"] == "real yahoo valid split"  # train.txt is absent there
+    real = load_corpus("yahoo", data_dir=shared_data, splits=("valid",))
+    assert (out["vocab_size"], out["eos_id"]) == (real.vocab_size, real.eos_id)
+
+
+@pytest.fixture
+def loaded_by_its_own_loader(request, tmp_path):
+    """corpus → the corpus as its own loader reads it: the real yahoo/dbpedia files, and for yelp (none
+    at hand) a training split written here with more distinct words than the 20K vocabulary keeps."""
+    from tasks.corpora import load_corpus
+
+    def load(corpus: str):
+        if corpus != "yelp":
+            return load_corpus(corpus, data_dir=request.getfixturevalue("shared_data"), splits=("valid",))
+        folder = tmp_path / "files" / "yelp"
+        folder.mkdir(parents=True)
+        words = [f"w{i:05d}" for i in range(25_000)]
+        (folder / "yelp.train.txt").write_text("".join(f"{i % 5}\t{' '.join(words[i::250])}\n" for i in range(250)))
+        return load_corpus("yelp", data_dir=tmp_path / "files", splits=("train",))
+
+    return load
+
+
+@pytest.mark.parametrize("corpus", ["yahoo", "dbpedia", "yelp"])
+def test_shaped_data_uses_the_corpus_s_own_eos_id(run_bench, tmp_path, loaded_by_its_own_loader, corpus):
+    """Files absent: the model is built with the <EOS> id and vocabulary size the corpus's loader gives."""
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    out = _profile_json(run_bench, corpus, empty)
+    assert out["data"].startswith(f"synthetic, shaped like {corpus} (")
+    real = loaded_by_its_own_loader(corpus)
+    assert real.vocab[0] == "<pad>" and real.vocab[real.eos_id] == "<EOS>"
+    assert (out["vocab_size"], out["eos_id"]) == (real.vocab_size, real.eos_id)

@@ -1,13 +1,16 @@
 """Downloads against a local HTTP server: verified by git blob id / sha256, atomic, clear network errors."""
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import subprocess
 
 import pytest
 
+from tasks.corpora import catalogue
 from tasks.corpora import download as dl
-from tasks.corpora.download import RemoteFile, download, git_blob_id
+from tasks.corpora.download import download, git_blob_id
+from tasks.corpora.info import RemoteFile
 from tasks.errors import CorpusError
 
 GOOD = b"the cat sat\na dog ran\n"
@@ -26,7 +29,7 @@ def test_git_blob_id_is_git_hash_object(tmp_path):
 
 @pytest.fixture
 def served(http_root, monkeypatch):
-    """Serve a two-file corpus 'yahoo' in the owner/repo/commit/path layout; SOURCES points at it."""
+    """Serve a two-file corpus 'yahoo' in the owner/repo/commit/path layout; yahoo's description points at it."""
     root, base = http_root
     folder = root / "owner" / "repo" / "abc123" / "Data"
     folder.mkdir(parents=True)
@@ -35,7 +38,8 @@ def served(http_root, monkeypatch):
     files = (RemoteFile("owner/repo", "abc123", "Data/train.txt", "train.txt", blob=git_blob_id(GOOD)),
              RemoteFile("owner/repo", "abc123", "Data/train_class_label.txt", "train_class_label.txt",
                         sha256=hashlib.sha256(LABELS).hexdigest()))
-    monkeypatch.setitem(dl.SOURCES, "yahoo", files)
+    yahoo = dataclasses.replace(catalogue.BUILTIN_CORPORA["yahoo"], sources=files)
+    monkeypatch.setitem(catalogue.BUILTIN_CORPORA, "yahoo", yahoo)
     return folder, base
 
 
@@ -91,8 +95,8 @@ def test_unknown_or_generated_corpus():
 
 
 def test_every_real_file_has_a_verification():
-    for name, files in dl.SOURCES.items():
-        for f in files:
+    for name, info in catalogue.BUILTIN_CORPORA.items():
+        for f in info.sources:
             assert f.blob or f.sha256, (name, f.name)
             assert f.url().startswith("https://raw.githubusercontent.com/")
 
@@ -116,8 +120,8 @@ def test_cli_download_ok_then_corrupt_then_unreachable(served, tmp_path, run_ben
 
 
 def test_ids_and_checksums_match_the_real_files(shared_data):
-    """Every file at hand verifies against SOURCES: the blob ids and sha256 values are the real ones."""
+    """Every file at hand verifies against its description's sources: the blob ids and sha256 values are real."""
     for name in ("yahoo", "dbpedia"):
-        for remote in dl.SOURCES[name]:
+        for remote in catalogue.BUILTIN_CORPORA[name].sources:
             if remote.name != "train.txt":
                 assert dl._verified_copy(shared_data / name, remote) is not None, (name, remote.name)
