@@ -49,6 +49,18 @@ class Split:
         ids = np.concatenate([np.asarray(s, dtype=np.int32) for s in seqs]) if seqs else np.zeros(0, np.int32)
         return cls(ids=ids, offsets=offsets, labels=np.asarray(labels, dtype=np.int64), truncated=truncated)
 
+    def texts(self, vocab: tuple[str, ...] | list[str]) -> list[str]:
+        """Each sentence as text, for encoders that read strings (frozen sentence encoders).
+
+        Tokens joined by single spaces, ``<EOS>`` and ``<pad>`` dropped.  The corpus files are
+        already tokenised and lower-cased, so this is the file's line up to whitespace, except
+        that words outside the vocabulary read as ``_UNK``.
+        """
+        words = np.asarray(vocab, dtype=object)
+        keep = ~np.isin(words, [PAD, EOS])[self.ids]
+        return [" ".join(words[self.ids[a:b][keep[a:b]]])
+                for a, b in zip(self.offsets[:-1].tolist(), self.offsets[1:].tolist())]
+
     def subset(self, index: np.ndarray) -> "Split":
         return Split.from_sequences([self.sentence(int(i)) for i in index], self.labels[index])
 

