@@ -58,14 +58,14 @@ def load_data(spec: RunSpec, corpus_options: dict[str, Any] | None, say: Callabl
     cache_dir = (corpus_options or {}).get("cache_dir")
     train_emb = embed_split(spec.encoder, corpus, spec.train_split, cache_dir=cache_dir)
     test_emb = embed_split(spec.encoder, corpus, "test", cache_dir=cache_dir)
-    train_x = train_emb.vectors if index is None else train_emb.vectors[index]
+    train_x = train_emb.embeddings if index is None else train_emb.embeddings[index]
     # one scalar so that the mean squared norm on the training split equals the dimension: every
     # method starts at a sensible scale; cosine geometry is unchanged
     scale = math.sqrt(train_x.shape[1] / float(np.mean(np.sum(train_x.astype(np.float64) ** 2, axis=1))))
     info["encoder"] = {**train_emb.provenance, "test_cache": test_emb.provenance.get("cache_sha256"), "scale": scale}
     say(f"embeddings: {spec.encoder}, dim {train_x.shape[1]}, scaled ×{scale:.4g}")
     shape = DataShape(corpus.vocab_size, corpus.eos_id, int(train_x.shape[1]))
-    return shape, PaddedSplit(train_split, train_x * scale), PaddedSplit(test_split, test_emb.vectors * scale), info
+    return shape, PaddedSplit(train_split, train_x * scale), PaddedSplit(test_split, test_emb.embeddings * scale), info
 
 
 def curve_point(model, train_data, test_data, *, seed: int, batch_size: int, device, threshold: float
