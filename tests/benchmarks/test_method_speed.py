@@ -1,7 +1,8 @@
 """Throughput of every built-in method: one training step and one encode call, at smoke and cpu sizes.
 
-Each result is normalised by the session's matmul GFLOP/s and gated against baseline.json (see
-conftest.py); ``benchmark.extra_info`` keeps tokens/s and the normalised figure for the JSON report.
+Each result is measured single-threaded in units per reference step, interleaved round by round
+with a fixed plain-PyTorch step, and gated against baseline.json (see conftest.py);
+``benchmark.extra_info`` keeps units/s and the normalised figure for the JSON report.
 """
 from __future__ import annotations
 
@@ -39,7 +40,7 @@ def build(name: str, preset: str, corpus):
 
 @pytest.mark.parametrize("preset", SIZES)
 @pytest.mark.parametrize("name", BUILTINS)
-def test_train_step(benchmark, gate, machine_gflops, corpus, name, preset):
+def test_train_step(gate, interleaved, corpus, name, preset):
     model, batches = build(name, preset, corpus)
     opt = torch.optim.Adam(model.parameters(), lr=8e-4)
     model.train()
@@ -52,17 +53,13 @@ def test_train_step(benchmark, gate, machine_gflops, corpus, name, preset):
         loss.total.backward()
         opt.step()
 
-    benchmark.pedantic(step, rounds=6, warmup_rounds=1)
     tokens = float(np.mean([int(b.lengths.sum()) for b in batches]))
-    tps = tokens / benchmark.stats.stats.median
-    normalised = tps / machine_gflops
-    benchmark.extra_info.update(tokens_per_s=tps, machine_gflops=machine_gflops, normalised=normalised)
-    gate.check(f"train[{name}-{preset}]", normalised)
+    gate.check(f"train[{name}-{preset}]", interleaved(step, units=tokens))
 
 
 @pytest.mark.parametrize("preset", SIZES)
 @pytest.mark.parametrize("name", BUILTINS)
-def test_encode(benchmark, gate, machine_gflops, corpus, name, preset):
+def test_encode(gate, interleaved, corpus, name, preset):
     model, batches = build(name, preset, corpus)
     model.eval()
     cls = type(model)
@@ -72,9 +69,5 @@ def test_encode(benchmark, gate, machine_gflops, corpus, name, preset):
             for b in batches:
                 model.encode(b, cls.default_mode)
 
-    benchmark.pedantic(encode, rounds=6, warmup_rounds=1)
     sentences = sum(b.size for b in batches)
-    sps = sentences / benchmark.stats.stats.median
-    normalised = sps / machine_gflops
-    benchmark.extra_info.update(sentences_per_s=sps, machine_gflops=machine_gflops, normalised=normalised)
-    gate.check(f"encode[{name}-{preset}]", normalised)
+    gate.check(f"encode[{name}-{preset}]", interleaved(encode, units=sentences))
