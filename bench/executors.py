@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator, Protocol, Sequence
 
-from bench.slots import Slot, SlotAllocator
+from bench.slots import Slot, SlotAllocator, cell_threads
 from bench.spec import RunSpec
 from bench.worker import WEIGHTS_FILE
 
@@ -62,15 +62,23 @@ def failed_record(spec: RunSpec, error: str, log: str = "") -> dict[str, Any]:
 class InProcessExecutor:
     """Cells one after another in this process (``--jobs 1`` on CPU; tests)."""
 
-    def __init__(self, device: str = "cpu", echo=print) -> None:
-        self.device, self.echo = device, echo
+    def __init__(self, device: str = "cpu", echo=print, threads: int | None = None) -> None:
+        self.device, self.echo, self.threads = device, echo, threads
 
     def run(self, tasks: Sequence[CellTask]) -> Iterator[tuple[RunSpec, dict[str, Any]]]:
         from bench.worker import execute
 
-        for t in tasks:
-            log = (lambda s, p=t.spec.method: self.echo(f"    [{p}] {s}")) if t.verbose else (lambda s: None)
-            yield t.spec, execute(t.payload(self.device), log=log)
+        import torch
+
+        before = torch.get_num_threads()
+        if self.device == "cpu":
+            torch.set_num_threads(cell_threads(1, self.threads))
+        try:
+            for t in tasks:
+                log = (lambda s, p=t.spec.method: self.echo(f"    [{p}] {s}")) if t.verbose else (lambda s: None)
+                yield t.spec, execute(t.payload(self.device), log=log)
+        finally:
+            torch.set_num_threads(before)
 
 
 def _die_with_parent() -> None:  # pragma: no cover - runs in the child
@@ -85,14 +93,14 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the child
 class SubprocessExecutor:
     """One fresh ``python -m bench.worker`` process per cell, at most one per free device slot."""
 
-    def __init__(self, allocator: SlotAllocator, echo=print, poll: float = 0.1) -> None:
-        self.alloc, self.echo, self.poll = allocator, echo, poll
+    def __init__(self, allocator: SlotAllocator, echo=print, poll: float = 0.1, threads: int | None = None) -> None:
+        self.alloc, self.echo, self.poll, self.threads = allocator, echo, poll, threads
 
     def run(self, tasks: Sequence[CellTask]) -> Iterator[tuple[RunSpec, dict[str, Any]]]:
         pending = deque(tasks)
         running: dict[subprocess.Popen, tuple[CellTask, Slot, Path]] = {}
         tmp = Path(tempfile.mkdtemp(prefix="sparsebench-cells-"))
-        threads = self.alloc.cpu_threads()
+        threads = self.alloc.cpu_threads(self.threads)
         try:
             while pending or running:
                 while pending and (slot := self.alloc.acquire()) is not None:

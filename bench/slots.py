@@ -83,7 +83,41 @@ class SlotAllocator:
         self.busy.remove(slot)
         self.free.append(slot)
 
-    def cpu_threads(self) -> int:
-        """Torch threads for one CPU cell when every CPU slot is busy."""
+    def cpu_threads(self, requested: int | None = None) -> int:
+        """Torch threads for one CPU cell when every CPU slot is busy (see :func:`cell_threads`)."""
         cpu_slots = sum(1 for s in [*self.free, *self.busy] if not s.is_cuda) or 1
-        return max(1, (os.cpu_count() or 1) // cpu_slots)
+        return cell_threads(cpu_slots, requested)
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity, which containers and ``taskset`` narrow)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not Linux
+        return os.cpu_count() or 1
+
+
+def cell_threads(concurrent_cells: int, requested: int | None = None) -> int:
+    """Torch threads per cell: ``requested`` (``--threads`` / ``$SPARSEBENCH_THREADS``) if given, else the
+    usable cores divided among the concurrent cells, less the cores other processes keep busy.
+
+    Why the load: torch's intra-op pool waits at every parallel region for its slowest thread, so two
+    threads on a 2-core machine where another process holds one core run many times slower than one
+    thread (a smoke run: 4 s alone, 100 s beside one CPU-bound process). The 1-minute load average is
+    read once, before any cell starts, so this process's own cells do not count. The thread count is
+    recorded in every record (``provenance.device``); pin it for bit-for-bit reruns.
+    """
+    if requested is None:
+        env = os.environ.get("SPARSEBENCH_THREADS", "").strip()
+        if env:
+            if not env.isdigit() or int(env) < 1:
+                raise UserError(f"SPARSEBENCH_THREADS={env!r} is not a positive integer; unset it or use e.g. 1")
+            requested = int(env)
+    if requested is not None:
+        return requested
+    cores = usable_cores()
+    try:
+        busy = int(os.getloadavg()[0] + 0.5)
+    except OSError:
+        busy = 0
+    return max(1, min(cores // max(1, concurrent_cells), cores - busy))

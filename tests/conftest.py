@@ -10,10 +10,20 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
 
 
+def pytest_configure(config):
+    """One torch thread in the test process: on a shared 2-core machine a second thread makes every
+    small model many times slower (see ``bench.slots.cell_threads``); tests compare runs made with
+    the same thread count, so no assertion depends on it."""
+    import torch
+
+    torch.set_num_threads(int(os.environ.get("SPARSEBENCH_THREADS", "1")))
+
+
 @pytest.fixture(autouse=True)
 def _small_torch_threads(monkeypatch):
-    """Keep tests from oversubscribing a small machine; results do not depend on this."""
+    """Workers and in-process CLI runs of tests get one thread too (unless the caller chose)."""
     monkeypatch.setenv("OMP_NUM_THREADS", os.environ.get("OMP_NUM_THREADS", "1"))
+    monkeypatch.setenv("SPARSEBENCH_THREADS", os.environ.get("SPARSEBENCH_THREADS", "1"))
     yield
 
 

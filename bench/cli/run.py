@@ -38,11 +38,14 @@ from bench.cli.options import comma_list, parse_seeds
 @click.option("--devices", default=None, help="cpu or cuda:0,cuda:1,... [default: all visible GPUs, else cpu]")
 @click.option("--per-device", type=click.IntRange(min=1), default=1, show_default=True,
               help="Cells at once on each GPU.")
+@click.option("--threads", type=click.IntRange(min=1), default=None,
+              help="Torch CPU threads per cell (also $SPARSEBENCH_THREADS). [default: usable cores ÷ --jobs, "
+                   "less the cores other processes keep busy]")
 @click.option("--backend", type=click.Choice(["local", "dask"]), default="local", show_default=True)
 @click.option("--scheduler", default=None, help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 (--backend dask).")
 @click.option("-v", "--verbose", is_flag=True, help="Print per-epoch losses.")
 def run(methods, corpora, preset, seeds, sets, grids, config, train_split, backbone, encoder, resume, retry_failed,
-        results_dir, data_dir, jobs, devices, per_device, backend, scheduler, verbose) -> None:
+        results_dir, data_dir, jobs, devices, per_device, threads, backend, scheduler, verbose) -> None:
     """Train and evaluate each method on each corpus for each seed and grid point, then print the leaderboard.
 
     Finished cells are reused from the store (see --resume), so rerunning a command after a crash or a
@@ -69,7 +72,7 @@ def run(methods, corpora, preset, seeds, sets, grids, config, train_split, backb
         raise UserError("--backend dask needs --scheduler tcp://HOST:PORT (start one with `dask scheduler`)")
     if scheduler and backend != "dask":
         raise UserError("--scheduler is only used with --backend dask")
-    executor = _executor(backend, scheduler, jobs, devices, per_device)
+    executor = _executor(backend, scheduler, jobs, devices, per_device, threads)
     store = Store(results_dir)
     click.echo(f"{len(specs)} cells; records in {store.runs}")
     summary = run_all(specs, store, executor, resume=resume, retry_failed=retry_failed,
@@ -84,7 +87,8 @@ def run(methods, corpora, preset, seeds, sets, grids, config, train_split, backb
         sys.exit(1)
 
 
-def _executor(backend: str, scheduler: str | None, jobs: int, devices: str | None, per_device: int):
+def _executor(backend: str, scheduler: str | None, jobs: int, devices: str | None, per_device: int,
+              threads: int | None = None):
     from bench.executors import DaskExecutor, InProcessExecutor, SubprocessExecutor
     from bench.slots import SlotAllocator, parse_devices
 
@@ -97,5 +101,5 @@ def _executor(backend: str, scheduler: str | None, jobs: int, devices: str | Non
         visible = torch.cuda.device_count()
     names = parse_devices(devices, visible)
     if names == ["cpu"] and jobs == 1:
-        return InProcessExecutor("cpu")
-    return SubprocessExecutor(SlotAllocator(names, per_device, cpu_slots=jobs))
+        return InProcessExecutor("cpu", threads=threads)
+    return SubprocessExecutor(SlotAllocator(names, per_device, cpu_slots=jobs), threads=threads)

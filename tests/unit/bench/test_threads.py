@@ -1,0 +1,60 @@
+"""Torch threads per cell: cores ÷ concurrent cells, less the cores other processes keep busy."""
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from bench.errors import UserError
+from bench.slots import SlotAllocator, cell_threads
+
+
+@pytest.fixture
+def machine(monkeypatch):
+    """A machine with ``cores`` usable cores and a 1-minute load average of ``load``."""
+    monkeypatch.delenv("SPARSEBENCH_THREADS", raising=False)
+
+    def set_(cores: int, load: float) -> None:
+        monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(cores)), raising=False)
+        monkeypatch.setattr(os, "getloadavg", lambda: (load, load, load))
+
+    return set_
+
+
+@pytest.mark.parametrize("cores, load, cells, expected", [
+    (2, 0.0, 1, 2),   # quiet 2-core machine: both cores
+    (2, 1.0, 1, 1),   # another CPU-bound process holds a core: one thread, not an oversubscribed two
+    (2, 3.7, 1, 1),   # never below one
+    (8, 0.2, 2, 4),   # --jobs 2 on 8 free cores
+    (8, 5.0, 2, 3),   # ... of which 5 are busy
+    (16, 0.4, 3, 5),
+])
+def test_default_divides_free_cores_among_cells(machine, cores, load, cells, expected):
+    machine(cores, load)
+    assert cell_threads(cells) == expected
+
+
+def test_an_explicit_count_wins_over_the_environment_and_the_load(machine, monkeypatch):
+    machine(2, 2.0)
+    monkeypatch.setenv("SPARSEBENCH_THREADS", "2")
+    assert cell_threads(1) == 2
+    assert cell_threads(1, requested=3) == 3
+    assert SlotAllocator(["cpu"], 1, cpu_slots=2).cpu_threads(requested=4) == 4
+
+
+@pytest.mark.parametrize("bad", ["0", "two", "-1"])
+def test_a_bad_environment_value_is_a_user_error(machine, monkeypatch, bad):
+    machine(2, 0.0)
+    monkeypatch.setenv("SPARSEBENCH_THREADS", bad)
+    with pytest.raises(UserError, match="SPARSEBENCH_THREADS"):
+        cell_threads(1)
+
+
+def test_the_cli_records_the_thread_count_it_used(run_bench, tmp_path):
+    import json
+
+    result = run_bench("run", "--methods", "ae", "--preset", "smoke", "--set", "epochs=1",
+                       "--results-dir", str(tmp_path / "r"), "--threads", "1")
+    assert result.exit_code == 0, result.output
+    record = json.loads(next((tmp_path / "r" / "runs").glob("*/record.json")).read_text())
+    assert "1 threads" in record["provenance"]["device"]
