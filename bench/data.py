@@ -9,6 +9,15 @@ shuffled batches are.  ``length_pool = 0`` (the default) does exactly that.  ``l
 cuts batches from length-sorted pools of N batches (the classic bucketing trick: almost no padding,
 but a batch then holds sentences of one length).  The GRUs run on the padded batch either way and
 read each sentence's last real token, so the function computed does not depend on it.
+
+Inside a random batch the rows are ordered longest first.  That does not change the batch's members
+(so no batch statistic) nor, for a padded tensor, its padding; it is the order
+``pack_padded_sequence(enforce_sorted=True)`` expects, so a plugin backbone that packs needs no sort.
+
+Scoring has two kinds of batches.  Encoding is a per-sentence function, so :meth:`PaddedSplit.eval_batches`
+takes the split in length order (least padding).  Loss terms reported on the test split (MAT-VAE's
+MMD, the total loss) are batch statistics like the training objective, so
+:meth:`PaddedSplit.loss_batches` gives them seeded random membership, as in training.
 """
 from __future__ import annotations
 
@@ -21,12 +30,22 @@ from methods.base import Batch
 from tasks.corpora.base import Split
 
 
-def random_batches(n: int, batch_size: int, rng: np.random.Generator) -> list[np.ndarray]:
-    """A seeded shuffle cut into batches: every sentence once per epoch, membership random."""
+def random_batches(n: int, batch_size: int, rng: np.random.Generator,
+                   lengths: np.ndarray | None = None) -> list[np.ndarray]:
+    """A seeded shuffle cut into batches: every sentence once per epoch, membership random.
+
+    With ``lengths``, each batch's rows are then ordered longest first (stable); membership is the
+    shuffle's alone either way.
+    """
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
     order = rng.permutation(n)
-    return [order[i:i + batch_size] for i in range(0, n, batch_size)]
+    batches = [order[i:i + batch_size] for i in range(0, n, batch_size)]
+    if lengths is not None:
+        if len(lengths) != n:
+            raise ValueError(f"{len(lengths)} lengths for {n} sentences")
+        batches = [b[np.argsort(-lengths[b], kind="stable")] for b in batches]
+    return batches
 
 
 def bucket_batches(lengths: np.ndarray, batch_size: int, rng: np.random.Generator, pool: int = 50) -> list[np.ndarray]:
@@ -88,16 +107,30 @@ class PaddedSplit:
         return count_batches(len(self.lengths), batch_size, pool)
 
     def train_batches(self, batch_size: int, rng: np.random.Generator, pool: int = 0) -> Iterator[Batch]:
-        batches = (random_batches(len(self.lengths), batch_size, rng) if pool == 0
-                   else bucket_batches(self.lengths, batch_size, rng, pool))
-        for index in batches:
+        for index in self.train_indices(batch_size, rng, pool):
             yield self.batch(index)
 
+    def train_indices(self, batch_size: int, rng: np.random.Generator, pool: int = 0) -> list[np.ndarray]:
+        """The row indices of one epoch's batches, as :meth:`train_batches` yields them."""
+        return (random_batches(len(self.lengths), batch_size, rng, self.lengths) if pool == 0
+                else bucket_batches(self.lengths, batch_size, rng, pool))
+
     def eval_batches(self, batch_size: int) -> Iterator[tuple[np.ndarray, Batch]]:
-        """Batches in length order (little padding) with the row indices they cover."""
+        """Batches in length order (little padding) with the row indices they cover.
+
+        For per-sentence functions only (encoding): a batch here holds sentences of one length, so a
+        batch statistic computed on it would be biased; use :meth:`loss_batches` for those.
+        """
         order = np.argsort(self.lengths, kind="stable")
         for i in range(0, len(order), batch_size):
             index = order[i : i + batch_size]
+            yield index, self.batch(index)
+
+    def loss_batches(self, batch_size: int, seed: int) -> Iterator[tuple[np.ndarray, Batch]]:
+        """Batches of seeded random membership (each longest first) with their row indices: for loss
+        terms reported on a split, whose batch-level parts (MMD, batch-mean activity) must see random
+        samples of the corpus as they do in training."""
+        for index in random_batches(len(self.lengths), batch_size, np.random.default_rng(seed), self.lengths):
             yield index, self.batch(index)
 
 

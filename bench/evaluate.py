@@ -66,8 +66,13 @@ def decode_codes(model: SparseEncoder, codes: np.ndarray, batch_size: int, devic
 
 
 @torch.no_grad()
-def reconstruction(model: SparseEncoder, data: PaddedSplit, batch_size: int, device: torch.device) -> dict[str, Any]:
+def reconstruction(model: SparseEncoder, data: PaddedSplit, batch_size: int, device: torch.device, *,
+                   seed: int = 0) -> dict[str, Any]:
     """Summed loss terms over the test split (evaluation mode), what they sum over, and per-dimension KL.
+
+    The batches have seeded random membership (:meth:`PaddedSplit.loss_batches`), not length order:
+    MAT-VAE's MMD and the total loss are batch statistics, and on length-sorted batches each length
+    group would be compared with the prior on its own.
 
     "recon" is the method's reconstruction term (summed token cross-entropy given z on the text
     backbone, z drawn as the loss draws it): the ELBO's reconstruction term, not the marginal −log p(x).
@@ -78,7 +83,7 @@ def reconstruction(model: SparseEncoder, data: PaddedSplit, batch_size: int, dev
     sentences, units = 0, 0
     backbone = getattr(model, "backbone", None)
     unit = "token" if getattr(backbone, "kind", "text") == "text" else "embedding coordinate"
-    for _, batch in data.eval_batches(batch_size):
+    for _, batch in data.loss_batches(batch_size, seed):
         out = model.loss(batch.to(device))
         n = batch.size
         sentences += n
@@ -131,6 +136,6 @@ def score_model(model: SparseEncoder, train: PaddedSplit, test: PaddedSplit, *, 
         out.analysis[mode] = {"mode": mode, "stochastic": stochastic, "exact_zeros": bool(cls.exact_zeros),
                               "activity_rule": rule, **scored.analysis}
     torch.manual_seed(seed)
-    recon = score({"seed": seed, "reconstruction": reconstruction(model, test, batch_size, device)}, config, per="model")
+    recon = score({"seed": seed, "reconstruction": reconstruction(model, test, batch_size, device, seed=seed)}, config, per="model")
     out.reconstruction = {**recon.scalars, "analysis": recon.analysis.get("reconstruction", {})}
     return out

@@ -79,3 +79,57 @@ def test_restricting_the_vocabulary_keeps_the_most_frequent_training_words():
     assert new_test.ids.tolist() == [3, 3, 3, 4]  # words outside the kept ones are _UNK
     assert np.array_equal(new_train.offsets, train.offsets) and np.array_equal(new_test.labels, test.labels)
     assert note["kept_words"] == 2 and note["train_token_coverage"] == pytest.approx((6 + 3) / 12)  # six kept words and three <EOS>
+
+
+def _padded(lengths: np.ndarray):
+    from bench.data import PaddedSplit
+    from tasks.corpora.base import Split
+
+    return PaddedSplit(Split.from_sequences([[1] * (int(n) - 1) + [2] for n in lengths], np.zeros(len(lengths), int)))
+
+
+def test_training_batches_have_random_membership_and_are_sorted_inside(yahoo_like_lengths):
+    """Paper protocol (length_pool=0): the members are a chunk of one seeded shuffle, the rows longest first."""
+    data = _padded(yahoo_like_lengths[:2000])
+    batches = data.train_indices(64, np.random.default_rng(3))
+    chunks = random_batches(2000, 64, np.random.default_rng(3))
+    assert [sorted(b.tolist()) for b in batches] == [sorted(c.tolist()) for c in chunks]
+    for index in batches:
+        got = data.lengths[index]
+        assert np.all(np.diff(got) <= 0), "rows of a random batch are ordered longest first"
+    yielded = list(data.train_batches(64, np.random.default_rng(3)))
+    assert [b.lengths.tolist() for b in yielded] == [data.lengths[i].tolist() for i in batches]
+
+
+class _DistinctLengths:
+    """A stand-in model whose one loss term is a batch statistic: the number of distinct lengths in the batch."""
+
+    def eval(self):
+        return self
+
+    def loss(self, batch):
+        import torch
+        from methods.base import LossOutput
+
+        distinct = torch.tensor(float(len(torch.unique(batch.lengths))))
+        return LossOutput(total=distinct, terms={"recon": distinct, "distinct": distinct})
+
+
+def test_reported_loss_terms_see_random_batches_not_length_groups(yahoo_like_lengths):
+    """A batch statistic on the test split (MAT-VAE's MMD, the total loss) sees random membership, seeded."""
+    import torch
+
+    from bench.evaluate import reconstruction
+
+    lengths = yahoo_like_lengths[:4096]
+    data = _padded(lengths)
+    out = reconstruction(_DistinctLengths(), data, 256, torch.device("cpu"), seed=5)
+    got = out["sums"]["distinct"] / out["sentences"]
+    # what a random partition into 16 batches of 256 gives, and what length-sorted batches give
+    rand = np.mean([len(np.unique(lengths[b])) for b in random_batches(4096, 256, np.random.default_rng(5))])
+    sorted_groups = np.mean([len(np.unique(lengths[i])) for i, _ in data.eval_batches(256)])
+    assert sorted_groups <= 3 and rand >= 15
+    assert got == pytest.approx(rand)
+    again = reconstruction(_DistinctLengths(), data, 256, torch.device("cpu"), seed=5)
+    assert again["sums"] == out["sums"]
+    assert out["sentences"] == 4096 and out["units"] == int(lengths.sum())
