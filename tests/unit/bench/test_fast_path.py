@@ -1,4 +1,5 @@
-"""The fast path computes the same function as the straightforward padded implementation."""
+"""The fast path computes the same function as the straightforward padded implementation, on the
+batches the training loop really forms under the paper protocol (random membership, mixed lengths)."""
 from __future__ import annotations
 
 import copy
@@ -16,11 +17,77 @@ from tasks.corpora.synthetic import SyntheticSpec, make_synthetic
 BUILTINS = sorted(n for n, e in all_methods().items() if e.origin == "built-in" and "text" in e.identity.backbones)
 
 
+def paper_train_config() -> dict:
+    from bench.spec import RunSpec
+
+    return RunSpec("hsvae", "yahoo", 0, "paper", ()).config["train"]
+
+
+class RecordingSplit(PaddedSplit):
+    """A split that records the row indices of every batch the training loop asks for."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.seen: list[np.ndarray] = []
+
+    def batch(self, index):
+        self.seen.append(np.asarray(index).copy())
+        return super().batch(index)
+
+
+def batches_the_training_loop_sees(seed: int, n: int = 768, batch_size: int = 64) -> tuple[RecordingSplit, list]:
+    """One epoch of ``bench.train.train`` under the paper protocol's batching on a tiny AE; the batches it saw."""
+    from bench.train import train
+
+    cfg = paper_train_config()
+    corpus = make_synthetic(SyntheticSpec(train_size=n, valid_size=0, test_size=0, min_length=2, max_length=25))
+    data = RecordingSplit(corpus.split("train"))
+    cls = all_methods()["ae"].load()
+    torch.manual_seed(0)
+    model = cls(small_config(cls, {"hidden_dim": 8, "latent_dim": 4, "embed_dim": 8}), corpus.vocab_size,
+                corpus.eos_id)
+    train(model, data, epochs=1, batch_size=batch_size, lr=1e-3, rng=np.random.default_rng(seed),
+          device=torch.device("cpu"), precision=cfg["precision"], length_pool=cfg["length_pool"])
+    return data, data.seen
+
+
+def test_paper_protocol_batches_have_random_membership_and_are_seeded():
+    """MAT-VAE's MMD and BatchTopK's budget are batch statistics: under the paper protocol the training
+    loop must see random samples of the corpus (as the reference shuffles), not length pools."""
+    from bench.data import bucket_batches, random_batches
+
+    assert paper_train_config()["length_pool"] == 0
+    data, seen = batches_the_training_loop_sees(seed=4)
+    n, lengths = len(data), data.lengths
+    assert np.array_equal(np.sort(np.concatenate(seen)), np.arange(n)), "every sentence once per epoch"
+    # the same members as chunks of one seeded shuffle, each ordered longest first
+    chunks = random_batches(n, 64, np.random.default_rng(4))
+    assert [sorted(b.tolist()) for b in seen] == [sorted(c.tolist()) for c in chunks]
+    assert all(np.all(np.diff(lengths[b]) <= 0) for b in seen)
+    # the mix of lengths inside a batch is a random partition's, far from length pools'
+    distinct = lambda bs: float(np.mean([len(np.unique(lengths[b])) for b in bs]))  # noqa: E731
+    pools = distinct(bucket_batches(lengths, 64, np.random.default_rng(4), pool=12))
+    partitions = [distinct(random_batches(n, 64, np.random.default_rng(s))) for s in range(20)]
+    assert min(partitions) <= distinct(seen) <= max(partitions)
+    assert pools < 3 < 15 < distinct(seen)
+    # the same seed gives the same batches in the same order; another seed, others
+    assert all(np.array_equal(a, b) for a, b in zip(seen, batches_the_training_loop_sees(seed=4)[1], strict=True))
+    assert not all(np.array_equal(a, b) for a, b in zip(seen, batches_the_training_loop_sees(seed=5)[1]))
+
+
+@pytest.fixture(scope="module")
+def mixed_batch():
+    """The first batch the paper protocol forms on a synthetic corpus: random members, many lengths."""
+    corpus = make_synthetic(SyntheticSpec(train_size=192, min_length=2, max_length=25))
+    data = PaddedSplit(corpus.split("train"))
+    index = data.train_indices(48, np.random.default_rng(0), paper_train_config()["length_pool"])[0]
+    return corpus, data.batch(index)
+
+
 @pytest.mark.parametrize("name", BUILTINS)
-def test_fast_loss_and_gradients_match_padded(name):
-    corpus = make_synthetic(SyntheticSpec(train_size=64, min_length=2, max_length=25))
-    batch = PaddedSplit(corpus.split("train")).batch(np.arange(48))
-    assert batch.lengths.min() < batch.lengths.max(), "the batch must have padding for the test to mean anything"
+def test_fast_loss_and_gradients_match_padded(name, mixed_batch):
+    corpus, batch = mixed_batch
+    assert len(torch.unique(batch.lengths)) >= 10, "a mixed batch: much padding, for the test to mean anything"
     cls = all_methods()[name].load()
     torch.manual_seed(0)
     fast = cls(small_config(cls, {"hidden_dim": 24, "latent_dim": 6}), corpus.vocab_size, corpus.eos_id)
