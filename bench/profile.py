@@ -2,7 +2,11 @@
 
 Measured on the real corpus when its files are present, else on synthetic sentences shaped like it
 (its length range and mean, its vocabulary size), so the numbers mean something on any machine.
-MFU = achieved model GFLOP/s ÷ the device's matmul peak measured in the same process.
+MFU = achieved model GFLOP/s ÷ the device's matmul peak measured in the same process, in the dtype
+the steps actually ran in (bf16 only when the config's ``precision`` turns autocast on).  Batches are
+formed as the training loop forms them, by the config's ``length_pool`` (0: random membership, the
+paper protocol; N: length-sorted pools), so the speed cost of random membership is measurable with
+``--set length_pool=0`` against ``--set length_pool=50``.
 """
 from __future__ import annotations
 
@@ -88,6 +92,9 @@ class Profile:
     encode_mfu: float
     peak_rss_mb: float
     torch_threads: int
+    length_pool: int  # how training batches were formed (the config's; 0 = random membership)
+    precision: str  # the precision the train steps ran in ("fp32" or "bf16"), after resolving "auto"
+    padding_fraction: float  # share of the timed training batches that is padding
     vocab_size: int  # the model's vocabulary, as built (DataShape)
     eos_id: int  # the <EOS> id the model is built with: the corpus's own, on real or shaped data
 
@@ -95,11 +102,21 @@ class Profile:
         return asdict(self)
 
 
+def effective_precision(device: torch.device, precision: str) -> str:
+    """What ``bench.train.autocast_for`` runs in: "bf16" only on a CUDA device that supports it."""
+    if device.type == "cuda" and precision in ("auto", "bf16") and torch.cuda.is_bf16_supported():
+        return "bf16"
+    if precision == "bf16":
+        raise UserError(f"precision=bf16 needs a CUDA device, not {device}; use --set precision=fp32")
+    return "fp32"
+
+
 def profile(method: str, corpus: str, preset: str, steps: int, *, device: str = "cpu", data_dir=None,
             batch_size: int | None = None, straightforward: bool = False, seed: int = 0,
             overrides: tuple[tuple[str, str], ...] = ()) -> Profile:
     from bench.models import DataShape, build_model
     from bench.spec import RunSpec
+    from bench.train import autocast_for
     from methods.registry import get_method
 
     info = corpus_info(corpus)  # an unknown name fails before anything is built
@@ -107,6 +124,8 @@ def profile(method: str, corpus: str, preset: str, steps: int, *, device: str = 
     spec = RunSpec(method, corpus, seed, preset, overrides)
     cfg = spec.config
     bsz = batch_size or cfg["train"]["batch_size"]
+    pool, precision = int(cfg["train"]["length_pool"]), str(cfg["train"]["precision"])
+    used_precision = effective_precision(dev, precision)
     if cfg["method_config"].get("backbone", "text") != "text":
         raise UserError("bench profile measures the text backbone (GRU training and encoding); "
                         "the embedding backbone trains in seconds")
@@ -121,14 +140,18 @@ def profile(method: str, corpus: str, preset: str, steps: int, *, device: str = 
         order = rng.permutation(len(padded))
         batches = [padded.batch(order[i : i + bsz]) for i in range(0, len(order) - bsz + 1, bsz)]
     else:
-        batches = list(padded.train_batches(bsz, rng))
+        batches = list(padded.train_batches(bsz, rng, pool))
     batches = [b for b in batches if b.size == bsz] or batches
+    timed = [batches[(i + 1) % len(batches)] for i in range(steps)]
+    real = sum(int(b.lengths.sum()) for b in timed)
+    pad = 1.0 - real / sum(b.size * int(b.lengths.max()) for b in timed)
     opt = torch.optim.Adam(model.parameters(), lr=cfg["train"]["lr"])
     model.train()
 
     def step(b):
         b = b.to(dev)
-        loss = model.loss(b)
+        with autocast_for(dev, precision):
+            loss = model.loss(b)
         opt.zero_grad(set_to_none=True)
         loss.total.backward()
         opt.step()
@@ -136,8 +159,7 @@ def profile(method: str, corpus: str, preset: str, steps: int, *, device: str = 
     step(batches[0])  # warm-up: allocator, kernels, autotuning
     _sync(dev)
     t0, tokens, sentences = time.perf_counter(), 0, 0
-    for i in range(steps):
-        b = batches[(i + 1) % len(batches)]
+    for b in timed:
         step(b)
         tokens += int(b.lengths.sum())
         sentences += b.size
@@ -152,18 +174,20 @@ def profile(method: str, corpus: str, preset: str, steps: int, *, device: str = 
                             for i in range(0, len(padded), bsz)][: max(steps, 2)]
         else:
             eval_batches = list(padded.eval_batches(bsz))[: max(steps, 2)]
-        model.encode(eval_batches[0][1].to(dev), cls.default_mode)
+        with autocast_for(dev, precision):
+            model.encode(eval_batches[0][1].to(dev), cls.default_mode)
         _sync(dev)
         t0 = time.perf_counter()
         for _, b in eval_batches:
-            model.encode(b.to(dev), cls.default_mode)
+            with autocast_for(dev, precision):
+                model.encode(b.to(dev), cls.default_mode)
             enc_tokens += int(b.lengths.sum())
             enc_sent += b.size
         _sync(dev)
         enc_s = time.perf_counter() - t0
 
     mc = cfg["method_config"]
-    peak = matmul_peak_gflops(dev, torch.bfloat16 if dev.type == "cuda" else torch.float32)
+    peak = matmul_peak_gflops(dev, torch.bfloat16 if used_precision == "bf16" else torch.float32)
     if all(k in mc for k in ("embed_dim", "hidden_dim", "latent_dim")):
         sizes = Sizes(mc["embed_dim"], mc["hidden_dim"], mc["latent_dim"], vocab)
         step_flops = train_step_flops(sizes, tokens)
@@ -178,6 +202,7 @@ def profile(method: str, corpus: str, preset: str, steps: int, *, device: str = 
         encode_sentences_per_s=enc_sent / enc_s, train_flops_per_step=step_flops / steps,
         achieved_gflops=achieved, encode_gflops=enc_gflops, peak_gflops=peak, mfu=achieved / peak,
         encode_mfu=enc_gflops / peak, peak_rss_mb=peak_memory_mb(dev), torch_threads=torch.get_num_threads(),
+        length_pool=0 if straightforward else pool, precision=used_precision, padding_fraction=pad,
         vocab_size=shape.vocab_size, eos_id=shape.eos_id)
 
 
