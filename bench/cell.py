@@ -146,7 +146,7 @@ def run_cell(spec: RunSpec, *, device: str = "cpu", corpus_options: dict[str, An
             rng = np.random.default_rng(np.random.SeedSequence([spec.seed, BATCH_STREAM]))
             say(f"training {spec.describe()}: {len(train_data)} sentences, "
                 f"{sum(p.numel() for p in model.parameters())} parameters")
-            bar = _progress_bar(spec) if progress else None
+            bar = _progress_bar(spec, train_cfg["epochs"]) if progress else None
             every = train_cfg.get("curve_every", 0)
             scoring = ScoringConfig.from_dict(cfg.get("eval"))
 
@@ -218,17 +218,20 @@ def run_cell(spec: RunSpec, *, device: str = "cpu", corpus_options: dict[str, An
 
 
 class _progress_bar:
-    """Steps with an ETA on a terminal (tqdm), nothing when not a TTY."""
+    """Steps and the current epoch with an ETA on a terminal (tqdm), nothing when not a TTY."""
 
-    def __init__(self, spec: RunSpec) -> None:
+    def __init__(self, spec: RunSpec, epochs: int) -> None:
         from tqdm import tqdm
 
+        self.epochs = epochs
         self.bar = tqdm(total=None, unit="step", desc=f"{spec.method}/{spec.corpus}/s{spec.seed}", leave=False,
                         disable=None, dynamic_ncols=True)
 
     def step(self, done: int, total: int) -> None:
         if self.bar.total != total:
             self.bar.total = total
+        epoch = min(self.epochs, max(done - 1, 0) * self.epochs // max(total, 1) + 1)
+        self.bar.set_postfix_str(f"epoch {epoch}/{self.epochs}", refresh=False)
         self.bar.update(done - self.bar.n)
 
     def close(self) -> None:

@@ -2,7 +2,8 @@
 
 Every executor takes cell tasks and yields ``(spec, record)`` as cells finish; none writes the store.
 A worker that dies (killed, out of memory) yields a failed record with its exit status and the tail
-of its output, so one bad cell never stops a sweep.
+of its output, so one bad cell never stops a sweep.  Executors are chosen by name (``--backend``)
+from :mod:`bench.backends`, where plugins add their own.
 """
 from __future__ import annotations
 
@@ -12,12 +13,11 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator, Protocol, Sequence
+from typing import Any, Callable, Iterator, Protocol, Sequence
 
 from bench.slots import Slot, SlotAllocator, cell_threads
 from bench.spec import RunSpec
@@ -49,7 +49,18 @@ class CellTask:
 
 
 class Executor(Protocol):
-    def run(self, tasks: Sequence[CellTask]) -> Iterator[tuple[RunSpec, dict[str, Any]]]: ...
+    """What the driver needs from a backend (built-in or plugin: see ``docs/running-at-scale.md``).
+
+    ``echo`` prints one line for the user; the driver replaces it before ``run`` so that lines and
+    its progress bar do not tear each other.  ``run`` yields one ``(spec, record)`` per task, in any
+    order, as cells finish: a record from :func:`bench.worker.execute`, or :func:`failed_record` for a
+    cell whose worker died; it never raises for one bad cell.  ``scratch`` is a folder of this run
+    (under the results folder, removed by the driver when the run ends) for task and result files.
+    """
+
+    echo: Callable[[str], None]
+
+    def run(self, tasks: Sequence[CellTask], scratch: Path) -> Iterator[tuple[RunSpec, dict[str, Any]]]: ...
 
 
 def failed_record(spec: RunSpec, error: str, log: str = "") -> dict[str, Any]:
@@ -60,12 +71,18 @@ def failed_record(spec: RunSpec, error: str, log: str = "") -> dict[str, Any]:
 
 
 class InProcessExecutor:
-    """Cells one after another in this process (``--jobs 1`` on CPU; tests)."""
+    """Cells one after another in this process (``--jobs 1`` on CPU; tests).
 
-    def __init__(self, device: str = "cpu", echo=print, threads: int | None = None) -> None:
+    ``progress``: a per-cell bar of training steps and epochs with an ETA; ``None`` shows it when
+    standard output is a terminal (the bar itself stays quiet when standard error is not one).
+    """
+
+    def __init__(self, device: str = "cpu", echo: Callable[[str], None] = print, threads: int | None = None,
+                 progress: bool | None = None) -> None:
         self.device, self.echo, self.threads = device, echo, threads
+        self.progress = _stdout_is_a_terminal() if progress is None else progress
 
-    def run(self, tasks: Sequence[CellTask]) -> Iterator[tuple[RunSpec, dict[str, Any]]]:
+    def run(self, tasks: Sequence[CellTask], scratch: Path | None = None) -> Iterator[tuple[RunSpec, dict[str, Any]]]:
         from bench.worker import execute
 
         import torch
@@ -76,9 +93,16 @@ class InProcessExecutor:
         try:
             for t in tasks:
                 log = (lambda s, p=t.spec.method: self.echo(f"    [{p}] {s}")) if t.verbose else (lambda s: None)
-                yield t.spec, execute(t.payload(self.device), log=log)
+                yield t.spec, execute(t.payload(self.device), log=log, progress=self.progress)
         finally:
             torch.set_num_threads(before)
+
+
+def _stdout_is_a_terminal() -> bool:
+    try:
+        return sys.stdout.isatty()
+    except (AttributeError, ValueError):  # replaced or closed stdout
+        return False
 
 
 def _die_with_parent() -> None:  # pragma: no cover - runs in the child
@@ -93,20 +117,21 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the child
 class SubprocessExecutor:
     """One fresh ``python -m bench.worker`` process per cell, at most one per free device slot."""
 
-    def __init__(self, allocator: SlotAllocator, echo=print, poll: float = 0.1, threads: int | None = None) -> None:
+    def __init__(self, allocator: SlotAllocator, echo: Callable[[str], None] = print, poll: float = 0.1,
+                 threads: int | None = None) -> None:
         self.alloc, self.echo, self.poll, self.threads = allocator, echo, poll, threads
 
-    def run(self, tasks: Sequence[CellTask]) -> Iterator[tuple[RunSpec, dict[str, Any]]]:
+    def run(self, tasks: Sequence[CellTask], scratch: Path) -> Iterator[tuple[RunSpec, dict[str, Any]]]:
+        """Task, output and result files of each cell live in ``scratch/<cell id>/`` until it is collected."""
         pending = deque(tasks)
         running: dict[subprocess.Popen, tuple[CellTask, Slot, Path]] = {}
-        tmp = Path(tempfile.mkdtemp(prefix="sparsebench-cells-"))
         threads = self.alloc.cpu_threads(self.threads)
         try:
             while pending or running:
                 while pending and (slot := self.alloc.acquire()) is not None:
                     task = pending.popleft()
-                    folder = tmp / task.spec.cell_id
-                    folder.mkdir()
+                    folder = Path(scratch) / task.spec.cell_id
+                    folder.mkdir(parents=True)
                     (folder / "task.json").write_text(json.dumps(task.payload(slot.worker_device)))
                     out = open(folder / "output.txt", "w")
                     proc = subprocess.Popen(
@@ -122,11 +147,14 @@ class SubprocessExecutor:
                 for proc in done:
                     task, slot, folder = running.pop(proc)
                     self.alloc.release(slot)
-                    yield task.spec, self._collect(task, slot, proc.returncode, folder)
-        finally:
+                    record = self._collect(task, slot, proc.returncode, folder)
+                    shutil.rmtree(folder, ignore_errors=True)
+                    yield task.spec, record
+        finally:  # interrupted, or the driver stopped reading: no worker outlives the run
             for proc in running:
                 proc.kill()
-            shutil.rmtree(tmp, ignore_errors=True)
+            for proc in running:
+                proc.wait()
 
     def _collect(self, task: CellTask, slot: Slot, code: int, folder: Path) -> dict[str, Any]:
         output = (folder / "output.txt").read_text(errors="replace") if (folder / "output.txt").exists() else ""
@@ -164,10 +192,10 @@ def _remote_cell(payload: dict[str, Any]) -> dict[str, Any]:
 class DaskExecutor:
     """Cells as tasks on an existing Dask cluster; records come back to the driver, workers share no disk."""
 
-    def __init__(self, scheduler: str, echo=print) -> None:
+    def __init__(self, scheduler: str, echo: Callable[[str], None] = print) -> None:
         self.scheduler, self.echo = scheduler, echo
 
-    def run(self, tasks: Sequence[CellTask]) -> Iterator[tuple[RunSpec, dict[str, Any]]]:
+    def run(self, tasks: Sequence[CellTask], scratch: Path | None = None) -> Iterator[tuple[RunSpec, dict[str, Any]]]:
         from bench.errors import UserError
 
         try:
@@ -178,6 +206,7 @@ class DaskExecutor:
             client = Client(self.scheduler, timeout="10s")
         except (OSError, TimeoutError) as exc:
             raise UserError(f"cannot reach the Dask scheduler at {self.scheduler!r}: {exc}") from None
+        futures: dict[Any, CellTask] = {}
         try:
             futures = {client.submit(_remote_cell, t.payload("auto", inline_weights=True), pure=False,
                                      key=f"cell-{t.spec.dirname}"): t for t in tasks}
@@ -187,5 +216,8 @@ class DaskExecutor:
                     yield task.spec, fut.result()
                 except Exception as exc:  # the worker died or the task could not run
                     yield task.spec, failed_record(task.spec, f"dask task failed: {type(exc).__name__}: {exc}")
-        finally:
+        finally:  # interrupted, or the driver stopped reading: cells still queued must not run on
+            unfinished = [f for f in futures if not f.done()]
+            if unfinished:
+                client.cancel(unfinished)
             client.close()

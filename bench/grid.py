@@ -6,11 +6,15 @@ the keys that apply to it, so ``hsvae.alpha`` never multiplies the cells of ``va
 """
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from typing import Iterable
 
-from bench.config import EvalConfig, TrainConfig, field_types
+from bench.config import EvalConfig, TrainConfig, field_types, parse_value
 from bench.errors import UserError
+from sparsebench.params import Range, field_range
+
+_NO_RANGE = Range()
 
 
 def parse_grid(items: Iterable[str]) -> dict[str, list[str]]:
@@ -39,3 +43,25 @@ def merge(base: tuple[tuple[str, str], ...], point: tuple[tuple[str, str], ...])
     out = dict(base)
     out.update(point)
     return tuple(sorted(out.items()))
+
+
+def check_values(grid: dict[str, list[str]], method_configs: dict[str, type]) -> None:
+    """Every grid value parses as its field's type and lies in the field's declared range.
+
+    Checked here, per value, so that the message names ``--grid`` and the value list it came from;
+    once merged into a cell's overrides a value would be reported as if it were a ``--set``.
+    """
+    shared = (TrainConfig, EvalConfig)
+    for key, values in grid.items():
+        scope, dot, name = key.rpartition(".")
+        owners = [cls for cls in shared if not dot and name in field_types(cls)] or [
+            cls for m, cls in method_configs.items() if (not dot or scope == m) and name in field_types(cls)]
+        for cls in owners:
+            typ = field_types(cls)[name]
+            fld = next(f for f in dataclasses.fields(cls) if f.name == name)
+            for raw in values:
+                value = parse_value(raw, typ, f"--grid {key}")
+                why = (field_range(fld) or _NO_RANGE).problem(value)
+                if why is not None:
+                    raise UserError(f"invalid value {raw!r} in --grid {key}={','.join(values)}: "
+                                    f"{name} must be {why}")

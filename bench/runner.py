@@ -9,6 +9,9 @@ its cell runs again.
 """
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -16,7 +19,7 @@ from typing import Any, Callable, Sequence
 from bench.config import check_override_keys
 from bench.errors import UserError
 from bench.executors import CellTask, Executor
-from bench.grid import merge, points_for
+from bench.grid import check_values, merge, points_for
 from bench.spec import RunSpec
 from bench.store import Store
 from bench.variants import Variant, lookup
@@ -43,6 +46,7 @@ def expand(methods: Sequence[str], corpora: Sequence[str], seeds: Sequence[int],
     grid = grid or {}
     check_override_keys(overrides + tuple((k, v[0]) for k, v in grid.items())
                         + tuple(kv for v in named.values() if v for kv in v.overrides()), configs)
+    check_values(grid, configs)
     specs = []
     for c in corpora:
         for m in methods:
@@ -61,17 +65,46 @@ def check_data(specs: Sequence[RunSpec], data_dir: Any) -> None:
     """Every split a cell will read must be on disk before anything trains (workers would only fail later)."""
     from tasks.corpora.datadir import download_hint
 
-    needed: dict[str, set[str]] = {}
+    needed: dict[str, dict[str, None]] = {}  # insertion-ordered: a training split before "test"
     for spec in specs:
-        needed.setdefault(spec.corpus, set()).update((spec.train_split, "test"))
+        needed.setdefault(spec.corpus, {}).update(dict.fromkeys((spec.train_split, "test")))
     for corpus, splits in sorted(needed.items()):
         info = corpus_info(corpus)
-        if info.present is None:
-            continue
-        have = set(info.present(data_dir))
-        for split in sorted(splits - have):
-            load_corpus(corpus, data_dir=data_dir, splits=(split,))  # raises the loader's message naming the file
-            raise UserError(f"corpus {corpus!r} has no {split} split in the {download_hint(corpus, split, data_dir)}")
+        if info.present is not None:
+            have = set(info.present(data_dir))
+            for split in sorted(set(splits) - have):
+                load_corpus(corpus, data_dir=data_dir, splits=(split,))  # raises the loader's message naming the file
+                raise UserError(f"corpus {corpus!r} has no {split} split in the "
+                                f"{download_hint(corpus, split, data_dir)}")
+        check_classes(corpus, info, list(splits), data_dir)
+
+
+def check_classes(corpus: str, info: Any, splits: Sequence[str], data_dir: Any) -> None:
+    """A probe needs two classes: refuse a corpus with fewer before training, not after it.
+
+    Built-in corpora declare their classes; a user file (or a plugin that declares none) is read
+    here once, which its cells would do anyway, and the labels of every split a cell reads counted.
+    """
+    from tasks.corpora import is_user_corpus
+
+    if info.class_names and len(info.class_names) >= 2:
+        return
+    where = f"the file {corpus}" if is_user_corpus(corpus) else f"corpus {corpus!r} ({info.origin})"
+    if info.class_names:
+        raise UserError(f"{where} declares {len(info.class_names)} class ({info.class_names[0]!r}); "
+                        "the probes and class analyses need at least 2 labelled classes")
+    if not is_user_corpus(corpus):
+        return  # a plugin without declared classes: its loader is its author's to check
+    data = load_corpus(corpus, data_dir=data_dir, splits=tuple(splits))
+    for split in splits:
+        labels = data.split(split).labels
+        n = len(set(labels.tolist()))
+        if n < 2:
+            names = sorted({data.class_names[i] for i in set(labels.tolist())}) if len(labels) else []
+            raise UserError(f"{where} has {n} class in its {split} split"
+                            + (f" (every label is {names[0]!r})" if names else "")
+                            + "; the probes and class analyses need at least 2 labelled classes: "
+                            "check its label column")
 
 
 def preflight(specs: Sequence[RunSpec]) -> None:
@@ -168,12 +201,14 @@ def run_all(specs: Sequence[RunSpec], store: Store, executor: Executor, *, resum
             echo: Callable[[str], None] = print, verbose: bool = False, progress: bool | None = None) -> Summary:
     from tqdm import tqdm
 
+    check_results_dir(store)
     p = plan(specs, store, resume, retry_failed)
     settled = p.settled
-    for path, why in p.damaged:
-        echo(f"damaged record {path / 'record.json'} ({why}): its cell runs again")
     check_data([s for s, _ in p.to_run], (corpus_options or {}).get("data_dir"))
     preflight([s for s, _ in p.to_run])
+    echo(f"{len(specs)} cells; records in {store.runs}")  # after every check: bad input prints only its error
+    for path, why in p.damaged:
+        echo(f"damaged record {path / 'record.json'} ({why}): its cell runs again")
     summary = Summary(list(settled))
     for o in settled:
         if o.status != "cached-failed" and not verbose and len(settled) > 10:
@@ -190,23 +225,54 @@ def run_all(specs: Sequence[RunSpec], store: Store, executor: Executor, *, resum
     bar = tqdm(total=len(tasks), unit="cell", desc="cells", disable=None if progress is None else not progress,
                dynamic_ncols=True)
     say = bar.write if not bar.disable else echo
-    if hasattr(executor, "echo"):
-        executor.echo = say
-    for spec, record in executor.run(tasks):
-        log = record.pop("log", "")
-        weights = record.pop("_weights", None)
-        if weights is not None and record.get("status") == "ok":
-            store.save_model(spec.model_dirname, weights, record["training"])
-        store.save(spec.dirname, record, log)
-        status = record["status"]
-        if status == "failed":
-            say(f"{spec.describe()}: FAILED: {record['error'].splitlines()[0]} (log: {store.cell_dir(spec.dirname)})")
-        else:
-            rescored = record.get("provenance", {}).get("scoring", {}).get("rescored", False)
-            status = "rescored" if rescored else status
-            say(f"{spec.describe()}: {'re-scored' if rescored else 'done'} in {record.get('wall_seconds', 0):.1f}s")
-        summary.outcomes.append(Outcome(spec, record, status))
-        bar.update(1)
-        bar.set_postfix(failed=summary.count("failed"))
-    bar.close()
+    executor.echo = say
+    scratch = store.open_scratch()
+    try:
+        for spec, record in executor.run(tasks, scratch):
+            log = record.pop("log", "")
+            weights = record.pop("_weights", None)
+            if weights is not None and record.get("status") == "ok":
+                store.save_model(spec.model_dirname, weights, record["training"])
+            store.save(spec.dirname, record, log)
+            status = record["status"]
+            if status == "failed":
+                say(f"{spec.describe()}: FAILED: {record['error'].splitlines()[0]} "
+                    f"(log: {store.cell_dir(spec.dirname)})")
+            else:
+                rescored = record.get("provenance", {}).get("scoring", {}).get("rescored", False)
+                status = "rescored" if rescored else status
+                say(f"{spec.describe()}: {'re-scored' if rescored else 'done'} in "
+                    f"{record.get('wall_seconds', 0):.1f}s")
+            summary.outcomes.append(Outcome(spec, record, status))
+            bar.update(1)
+            bar.set_postfix(failed=summary.count("failed"))
+    finally:  # also on Ctrl-C: the executor has stopped its workers by now
+        bar.close()
+        shutil.rmtree(scratch, ignore_errors=True)
     return summary
+
+
+def check_results_dir(store: Store) -> None:
+    """The results folder can be created and written, checked before any cell starts.
+
+    A read-only or impossible path (under a regular file, in ``/proc``) would otherwise fail only when
+    the first record is written, after that cell's training, which would be lost.
+    """
+    root = store.root
+    blocker = next((p for p in (root, *root.parents) if p.exists() and not p.is_dir()), None)
+    if blocker is not None:
+        raise UserError(f"--results-dir {root}: {blocker} is a file, not a folder; choose another --results-dir")
+    folder = root
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        for folder in (root, *(p for p in (store.runs, store.models, store.scratch) if p.is_dir())):
+            fd, probe = tempfile.mkstemp(dir=folder, prefix=".write-test-")
+            try:
+                os.write(fd, b"ok")
+            finally:
+                os.close(fd)
+                os.unlink(probe)
+    except OSError as exc:
+        raise UserError(f"--results-dir {root}: {folder} cannot be written ({exc.strerror or exc}); "
+                        "choose a folder you can write, e.g. --results-dir results") from None
+

@@ -34,8 +34,11 @@ class Slot:
         return env
 
 
-def parse_devices(value: str | None, visible_gpus: int) -> list[str]:
-    """``cuda:0,cuda:1`` or ``cpu``; default: every visible GPU, else the CPU."""
+def parse_devices(value: str | None, visible_gpus: int, option: str = "--devices") -> list[str]:
+    """``cuda:0,cuda:1`` or ``cpu``; default: every visible GPU, else the CPU.
+
+    ``option`` is the command-line option the value came from, named in the messages.
+    """
     if value is None or value.strip() == "":
         return [f"cuda:{i}" for i in range(visible_gpus)] or ["cpu"]
     devices = [d.strip() for d in value.split(",") if d.strip()]
@@ -45,13 +48,32 @@ def parse_devices(value: str | None, visible_gpus: int) -> list[str]:
             continue
         if kind == "cuda" and idx.isdigit():
             if int(idx) >= visible_gpus:
-                raise UserError(f"--devices {value}: {d} is not available here ({visible_gpus} CUDA device(s) "
+                raise UserError(f"{option} {value}: {d} is not available here ({visible_gpus} CUDA device(s) "
                                 "visible); use cpu or an index below the count")
             continue
-        raise UserError(f"invalid device {d!r} in --devices {value!r}: use cpu or cuda:N (e.g. cuda:0,cuda:1)")
+        raise UserError(f"invalid device {d!r} in {option} {value!r}: use cpu or cuda:N (e.g. cuda:0,cuda:1)")
     if len(set(devices)) != len(devices):
-        raise UserError(f"--devices {value!r} names a device twice; use --per-device for several cells per device")
+        raise UserError(f"{option} {value!r} names a device twice; use --per-device for several cells per device")
     return devices
+
+
+def visible_gpus() -> int:
+    """CUDA devices torch sees here (0 with ``$SPARSEBENCH_IGNORE_GPUS`` set, as the tests do)."""
+    if os.environ.get("SPARSEBENCH_IGNORE_GPUS"):
+        return 0
+    import torch
+
+    return torch.cuda.device_count()
+
+
+def parse_device(value: str, option: str = "--device") -> str:
+    """One device for a single-process command (``bench profile``): ``cpu``, ``cuda`` (= ``cuda:0``) or
+    ``cuda:N``, checked like ``--devices`` so a GPU that is not here is one line, not a traceback."""
+    name = "cuda:0" if value.strip() == "cuda" else value.strip()
+    if not name or "," in name:
+        raise UserError(f"{option} {value!r}: give one device, cpu or cuda:N")
+    (device,) = parse_devices(name, visible_gpus() if name.startswith("cuda") else 0, option)
+    return device
 
 
 class SlotAllocator:

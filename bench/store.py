@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
@@ -181,8 +183,73 @@ class Store:
     # -- scratch ---------------------------------------------------------------------------
     @property
     def scratch(self) -> Path:
-        """Per-run scratch space for worker processes (removed when a run ends or starts again)."""
+        """Scratch space of worker processes: one ``run-*`` folder per running driver, under the results
+        folder (never the system temp dir, where a killed run's files would stay forever)."""
         return self.root / ".scratch"
+
+    def open_scratch(self) -> Path:
+        """A fresh scratch folder owned by this process, after removing those of runs that were killed.
+
+        The owner (host, pid, process start time) is written inside; :meth:`remove_stale_scratch`
+        deletes a folder only when its owner is provably gone, so a second ``bench run`` on the same
+        results folder (or one on another host of a shared filesystem) keeps its live scratch.
+        """
+        self.remove_stale_scratch()
+        self.scratch.mkdir(parents=True, exist_ok=True)
+        folder = Path(tempfile.mkdtemp(prefix=f"run-{os.getpid()}-", dir=self.scratch))
+        owner = {"host": socket.gethostname(), "pid": os.getpid(), "start": _process_start(os.getpid())}
+        (folder / SCRATCH_OWNER).write_text(json.dumps(owner), encoding="utf-8")
+        return folder
+
+    def remove_stale_scratch(self) -> list[Path]:
+        """Remove scratch folders whose owning process has ended; returns what was removed."""
+        import shutil
+
+        removed = []
+        if not self.scratch.is_dir():
+            return removed
+        for folder in sorted(self.scratch.glob("run-*")):
+            if folder.is_dir() and not _owner_alive(folder):
+                shutil.rmtree(folder, ignore_errors=True)
+                removed.append(folder)
+        return removed
+
+
+#: The file in a scratch folder that names the process owning it.
+SCRATCH_OWNER = "owner.json"
+
+
+def _process_start(pid: int) -> str | None:
+    """The start time of ``pid`` in clock ticks since boot (Linux), which tells a reused pid apart."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return stat.rpartition(")")[2].split()[19]  # field 22, counted after the command name
+
+
+def _owner_alive(folder: Path) -> bool:
+    """False only when the owner is known to be gone: same host, and no such pid (or a reused one)."""
+    try:
+        owner = json.loads((folder / SCRATCH_OWNER).read_text(encoding="utf-8"))
+        host, pid, start = owner["host"], int(owner["pid"]), owner.get("start")
+    except FileNotFoundError:  # the owner is between mkdtemp and writing its file, or it died there
+        try:
+            return time.time() - folder.stat().st_mtime < 60
+        except OSError:
+            return False
+    except (OSError, ValueError, KeyError, TypeError):
+        return False  # unreadable: not a folder any live run could be using
+    if host != socket.gethostname():
+        return True  # another machine on a shared filesystem: its processes cannot be checked from here
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # alive, another user's
+    current = _process_start(pid)
+    return start is None or current is None or current == start
 
 
 def to_json(record: dict[str, Any]) -> str:

@@ -17,7 +17,9 @@ from typing import Any, Callable
 WEIGHTS_FILE = "model.pt"
 
 
-def execute(task: dict[str, Any], log: Callable[[str], None] | None = None) -> dict[str, Any]:
+def execute(task: dict[str, Any], log: Callable[[str], None] | None = None, progress: bool = False
+            ) -> dict[str, Any]:
+    """Run the cell a task describes; ``progress`` shows its training steps on the terminal (in-process only)."""
     from bench.cell import run_cell
     from bench.spec import RunSpec
 
@@ -33,7 +35,7 @@ def execute(task: dict[str, Any], log: Callable[[str], None] | None = None) -> d
     if weights is None and task.get("weights_path"):
         weights = Path(task["weights_path"]).read_bytes()
     return run_cell(spec, device=task.get("device", "cpu"), corpus_options=task.get("corpus_options"), log=log,
-                    weights=weights, training=task.get("training"))
+                    weights=weights, training=task.get("training"), progress=progress)
 
 
 def main(argv: list[str]) -> int:

@@ -15,7 +15,7 @@ import click
 @click.option("--steps", type=click.IntRange(min=1), default=10, show_default=True)
 @click.option("--batch-size", type=click.IntRange(min=1), default=None, help="[default: the preset's]")
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Override a hyperparameter (latent_dim=768).")
-@click.option("--device", default="cpu", show_default=True)
+@click.option("--device", default="cpu", show_default=True, help="cpu, cuda or cuda:N.")
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None)
 @click.option("--baseline", is_flag=True, help="Also profile the straightforward padded implementation and report the speed-up.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
@@ -23,7 +23,9 @@ def profile(method, corpus, preset, steps, batch_size, sets, device, data_dir, b
     """Training tokens/s, encoding sentences/s, FLOPs, achieved GFLOP/s, matmul peak, MFU, peak memory."""
     from bench.config import parse_overrides
     from bench.profile import profile as run_profile
+    from bench.slots import parse_device
 
+    device = parse_device(device)  # a GPU that is not here: one line, exit 2
     overrides = parse_overrides(sets)
     fast = run_profile(method, corpus, preset, steps, device=device, data_dir=data_dir, batch_size=batch_size,
                        overrides=overrides)

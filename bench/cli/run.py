@@ -1,13 +1,29 @@
 """``bench run``: the grid method × corpus × seed × sweep, resumed from the store, ending with a leaderboard."""
 from __future__ import annotations
 
-import os
+import functools
 import sys
 from pathlib import Path
 
 import click
 
 from bench.cli.options import comma_list, parse_seeds
+
+
+def _exit_130_on_interrupt(command):
+    """Ctrl-C exits with 130 (128 + SIGINT, what shells report), not click's 1, which means "a cell failed".
+
+    The executors stop their workers and the driver removes its scratch on the way out (``finally``).
+    """
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except KeyboardInterrupt:
+            click.echo("\ninterrupted: finished cells are kept; rerun the same command to go on", err=True)
+            sys.exit(130)
+
+    return wrapper
 
 
 @click.command()
@@ -41,19 +57,25 @@ from bench.cli.options import comma_list, parse_seeds
 @click.option("--threads", type=click.IntRange(min=1), default=None,
               help="Torch CPU threads per cell (also $SPARSEBENCH_THREADS). [default: usable cores ÷ --jobs, "
                    "less the cores other processes keep busy]")
-@click.option("--backend", type=click.Choice(["local", "dask"]), default="local", show_default=True)
+@click.option("--backend", default="local", show_default=True,
+              help="Where cells run: local (this process, or worker processes with --jobs/--devices), dask, "
+                   "or an installed executor plugin (entry-point group sparsebench.executors).")
 @click.option("--scheduler", default=None, help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 (--backend dask).")
+@click.option("--backend-option", "backend_options", multiple=True, metavar="KEY=VALUE",
+              help="A setting of an executor plugin (e.g. partition=gpu). Repeatable.")
 @click.option("-v", "--verbose", is_flag=True, help="Print per-epoch losses.")
+@_exit_130_on_interrupt
 def run(methods, corpora, preset, seeds, sets, grids, config, train_split, backbone, encoder, resume, retry_failed,
-        results_dir, data_dir, jobs, devices, per_device, threads, backend, scheduler, verbose) -> None:
+        results_dir, data_dir, jobs, devices, per_device, threads, backend, scheduler, backend_options,
+        verbose) -> None:
     """Train and evaluate each method on each corpus for each seed and grid point, then print the leaderboard.
 
     Finished cells are reused from the store (see --resume), so rerunning a command after a crash or a
     kill only runs what is missing.  A failed cell is recorded with its error; the others go on, and the
-    exit code is 1 if any cell failed.
+    exit code is 1 if any cell failed, 2 for bad input (before anything trains), 130 when interrupted.
     """
+    from bench.backends import ExecutorSettings, make_executor
     from bench.config import parse_overrides
-    from bench.errors import UserError
     from bench.experiment import Experiment, load_experiment
     from bench.grid import parse_grid
     from bench.leaderboard import render
@@ -64,17 +86,15 @@ def run(methods, corpora, preset, seeds, sets, grids, config, train_split, backb
     overrides = parse_overrides([*(f"{k}={v}" for k, v in exp.sets.items()), *sets,
                                  *([f"backbone={backbone}"] if backbone else [])])
     grid = {**exp.grid, **parse_grid(grids)}
-    specs = expand(comma_list(methods, "methods") if methods else exp.methods,
-                   comma_list(corpora, "corpora") if corpora else exp.corpora,
-                   parse_seeds(seeds) if seeds else exp.seeds, preset or exp.preset, overrides,
-                   train_split or exp.train_split, grid, encoder or "", exp.variants)
-    if backend == "dask" and not scheduler:
-        raise UserError("--backend dask needs --scheduler tcp://HOST:PORT (start one with `dask scheduler`)")
-    if scheduler and backend != "dask":
-        raise UserError("--scheduler is only used with --backend dask")
-    executor = _executor(backend, scheduler, jobs, devices, per_device, threads)
+    # `is not None`: an empty --methods "" is a mistake to report, not a request for the default
+    specs = expand(comma_list(methods, "methods") if methods is not None else exp.methods,
+                   comma_list(corpora, "corpora") if corpora is not None else exp.corpora,
+                   parse_seeds(seeds) if seeds is not None else exp.seeds,
+                   preset if preset is not None else exp.preset, overrides,
+                   train_split if train_split is not None else exp.train_split, grid, encoder or "", exp.variants)
+    executor = make_executor(backend, ExecutorSettings(jobs, devices, per_device, threads, scheduler,
+                                                       parse_backend_options(backend_options)))
     store = Store(results_dir)
-    click.echo(f"{len(specs)} cells; records in {store.runs}")
     summary = run_all(specs, store, executor, resume=resume, retry_failed=retry_failed,
                       corpus_options={"data_dir": data_dir}, echo=click.echo, verbose=verbose)
     table = render([o.record for o in summary.outcomes if o.record is not None])
@@ -87,19 +107,13 @@ def run(methods, corpora, preset, seeds, sets, grids, config, train_split, backb
         sys.exit(1)
 
 
-def _executor(backend: str, scheduler: str | None, jobs: int, devices: str | None, per_device: int,
-              threads: int | None = None):
-    from bench.executors import DaskExecutor, InProcessExecutor, SubprocessExecutor
-    from bench.slots import SlotAllocator, parse_devices
+def parse_backend_options(items) -> dict[str, str]:
+    from bench.errors import UserError
 
-    if backend == "dask":
-        return DaskExecutor(scheduler)
-    visible = 0
-    if not os.environ.get("SPARSEBENCH_IGNORE_GPUS") and (devices is None or "cuda" in devices):
-        import torch
-
-        visible = torch.cuda.device_count()
-    names = parse_devices(devices, visible)
-    if names == ["cpu"] and jobs == 1:
-        return InProcessExecutor("cpu", threads=threads)
-    return SubprocessExecutor(SlotAllocator(names, per_device, cpu_slots=jobs), threads=threads)
+    out: dict[str, str] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise UserError(f"malformed --backend-option {item!r}: expected KEY=VALUE, e.g. --backend-option partition=gpu")
+        out[key.strip()] = value.strip()
+    return out

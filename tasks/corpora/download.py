@@ -140,23 +140,37 @@ def download(name: str, data_dir: str | os.PathLike[str] | None = None, base_url
     """Fetch every file of corpus ``name`` that is not already present and verified."""
     sources = sources_of(name)
     folder = resolve_data_dir(data_dir) / name
+    created = [p for p in (folder, *folder.parents) if not p.exists()]  # deepest first
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise CorpusError(f"cannot create {folder}: {exc.strerror}; choose a writable --data-dir") from None
-    echo(f"{name}: into {folder} (data folder {describe_data_dir(data_dir)})")
-    paths: dict[str, Path] = {}
-    for remote in sources:  # first what is already here, so a failed fetch still reports it
-        present = _verified_copy(folder, remote)
-        if present is not None:
-            echo(f"  {remote.name}: already here, verified ({_checks(remote)})")
-            paths[remote.name] = present
-    for remote in sources:
-        if remote.name not in paths:
-            path = fetch(remote, folder, base_url, timeout)
-            echo(f"  {remote.name}: downloaded {path.stat().st_size:,} bytes, verified ({_checks(remote)})")
-            paths[remote.name] = path
+    try:
+        echo(f"{name}: into {folder} (data folder {describe_data_dir(data_dir)})")
+        paths: dict[str, Path] = {}
+        for remote in sources:  # first what is already here, so a failed fetch still reports it
+            present = _verified_copy(folder, remote)
+            if present is not None:
+                echo(f"  {remote.name}: already here, verified ({_checks(remote)})")
+                paths[remote.name] = present
+        for remote in sources:
+            if remote.name not in paths:
+                path = fetch(remote, folder, base_url, timeout)
+                echo(f"  {remote.name}: downloaded {path.stat().st_size:,} bytes, verified ({_checks(remote)})")
+                paths[remote.name] = path
+    except BaseException:
+        _remove_if_empty(created)  # "nothing was written" must leave nothing behind, not an empty folder
+        raise
     return [paths[remote.name] for remote in sources]
+
+
+def _remove_if_empty(folders: list[Path]) -> None:
+    """Remove the folders this command created (deepest first) that are still empty."""
+    for path in folders:
+        try:
+            path.rmdir()  # refuses a folder that is not empty: a file that did get written stays
+        except OSError:
+            return
 
 
 def _checks(remote: RemoteFile) -> str:

@@ -20,16 +20,44 @@ BAD_INPUTS = [
     (["run", "--seeds", "two"], "invalid --seeds 'two'"),
     (["run", "--set", "precision=fp16"], "precision='fp16' is out of range; it must be one of fp32, bf16, auto"),
     (["run", "--seeds", "0"], "the number of seeds must be at least 1"),
+    # issue 12 §1: every one refused before anything trains
+    (["run", "--set", "epochs=0"], "training: epochs=0 is out of range; it must be a finite number ≥ 1"),
+    (["run", "--set", "vae.beta=-1"], "vae: beta=-1.0 is out of range; it must be a finite number ≥ 0"),
+    (["run", "--set", "latent_dim=0"], "vae: latent_dim=0 is out of range"),
+    (["run", "--set", "latent_dim=-4"], "vae: latent_dim=-4 is out of range"),
+    (["run", "--set", "hidden_dim=0"], "vae: hidden_dim=0 is out of range"),
+    (["run", "--set", "batch_size=0"], "training: batch_size=0 is out of range"),
+    (["run", "--set", "eval_batch_size=0"], "training: eval_batch_size=0 is out of range"),
+    (["run", "--set", "lr=-1"], "training: lr=-1.0 is out of range; it must be a finite number > 0"),
+    (["run", "--set", "lr=nan"], "training: lr=nan is out of range"),
+    (["run", "--set", "max_train_sentences=-5"], "training: max_train_sentences=-5 is out of range"),
+    (["run", "--corpora", "{tmp}/one_class.csv"],
+     "the file {tmp}/one_class.csv has 1 class in its train split (every label is 'spam')"),
+    (["run", "--methods", ""], "--methods is empty"),
+    (["run", "--corpora", ""], "--corpora is empty"),
+    (["run", "--grid", "latent_dim=8,x"], "invalid value 'x' for --grid latent_dim: expected an integer"),
+    (["run", "--grid", "latent_dim=8,0"], "invalid value '0' in --grid latent_dim=8,0: latent_dim must be"),
+    (["profile", "--method", "vae", "--corpus", "synthetic", "--preset", "smoke", "--device", "cuda:3"],
+     "--device cuda:3: cuda:3 is not available here (0 CUDA device(s) visible)"),
+    (["run", "--results-dir", "{tmp}/afile/sub"], "--results-dir {tmp}/afile/sub: {tmp}/afile is a file, not a folder"),
+    (["run", "--backend", "dsak"], "unknown --backend 'dsak' (did you mean 'dask'?); available: dask, local"),
 ]
 
 
 @pytest.mark.parametrize("args,message", BAD_INPUTS, ids=[" ".join(a) for a, _ in BAD_INPUTS])
 def test_bad_input_is_one_line_exit_2(run_bench, tmp_path, args, message):
-    res = run_bench(*args, "--results-dir", str(tmp_path))
+    (tmp_path / "one_class.csv").write_text("text,label\n" + "".join(f"buy now {i},spam\n" for i in range(40)))
+    (tmp_path / "afile").write_text("a regular file\n")
+    args = [a.replace("{tmp}", str(tmp_path)) for a in args]
+    if args[0] == "run" and "--results-dir" not in args:
+        args += ["--results-dir", str(tmp_path)]
+    res = run_bench(*args, env={"SPARSEBENCH_IGNORE_GPUS": "1"})  # "a machine without CUDA"
     assert res.exit_code == 2, res.output
-    assert message in res.output
+    assert message.replace("{tmp}", str(tmp_path)) in res.output
+    assert res.output.startswith("error: ") and len(res.output.strip().splitlines()) == 1, res.output
     assert "Traceback" not in res.output
     assert not (tmp_path / "runs").exists(), "bad input must not leave records behind"
+    assert not list(tmp_path.rglob("record.json")) and not list(tmp_path.rglob("model.pt")), "nothing trained"
 
 
 def test_bad_input_in_a_real_process_has_no_traceback(tmp_path):
