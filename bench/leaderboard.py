@@ -22,7 +22,8 @@ from tabulate import tabulate
 from bench.errors import UserError
 from tasks.metrics import direction, metric_info
 
-DEFAULT_METRICS = ("probe_accuracy", "avg_hoyer", "nll_per_token")
+#: NLL/token on the text track; FVU, which every method of the embedding track shares, on that one.
+DEFAULT_METRICS = ("probe_accuracy", "avg_hoyer", "nll_per_token", "fvu")
 KEY_COLUMNS = ["method", "corpus", "kind", "mode", "preset", "train_split", "config"]
 FORMATS = ("md", "latex", "csv", "html", "plain")
 MODE_VIEWS = ("matched", "all", "default")
@@ -39,7 +40,29 @@ def header(metric: str) -> str:
 def _flat_config(rec: dict[str, Any]) -> dict[str, Any]:
     cfg = rec.get("config", {})
     return {**cfg.get("method_config", {}), **cfg.get("train", {}), **cfg.get("eval", {}),
-            **({"encoder": cfg["encoder"]} if cfg.get("encoder") else {})}
+            **({"encoder": _encoder_label(rec)} if cfg.get("encoder") else {})}
+
+
+def _encoder_label(rec: dict[str, Any]) -> str:
+    """The encoder as named, with its weights' sha256 prefix (configs hold its identity, older ones a name)."""
+    enc = rec.get("config", {}).get("encoder")
+    if not isinstance(enc, dict):
+        return str(enc)
+    return f"{rec.get('spec', {}).get('encoder', '?')}@{str(enc.get('sha256', ''))[:8]}"
+
+
+def _by_recon_kind(rec: dict[str, Any], shared: dict[str, float]) -> dict[str, float]:
+    """The reconstruction term under a column of its kind: ``nll_per_sentence`` and ``loss.recon`` hold
+    the token cross-entropy (text track); a Gaussian NLL or a squared error of the embedding goes to
+    ``recon_<kind>_per_sentence`` / ``loss.recon_<kind>``, so one column never mixes kinds."""
+    kind = rec["metrics"].get("reconstruction", {}).get("recon_kind")
+    if kind is None:  # records from before recon_kind: the text backbone's is token CE, the rest unknown
+        backbone = rec.get("config", {}).get("method_config", {}).get("backbone", "text")
+        kind = "token_ce" if backbone == "text" else "unknown"
+    if kind == "token_ce":
+        return shared
+    renamed = {"nll_per_sentence": f"recon_{kind}_per_sentence", "loss.recon": f"loss.recon_{kind}"}
+    return {renamed.get(k, k): v for k, v in shared.items()}
 
 
 def mode_kind(rec: dict[str, Any], mode: str) -> str:
@@ -93,6 +116,7 @@ def records_to_frame(records: Iterable[dict[str, Any]]) -> pd.DataFrame:
         recon = metrics.get("reconstruction", {})
         shared = _numbers(recon)
         shared.update({f"loss.{k}": v for k, v in recon.get("terms", {}).items()})  # records before the table
+        shared = _by_recon_kind(rec, shared)
         for mode, scores in metrics["modes"].items():
             kind = mode_kind(rec, mode)
             rows.append({
@@ -194,7 +218,10 @@ def select_modes(frame: pd.DataFrame, modes: str) -> pd.DataFrame:
 
 
 def render(records: Iterable[dict[str, Any]], metrics: Sequence[str] = DEFAULT_METRICS, fmt: str = "md",
-           modes: str = "matched", group_by: Sequence[str] | None = None, ci: bool = False, digits: int = 3) -> str:
+           modes: str = "matched", group_by: Sequence[str] | None = None, ci: bool = False, digits: int = 3,
+           notes: bool = False) -> str:
+    """The leaderboard table; ``notes`` adds, below a Markdown or plain table, what a "(reference)" row is
+    and which corpora have no reference rows yet (:func:`reference_notes`)."""
     frame = records_to_frame(records)
     if frame.empty:
         return ""
@@ -209,6 +236,7 @@ def render(records: Iterable[dict[str, Any]], metrics: Sequence[str] = DEFAULT_M
                                          (table[c] == ("train" if c == "train_split" else "")).all())]
     within = [c for c in ("corpus", "kind") if c in group_by]
     bold = {m: _best_rows(table, m, within) for m in metrics}
+    table = table.sort_values("reference", kind="stable")  # reference rows after the methods, same order otherwise
     pm = {"latex": r" $\pm$ ", "html": " ± "}.get(fmt, " ± ")
     wrap = {"md": "**{}**", "plain": "{}", "html": "<b>{}</b>", "latex": r"\textbf{{{}}}"}[fmt]
     text = _latex_escape if fmt == "latex" else html.escape if fmt == "html" else str
@@ -227,7 +255,24 @@ def render(records: Iterable[dict[str, Any]], metrics: Sequence[str] = DEFAULT_M
         headers = [_latex_escape(h) for h in headers]
         return _latex_table(headers, rows)
     tablefmt = {"md": "github", "plain": "simple", "html": "unsafehtml"}[fmt]
-    return tabulate(rows, headers=headers, tablefmt=tablefmt, disable_numparse=True)
+    out = tabulate(rows, headers=headers, tablefmt=tablefmt, disable_numparse=True)
+    lines = reference_notes(frame) if notes and fmt in ("md", "plain") else []
+    return out + "".join("\n\n" + n for n in lines)
+
+
+def reference_notes(frame: pd.DataFrame) -> list[str]:
+    """The footnote that says what a "(reference)" row is, and which corpora have none yet."""
+    refs = frame[frame["reference"].astype(bool)] if "reference" in frame else frame.iloc[:0]
+    notes = []
+    if not refs.empty:
+        notes.append("(reference): a non-learned reference (tfidf, tfidf-svd, untrained; embedding, embedding-pca) "
+                     "scored with the methods' probe, split and seeds; read the methods against it, it is never "
+                     "ranked or bold.")
+    missing = sorted(set(frame["corpus"]) - set(refs["corpus"]))
+    if missing:
+        notes.append(f"no reference rows for {', '.join(missing)}: rerun its `bench run` command without "
+                     "--no-references (finished cells are reused) to add them.")
+    return notes
 
 
 def _latex_escape(s: str) -> str:

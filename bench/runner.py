@@ -276,3 +276,12 @@ def check_results_dir(store: Store) -> None:
         raise UserError(f"--results-dir {root}: {folder} cannot be written ({exc.strerror or exc}); "
                         "choose a folder you can write, e.g. --results-dir results") from None
 
+
+def run_references(specs: Sequence[RunSpec], store: Store, *, resume: str = "missing",
+                   corpus_options: dict[str, Any] | None = None, echo: Callable[[str], None] = print,
+                   verbose: bool = False):
+    """The hook that schedules the reference rows of every corpus in ``specs`` after the cells
+    (:mod:`bench.references`: computed in this process, cached in the store like cells)."""
+    from bench.references import run_references as compute
+
+    return compute(specs, store, resume=resume, corpus_options=corpus_options, echo=echo, verbose=verbose)

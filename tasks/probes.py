@@ -21,6 +21,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, Sequence
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, f1_score
@@ -45,9 +46,16 @@ class ProbeScore:
     converged: bool
 
 
-def _pipeline(C: float, max_iter: int, tol: float, random_state: int) -> Pipeline:
+def _features(x: Any) -> Any:
+    """float64 features; a scipy.sparse matrix stays sparse (CSR), so a 20K-word TF-IDF reference never densifies."""
+    return sp.csr_matrix(x, dtype=np.float64) if sp.issparse(x) else np.asarray(x, dtype=np.float64)
+
+
+def _pipeline(C: float, max_iter: int, tol: float, random_state: int, sparse: bool = False) -> Pipeline:
     # random_state is unused by lbfgs (deterministic); passed so that a solver change stays seeded.
-    return Pipeline([("scale", StandardScaler()),
+    # Sparse features are scaled by the same (centred) std but not centred, which would densify them: lbfgs
+    # leaves the intercept unpenalised, so centring only moves into it and the optimum is the same model.
+    return Pipeline([("scale", StandardScaler(with_mean=not sparse)),
                      ("logreg", LogisticRegression(C=C, solver="lbfgs", max_iter=max_iter, tol=tol,
                                                    random_state=random_state))])
 
@@ -64,8 +72,8 @@ def logistic_probe(train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray,
     is counted (``converged=False``) rather than warned about.  With ``cv_C`` the C of the best mean inner-CV
     accuracy is refit on the whole subsample (folds capped by the smallest class).
     """
-    train_x = np.asarray(train_x, dtype=np.float64)
-    test_x = np.asarray(test_x, dtype=np.float64)
+    train_x, test_x = _features(train_x), _features(test_x)
+    sparse = sp.issparse(train_x)
     train_y, test_y = np.asarray(train_y), np.asarray(test_y)
     if len(np.unique(train_y)) < 2:
         raise ValueError("a probe needs at least 2 classes in its training labels")
@@ -74,14 +82,14 @@ def logistic_probe(train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray,
         if cv_C:
             folds = int(min(cv_folds, np.bincount(np.unique(train_y, return_inverse=True)[1]).min()))
             if folds >= 2:
-                search = GridSearchCV(_pipeline(C, max_iter, tol, random_state), {"logreg__C": list(cv_C)},
+                search = GridSearchCV(_pipeline(C, max_iter, tol, random_state, sparse), {"logreg__C": list(cv_C)},
                                       cv=StratifiedKFold(folds, shuffle=True, random_state=random_state),
                                       scoring="accuracy", refit=True)
                 clf = search.fit(train_x, train_y).best_estimator_
             else:  # one example of some class: no stratified split exists; fall back to the fixed C
-                clf = _pipeline(C, max_iter, tol, random_state).fit(train_x, train_y)
+                clf = _pipeline(C, max_iter, tol, random_state, sparse).fit(train_x, train_y)
         else:
-            clf = _pipeline(C, max_iter, tol, random_state).fit(train_x, train_y)
+            clf = _pipeline(C, max_iter, tol, random_state, sparse).fit(train_x, train_y)
     logreg = clf.named_steps["logreg"]
     pred = clf.predict(test_x)
     return ProbeScore(float(accuracy_score(test_y, pred)),
@@ -140,8 +148,7 @@ def probe_sweep(train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray, te
 
 def _sweep(train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray, test_y: np.ndarray,
            sizes: Sequence[int | None], repeats: int, random_state: int, kw: dict[str, Any]) -> list[SweepRow]:
-    train_x = np.asarray(train_x, dtype=np.float64)  # float32 → float64 once, not once per fit
-    test_x = np.asarray(test_x, dtype=np.float64)
+    train_x, test_x = _features(train_x), _features(test_x)  # float32 → float64 once, not once per fit
     train_y = np.asarray(train_y)
     largest = int(np.bincount(np.unique(train_y, return_inverse=True)[1]).max())
     cache: dict[tuple[int, int], ProbeScore] = {}  # (per_class or -1, repeat) → score

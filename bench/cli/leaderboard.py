@@ -49,7 +49,7 @@ def leaderboard(results_dir: Path, metrics: tuple[str, ...], modes: str, group_b
             frame.to_markdown(index=False, floatfmt=".3f")
     else:
         groups = [g.strip() for g in group_by.split(",")] if group_by else None
-        table = render(records, names, fmt, modes, groups, ci)
+        table = render(records, names, fmt, modes, groups, ci, notes=True)
     if not table:
         raise UserError(f"no successful runs among the {len(records)} records under {store.runs}")
     click.echo(table)

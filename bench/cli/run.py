@@ -45,6 +45,9 @@ def _exit_130_on_interrupt(command):
 @click.option("--resume", type=click.Choice(["missing", "always", "cache-only"]), default="missing", show_default=True,
               help="missing: reuse finished cells; always: rerun; cache-only: never train.")
 @click.option("--retry-failed", is_flag=True, help="Rerun cells whose stored record is a failure.")
+@click.option("--references/--no-references", default=True, show_default=True,
+              help="Also score the non-learned reference rows of each corpus (tfidf, tfidf-svd, untrained; "
+                   "embedding, embedding-pca on the embedding backbone), cached like cells.")
 @click.option("--results-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("results"),
               show_default=True, help="Where run records and tables go.")
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
@@ -66,7 +69,7 @@ def _exit_130_on_interrupt(command):
 @click.option("-v", "--verbose", is_flag=True, help="Print per-epoch losses.")
 @_exit_130_on_interrupt
 def run(methods, corpora, preset, seeds, sets, grids, config, train_split, backbone, encoder, resume, retry_failed,
-        results_dir, data_dir, jobs, devices, per_device, threads, backend, scheduler, backend_options,
+        references, results_dir, data_dir, jobs, devices, per_device, threads, backend, scheduler, backend_options,
         verbose) -> None:
     """Train and evaluate each method on each corpus for each seed and grid point, then print the leaderboard.
 
@@ -79,7 +82,7 @@ def run(methods, corpora, preset, seeds, sets, grids, config, train_split, backb
     from bench.experiment import Experiment, load_experiment
     from bench.grid import parse_grid
     from bench.leaderboard import render
-    from bench.runner import expand, run_all
+    from bench.runner import expand, run_all, run_references
     from bench.store import Store
 
     exp = load_experiment(config) if config else Experiment()
@@ -97,13 +100,19 @@ def run(methods, corpora, preset, seeds, sets, grids, config, train_split, backb
     store = Store(results_dir)
     summary = run_all(specs, store, executor, resume=resume, retry_failed=retry_failed,
                       corpus_options={"data_dir": data_dir}, echo=click.echo, verbose=verbose)
-    table = render([o.record for o in summary.outcomes if o.record is not None])
+    refs = run_references(specs, store, resume=resume, corpus_options={"data_dir": data_dir}, echo=click.echo,
+                          verbose=verbose) if references else None
+    table = render([o.record for o in summary.outcomes if o.record is not None] + (refs.records if refs else []),
+                   notes=True)
     if table:
         click.echo("")
         click.echo(table)
-    click.echo("\n" + summary.line(store))
+    click.echo("\n" + summary.line(store) + (f"; {refs.line()}" if refs else ""))
     if summary.failed:
         click.echo(f"{len(summary.failed)} cell(s) failed; see their log.txt and record.json", err=True)
+        sys.exit(1)
+    if refs and refs.failed:
+        click.echo(f"{len(refs.failed)} reference(s) failed (not stored; the next run tries again)", err=True)
         sys.exit(1)
 
 
