@@ -1,21 +1,59 @@
 """Paper figures from the stored records alone (matplotlib, Agg backend, PNG).
 
-- ``tradeoff.png``: probe accuracy against Average Hoyer per method, one panel per corpus (the
-  paper's trade-off; sweeps drawn as lines, seeds as error bars);
+- ``tradeoff.png``: probe accuracy against a sparsity metric (``x``, Average Hoyer by default; the
+  file is ``tradeoff_<x>.png`` for another, e.g. ``l0`` for the sparse-autoencoder track) per method
+  and encode mode, one panel per corpus (the paper's trade-off; sweeps drawn as lines, seeds as error
+  bars; markers: o deterministic, x stochastic, * the paper's reference numbers);
 - ``class_kl.png``: mean KL between class activation distributions per method and corpus;
 - ``probe_sizes.png``: probe accuracy against the number of labelled training examples;
-- ``activation_<method>_<corpus>.png``: the class × dimension activation profile.
-A figure whose metrics no record holds is skipped and reported, never drawn empty.
+- ``activation_<row>_<corpus>_<mode>.png``: the class × dimension activation profile, one per table
+  row (a named variant such as ``vae-beta0.01`` is its own row, beside the plain ``vae``).
+Which metric each figure draws is named here; its axis label and direction (an arrow: ↑ higher is
+better, ↓ lower) come from the metric table (``tasks.metrics``), as the leaderboard's headers do, so a
+plugin metric can be the trade-off's x-axis.  A figure whose metrics no record holds is skipped and
+reported, never drawn empty.
 """
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any, Iterable
 
 import numpy as np
 
+from bench.errors import UserError
 from bench.leaderboard import aggregate, headline, records_to_frame, select_modes
+from sparsebench.hints import did_you_mean
+from tasks.metrics import all_metrics, metric_info
+
+#: The metrics the figures draw (each must be declared in the metric table; a test checks it).
+ACCURACY = "probe_accuracy"
+CLASS_KL = "class_kl_mean"
+PROBE_SIZES = "probe_accuracy@{n}"
+DEFAULT_X = "avg_hoyer"
+PLOTTED = (ACCURACY, CLASS_KL, PROBE_SIZES, DEFAULT_X)
+
+
+def axis_label(column: str) -> str:
+    """The metric table's header for ``column`` with its direction (↑ higher is better, ↓ lower)."""
+    info = metric_info(column)
+    if info is None:
+        return column
+    arrow = {True: " ↑", False: " ↓", None: ""}[info.higher_is_better]
+    return f"{info.header_for(column)}{arrow}"
+
+
+def check_x_metric(x: str) -> str:
+    """``x`` must be a single (not family) metric of the table; else a user error naming the choices."""
+    names = [m.name for m in all_metrics() if "{" not in m.name and m.name != ACCURACY]
+    if x not in names:
+        raise UserError(f"unknown metric {x!r} for the trade-off's x-axis{did_you_mean(x, names)}; the metric "
+                        f"table has: {', '.join(names)}")
+    return x
+
+
+def _row_label(spec: dict[str, Any]) -> str:
+    """The name a leaderboard row shows: the variant's, else the method's."""
+    return spec.get("variant") or spec["method"]
 
 
 def _pyplot():
@@ -27,14 +65,17 @@ def _pyplot():
     return plt
 
 
-def plot_all(records: Iterable[dict[str, Any]], out_dir: Path, modes: str = "all") -> tuple[list[Path], list[str]]:
+def plot_all(records: Iterable[dict[str, Any]], out_dir: Path, modes: str = "all",
+             x: str = DEFAULT_X) -> tuple[list[Path], list[str]]:
+    """Every figure the records allow, in ``out_dir``; returns (written files, why each other was skipped)."""
+    check_x_metric(x)
     records = [r for r in records if r.get("status") == "ok"]
     frame = records_to_frame(records)
     if not frame.empty:
         frame = select_modes(frame, modes)
     out_dir.mkdir(parents=True, exist_ok=True)
     written, skipped = [], []
-    for fn in (_tradeoff, _class_kl, _probe_sizes):
+    for fn in (lambda f, o: _tradeoff(f, o, x), _class_kl, _probe_sizes):
         path, why = fn(frame, out_dir)
         (written.append(path) if path else skipped.append(why))
     paths, why = _activation_heatmaps(records, out_dir)
@@ -44,50 +85,64 @@ def plot_all(records: Iterable[dict[str, Any]], out_dir: Path, modes: str = "all
     return written, skipped
 
 
-def _tradeoff(frame, out_dir: Path):
-    if frame.empty or not {"avg_hoyer", "probe_accuracy"} <= set(frame.columns):
-        return None, "tradeoff.png: no record has avg_hoyer and probe_accuracy"
+def tradeoff_name(x: str) -> str:
+    return "tradeoff.png" if x == DEFAULT_X else f"tradeoff_{x}.png"
+
+
+def _tradeoff(frame, out_dir: Path, x: str = DEFAULT_X):
+    name, y = tradeoff_name(x), ACCURACY
+    if frame.empty or not {x, y} <= set(frame.columns):
+        return None, f"{name}: no record has {x} and {y}"
     plt = _pyplot()
-    table = aggregate(frame, ["avg_hoyer", "probe_accuracy"])
+    frame = frame[frame[x].notna() & frame[y].notna()]
+    table = aggregate(frame, [x, y])
     corpora = sorted(table["corpus"].unique())
     fig, axes = plt.subplots(1, len(corpora), figsize=(5 * len(corpora), 4), squeeze=False)
     for ax, corpus in zip(axes[0], corpora):
         sub = table[table["corpus"] == corpus]
         for (method, kind, mode), grp in sub.groupby(["method", "kind", "mode"]):
-            grp = grp.sort_values("avg_hoyer_mean")
+            grp = grp.sort_values(f"{x}_mean")
             ref = bool(grp["reference"].any())
-            ax.errorbar(grp["avg_hoyer_mean"], grp["probe_accuracy_mean"], xerr=grp["avg_hoyer_std"].fillna(0),
-                        yerr=grp["probe_accuracy_std"].fillna(0), capsize=3,
+            ax.errorbar(grp[f"{x}_mean"], grp[f"{y}_mean"], xerr=grp[f"{x}_std"].fillna(0),
+                        yerr=grp[f"{y}_std"].fillna(0), capsize=3,
                         marker="*" if ref else ("o" if kind == "deterministic" else "x"),
                         linestyle=":" if ref else "-", label=f"{method} ({mode}{', reference' if ref else ''})")
-        ax.set(title=corpus, xlabel="Average Hoyer (std-normalised)", ylabel="probe accuracy")
+        ax.set(title=corpus, xlabel=axis_label(x), ylabel=axis_label(y))
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
-    return _save(plt, fig, out_dir / "tradeoff.png"), ""
+    return _save(plt, fig, out_dir / name), ""
 
 
 def _class_kl(frame, out_dir: Path):
-    if frame.empty or "class_kl_mean" not in frame.columns:
-        return None, "class_kl.png: no record has class_kl_mean"
+    if frame.empty or CLASS_KL not in frame.columns:
+        return None, f"class_kl.png: no record has {CLASS_KL}"
     plt = _pyplot()
-    table = aggregate(frame, ["class_kl_mean"], ["corpus", "method", "kind", "mode"])
+    frame = frame[frame[CLASS_KL].notna()]
+    table = aggregate(frame, [CLASS_KL], ["corpus", "method", "kind", "mode"])
     corpora = sorted(table["corpus"].unique())
     fig, axes = plt.subplots(1, len(corpora), figsize=(5 * len(corpora), 4), squeeze=False)
     for ax, corpus in zip(axes[0], corpora):
         sub = table[table["corpus"] == corpus]
         labels = [f"{m}\n({mo})" for m, mo in zip(sub["method"], sub["mode"])]
-        ax.bar(labels, sub["class_kl_mean_mean"], yerr=sub["class_kl_mean_std"].fillna(0), capsize=3)
-        ax.set(title=corpus, ylabel="mean KL between classes")
+        ax.bar(labels, sub[f"{CLASS_KL}_mean"], yerr=sub[f"{CLASS_KL}_std"].fillna(0), capsize=3)
+        ax.set(title=corpus, ylabel=axis_label(CLASS_KL))
         ax.tick_params(axis="x", labelsize=8)
     return _save(plt, fig, out_dir / "class_kl.png"), ""
 
 
+def probe_size_columns(columns: Iterable[str]) -> list[tuple[int, str]]:
+    """(n, column) for the columns of the probe-sweep family, by the table's family pattern, sorted by n."""
+    family = next(m for m in all_metrics() if m.name == PROBE_SIZES)
+    prefix = PROBE_SIZES.partition("{")[0]
+    return sorted((int(str(c)[len(prefix):]), str(c)) for c in columns if family.matches(str(c)))
+
+
 def _probe_sizes(frame, out_dir: Path):
-    sizes = sorted({int(m.group(1)) for c in frame.columns if (m := re.fullmatch(r"probe_accuracy@(\d+)", str(c)))})
-    if not sizes:
-        return None, "probe_sizes.png: no record has a probe sweep (probe_accuracy@N)"
+    found = probe_size_columns(frame.columns)
+    if not found:
+        return None, f"probe_sizes.png: no record has a probe sweep ({PROBE_SIZES.replace('{n}', 'N')})"
     plt = _pyplot()
-    cols = [f"probe_accuracy@{n}" for n in sizes]
+    sizes, cols = [n for n, _ in found], [c for _, c in found]
     table = aggregate(frame, cols, ["corpus", "method", "kind", "mode"])
     corpora = sorted(table["corpus"].unique())
     fig, axes = plt.subplots(1, len(corpora), figsize=(5 * len(corpora), 4), squeeze=False)
@@ -95,14 +150,15 @@ def _probe_sizes(frame, out_dir: Path):
         for _, r in table[table["corpus"] == corpus].iterrows():
             ys = [r[f"{c}_mean"] for c in cols]
             ax.plot(sizes, ys, marker="o", label=f"{r['method']} ({r['mode']})")
-        ax.set(xscale="log", title=corpus, xlabel="labelled examples per class", ylabel="probe accuracy")
+        ax.set(xscale="log", title=corpus, xlabel="labelled examples per class", ylabel=axis_label(ACCURACY))
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
     return _save(plt, fig, out_dir / "probe_sizes.png"), ""
 
 
 def _activation_heatmaps(records: list[dict[str, Any]], out_dir: Path) -> tuple[list[Path], str]:
-    """One heatmap per method, corpus and headline mode (deterministic and stochastic), first seed."""
+    """One heatmap per table row (a variant is its own row), corpus and headline mode (deterministic and
+    stochastic), first seed."""
     plt = None
     seen, paths = set(), []
     for rec in sorted(records, key=lambda r: r["spec"]["seed"]):
@@ -110,7 +166,8 @@ def _activation_heatmaps(records: list[dict[str, Any]], out_dir: Path) -> tuple[
         for kind in ("deterministic", "stochastic"):
             mode = headline(rec, kind)
             ca = metrics.get("analysis", {}).get(mode, {}).get("class_activation", {}) if mode else {}
-            key = (spec["method"], spec["corpus"], mode)
+            row = _row_label(spec)
+            key = (row, spec["corpus"], mode)
             if not ca.get("profile") or key in seen:
                 continue
             seen.add(key)
@@ -118,10 +175,10 @@ def _activation_heatmaps(records: list[dict[str, Any]], out_dir: Path) -> tuple[
             arr = np.asarray(ca["profile"], dtype=float)
             fig, ax = plt.subplots(figsize=(max(6, arr.shape[1] / 6), max(3, arr.shape[0] / 2.5)))
             im = ax.imshow(arr, aspect="auto", cmap="viridis", interpolation="nearest", vmin=0, vmax=1)
-            ax.set(title=f"{spec['method']} on {spec['corpus']} ({mode}, seed {spec['seed']})", xlabel="dimension",
+            ax.set(title=f"{row} on {spec['corpus']} ({mode}, seed {spec['seed']})", xlabel="dimension",
                    ylabel="class")
             fig.colorbar(im, ax=ax, label=f"mean activity ({ca.get('rule') or 'see record'})")
-            paths.append(_save(plt, fig, out_dir / f"activation_{spec['method']}_{spec['corpus']}_{mode}.png"))
+            paths.append(_save(plt, fig, out_dir / f"activation_{row}_{spec['corpus']}_{mode}.png"))
     return paths, "" if paths else "activation_*.png: no record has an activation profile"
 
 

@@ -13,7 +13,10 @@ import click
               help="Folder for the PNGs [default: RESULTS_DIR/plots].")
 @click.option("--modes", type=click.Choice(["all", "matched", "default"]), default="all", show_default=True,
               help="Which encode modes to draw (markers: o deterministic, x stochastic).")
-def plot(results_dir: Path, out: Path | None, modes: str) -> None:
+@click.option("--x", "x_metric", default="avg_hoyer", show_default=True, metavar="METRIC",
+              help="The trade-off's x-axis: any metric of the table, e.g. l0 for the sparse-autoencoder "
+                   "track (written as tradeoff_<METRIC>.png).")
+def plot(results_dir: Path, out: Path | None, modes: str, x_metric: str) -> None:
     """Accuracy–sparsity trade-off, class KL, probe accuracy by labelled size, activation heatmaps."""
     from bench.errors import UserError
     from bench.store import Store
@@ -22,8 +25,9 @@ def plot(results_dir: Path, out: Path | None, modes: str) -> None:
         import matplotlib  # noqa: F401
     except ImportError:
         raise UserError("bench plot needs matplotlib: pip install 'sparsebench[plot]'") from None
-    from bench.plots import plot_all
+    from bench.plots import check_x_metric, plot_all
 
+    check_x_metric(x_metric)  # a misspelt metric fails before the records are read
     store = Store(results_dir)
     scan = store.scan()
     if scan.damaged:
@@ -31,7 +35,7 @@ def plot(results_dir: Path, out: Path | None, modes: str) -> None:
     records = [r for r in scan.records if r.get("status") == "ok"]
     if not records:
         raise UserError(f"no successful run records under {store.runs}; run `bench run` first or pass --results-dir")
-    written, skipped = plot_all(records, out or results_dir / "plots", modes)
+    written, skipped = plot_all(records, out or results_dir / "plots", modes, x_metric)
     for p in written:
         click.echo(f"wrote {p}")
     for why in skipped:

@@ -112,3 +112,76 @@ def test_matched_view_compares_like_with_like():
     assert "0.99" not in out  # non-headline modes only with --modes all
     assert "**0.300**" in out and "**0.600**" in out  # best within each kind
     assert "0.990" in render(recs, metrics=["probe_accuracy"], modes="all")
+
+
+def _plot_calls(monkeypatch):
+    """Record what each figure draws: labels of the axes and of every line (no pixels compared)."""
+    import matplotlib.axes
+
+    calls: dict[str, list] = {"set": [], "errorbar": []}
+    real_set, real_errorbar = matplotlib.axes.Axes.set, matplotlib.axes.Axes.errorbar
+
+    def spy_set(self, **kw):
+        calls["set"].append(kw)
+        return real_set(self, **kw)
+
+    def spy_errorbar(self, x, y, **kw):
+        calls["errorbar"].append((list(x), list(y), kw.get("label")))
+        return real_errorbar(self, x, y, **kw)
+
+    monkeypatch.setattr(matplotlib.axes.Axes, "set", spy_set)
+    monkeypatch.setattr(matplotlib.axes.Axes, "errorbar", spy_errorbar)
+    return calls
+
+
+def test_plot_axes_are_labelled_from_the_metric_table(tmp_path, monkeypatch):
+    """Headers and directions come from the table (a new header shows up without touching the plots)."""
+    import dataclasses
+
+    import bench.plots as plots
+    from tasks.metrics import all_metrics
+
+    names = {m.name for m in all_metrics()}
+    assert set(plots.PLOTTED) <= names, "every metric a figure draws is declared in the table"
+    assert plots.axis_label("avg_hoyer") == "avg Hoyer ↑" and plots.axis_label("probe_accuracy") == "probe acc ↑"
+    assert plots.axis_label("l0") == "L0"  # no direction declared: no arrow
+    renamed = [dataclasses.replace(m, header="renamed acc") if m.name == "probe_accuracy" else m for m in all_metrics()]
+    monkeypatch.setattr(plots, "metric_info", lambda c: next((m for m in renamed if m.matches(c)), None))
+    calls = _plot_calls(monkeypatch)
+    plot_all([rec("vae", 0, 0.7, 0.2)], tmp_path)
+    assert {"xlabel": "avg Hoyer ↑", "ylabel": "renamed acc ↑"}.items() <= calls["set"][0].items()
+
+
+def test_tradeoff_x_axis_is_selectable_and_draws_every_mode(tmp_path, monkeypatch):
+    def sae(method, seed, acc, l0, hoyer):
+        r = rec(method, seed, acc, hoyer, extra={"l0": l0})
+        r["metrics"]["modes"]["sample"] = {"probe_accuracy": acc - 0.1, "avg_hoyer": hoyer + 0.1, "l0": l0 + 1}
+        r["metrics"]["modes_kind"] = {"mean": "deterministic", "sample": "stochastic"}
+        return r
+
+    recs = [sae("topk", 0, 0.6, 8.0, 0.7), sae("topk", 1, 0.8, 10.0, 0.7), sae("hsvae", 0, 0.5, 32.0, 0.4)]
+    calls = _plot_calls(monkeypatch)
+    written, _ = plot_all(recs, tmp_path, x="l0")
+    assert "tradeoff_l0.png" in {p.name for p in written} and not (tmp_path / "tradeoff.png").exists()
+    assert calls["set"][0]["xlabel"] == "L0"
+    lines = {label: (x, y) for x, y, label in calls["errorbar"]}
+    assert set(lines) == {"topk (mean)", "topk (sample)", "hsvae (mean)", "hsvae (sample)"}
+    assert lines["topk (mean)"] == ([9.0], [pytest.approx(0.7)])  # mean over seeds of l0 and accuracy
+    assert lines["topk (sample)"] == ([10.0], [pytest.approx(0.6)])
+    calls["errorbar"].clear()
+    written, _ = plot_all(recs, tmp_path / "d")  # the default x-axis: Average Hoyer
+    assert "tradeoff.png" in {p.name for p in written}
+    assert {label: x for x, _, label in calls["errorbar"]}["hsvae (sample)"] == [pytest.approx(0.5)]
+    with pytest.raises(UserError, match="unknown metric 'hoyr'.*avg_hoyer"):
+        plot_all(recs, tmp_path, x="hoyr")
+
+
+def test_a_variants_heatmap_is_drawn_beside_the_plain_methods(tmp_path):
+    """vae-beta0.01 is its own row: its activation profile must not be dropped when vae's exists."""
+    analysis = {"class_activation": {"profile": [[0.9, 0.1], [0.1, 0.8]]}}
+    plain = rec("vae", 0, 0.7, 0.2, analysis=analysis)
+    variant = rec("vae", 0, 0.6, 0.3, beta=0.01, analysis=analysis)
+    variant["spec"]["variant"] = "vae-beta0.01"
+    written, _ = plot_all([plain, variant], tmp_path)
+    names = {p.name for p in written}
+    assert {"activation_vae_synthetic_mean.png", "activation_vae-beta0.01_synthetic_mean.png"} <= names
