@@ -270,8 +270,8 @@ def reference_notes(frame: pd.DataFrame) -> list[str]:
                      "ranked or bold.")
     missing = sorted(set(frame["corpus"]) - set(refs["corpus"]))
     if missing:
-        notes.append(f"no reference rows for {', '.join(missing)}: rerun its `bench run` command without "
-                     "--no-references (finished cells are reused) to add them.")
+        notes.append(f"no reference rows for {', '.join(missing)}: rerun its `bench run` command with "
+                     "--resume cache-only (trains nothing) to add them.")
     return notes
 
 

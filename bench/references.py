@@ -33,6 +33,15 @@ UNTRAINED_METHOD = "ae"
 _BACKBONE_SIZES = ("embed_dim", "hidden_dim", "latent_dim", "embed_layers")
 
 
+def latent_size(method_config: dict[str, Any]) -> int:
+    """The code size a reference projects to: ``latent_dim``, except for a sparse autoencoder (a config
+    with ``k`` and ``expansion``), whose ``latent_dim`` is its dictionary and whose presets match ``k``,
+    its active latents, to the other methods' ``latent_dim``."""
+    if "k" in method_config and "expansion" in method_config:
+        return int(method_config["k"])
+    return int(method_config["latent_dim"])
+
+
 @dataclass(frozen=True)
 class ReferenceSpec:
     """One reference beside the cell ``source`` (whose corpus, seed, preset, split, sizes and encoder it takes)."""
@@ -50,7 +59,7 @@ class ReferenceSpec:
         ``ae`` cell with the source's backbone sizes; otherwise the source cell itself."""
         if self.name != "untrained":
             return self.source
-        cfg = self.source.config["method_config"]
+        cfg = {**self.source.config["method_config"], "latent_dim": latent_size(self.source.config["method_config"])}
         sizes = tuple((f"{UNTRAINED_METHOD}.{k}", str(cfg[k])) for k in _BACKBONE_SIZES if k in cfg)
         return RunSpec(UNTRAINED_METHOD, self.source.corpus, self.source.seed, self.source.preset,
                        tuple(sorted(set(self.source.overrides) | set(sizes))), self.source.train_split)
@@ -74,7 +83,7 @@ class ReferenceSpec:
             config["method_config"] = src["method_config"]
             config["training_protocol"] = src["protocol"]
         elif self.info.uses_latent_dim:
-            config["method_config"] = {"latent_dim": int(src["method_config"]["latent_dim"])}
+            config["method_config"] = {"latent_dim": latent_size(src["method_config"])}
         if self.source.encoder:
             config["encoder"] = self.source.encoder
         return config
@@ -112,7 +121,7 @@ def references_for(specs: Sequence[RunSpec]) -> list[ReferenceSpec]:
 class ReferenceOutcome:
     ref: ReferenceSpec
     record: dict[str, Any] | None
-    status: str  # "computed", "cached", "failed", "missing"
+    status: str  # "computed", "cached", "failed"
     error: str = ""
 
 
@@ -135,8 +144,6 @@ class ReferenceSummary:
         text = f"references: {self.count('computed')} computed, {self.count('cached')} cached"
         if self.count("failed"):
             text += f", {self.count('failed')} failed"
-        if self.count("missing"):
-            text += f", {self.count('missing')} missing (--resume cache-only)"
         return text
 
 
@@ -171,8 +178,10 @@ def run_references(specs: Sequence[RunSpec], store: Store, *, resume: str = "mis
                    verbose: bool = False) -> ReferenceSummary:
     """Compute (or reuse) every reference of ``specs`` and store it; a failure is reported, not stored.
 
-    ``resume``: ``missing`` reuses stored references scored by today's scorers, ``always`` recomputes
-    them, ``cache-only`` computes none.  Failed references are not stored, so the next run tries again.
+    ``resume``: ``always`` recomputes them; otherwise a stored reference scored by today's scorers is
+    reused and a missing one computed, also under ``cache-only``: a reference trains nothing, so
+    ``bench run --resume cache-only`` adds the reference rows to a finished grid.  Failed references
+    are not stored, so the next run tries again.
     """
     from bench.errors import USER_ERRORS
     from tasks.metrics import scorer_signature
@@ -191,9 +200,6 @@ def run_references(specs: Sequence[RunSpec], store: Store, *, resume: str = "mis
             summary.outcomes.append(ReferenceOutcome(ref, existing, "cached"))
             if verbose:
                 echo(f"{ref.describe()}: cached ({store.cell_dir(dirname)})")
-            continue
-        if resume == "cache-only":
-            summary.outcomes.append(ReferenceOutcome(ref, None, "missing"))
             continue
         try:
             record = compute_reference(ref, ident, sums, options, loaded, log=echo if verbose else lambda s: None)

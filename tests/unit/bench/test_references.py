@@ -79,8 +79,11 @@ def test_references_are_computed_once_stored_marked_and_reused(computed):
     assert [o.status for o in second.outcomes] == ["cached"] * 3
     assert [o.record["cell_id"] for o in second.outcomes] == [o.record["cell_id"] for o in first.outcomes]
     assert second.line() == "references: 0 computed, 3 cached"
-    assert [o.status for o in run_references(specs, Store(store.root / "empty"), resume="cache-only",
-                                             **QUIET).outcomes] == ["missing"] * 3
+    # a reference trains nothing: --resume cache-only adds it to a finished grid, and reuses it after
+    fresh = Store(store.root / "fresh")
+    assert [o.status for o in run_references(specs, fresh, resume="cache-only", **QUIET).outcomes] == ["computed"] * 3
+    assert [o.status for o in run_references(specs, fresh, resume="cache-only", **QUIET).outcomes] == ["cached"] * 3
+    assert [o.status for o in run_references(specs, fresh, resume="always", **QUIET).outcomes] == ["computed"] * 3
 
 
 def test_a_stored_reference_scored_by_other_scorers_is_recomputed(computed, tmp_path):
@@ -165,6 +168,7 @@ class StandIn:
     def __init__(self, dim: int = 12) -> None:
         self.dim = dim
         self.identity = {"name": "stand-in", "version": "1", "dim": dim}
+        self.cache_identity = self.identity  # what a resolved encoder's config records
 
     def encode(self, texts: list[str]) -> np.ndarray:
         out = np.zeros((len(texts), self.dim), np.float32)
@@ -190,6 +194,11 @@ def test_the_embedding_track_gets_the_embedding_and_its_pca(monkeypatch, tmp_pat
     assert p["l0"] == 4.0 and 0 < p["fvu"] < 1  # PCA to 4 of 12 dimensions, its reconstruction as decoded
     assert pca["provenance"]["checksums"]["encoder"] and emb["config"]["encoder"] == "stand-in"
     assert pca["provenance"]["encoder"]["encoder"]["name"] == "stand-in"
+    # a sparse autoencoder's latent_dim is its dictionary: the reference takes k, its active latents
+    sae = RunSpec("topk", "synthetic", 0, "smoke", BASE + (("backbone", "embedding"), ("topk.k", "3")),
+                  encoder="stand-in")
+    assert sae.config["method_config"]["latent_dim"] != 3
+    assert ReferenceSpec("embedding-pca", sae).config["method_config"] == {"latent_dim": 3}
 
 
 def test_bench_run_reports_references_and_no_references_turns_them_off(run_bench, tmp_path):
