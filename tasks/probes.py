@@ -8,7 +8,11 @@ published (methods.md §5.3); everything here is the harness's protocol:
   "all"), each size repeated on independent seeded subsamples, reported as mean and std;
 * the subsample of (size n, repeat r) is drawn from ``SeedSequence([random_state, n, r])``, so it
   does not depend on which other sizes are in the sweep;
-* ``C`` fixed (default 1) or, SentEval style, chosen per fit by stratified inner k-fold CV over a grid.
+* ``C`` fixed (default :data:`DEFAULT_C`) or, SentEval style, chosen per fit by stratified inner
+  k-fold CV over a grid.
+
+The protocol's defaults are stated once, below; ``tasks.scoring.ScoringConfig`` (what ``--set``
+changes and the record stores) and the metric table's definitions read them from here.
 
 No argument deprecated in scikit-learn 1.8 is used (no ``penalty``, ``n_jobs`` or ``multi_class``
 on ``LogisticRegression``).
@@ -35,6 +39,15 @@ from threadpoolctl import threadpool_limits
 DEFAULT_C_GRID: tuple[float, ...] = (1e-4, 1e-3, 1e-2, 1e-1, 1.0, 10.0, 100.0)
 #: Probe labelled-set sizes per class; ``None`` in a sweep means the whole training set.
 DEFAULT_SIZES: tuple[int | None, ...] = (10, 100, 1000, None)
+#: Inverse L2 strength of a probe with a fixed C (scikit-learn's default).
+DEFAULT_C: float = 1.0
+#: Seeded subsamples per labelled size.
+DEFAULT_REPEATS: int = 3
+#: Folds of the inner cross-validation that chooses C.
+DEFAULT_CV_FOLDS: int = 5
+#: lbfgs stopping: scikit-learn's tolerance, a generous iteration cap (see :func:`logistic_probe`).
+DEFAULT_MAX_ITER: int = 1000
+DEFAULT_TOL: float = 1e-4
 
 
 @dataclass(frozen=True)
@@ -61,8 +74,8 @@ def _pipeline(C: float, max_iter: int, tol: float, random_state: int, sparse: bo
 
 
 def logistic_probe(train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray, test_y: np.ndarray,
-                   *, C: float = 1.0, cv_C: Sequence[float] | None = None, cv_folds: int = 5,
-                   max_iter: int = 1000, tol: float = 1e-4, random_state: int = 0) -> ProbeScore:
+                   *, C: float = DEFAULT_C, cv_C: Sequence[float] | None = None, cv_folds: int = DEFAULT_CV_FOLDS,
+                   max_iter: int = DEFAULT_MAX_ITER, tol: float = DEFAULT_TOL, random_state: int = 0) -> ProbeScore:
     """Fit one probe on (train_x, train_y), score it on (test_x, test_y).
 
     sklearn's tolerance (1e-4) with a generous ``max_iter``: on standardised codes lbfgs converges in
@@ -127,9 +140,9 @@ def _std(values: list[float]) -> float:
 
 
 def probe_sweep(train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray, test_y: np.ndarray, *,
-                sizes: Sequence[int | None] = DEFAULT_SIZES, repeats: int = 3, random_state: int = 0,
-                C: float = 1.0, cv_C: Sequence[float] | None = None, cv_folds: int = 5,
-                max_iter: int = 1000, tol: float = 1e-4, threads: int | None = 1) -> list[SweepRow]:
+                sizes: Sequence[int | None] = DEFAULT_SIZES, repeats: int = DEFAULT_REPEATS, random_state: int = 0,
+                C: float = DEFAULT_C, cv_C: Sequence[float] | None = None, cv_folds: int = DEFAULT_CV_FOLDS,
+                max_iter: int = DEFAULT_MAX_ITER, tol: float = DEFAULT_TOL, threads: int | None = 1) -> list[SweepRow]:
     """Probe scores over labelled training sizes (per class), ``repeats`` seeded subsamples each.
 
     A size at least as large as every class is the whole training set: it is fit once and reported

@@ -14,7 +14,7 @@ import numpy as np
 
 from tasks.class_activation import class_activation
 from tasks.metric_types import Metric, Scored, Scorer
-from tasks.probes import DEFAULT_C_GRID, logistic_probe, probe_sweep, sweep_scalars, sweep_table
+from tasks.probes import DEFAULT_C, DEFAULT_C_GRID, logistic_probe, probe_sweep, sweep_scalars, sweep_table
 from tasks.sparsity import active_dims, active_fraction, average_hoyer, dead_fraction, exact_l0, hoyer_ratio
 
 #: A code dimension whose KL is below this many nats carries (almost) no information: collapsed.
@@ -108,7 +108,7 @@ _ACTIVITY = (
 )
 _PROBES = (
     Metric("probe_accuracy", True, "probe acc", "test accuracy of a logistic-regression probe (standardised codes, "
-           "lbfgs, C = 1) fit on all training codes"),
+           f"lbfgs, C = {DEFAULT_C:g}) fit on all training codes"),
     Metric("probe_macro_f1", True, "probe F1", "macro-F1 of the same probe, (1/C) Σ_c F1_c"),
     Metric("probe_train_size", None, "probe n", "training codes the all-labels probe was fit on", ".0f"),
     Metric("probe_accuracy@{n}", True, "probe acc @{n}", "mean test accuracy over seeded, stratified subsamples of n "

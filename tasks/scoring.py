@@ -15,7 +15,7 @@ from typing import Any, Mapping
 from sparsebench.params import ConfigError, check_config, param
 from tasks.activity import RAW_THRESHOLD
 from tasks.metrics import Scored, Scorer, all_scorers, check_scorer
-from tasks.probes import DEFAULT_SIZES
+from tasks.probes import DEFAULT_C, DEFAULT_REPEATS, DEFAULT_SIZES
 
 #: Bump when a change to the harness changes how stored codes are scored (not how models are trained).
 SCORING_VERSION = 1
@@ -27,7 +27,8 @@ def _sizes_text(sizes: tuple[int | None, ...]) -> str:
 
 @dataclass(frozen=True)
 class ScoringConfig:
-    """Settings of the scorers; the defaults here are the only statement of the probe protocol's defaults.
+    """Settings of the scorers.  The probe protocol's defaults are read from ``tasks.probes`` (stated once
+    there, beside the probe), so a call of the probe without a config fits the same probe.
 
     ``probe_sizes`` is text so that ``--set probe_sizes=10,100,all`` parses like every other field:
     comma-separated labelled examples per class, ``all`` for the whole training set (always added:
@@ -35,10 +36,10 @@ class ScoringConfig:
     """
 
     probe_sizes: str = param(_sizes_text(DEFAULT_SIZES), doc="labelled examples per class, and all")
-    probe_repeats: int = param(3, ge=1, doc="seeded subsamples per size")
+    probe_repeats: int = param(DEFAULT_REPEATS, ge=1, doc="seeded subsamples per size")
     #: Choose C by stratified inner 5-fold CV over ``tasks.probes.DEFAULT_C_GRID`` (SentEval style).
     probe_cv: bool = param(False, doc="choose C by inner cross-validation")
-    probe_C: float = param(1.0, gt=0, doc="inverse L2 strength of the probe")
+    probe_C: float = param(DEFAULT_C, gt=0, doc="inverse L2 strength of the probe")
     #: Draws of a stochastic mode averaged per sentence for the Hoyer ratio (HSVAE: 5).
     hoyer_samples: int = param(5, ge=1, doc="draws per sentence for the Hoyer ratio")
     #: Raw-code activity threshold for methods with neither a latent on/off variable nor exact zeros.

@@ -1,0 +1,46 @@
+"""The probe protocol's defaults are stated once (``tasks.probes``) and read by the scoring settings,
+the probe functions and the metric table's definitions."""
+from __future__ import annotations
+
+import ast
+import inspect
+from pathlib import Path
+
+import tasks.probes as probes
+import tasks.scoring as scoring
+from tasks.metrics import metric_info
+from tasks.scoring import ScoringConfig
+
+def test_every_default_is_the_one_statement():
+    cfg = ScoringConfig()
+    assert cfg.probe_C == probes.DEFAULT_C and cfg.probe_repeats == probes.DEFAULT_REPEATS
+    assert cfg.sizes() == probes.DEFAULT_SIZES
+    for fn in (probes.logistic_probe, probes.probe_sweep):
+        params = inspect.signature(fn).parameters
+        assert params["C"].default == probes.DEFAULT_C and params["cv_folds"].default == probes.DEFAULT_CV_FOLDS
+        assert params["max_iter"].default == probes.DEFAULT_MAX_ITER and params["tol"].default == probes.DEFAULT_TOL
+    assert inspect.signature(probes.probe_sweep).parameters["repeats"].default == probes.DEFAULT_REPEATS
+    assert f"C = {probes.DEFAULT_C:g})" in metric_info("probe_accuracy").definition
+
+def _literal_defaults(path: Path, names: set[str]) -> list[str]:
+    """Function parameters or ``param(...)`` fields among ``names`` whose default is written as a number."""
+    tree = ast.parse(path.read_text())
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            args = node.args
+            pairs = list(zip(args.kwonlyargs, args.kw_defaults))
+            pairs += list(zip(args.args[len(args.args) - len(args.defaults):], args.defaults))
+            found += [f"{node.name}({a.arg}=...)" for a, d in pairs
+                      if a.arg in names and isinstance(d, ast.Constant) and isinstance(d.value, (int, float))]
+        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.target.id in names:
+            call = node.value
+            if isinstance(call, ast.Call) and call.args and isinstance(call.args[0], ast.Constant):
+                found.append(f"field {node.target.id}")
+    return found
+
+def test_no_second_statement_of_a_default_in_the_source():
+    """A number written again beside the constant is how the two statements drifted apart before."""
+    probe_args = {"C", "repeats", "cv_folds", "max_iter", "tol"}
+    assert _literal_defaults(Path(probes.__file__), probe_args) == []
+    assert _literal_defaults(Path(scoring.__file__), {"probe_C", "probe_repeats"}) == []
