@@ -11,6 +11,7 @@ import tasks.scoring as scoring
 from tasks.metrics import metric_info
 from tasks.scoring import ScoringConfig
 
+
 def test_every_default_is_the_one_statement():
     cfg = ScoringConfig()
     assert cfg.probe_C == probes.DEFAULT_C and cfg.probe_repeats == probes.DEFAULT_REPEATS
@@ -21,6 +22,7 @@ def test_every_default_is_the_one_statement():
         assert params["max_iter"].default == probes.DEFAULT_MAX_ITER and params["tol"].default == probes.DEFAULT_TOL
     assert inspect.signature(probes.probe_sweep).parameters["repeats"].default == probes.DEFAULT_REPEATS
     assert f"C = {probes.DEFAULT_C:g})" in metric_info("probe_accuracy").definition
+
 
 def _literal_defaults(path: Path, names: set[str]) -> list[str]:
     """Function parameters or ``param(...)`` fields among ``names`` whose default is written as a number."""
@@ -38,6 +40,7 @@ def _literal_defaults(path: Path, names: set[str]) -> list[str]:
             if isinstance(call, ast.Call) and call.args and isinstance(call.args[0], ast.Constant):
                 found.append(f"field {node.target.id}")
     return found
+
 
 def test_no_second_statement_of_a_default_in_the_source():
     """A number written again beside the constant is how the two statements drifted apart before."""
