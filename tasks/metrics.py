@@ -21,7 +21,7 @@ from tasks.metric_types import INPUTS, Metric, Scored, Scorer, check_scorer, sco
 from tasks.scorers import BUILTIN_SCORERS
 
 __all__ = ["ENTRY_POINT_GROUP", "INPUTS", "Metric", "Scored", "Scorer", "all_metrics", "all_scorers", "builtin_scorers",
-           "check_scorer", "direction", "metric_info", "metric_rows", "plugin_errors", "plugin_scorers",
+           "check_scorer", "direction", "metric_info", "metric_rows", "plugin_errors", "plugin_failures", "plugin_scorers",
            "reset_plugins", "scorer_problems", "scorer_signature"]
 
 ENTRY_POINT_GROUP = "sparsebench.metrics"
@@ -32,7 +32,13 @@ def builtin_scorers() -> tuple[Scorer, ...]:
 
 
 _PLUGINS: list[Scorer] | None = None
-_PLUGIN_ERRORS: list[str] = []
+#: (entry-point or scorer name, message) of every plugin left out, in the order found.
+_PLUGIN_ERRORS: list[tuple[str, str]] = []
+
+
+def _left_out(name: str, message: str) -> None:
+    if (name, message) not in _PLUGIN_ERRORS:  # all_scorers() runs many times; report each problem once
+        _PLUGIN_ERRORS.append((name, message))
 
 
 def plugin_scorers() -> list[Scorer]:
@@ -60,12 +66,19 @@ def plugin_scorers() -> list[Scorer]:
                         raise ValueError("; ".join(problems))
                     _PLUGINS.append(Scorer(item.name, item.inputs, item.compute, item.metrics, item.per, origin))
             except Exception as exc:  # noqa: BLE001 - reported, not raised
-                _PLUGIN_ERRORS.append(f"metric plugin {ep.name!r} ({origin}, {ep.value}): {type(exc).__name__}: {exc}")
+                _left_out(ep.name, f"metric plugin {ep.name!r} ({origin}, {ep.value}): {type(exc).__name__}: {exc}")
     return _PLUGINS
 
 
 def plugin_errors() -> list[str]:
-    plugin_scorers()
+    """Why each metric plugin was left out (failed to load, broke the rules, or clashed with a built-in):
+    shown by ``bench list metrics`` and, in one line, by ``bench leaderboard``."""
+    return [message for _, message in plugin_failures()]
+
+
+def plugin_failures() -> list[tuple[str, str]]:
+    """(name, message) for each metric plugin left out; the name is its entry point's (or scorer's)."""
+    all_scorers()
     return list(_PLUGIN_ERRORS)
 
 
@@ -83,7 +96,7 @@ def all_scorers() -> list[Scorer]:
     for s in plugin_scorers():
         clash = [m.name for m in s.metrics if m.name in taken]
         if clash:
-            _PLUGIN_ERRORS.append(f"metric plugin {s.name!r} ({s.origin}) redefines {clash}; left out")
+            _left_out(s.name, f"metric plugin {s.name!r} ({s.origin}) redefines {clash}; left out")
             continue
         taken |= {m.name for m in s.metrics}
         scorers.append(s)

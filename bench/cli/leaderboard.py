@@ -52,9 +52,21 @@ def leaderboard(results_dir: Path, metrics: tuple[str, ...], modes: str, group_b
         table = render(records, names, fmt, modes, groups, ci, notes=True)
     if not table:
         raise UserError(f"no successful runs among the {len(records)} records under {store.runs}")
+    _warn_broken_metric_plugins()
     click.echo(table)
     if output:
         from bench.store import atomic_write_text
 
         atomic_write_text(output, table + "\n")
         click.echo(f"written to {output}", err=True)
+
+
+def _warn_broken_metric_plugins() -> None:
+    """One line on stderr when a metric plugin was left out: its columns are missing, not zero."""
+    from tasks.metrics import plugin_failures
+
+    failures = plugin_failures()
+    if failures:
+        names = ", ".join(name for name, _ in failures)
+        click.echo(f"warning: {len(failures)} metric plugin(s) left out ({names}): {failures[0][1]}"
+                   f"{' (and more)' if len(failures) > 1 else ''}; see `bench list metrics`", err=True)

@@ -4,13 +4,13 @@ from __future__ import annotations
 import click
 from tabulate import tabulate
 
-WHAT = ("methods", "corpora", "presets")
+WHAT = ("methods", "corpora", "presets", "metrics")
 
 
 @click.command("list")
 @click.argument("what", required=False, type=click.Choice(WHAT))
 def list_(what: str | None) -> None:
-    """List methods (with modes and hyperparameters), corpora and presets."""
+    """List methods (with modes and hyperparameters), corpora, presets (with their sources) and metrics."""
     for section in (what,) if what else WHAT:
         click.echo(f"{section}:")
         click.echo(_SECTIONS[section]())
@@ -56,13 +56,25 @@ def _corpora() -> str:
 
 
 def _presets() -> str:
+    """Every preset with its settings and where they come from (``Preset.source``: a paper, a repository)."""
     from bench.presets import PRESETS
 
     rows = [[n, p.description, ", ".join(f"{k}={v}" for k, v in {**p.model, **p.train}.items())
              + "".join(f"; {m}" + (f" on {c}" if c != "*" else "") + ": " + ", ".join(f"{k}={v}" for k, v in extra.items())
-                       for (m, c), extra in p.special.items())]
+                       for (m, c), extra in p.special.items()),
+             getattr(p, "source", "") or "-"]
             for n, p in PRESETS.items()]
-    return tabulate(rows, headers=["preset", "description", "settings"])
+    return tabulate(rows, headers=["preset", "description", "settings", "source"], maxcolwidths=[None, 40, 60, 50])
 
 
-_SECTIONS = {"methods": _methods, "corpora": _corpora, "presets": _presets}
+def _metrics() -> str:
+    """Every scorer of the metric table and its metrics, a broken metric plugin included (marked with its
+    error: it is left out of scoring, never fatal)."""
+    from tasks.metrics import all_scorers, plugin_failures
+
+    rows = [[s.name, s.origin, s.per, ", ".join(m.name for m in s.metrics)] for s in all_scorers()]
+    rows += [[name, "plugin", "-", f"UNUSABLE: {message}"] for name, message in plugin_failures()]
+    return tabulate(rows, headers=["scorer", "origin", "per", "metrics"], maxcolwidths=[None, None, None, 90])
+
+
+_SECTIONS = {"methods": _methods, "corpora": _corpora, "presets": _presets, "metrics": _metrics}
