@@ -3,7 +3,8 @@
 Each slot becomes the environment of a fresh worker process: ``CUDA_VISIBLE_DEVICES`` names the one
 GPU it may see (so the cell addresses it as ``cuda:0``), or hides all GPUs for a CPU slot, and CPU
 threads are divided among concurrent CPU cells.  joblib, hydra and submitit's local executor leave
-this gap open (harness-anchors.md §2), hence a small allocator of our own.
+this gap open (submitit's local executor starts every job at once, facebookincubator/submitit#1685;
+hydra leaves GPU allocation to the launcher, facebookresearch/hydra#3002), hence a small allocator of our own.
 """
 from __future__ import annotations
 

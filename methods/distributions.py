@@ -1,10 +1,12 @@
 """The probability pieces the sparsifiers share, each checked in tests against a closed form or simulation.
 
-Kept apart from the models so that one bug fix reaches every method, and so that each formula of
-``methods.md`` has exactly one implementation.  Sign conventions follow the paper that uses a
-function: HSVAE/MAT-VAE pass γ = P(spike) (dimension *off*); TON passes γ = P(slab) (dimension *on*).
-Every ``log`` of a probability takes an explicit ``eps`` so that callers keep their reference's ε
-(1e-5 HSVAE, 1e-6 TON, §1.6 and §3.5).
+Kept apart from the models so that one bug fix reaches every method, and so that each formula has
+exactly one implementation.  Sign conventions follow the paper that uses a function: HSVAE
+(Prokhorov et al. 2021) and MAT-VAE (Mathieu et al. 2019) pass γ = P(spike) (dimension *off*); TON
+(Tonolini et al. 2020, VSC) passes γ = P(slab) (dimension *on*).  Every ``log`` of a probability
+takes an explicit ``eps`` so that callers keep their reference's ε: 1e-5 in HSVAE's
+``Scripts/Models/hsvae.py`` (VictorProkhorov/HSVAE), 1e-6 in VSC's ``models/vae_ss_ss_vamp_ept_sp.py``
+(ftonolini45/Variational_Sparse_Coding).
 """
 from __future__ import annotations
 
@@ -14,15 +16,18 @@ from typing import Sequence
 import torch
 from torch import Tensor
 
-#: Standard deviation of the Gaussian spike of HSVAE and MAT-VAE (§1.1, §2.2): not a Dirac delta.
+#: Standard deviation of the Gaussian spike of HSVAE and MAT-VAE: not a Dirac delta (σ0 = 0.05 in
+#: HSVAE's ``Scripts/Models/hsvae.py`` and ``mat_vae.py``; Mathieu et al. 2019, ``src/distributions/sparse.py``).
 SPIKE_STD = 0.05
-#: Scales of the inverse-multiquadric MMD kernel, C_s = 2·s (§2.3).
+#: Scales of the inverse-multiquadric MMD kernel, C_s = 2·s (``imq_dim_kernel`` in
+#: iffsid/disentangling-disentanglement ``src/regularisers.py``; the same in HSVAE's ``mat_vae.py``).
 IMQ_SCALES = (0.1, 0.2, 0.5, 1.0, 2.0, 5.0)
 _LOG_2PI = math.log(2 * math.pi)
 
 
 def gradient_preserving_clamp(x: Tensor, low: float, high: float) -> Tensor:
-    """Forward value clamped to ``[low, high]``, backward the identity (HSVAE README fix, §1.6)."""
+    """Forward value clamped to ``[low, high]``, backward the identity (the NaN fix of HSVAE's README,
+    VictorProkhorov/HSVAE: clip the Beta parameters to [0.5, 100] while keeping their gradient)."""
     return x + (x.clamp(low, high) - x).detach()
 
 
@@ -45,7 +50,8 @@ def spike_slab_log_prob(z: Tensor, spike_prob: Tensor | float, slab_mean: Tensor
 
 
 def beta_kl(a: Tensor, b: Tensor, alpha: float | Tensor, beta: float | Tensor) -> Tensor:
-    """KL(Beta(a, b) || Beta(α, β)) elementwise, analytic (§1.3)."""
+    """KL(Beta(a, b) || Beta(α, β)) elementwise, analytic: HSVAE's λ-weighted term (Prokhorov et al.
+    2021, the third ELBO term; ``Scripts/Models/hsvae.py``)."""
     alpha_t = torch.as_tensor(alpha, dtype=a.dtype, device=a.device)
     beta_t = torch.as_tensor(beta, dtype=a.dtype, device=a.device)
 
@@ -65,7 +71,7 @@ def logit_noise(shape: torch.Size, *, eps: float, like: Tensor) -> Tensor:
 def hard_binary_concrete(prob: Tensor, temperature: float, *, eps: float = 1e-5) -> Tensor:
     """A 0/1 draw with P(1) ≈ ``prob``; the backward pass is that of the relaxed sample (straight-through).
 
-    s̃ = sigmoid((log(p+ε) − log(1−p+ε) + logistic noise)/τ); forward 1[s̃ ≥ 0.5] (§1.4).
+    s̃ = sigmoid((log(p+ε) − log(1−p+ε) + logistic noise)/τ); forward 1[s̃ ≥ 0.5] (HSVAE's ``hsvae.py``).
     """
     logit = torch.log(prob + eps) - torch.log(1 - prob + eps)
     soft = torch.sigmoid((logit + logit_noise(prob.shape, eps=eps, like=prob)) / temperature)
@@ -75,7 +81,8 @@ def hard_binary_concrete(prob: Tensor, temperature: float, *, eps: float = 1e-5)
 
 def sample_spike_slab_prior(shape: Sequence[int], spike_prob: float, *, spike_std: float = SPIKE_STD,
                             dtype: torch.dtype = torch.float32, device: torch.device | str = "cpu") -> Tensor:
-    """Draws from Π_d [γ·N(0, σ0²) + (1−γ)·N(0, 1)] (MAT-VAE's fixed prior, §2.2); no gradient needed."""
+    """Draws from Π_d [γ·N(0, σ0²) + (1−γ)·N(0, 1)] (MAT-VAE's fixed prior,
+    Mathieu et al. 2019, γ = 0.8; HSVAE's ``mat_vae.py``); no gradient needed."""
     spike = torch.rand(shape, dtype=dtype, device=device) < spike_prob
     noise = torch.randn(shape, dtype=dtype, device=device)
     return torch.where(spike, noise * spike_std, noise)
@@ -86,7 +93,7 @@ class _IMQKernelSum(torch.autograd.Function):
 
     Autograd would keep several B×B×D tensors per scale alive for the backward pass; this keeps only
     the inputs and recomputes the differences one block of dimensions at a time, so peak memory is a
-    few ``[B, B, block]`` temporaries (§2.3: at B = 256, D = 768 one full B×B×D tensor is 200 MB in
+    few ``[B, B, block]`` temporaries (at B = 256, D = 768 one full B×B×D tensor is 200 MB in
     float32; by default a block holds at most 2²⁴ elements, 64 MB).
     """
 
@@ -131,7 +138,8 @@ def imq_kernel(x: Tensor, y: Tensor, scales: Sequence[float] = IMQ_SCALES, *, ma
 
 
 def imq_mmd(z: Tensor, z_prior: Tensor, scales: Sequence[float] = IMQ_SCALES) -> Tensor:
-    """Unbiased MMD² between posterior samples ``z`` and prior samples ``z_prior`` (both ``[B, D]``, §2.3).
+    """Unbiased MMD² between posterior samples ``z`` and prior samples ``z_prior`` (both ``[B, D]``),
+    as ``decomp_objective`` in iffsid/disentangling-disentanglement ``src/objectives.py`` computes it.
 
     Within-sample sums leave out i = j; the cross term keeps it, exactly as the reference.
     """
@@ -155,7 +163,8 @@ def bernoulli_kl(p: Tensor, q: Tensor | float, *, eps: float = 1e-6) -> Tensor:
 
 def spike_slab_kl(active_q: Tensor, mean_q: Tensor, std_q: Tensor, active_p: Tensor, mean_p: Tensor,
                   std_p: Tensor, *, eps: float = 1e-6) -> Tensor:
-    """KL between two spike-and-slab laws with a Dirac spike at 0 (VSC supplement, §3.2); γ = P(*active*).
+    """KL between two spike-and-slab laws with a Dirac spike at 0 (Tonolini et al. 2020,
+    supplementary material ``239_supplement.pdf`` in ftonolini45/Variational_Sparse_Coding); γ = P(*active*).
 
     KL = γ_q·KL(N(μ_q, s_q²) || N(μ_p, s_p²)) + KL(Bern(γ_q) || Bern(γ_p)), elementwise (broadcasting).
     """

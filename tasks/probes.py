@@ -1,8 +1,9 @@
 """Classification probes on codes: how much label information a frozen code carries.
 
 A multinomial logistic regression (lbfgs) on standardised codes, a scikit-learn pipeline fit on
-train codes and scored on test codes by accuracy and macro-F1.  The paper's probe protocol is not
-published (methods.md §5.3); everything here is the harness's protocol:
+train codes and scored on test codes by accuracy and macro-F1.  The probe protocol of Prokhorov et
+al. (2021) is not published (their repository, VictorProkhorov/HSVAE, has no classification
+script); everything here is the harness's protocol:
 
 * a sweep over labelled training sizes (``n`` per class, stratified, without replacement, and
   "all"), each size repeated on independent seeded subsamples, reported as mean and std;

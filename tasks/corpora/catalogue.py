@@ -4,8 +4,11 @@ Every fact about ``yahoo``, ``dbpedia``, ``yelp`` and ``synthetic`` is in its de
 only there: the loaders (:mod:`tasks.corpora.hsvae_format`, :mod:`tasks.corpora.yelp`) read their file
 names, classes and length limit from it, ``bench data download`` its sources, ``bench profile`` its
 shape, ``bench list corpora`` and ``bench data info`` its description (composed from the facts, so it
-cannot disagree with them).  Blob ids and sha256 values are those of ``../shared/data/README.md``;
-none is invented, which is why the label and vocabulary files carry only a sha256.
+cannot disagree with them).  Blob ids are those of the files in the authors' repositories at the
+pinned commits, as the repository listing gives them (VictorProkhorov/HSVAE @ bf5e561,
+fangleai/Implicit-LVM); sha256 values are of the files' uncompressed bytes.  None is invented, which
+is why the label and vocabulary files, whose blob ids were not read from the repository, carry only
+a sha256 (see ``docs/corpora.md``).
 """
 from __future__ import annotations
 
@@ -74,7 +77,7 @@ SYNTHETIC = CorpusInfo(
 YAHOO = _file_corpus(
     "yahoo", "Yahoo Answers question titles (HSVAE files)", reader="tasks.corpora.hsvae_format:load_hsvae",
     sizes="100K/10K/10K", max_length=30, layout=HSVAE_LAYOUT,
-    # Zhang et al. 2015 order, class index minus one (../shared/data/README.md)
+    # Zhang et al. 2015 order, class index minus one (inferred from the examples of each class)
     class_names=("Society & Culture", "Science & Mathematics", "Health", "Education & Reference",
                  "Computers & Internet", "Sports", "Business & Finance", "Entertainment & Music",
                  "Family & Relationships", "Politics & Government"),
