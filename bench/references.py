@@ -195,7 +195,9 @@ def run_references(specs: Sequence[RunSpec], store: Store, *, resume: str = "mis
         sums = checksums(ref)
         ident = ref.identity(sums)
         dirname = ref.dirname(ident)
-        existing = store.load(dirname)
+        existing, why = store.read(dirname)
+        if why is not None:
+            echo(f"damaged reference record {store.cell_dir(dirname) / 'record.json'} ({why}): computed again")
         if resume != "always" and existing is not None and existing.get("scorers") == signature:
             summary.outcomes.append(ReferenceOutcome(ref, existing, "cached"))
             if verbose:

@@ -214,3 +214,17 @@ def test_bench_run_reports_references_and_no_references_turns_them_off(run_bench
     assert "1 cached" in again.output and "references: 0 computed, 3 cached" in again.output
     board = run_bench("leaderboard", "--results-dir", str(tmp_path / "on"))
     assert board.exit_code == 0 and "untrained (reference)" in board.output and "(reference): " in board.output
+
+
+def test_a_damaged_reference_record_is_named_and_computed_again(computed, tmp_path):
+    specs, store, first = computed
+    copy = Store(tmp_path)
+    for folder in store.runs.iterdir():
+        copy.save(folder.name, json.loads((folder / "record.json").read_text()))
+    victim = copy.cell_dir(ReferenceSpec("tfidf", specs[0]).dirname(first.outcomes[0].record["cell_id"]))
+    (victim / "record.json").write_text("{not json")
+    said: list[str] = []
+    again = run_references(specs, copy, echo=said.append)
+    assert [o.status for o in again.outcomes] == ["computed", "cached", "cached"]
+    assert any(s.startswith("damaged reference record") and str(victim) in s for s in said)
+    assert json.loads((victim / "record.json").read_text())["status"] == "ok"
