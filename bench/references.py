@@ -175,13 +175,14 @@ class _Checksums:
 
 def run_references(specs: Sequence[RunSpec], store: Store, *, resume: str = "missing",
                    corpus_options: dict[str, Any] | None = None, echo: Callable[[str], None] = print,
-                   verbose: bool = False) -> ReferenceSummary:
+                   verbose: bool = False, threads: int | None = None) -> ReferenceSummary:
     """Compute (or reuse) every reference of ``specs`` and store it; a failure is reported, not stored.
 
     ``resume``: ``always`` recomputes them; otherwise a stored reference scored by today's scorers is
     reused and a missing one computed, also under ``cache-only``: a reference trains nothing, so
     ``bench run --resume cache-only`` adds the reference rows to a finished grid.  Failed references
-    are not stored, so the next run tries again.
+    are not stored, so the next run tries again.  ``threads``: torch threads for ``untrained`` (as for
+    a cell: ``--threads`` / ``$SPARSEBENCH_THREADS``, else the usable cores less the busy ones).
     """
     from bench.errors import USER_ERRORS
     from tasks.metrics import scorer_signature
@@ -204,7 +205,8 @@ def run_references(specs: Sequence[RunSpec], store: Store, *, resume: str = "mis
                 echo(f"{ref.describe()}: cached ({store.cell_dir(dirname)})")
             continue
         try:
-            record = compute_reference(ref, ident, sums, options, loaded, log=echo if verbose else lambda s: None)
+            record = compute_reference(ref, ident, sums, options, loaded, log=echo if verbose else lambda s: None,
+                                       threads=threads)
         except Exception as exc:  # a failed reference is reported; the methods' results stand
             if isinstance(exc, USER_ERRORS):
                 raise
@@ -243,8 +245,8 @@ def _documents(split, eos_id: int) -> list[Any]:
 
 
 def compute_reference(ref: ReferenceSpec, ident: str, checksums: dict[str, Any], options: dict[str, Any],
-                      loaded: dict[str, Any] | None = None, log: Callable[[str], None] = lambda s: None
-                      ) -> dict[str, Any]:
+                      loaded: dict[str, Any] | None = None, log: Callable[[str], None] = lambda s: None,
+                      threads: int | None = None) -> dict[str, Any]:
     """The record of one reference: codes made, scored by the methods' scorers, with provenance."""
     from bench import provenance
     from tasks.metrics import scorer_signature
@@ -264,7 +266,7 @@ def compute_reference(ref: ReferenceSpec, ident: str, checksums: dict[str, Any],
     shape, train, test, data_info = _data(ref.model_spec, options, loaded, say)
     details: dict[str, Any] = {}
     if ref.name == "untrained":
-        metrics = _untrained_metrics(ref, shape, train, test, config)
+        metrics = _untrained_metrics(ref, shape, train, test, config, threads)
     else:
         kw: dict[str, Any] = {}
         dim = ref.config["method_config"].get("latent_dim")
@@ -308,20 +310,26 @@ def compute_reference(ref: ReferenceSpec, ident: str, checksums: dict[str, Any],
     }
 
 
-def _untrained_metrics(ref: ReferenceSpec, shape, train, test, config) -> dict[str, Any]:
+def _untrained_metrics(ref: ReferenceSpec, shape, train, test, config, threads: int | None) -> dict[str, Any]:
     """``ae`` built as :func:`bench.cell.run_cell` builds it (same seed, same call), scored without training."""
     import torch
 
     from bench.evaluate import score_model
     from bench.models import build_model
+    from bench.slots import cell_threads
     from methods.registry import get_method
 
     spec = ref.model_spec
     cls = get_method(spec.method).load()
-    torch.manual_seed(spec.seed)
-    model = build_model(spec.method, spec.config["method_config"], shape)
-    scores = score_model(model, train, test, seed=spec.seed, config=config,
-                         batch_size=spec.config["train"]["eval_batch_size"], device=torch.device("cpu"))
+    before = torch.get_num_threads()
+    torch.set_num_threads(cell_threads(1, threads))
+    try:
+        torch.manual_seed(spec.seed)
+        model = build_model(spec.method, spec.config["method_config"], shape)
+        scores = score_model(model, train, test, seed=spec.seed, config=config,
+                             batch_size=spec.config["train"]["eval_batch_size"], device=torch.device("cpu"))
+    finally:
+        torch.set_num_threads(before)
     return {"modes": scores.modes, "default_mode": cls.default_mode, "reconstruction": scores.reconstruction,
             "analysis": scores.analysis,
             "modes_kind": {m: ("stochastic" if m in cls.stochastic_modes else "deterministic") for m in cls.modes},

@@ -279,9 +279,10 @@ def check_results_dir(store: Store) -> None:
 
 def run_references(specs: Sequence[RunSpec], store: Store, *, resume: str = "missing",
                    corpus_options: dict[str, Any] | None = None, echo: Callable[[str], None] = print,
-                   verbose: bool = False):
+                   verbose: bool = False, threads: int | None = None):
     """The hook that schedules the reference rows of every corpus in ``specs`` after the cells
     (:mod:`bench.references`: computed in this process, cached in the store like cells)."""
     from bench.references import run_references as compute
 
-    return compute(specs, store, resume=resume, corpus_options=corpus_options, echo=echo, verbose=verbose)
+    return compute(specs, store, resume=resume, corpus_options=corpus_options, echo=echo, verbose=verbose,
+                   threads=threads)

@@ -101,7 +101,7 @@ def run(methods, corpora, preset, seeds, sets, grids, config, train_split, backb
     summary = run_all(specs, store, executor, resume=resume, retry_failed=retry_failed,
                       corpus_options={"data_dir": data_dir}, echo=click.echo, verbose=verbose)
     refs = run_references(specs, store, resume=resume, corpus_options={"data_dir": data_dir}, echo=click.echo,
-                          verbose=verbose) if references else None
+                          verbose=verbose, threads=threads) if references else None
     table = render([o.record for o in summary.outcomes if o.record is not None] + (refs.records if refs else []),
                    notes=True)
     if table:
