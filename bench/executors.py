@@ -13,6 +13,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections import deque
 from dataclasses import dataclass
@@ -178,6 +179,12 @@ class SubprocessExecutor:
         return failed_record(task.spec, f"{why} on {slot.device}; last output:\n{tail}", output)
 
 
+#: One cell at a time per process: cells seed torch's global random generator, which the threads of
+#: a process share, so two cells in two threads of one Dask worker (``--nthreads 2``, or a
+#: ``processes=False`` cluster) would draw from each other's streams and give other numbers.
+_CELL_LOCK = threading.Lock()
+
+
 def _remote_cell(payload: dict[str, Any]) -> dict[str, Any]:
     """Runs on a Dask worker: the worker's own device (its one GPU, or CPU)."""
     from bench.worker import execute
@@ -186,7 +193,8 @@ def _remote_cell(payload: dict[str, Any]) -> dict[str, Any]:
         import torch
 
         payload = {**payload, "device": "cuda" if torch.cuda.is_available() else "cpu"}
-    return execute(payload)
+    with _CELL_LOCK:
+        return execute(payload)
 
 
 class DaskExecutor:
