@@ -21,9 +21,11 @@ from bench.spec import RunSpec
 SUBSAMPLE_STREAM, BATCH_STREAM = 0, 1
 
 
-def load_data(spec: RunSpec, corpus_options: dict[str, Any] | None, say: Callable[[str], None]):
+def load_data(spec: RunSpec, corpus_options: dict[str, Any] | None, say: Callable[[str], None],
+              device: str = "cpu"):
     """(data shape, train split, test split, provenance): the cell's data, subsampled, with the vocabulary
-    restricted and the sentences embedded as its config says."""
+    restricted and the sentences embedded as its config says (on ``device``, the cell's own, when the
+    embeddings are not cached yet)."""
     from bench.data import PaddedSplit, restrict_vocabulary
     from bench.models import DataShape
     from tasks.corpora import load_corpus
@@ -53,19 +55,38 @@ def load_data(spec: RunSpec, corpus_options: dict[str, Any] | None, say: Callabl
             say(f"vocabulary: the {note['kept_words']} most frequent training words + _UNK "
                 f"({note['train_token_coverage']:.1%} of training tokens kept)")
         return shape, PaddedSplit(train_split), PaddedSplit(test_split), info
-    from bench.embeddings import embed_split
+    from bench.embeddings import embed_split, resolve_encoder
 
     cache_dir = (corpus_options or {}).get("cache_dir")
-    train_emb = embed_split(spec.encoder, corpus, spec.train_split, cache_dir=cache_dir)
-    test_emb = embed_split(spec.encoder, corpus, "test", cache_dir=cache_dir)
+    encoder = resolve_encoder(spec.encoder, cache_dir=cache_dir)
+    expected = spec.config.get("encoder")
+    if isinstance(expected, dict) and encoder.cache_identity != expected:
+        changed = sorted(k for k in {*expected, *encoder.cache_identity} if expected.get(k) != encoder.cache_identity.get(k))
+        raise RuntimeError(f"encoder {spec.encoder!r} changed after the run resolved it ({', '.join(changed)} differ): "
+                           "its files were replaced while the grid ran; run again to train on the new weights")
+    train_emb = embed_split(encoder, corpus, spec.train_split, cache_dir=cache_dir, device=device)
+    test_emb = embed_split(encoder, corpus, "test", cache_dir=cache_dir, device=device)
     train_x = train_emb.embeddings if index is None else train_emb.embeddings[index]
-    # one scalar so that the mean squared norm on the training split equals the dimension: every
-    # method starts at a sensible scale; cosine geometry is unchanged
-    scale = math.sqrt(train_x.shape[1] / float(np.mean(np.sum(train_x.astype(np.float64) ** 2, axis=1))))
-    info["encoder"] = {**train_emb.provenance, "test_cache": test_emb.provenance.get("cache_sha256"), "scale": scale}
-    say(f"embeddings: {spec.encoder}, dim {train_x.shape[1]}, scaled ×{scale:.4g}")
+    # centred on the training mean, then one scalar so that the mean squared norm (the total variance)
+    # on the training split equals the dimension: every method starts at a sensible scale with unit
+    # variance per coordinate on average, and a model that outputs 0 already predicts the mean (as
+    # Gao et al. start b_pre at the data's geometric median).  Without centring, an encoder whose
+    # embeddings share a large common component (mean pooling without normalisation, a random
+    # model) leaves almost no variance to model after scaling.  FVU and the probes are unchanged by it.
+    mean = train_x.astype(np.float64).mean(0)
+    centred = train_x.astype(np.float64) - mean
+    total = float(np.mean(np.sum(centred ** 2, axis=1)))
+    scale = math.sqrt(train_x.shape[1] / total) if total > 0 else 1.0
+
+    def transform(x: np.ndarray) -> np.ndarray:
+        return ((x.astype(np.float64) - mean) * scale).astype(np.float32)
+
+    info["encoder"] = {**train_emb.provenance, "test_cache": test_emb.provenance.get("cache_sha256"), "scale": scale,
+                       "centred": True, "mean_norm": float(np.linalg.norm(mean))}
+    say(f"embeddings: {spec.encoder}, dim {train_x.shape[1]}, centred (mean norm {np.linalg.norm(mean):.3g}), "
+        f"scaled ×{scale:.4g}")
     shape = DataShape(corpus.vocab_size, corpus.eos_id, int(train_x.shape[1]))
-    return shape, PaddedSplit(train_split, train_x * scale), PaddedSplit(test_split, test_emb.embeddings * scale), info
+    return shape, PaddedSplit(train_split, transform(train_x)), PaddedSplit(test_split, transform(test_emb.embeddings)), info
 
 
 def curve_point(model, train_data, test_data, *, seed: int, batch_size: int, device, threshold: float
@@ -134,7 +155,7 @@ def run_cell(spec: RunSpec, *, device: str = "cpu", corpus_options: dict[str, An
         cls = entry.load()
         cfg = spec.config
         train_cfg = cfg["train"]
-        shape, train_data, test_data, data_info = load_data(spec, corpus_options, say)
+        shape, train_data, test_data, data_info = load_data(spec, corpus_options, say, device)
         dev = torch.device(device)
         torch.manual_seed(spec.seed)
         model = build_model(spec.method, cfg["method_config"], shape)

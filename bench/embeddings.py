@@ -213,6 +213,19 @@ def resolve_encoder(name_or_path: str | os.PathLike[str], *,
                       versions={"sentence_transformers": st_version, "transformers": _version("transformers")})
 
 
+def encoder_identity(name_or_path: str | os.PathLike[str], *,
+                     cache_dir: str | os.PathLike[str] | None = None) -> dict[str, Any]:
+    """What a cell's config records of its frozen encoder: what the model computes, not where it lives.
+
+    The files' sha256, dimension, pipeline and library versions (the embedding cache's key, so a cell
+    and its cached embeddings agree on what the encoder is).  Resolved once, in the driver, before any
+    worker starts: a bad ``--encoder`` is a :class:`~bench.errors.UserError` there, and other weights
+    at the same path give another cell instead of reusing a stale one.  Costs a few ``stat`` calls
+    once a folder's facts are cached.
+    """
+    return resolve_encoder(name_or_path, cache_dir=cache_dir).cache_identity
+
+
 def _looks_like_path(text: str) -> bool:
     """A folder path rather than a hub name (``org/name`` has one slash and no leading dot)."""
     return text.startswith(("/", ".", "~")) or text.count("/") > 1 or "\\" in text

@@ -93,8 +93,18 @@ def reconstruction(model: SparseEncoder, data: PaddedSplit, batch_size: int, dev
         if out.kl_per_dim is not None:
             part = out.kl_per_dim.double().cpu() * n
             kl = part if kl is None else kl + part
-    return {"sentences": sentences, "units": units, "unit": unit, "sums": sums,
+    return {"sentences": sentences, "units": units, "unit": unit, "kind": recon_kind(model), "sums": sums,
             "kl_per_dim": None if kl is None else (kl / sentences).tolist()}
+
+
+def recon_kind(model: SparseEncoder) -> str:
+    """What the model's ``terms["recon"]`` is: "token_ce" (text backbone), "gaussian_nll" (the embedding
+    backbone's likelihood) or "squared_error" (the sparse autoencoders), as the model or its backbone
+    declares it (``recon_kind``); numbers of different kinds are never one column of a table."""
+    declared = getattr(model, "recon_kind", None) or getattr(getattr(model, "backbone", None), "recon_kind", None)
+    if declared:
+        return str(declared)
+    return "token_ce" if getattr(getattr(model, "backbone", None), "kind", "text") == "text" else "unknown"
 
 
 @dataclass
@@ -137,5 +147,6 @@ def score_model(model: SparseEncoder, train: PaddedSplit, test: PaddedSplit, *, 
                               "activity_rule": rule, **scored.analysis}
     torch.manual_seed(seed)
     recon = score({"seed": seed, "reconstruction": reconstruction(model, test, batch_size, device, seed=seed)}, config, per="model")
-    out.reconstruction = {**recon.scalars, "analysis": recon.analysis.get("reconstruction", {})}
+    out.reconstruction = {**recon.scalars, "recon_kind": recon_kind(model),
+                          "analysis": recon.analysis.get("reconstruction", {})}
     return out

@@ -42,3 +42,23 @@ PRESETS: dict[str, Preset] = {
         model={**PAPER_SIZES, "latent_dim": 768}, train={"epochs": 15, "batch_size": 256, "precision": "fp32"},
         source="HSVAE repository (Prokhorov et al.), current code: Yahoo, latent 768, batch 256"),
 }
+
+#: The sparse autoencoders, whose ``latent_dim`` is their dictionary size and ``k`` their active latents.
+SPARSE_AUTOENCODERS = ("topk", "batchtopk", "csr")
+
+
+def _sae_settings(preset: Preset) -> dict[tuple[str, str], dict[str, Any]]:
+    """Why: methods are compared at matched *active* dimensions.  A preset's ``latent_dim`` is the code
+    size of every other method (all of it active, or its sparse share); a sparse autoencoder gets the
+    same number as its ``k``, and keeps its own dictionary (``latent_dim = 0``: its ``expansion`` × the
+    input size, 4× by default), since a dictionary no larger than the code would not be one.  Derived
+    from the preset's own ``latent_dim``, so a change of a preset's sizes carries over."""
+    budget = preset.model.get("latent_dim")
+    if budget is None:
+        return {}
+    return {(m, "*"): {"latent_dim": 0, "k": int(budget)} for m in SPARSE_AUTOENCODERS
+            if (m, "*") not in preset.special}
+
+
+for _preset in PRESETS.values():
+    _preset.special.update(_sae_settings(_preset))

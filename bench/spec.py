@@ -10,6 +10,7 @@ retraining them.
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import re
@@ -52,7 +53,8 @@ class RunSpec:
     preset: str = "smoke"
     overrides: tuple[tuple[str, str], ...] = ()
     train_split: str = "train"
-    #: The frozen sentence encoder of the embedding backbone ("" on the text backbone).
+    #: The frozen sentence encoder of the embedding backbone as the user named it ("" on the text
+    #: backbone); the config holds its resolved identity, resolved where the config is (the driver).
     encoder: str = ""
     #: The name of the named configuration this cell runs (``bench.variants``), "" for the plain method.
     variant: str = ""
@@ -83,8 +85,17 @@ class RunSpec:
         if self.encoder and backbone != "embedding":
             raise UserError(f"--encoder {self.encoder} is used only with --backbone embedding "
                             f"({self.method} runs on the {backbone} backbone)")
+        input_dim = None
         if self.encoder:
-            config["encoder"] = self.encoder
+            from bench.embeddings import encoder_identity
+
+            # what the encoder computes (its files' sha256, dimension, pipeline, library versions), not
+            # its name: other weights at the same path are another cell, a copy elsewhere the same one
+            config["encoder"] = encoder_identity(self.encoder)
+            input_dim = int(config["encoder"]["dim"])
+        sized_for = getattr(cls, "sized_for", None)
+        if callable(sized_for):  # sizes derived from the input (a sparse autoencoder's dictionary), explicit
+            config["method_config"] = dataclasses.asdict(cls(**method_cfg).sized_for(input_dim))
         if self.variant:
             config["variant"] = self.variant
         return config

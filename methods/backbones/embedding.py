@@ -15,8 +15,10 @@ same embeddings, so they meet the sparse autoencoders on equal terms.
   papers train on squared error (the sparse autoencoders) call :meth:`squared_error` instead.
 - Pseudo-inputs (TON's prior) are learnable points of the embedding space.
 
-The harness scales the embeddings so that their mean squared norm on the training split equals the
-dimension (one scalar, recorded), so initial scales are sensible for every method.
+The harness centres the embeddings on the training mean and scales them so that their mean squared
+norm on the training split equals the dimension (unit variance per coordinate on average; the mean
+norm and the scalar are recorded), so initial scales are sensible for every method and a decoder
+output of 0 is the mean.
 """
 from __future__ import annotations
 
@@ -44,6 +46,8 @@ def _mlp(sizes: list[int]) -> nn.Sequential:
 
 class EmbeddingBackbone(nn.Module):
     kind = "embedding"
+    #: What :meth:`reconstruction` is; a method that trains on :meth:`squared_error` says so itself.
+    recon_kind = "gaussian_nll"
 
     def __init__(self, input_dim: int, hidden_dim: int, latent_dim: int, layers: int = 1) -> None:
         super().__init__()

@@ -11,6 +11,8 @@ passages); the harness's corpora are single labelled sentences with no pairs, an
 make the method supervised.  So ``csr`` here is CSR's sparse autoencoder and reconstruction loss,
 unsupervised like every other method of the benchmark.  It exists on the embedding backbone only:
 it is an autoencoder of the embedding itself.  One mode, ``code`` (the top-k latents, exact zeros).
+The reconstruction term recorded as ``recon`` is the squared error ‖x − x̂_k‖² per sentence
+(``recon_kind`` "squared_error"); the objective adds the 4k and AuxK terms as the library does.
 """
 from __future__ import annotations
 
@@ -33,8 +35,10 @@ class _SAEBackbone(nn.Module):
             from sentence_transformers.sparse_encoder.modules import SparseAutoEncoder
         except ImportError as exc:  # an optional extra
             raise MethodError("the csr method needs sentence-transformers ≥ 5: pip install 'sparsebench[embed]'") from exc
-        self.sae = SparseAutoEncoder(input_dim, hidden_dim=config.latent_dim, k=config.k, k_aux=config.k_aux,
-                                     dead_threshold=config.dead_threshold)
+        # the library's AuxK takes its top k_aux over every latent with the live ones zeroed, so k_aux
+        # above the dictionary size means "every dead latent": capping it there changes nothing
+        self.sae = SparseAutoEncoder(input_dim, hidden_dim=config.latent_dim, k=config.k,
+                                     k_aux=min(config.k_aux, config.latent_dim), dead_threshold=config.dead_threshold)
         self.input_dim = input_dim
 
     def decode(self, z: Tensor) -> Tensor:
@@ -51,10 +55,14 @@ class CSR(SparseEncoder):
         super().__init__(config, vocab_size, eos_id, input_dim=input_dim)
         if not input_dim:
             raise MethodError("csr runs on the embedding backbone only: run it with --backbone embedding --encoder NAME")
+        config = self.config = config.sized_for(input_dim)  # latent_dim = the dictionary
         self.backbone = _SAEBackbone(input_dim, config)
         from sentence_transformers.sparse_encoder.losses import CSRReconstructionLoss
 
         self.objective = CSRReconstructionLoss(model=None, beta=config.beta)
+
+    #: What ``terms["recon"]`` is (records and leaderboards name it).
+    recon_kind = "squared_error"
 
     def _x(self, batch: Batch) -> Tensor:
         if batch.inputs is None:

@@ -1,7 +1,8 @@
 """TopK sparse autoencoder (Makhzani & Frey 2014; Gao et al. 2024, "Scaling and evaluating sparse autoencoders").
 
 z = ReLU(TopK_k(W_enc h + b_enc)): exactly k (or fewer, after the ReLU) non-zero coordinates per
-code, with no sparsity penalty to tune.  On the embedding backbone with ``embed_layers = 0`` this is
+code, with no sparsity penalty to tune.  The dictionary (``latent_dim``, the code's width) defaults
+to ``expansion`` = 4 × the input size (see :class:`~methods.topk.config.TopKConfig`).  On the embedding backbone with ``embed_layers = 0`` this is
 Gao et al.'s autoencoder: h = x − b_pre, x̂ = W_dec z + b_pre, trained on the squared error, with
 their choices:
 - decoder columns of unit norm (a reparameterisation W/‖W‖ per latent; Gao et al. renormalise after
@@ -10,8 +11,10 @@ their choices:
 - the AuxK loss: the residual e = x − x̂ is reconstructed from the ``k_aux`` largest pre-activations
   among *dead* latents (none fired for ``dead_steps`` optimiser steps), ‖e − ê‖² / ‖e‖² weighted by
   ``aux_weight`` = 1/32, so that dead latents get a gradient.
-On the text backbone the code conditions the GRU decoder and the loss is the token cross-entropy;
-AuxK is off there (there is no residual vector to explain).  One mode, ``code``; activity is z ≠ 0.
+The reconstruction term is the squared error Σ_d (x_d − x̂_d)² per sentence (``recon_kind``
+"squared_error", not a likelihood: records and leaderboards say so).  On the text backbone the code
+conditions the GRU decoder and the loss is the token cross-entropy; AuxK is off there (there is no
+residual vector to explain).  One mode, ``code``; activity is z ≠ 0.
 """
 from __future__ import annotations
 
@@ -28,6 +31,8 @@ class TopK(SparseEncoder):
 
     def __init__(self, config: TopKConfig, vocab_size: int, eos_id: int, *, input_dim: int | None = None) -> None:
         super().__init__(config, vocab_size, eos_id, input_dim=input_dim)
+        embedding = getattr(config, "backbone", "text") == "embedding"
+        config = self.config = config.sized_for(input_dim if embedding else None)  # latent_dim = the dictionary
         self.backbone = backbone_for(config, vocab_size, eos_id, input_dim)
         self.head = dense(self.backbone.hidden_size, config.latent_dim)
         self.linear_sae = isinstance(self.backbone, EmbeddingBackbone) and self.backbone.layers == 0
@@ -36,6 +41,11 @@ class TopK(SparseEncoder):
             with torch.no_grad():  # encoder = decoder transpose at initialisation (Gao et al.)
                 self.head.weight.copy_(self.backbone.decoder_weight().t())
         self.register_buffer("idle_steps", torch.zeros(config.latent_dim, dtype=torch.long))
+
+    @property
+    def recon_kind(self) -> str:
+        """What ``terms["recon"]`` is: squared error on the embedding, token cross-entropy on text."""
+        return "squared_error" if isinstance(self.backbone, EmbeddingBackbone) else "token_ce"
 
     def preactivations(self, batch: Batch) -> Tensor:
         return self.head(self.backbone.encode_hidden(batch))
