@@ -185,3 +185,20 @@ def test_a_variants_heatmap_is_drawn_beside_the_plain_methods(tmp_path):
     written, _ = plot_all([plain, variant], tmp_path)
     names = {p.name for p in written}
     assert {"activation_vae_synthetic_mean.png", "activation_vae-beta0.01_synthetic_mean.png"} <= names
+
+
+def test_bench_plot_x_option(tmp_path):
+    """`bench plot --x l0` writes the L0 trade-off; a misspelt metric is one line, exit code 2."""
+    from click.testing import CliRunner
+
+    from bench.cli import cli
+    from bench.store import Store
+
+    r = rec("topk", 0, 0.6, 0.7, extra={"l0": 8.0})
+    r.update(cell_id="c", provenance={})
+    Store(tmp_path).save("topk-synthetic-seed0-c", r)
+    ok = CliRunner().invoke(cli, ["plot", "--results-dir", str(tmp_path), "--x", "l0"], prog_name="bench")
+    assert ok.exit_code == 0, ok.output
+    assert (tmp_path / "plots" / "tradeoff_l0.png").exists()
+    bad = CliRunner().invoke(cli, ["plot", "--results-dir", str(tmp_path), "--x", "hoyr"], prog_name="bench")
+    assert bad.exit_code == 2 and "did you mean 'avg_hoyer'" in bad.output and "Traceback" not in bad.output
