@@ -255,3 +255,60 @@ def test_a_local_folder_is_hashed_once_and_again_only_when_a_file_changes(with_s
     moved = E.resolve_encoder(copy, cache_dir=cache)
     assert moved.sha256 == changed.sha256 and moved.path != changed.path
     assert E.encoder_key(moved) == E.encoder_key(changed)  # where a model lives is not what it computes
+
+
+# ------------------------------------------------------------------------------- the cell's identity
+
+def _identity(sha: str, dim: int = 16) -> dict:
+    return {"kind": "sentence-transformers", "sha256": sha * 64, "dim": dim, "pipeline": ["Transformer", "Pooling"],
+            "normalizes": False, "sentence_transformers": "9.9.9", "transformers": "9.9.9"}
+
+
+@pytest.fixture
+def encoders(monkeypatch):
+    """Encoder names resolved to fixed identities, as resolve_encoder would (no model, no torch)."""
+    known = {"enc-a": _identity("a"), "copy-of-a": _identity("a"), "enc-b": _identity("b"), "wide": _identity("a", 32)}
+    calls = []
+
+    def fake(name, *, cache_dir=None):
+        calls.append(name)
+        if name not in known:
+            raise UserError(f"unknown encoder {name!r}")
+        return known[name]
+
+    monkeypatch.setattr(E, "encoder_identity", fake)
+    return calls
+
+
+def test_backbone_and_encoder_change_the_cell_id_and_the_training_id(encoders):
+    from bench.spec import RunSpec
+
+    emb = (("backbone", "embedding"),)
+    text = RunSpec("vae", "synthetic")
+    a = RunSpec("vae", "synthetic", overrides=emb, encoder="enc-a")
+    b = RunSpec("vae", "synthetic", overrides=emb, encoder="enc-b")
+    copy = RunSpec("vae", "synthetic", overrides=emb, encoder="copy-of-a")
+    assert len({text.cell_id, a.cell_id, b.cell_id}) == 3 and len({text.train_id, a.train_id, b.train_id}) == 3
+    assert a.config["encoder"] == _identity("a") and "encoder" not in text.config
+    # the same files under another name or path are the same model: the identity is hashed, not the name
+    assert (copy.cell_id, copy.train_id) == (a.cell_id, a.train_id) and copy.describe() != a.describe()
+    assert encoders == ["enc-a", "enc-b", "copy-of-a"]  # resolved once per spec, where the config is
+
+
+def test_a_sparse_autoencoders_dictionary_is_sized_from_the_encoder_in_the_config(encoders):
+    from bench.spec import RunSpec
+
+    emb = (("backbone", "embedding"),)
+    narrow = RunSpec("topk", "synthetic", overrides=emb, encoder="enc-a")
+    wide = RunSpec("topk", "synthetic", overrides=emb, encoder="wide")
+    assert (narrow.config["method_config"]["latent_dim"], narrow.config["method_config"]["k"]) == (64, 16)  # smoke
+    assert wide.config["method_config"]["latent_dim"] == 128 and wide.train_id != narrow.train_id
+    text = RunSpec("topk", "synthetic")  # text backbone: 4 × the GRU state (smoke hidden_dim 64)
+    assert text.config["method_config"]["latent_dim"] == 256 and "encoder" not in text.config
+
+
+def test_an_unknown_encoder_fails_when_the_config_is_resolved(encoders):
+    from bench.spec import RunSpec
+
+    with pytest.raises(UserError, match="unknown encoder 'nope'"):
+        RunSpec("vae", "synthetic", overrides=(("backbone", "embedding"),), encoder="nope").cell_id
