@@ -82,8 +82,8 @@ def check_data(specs: Sequence[RunSpec], data_dir: Any) -> None:
 def check_classes(corpus: str, info: Any, splits: Sequence[str], data_dir: Any) -> None:
     """A probe needs two classes: refuse a corpus with fewer before training, not after it.
 
-    Built-in corpora declare their classes; a user file (or a plugin that declares none) is read
-    here once, which its cells would do anyway, and the labels of every split a cell reads counted.
+    Built-in corpora declare their classes; a user file is read here once (its cells would read it
+    anyway) and the labels of each training split counted: the probes fit on those.
     """
     from tasks.corpora import is_user_corpus
 
@@ -95,8 +95,9 @@ def check_classes(corpus: str, info: Any, splits: Sequence[str], data_dir: Any) 
                         "the probes and class analyses need at least 2 labelled classes")
     if not is_user_corpus(corpus):
         return  # a plugin without declared classes: its loader is its author's to check
-    data = load_corpus(corpus, data_dir=data_dir, splits=tuple(splits))
-    for split in splits:
+    train = tuple(s for s in splits if s != "test") or tuple(splits)  # the probes fit on the training split
+    data = load_corpus(corpus, data_dir=data_dir, splits=train)
+    for split in train:
         labels = data.split(split).labels
         n = len(set(labels.tolist()))
         if n < 2:

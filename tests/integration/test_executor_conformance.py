@@ -16,7 +16,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, ContextManager, Iterator
 
 import pytest
 
@@ -42,7 +42,7 @@ SLOW = _spec("epochs=2000")  # runs for minutes unless its worker is killed
 class Backend:
     name: str
     #: builds the executor (inside any context the backend needs, e.g. a running cluster)
-    open: Callable[[], "contextmanager[Executor]"]
+    open: Callable[[], ContextManager[Executor]]
     #: SIGKILLs every worker process of this backend that is running now; None: no worker processes
     kill_workers: Callable[[], int] | None = None
 
@@ -102,7 +102,7 @@ SUBPROCESS = Backend("subprocess", _subprocess, lambda: _kill(lambda cmd: "bench
 BACKENDS = [Backend("in-process", _in_process), SUBPROCESS, Backend("dask-threads", lambda: _dask(False))]
 #: ... and Dask's with worker processes for the kill (a process cluster costs a minute on 2 busy cores)
 WITH_PROCESSES = [SUBPROCESS, Backend("dask-processes", lambda: _dask(True),
-                                      lambda: _kill(lambda cmd: any("multiprocessing" in part for part in cmd)))]
+                                      lambda: _kill(lambda cmd: any("spawn_main" in part for part in cmd)))]
 
 
 def _run(executor: Executor, specs: list[RunSpec], scratch: Path) -> Iterator[tuple[RunSpec, dict]]:
