@@ -146,7 +146,8 @@ def score_model(model: SparseEncoder, train: PaddedSplit, test: PaddedSplit, *, 
         out.analysis[mode] = {"mode": mode, "stochastic": stochastic, "exact_zeros": bool(cls.exact_zeros),
                               "activity_rule": rule, **scored.analysis}
     torch.manual_seed(seed)
-    recon = score({"seed": seed, "reconstruction": reconstruction(model, test, batch_size, device, seed=seed)}, config, per="model")
+    sums = reconstruction(model, test, batch_size, device, seed=seed)
+    recon = score({"seed": seed, "reconstruction": sums}, config, per="model")
     out.reconstruction = {**recon.scalars, "recon_kind": recon_kind(model),
                           "analysis": recon.analysis.get("reconstruction", {})}
     return out
