@@ -18,7 +18,8 @@ from tasks.metrics import Scored, Scorer, all_scorers, check_scorer
 from tasks.probes import DEFAULT_C, DEFAULT_REPEATS, DEFAULT_SIZES
 
 #: Bump when a change to the harness changes how stored codes are scored (not how models are trained).
-SCORING_VERSION = 1
+#: 2: loss terms on the test split from seeded random batches, not length-sorted ones (``bench.data``).
+SCORING_VERSION = 2
 
 
 def _sizes_text(sizes: tuple[int | None, ...]) -> str:
