@@ -66,7 +66,8 @@ class TopKConfig(SAESizes, BackboneConfig):
       positive).  Default 32 (CSR's k; Gao et al. train k = 32 among others).  The presets set ``k``
       to their ``latent_dim`` (16 smoke, 32 cpu/paper) so that every method of a run has the same
       number of active dimensions per code; sweep it with ``--grid topk.k=8,16,32``.
-    - AuxK (embedding backbone only: the text backbone has no residual vector): the residual is
+    - AuxK (embedding backbone with its linear decoder only: the text backbone has no residual
+      vector, an MLP decoder no decoder column per latent): the residual is
       reconstructed from the ``k_aux`` largest pre-activations among latents that have not fired
       for ``dead_steps`` optimiser steps, weighted ``aux_weight`` = 1/32 (Gao et al.: k_aux = 512,
       α = 1/32); with fewer dead latents than ``k_aux`` all of them are used.

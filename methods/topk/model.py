@@ -2,9 +2,9 @@
 
 z = ReLU(TopK_k(W_enc h + b_enc)): exactly k (or fewer, after the ReLU) non-zero coordinates per
 code, with no sparsity penalty to tune.  The dictionary (``latent_dim``, the code's width) defaults
-to ``expansion`` = 4 × the input size (see :class:`~methods.topk.config.TopKConfig`).  On the embedding backbone with ``embed_layers = 0`` this is
-Gao et al.'s autoencoder: h = x − b_pre, x̂ = W_dec z + b_pre, trained on the squared error, with
-their choices:
+to ``expansion`` = 4 × the input size (see :class:`~methods.topk.config.TopKConfig`).  On the
+embedding backbone with ``embed_layers = 0`` this is Gao et al.'s autoencoder: h = x − b_pre,
+x̂ = W_dec z + b_pre, trained on the squared error, with their choices:
 - decoder columns of unit norm (a reparameterisation W/‖W‖ per latent; Gao et al. renormalise after
   every step and project the gradient, which optimises over the same set);
 - the encoder initialised as the transpose of the decoder;
@@ -14,7 +14,8 @@ their choices:
 The reconstruction term is the squared error Σ_d (x_d − x̂_d)² per sentence (``recon_kind``
 "squared_error", not a likelihood: records and leaderboards say so).  On the text backbone the code
 conditions the GRU decoder and the loss is the token cross-entropy; AuxK is off there (there is no
-residual vector to explain).  One mode, ``code``; activity is z ≠ 0.
+residual vector to explain), and with MLP decoders (``embed_layers > 0``: no decoder column per
+latent).  One mode, ``code``; activity is z ≠ 0.
 """
 from __future__ import annotations
 
@@ -64,11 +65,12 @@ class TopK(SparseEncoder):
             recon = self.backbone.reconstruction(batch, z).mean()
             return LossOutput(recon, {"recon": recon})
         x = batch.inputs
-        x_hat = self.backbone.decode(z)
+        weight = self.backbone.decoder_weight() if self.linear_sae else None  # normalised once per step
+        x_hat = self.backbone.decode(z) if weight is None else nn.functional.linear(z, weight) + self.backbone.pre_bias
         recon = (x - x_hat).pow(2).sum(1).mean()
         terms = {"recon": recon}
         total = recon
-        aux = self.aux_loss(pre, x - x_hat)
+        aux = self.aux_loss(pre, x - x_hat, weight)
         if aux is not None:
             terms["aux"] = aux
             total = total + self.config.aux_weight * aux
@@ -78,18 +80,22 @@ class TopK(SparseEncoder):
         """Bookkeeping on a training step's codes: which latents fired (for AuxK's dead latents)."""
         self.idle_steps.add_(1).masked_fill_((z != 0).any(0), 0)
 
-    def aux_loss(self, pre: Tensor, residual: Tensor) -> Tensor | None:
-        """‖e − ê‖²/‖e‖² with ê decoded from the top ``k_aux`` dead latents; None when no latent is dead."""
+    def aux_loss(self, pre: Tensor, residual: Tensor, weight: Tensor | None = None) -> Tensor | None:
+        """‖e − ê‖²/‖e‖² with ê = W_dec z_aux decoded from the top ``k_aux`` dead latents; None when no
+        latent is dead, in evaluation, or with an MLP decoder (``embed_layers > 0``): AuxK is defined
+        for the papers' linear decoder, whose columns are the latents' directions."""
         c = self.config
+        if not self.training or not self.linear_sae or c.k_aux == 0 or c.aux_weight == 0:
+            return None
         dead = self.idle_steps >= c.dead_steps
         n_dead = int(dead.sum())
-        if not self.training or c.k_aux == 0 or c.aux_weight == 0 or n_dead == 0:
+        if n_dead == 0:
             return None
         masked = pre.masked_fill(~dead, float("-inf"))
         top = masked.topk(min(c.k_aux, n_dead), dim=-1)
         z_aux = torch.zeros_like(pre).scatter(-1, top.indices, torch.relu(top.values))
         e = residual.detach()
-        e_hat = nn.functional.linear(z_aux, self.backbone.decoder_weight())
+        e_hat = nn.functional.linear(z_aux, self.backbone.decoder_weight() if weight is None else weight)
         return (e - e_hat).pow(2).sum(1).mean() / e.pow(2).sum(1).mean().clamp_min(1e-12)
 
     def encode(self, batch: Batch, mode: str | None = None) -> Tensor:

@@ -253,3 +253,15 @@ def test_csr_codes_are_k_sparse_and_a_large_k_aux_fits_a_small_dictionary():
     with torch.no_grad():
         z = model.encode(data.eval)
     assert z.shape == (16, 48) and int((z != 0).sum(1).max()) <= 3 and float((z != 0).sum(1).float().mean()) > 2
+
+
+def test_an_mlp_decoder_trains_without_auxk():
+    """AuxK needs a decoder column per latent: with ``embed_layers > 0`` it is off, not a crash."""
+    torch.manual_seed(0)
+    model = topk(latent_dim=48, k=2, embed_layers=1, hidden_dim=16, dead_steps=1).train()
+    data = toy_data(0, n_batches=3, batch_size=16)
+    model.idle_steps.fill_(10)
+    for batch in data.train:
+        out = model.loss(batch)
+        assert "aux" not in out.terms and torch.isfinite(out.total)
+        out.total.backward()
