@@ -312,3 +312,38 @@ def test_an_unknown_encoder_fails_when_the_config_is_resolved(encoders):
 
     with pytest.raises(UserError, match="unknown encoder 'nope'"):
         RunSpec("vae", "synthetic", overrides=(("backbone", "embedding"),), encoder="nope").cell_id
+
+
+class _Ref:
+    def __init__(self, identity: dict) -> None:
+        self.cache_identity = identity
+
+
+def test_load_data_embeds_on_the_cells_device_centres_scales_and_checks_the_identity(encoders, monkeypatch):
+    from bench.cell import load_data
+    from bench.spec import RunSpec
+
+    spec = RunSpec("vae", "synthetic", overrides=(("backbone", "embedding"),), train_split="valid", encoder="enc-a")
+    rng = np.random.default_rng(0)
+    arrays = {"valid": 5.0 + 0.1 * rng.normal(size=(800, 16)), "test": 5.0 + 0.1 * rng.normal(size=(800, 16))}
+    devices = []
+
+    def fake_embed(encoder, corpus, split, *, cache_dir=None, device="cpu"):
+        devices.append(device)
+        return E.EmbeddedSplit(arrays[split].astype(np.float32), corpus.split(split).labels, {"cache_sha256": split})
+
+    identity = {"now": _identity("a")}
+    monkeypatch.setattr(E, "resolve_encoder", lambda name, cache_dir=None: _Ref(identity["now"]))
+    monkeypatch.setattr(E, "embed_split", fake_embed)
+    shape, train, test, info = load_data(spec, None, lambda s: None, "cuda:7")
+    assert devices == ["cuda:7", "cuda:7"] and shape.input_dim == 16
+    x = train.inputs.astype(np.float64)
+    np.testing.assert_allclose(x.mean(0), 0.0, atol=1e-4)  # centred on the training mean ...
+    assert np.mean(np.sum(x ** 2, axis=1)) == pytest.approx(16.0, rel=1e-4)  # ... total variance = the dimension
+    scale = info["encoder"]["scale"]
+    np.testing.assert_allclose(test.inputs, (arrays["test"] - arrays["valid"].mean(0)) * scale, rtol=1e-4, atol=1e-4)
+    assert info["encoder"]["mean_norm"] == pytest.approx(5.0 * 4, rel=0.01)
+
+    identity["now"] = _identity("c")  # the files changed between the driver's resolution and the worker's
+    with pytest.raises(RuntimeError, match="changed after the run resolved it"):
+        load_data(spec, None, lambda s: None)
