@@ -84,16 +84,24 @@ def tfidf_codes(train_docs: Sequence[Sequence[int]], test_docs: Sequence[Sequenc
 
 
 def svd_codes(train: Any, test: Any, dim: int, seed: int) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
-    """TruncatedSVD (randomised, ``random_state=seed``) to ``dim`` components, fit on the training codes."""
+    """TruncatedSVD (randomised, ``random_state=seed``) to ``dim`` components, fit on the training codes.
+
+    A vocabulary of at most ``dim`` words (a small user corpus) cannot be projected to ``dim``
+    components: TruncatedSVD then keeps ``features − 1``, the most it can, and says so in
+    ``components`` beside ``requested_components`` (the reference is still the best linear
+    projection of the counts; failing the whole run over it would leave the methods without one).
+    """
     from sklearn.decomposition import TruncatedSVD
 
-    if dim >= train.shape[1]:
-        raise ValueError(f"TruncatedSVD to {dim} components needs more than {dim} TF-IDF features; "
-                         f"the training split has {train.shape[1]}")
-    svd = TruncatedSVD(n_components=dim, random_state=seed)
+    features = int(train.shape[1])
+    if features < 2:
+        raise ValueError(f"TruncatedSVD needs at least 2 TF-IDF features; the training split has {features}")
+    components = min(dim, features - 1)
+    svd = TruncatedSVD(n_components=components, random_state=seed)
     tr = svd.fit_transform(train)
     return (tr.astype(np.float32), svd.transform(test).astype(np.float32),
-            {"components": dim, "explained_variance_ratio": float(svd.explained_variance_ratio_.sum())})
+            {"components": components, "requested_components": dim,
+             "explained_variance_ratio": float(svd.explained_variance_ratio_.sum())})
 
 
 def pca_codes(train: np.ndarray, test: np.ndarray, dim: int, seed: int
