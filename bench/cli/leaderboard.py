@@ -24,18 +24,24 @@ from bench.leaderboard import FORMATS, KEY_COLUMNS, MODE_VIEWS
               help="Instead: each method's probe accuracy at this Average Hoyer, interpolated along its sweep.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also write the table to this file.")
+@click.option("--all-protocols", is_flag=True,
+              help="Also show records made under an older training/scoring protocol (left out by default).")
 def leaderboard(results_dir: Path, metrics: tuple[str, ...], modes: str, group_by: str | None, fmt: str, ci: bool,
-                hoyer_level: float | None, output: Path | None) -> None:
+                hoyer_level: float | None, output: Path | None, all_protocols: bool) -> None:
     """Mean ± std over seeds of every stored configuration; the best value per corpus and mode in bold."""
     from bench.errors import UserError
     from bench.leaderboard import DEFAULT_METRICS, compare_at_hoyer, render
-    from bench.store import Store
+    from bench.store import Store, split_stale, stale_note
 
     store = Store(results_dir)
     scan = store.scan()
     records = scan.records
     if scan.damaged:
         click.echo(scan.damaged_note(), err=True)
+    if not all_protocols:
+        records, stale = split_stale(records)
+        if stale:
+            click.echo(stale_note(stale), err=True)
     if not records:
         raise UserError(f"no usable run records under {store.runs}"
                         + (f" ({len(scan.damaged)} damaged)" if scan.damaged else "")

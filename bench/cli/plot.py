@@ -32,7 +32,11 @@ def plot(results_dir: Path, out: Path | None, modes: str, x_metric: str) -> None
     scan = store.scan()
     if scan.damaged:
         click.echo(scan.damaged_note(), err=True)
-    records = [r for r in scan.records if r.get("status") == "ok"]
+    from bench.store import split_stale, stale_note
+
+    records, stale = split_stale([r for r in scan.records if r.get("status") == "ok"])
+    if stale:
+        click.echo(stale_note(stale).replace(", `--all-protocols` shows them", ""), err=True)
     if not records:
         raise UserError(f"no successful run records under {store.runs}; run `bench run` first or pass --results-dir")
     written, skipped = plot_all(records, out or results_dir / "plots", modes, x_metric)

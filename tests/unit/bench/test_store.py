@@ -68,3 +68,32 @@ def test_damaged_records_are_named_counted_and_never_used(tmp_path, content, why
 
 def test_schema_accepts_a_real_failed_record():
     assert record_problems({**good(status="failed"), "error": "RuntimeError: x"}) == []
+
+
+def test_records_of_an_older_protocol_are_left_out_of_tables_and_named(run_bench, tmp_path):
+    """After a protocol bump the old and the new record of a cell both sit in runs/: the table shows
+    today's only (it would otherwise average two protocols into one row), and says what it left out."""
+    import json
+
+    from bench.spec import TRAINING_VERSION
+    from bench.store import split_stale
+
+    results = tmp_path / "r"
+    assert run_bench("run", "--methods", "ae", "--preset", "smoke", "--set", "epochs=1", "--no-references",
+                     "--results-dir", str(results)).exit_code == 0
+    fresh = next((results / "runs").glob("*/record.json"))
+    old = json.loads(fresh.read_text())
+    old["config"]["protocol"] = TRAINING_VERSION - 1
+    old["metrics"]["modes"]["code"]["probe_accuracy"] = 0.0  # would drag the mean down if averaged in
+    (results / "runs" / "ae-old").mkdir()
+    (results / "runs" / "ae-old" / "record.json").write_text(json.dumps(old))
+
+    current, stale = split_stale([json.loads(fresh.read_text()), old])
+    assert len(current) == 1 and len(stale) == 1 and stale[0] is old
+    out = run_bench("leaderboard", "--results-dir", str(results))
+    assert out.exit_code == 0, out.output
+    assert "1 record(s) from an older protocol left out (e.g. ae-old)" in out.output
+    row = next(line for line in out.output.splitlines() if line.startswith("| ae"))
+    assert "0.000" not in row and row.rstrip(" |").endswith("1")  # one seed: the stale record is not counted
+    both = run_bench("leaderboard", "--results-dir", str(results), "--all-protocols")
+    assert both.exit_code == 0 and "older protocol" not in both.output
