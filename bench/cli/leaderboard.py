@@ -31,7 +31,8 @@ def leaderboard(results_dir: Path, metrics: tuple[str, ...], modes: str, group_b
     """Mean ± std over seeds of every stored configuration; the best value per corpus and mode in bold."""
     from bench.errors import UserError
     from bench.leaderboard import DEFAULT_METRICS, compare_at_hoyer, render
-    from bench.store import Store, split_stale, stale_note
+    from bench.stale import split_stale, stale_note
+    from bench.store import Store
 
     store = Store(results_dir)
     scan = store.scan()

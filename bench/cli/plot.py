@@ -32,7 +32,7 @@ def plot(results_dir: Path, out: Path | None, modes: str, x_metric: str) -> None
     scan = store.scan()
     if scan.damaged:
         click.echo(scan.damaged_note(), err=True)
-    from bench.store import split_stale, stale_note
+    from bench.stale import split_stale, stale_note
 
     records, stale = split_stale([r for r in scan.records if r.get("status") == "ok"])
     if stale:

@@ -40,7 +40,7 @@ def test_example_plugin_passes_check_plugin_and_runs_through_bench_run(installed
     assert res.exit_code == 0, res.output
     rows = [line for line in res.output.splitlines() if line.startswith("| l1sae")]
     assert len(rows) == 1 and "| code " in rows[0], res.output  # its leaderboard row
-    (cell,) = list((results / "runs").iterdir())
+    (cell,) = [p for p in (results / "runs").iterdir() if p.name.startswith("l1sae-")]  # beside reference rows
     record = json.loads((cell / "record.json").read_text())
     assert record["status"] == "ok"
     assert record["provenance"]["method_origin"] == "plugin sparsebench-l1 0.1.0"
@@ -65,7 +65,8 @@ def test_a_metric_plugin_is_scored_and_bolded_by_its_declared_direction(install_
     install_example("sparsebench-gini")
     results = tmp_path / "results"
     res = run_bench("run", "--methods", "sparsemax,vae", "--corpora", "synthetic", "--preset", "smoke",
-                    "--set", "epochs=1", "--set", "max_train_sentences=600", "--results-dir", str(results))
+                    "--set", "epochs=1", "--set", "max_train_sentences=600", "--results-dir", str(results),
+                    "--no-references")  # the bolding among methods is the point here
     assert res.exit_code == 0, res.output
     board = run_bench("leaderboard", "--results-dir", str(results), "--metric", "gini", "--modes", "all")
     assert board.exit_code == 0, board.output

@@ -76,7 +76,7 @@ def test_records_of_an_older_protocol_are_left_out_of_tables_and_named(run_bench
     import json
 
     from bench.spec import TRAINING_VERSION
-    from bench.store import split_stale
+    from bench.stale import split_stale
 
     results = tmp_path / "r"
     assert run_bench("run", "--methods", "ae", "--preset", "smoke", "--set", "epochs=1", "--no-references",
