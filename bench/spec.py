@@ -25,7 +25,7 @@ from methods.registry import get_method
 from tasks.scoring import SCORING_VERSION
 
 #: Bump when a change to the harness changes how a model is trained, so old weights are not reused.
-TRAINING_VERSION = 4
+TRAINING_VERSION = 5  # 5: random batches longest-first inside; TopK AuxK only with the linear decoder
 #: Kept for callers of the single-number protocol (records before the split carried ``protocol``).
 PROTOCOL_VERSION = TRAINING_VERSION
 
