@@ -18,6 +18,7 @@ _TITLES = {"sparsity": "Sparsity", "activity": "Activity (by the mode's activity
            "probes": "Classification probes", "class_activation": "Class-activation analysis",
            "hoyer_ratio": "Hoyer ratio (stochastic modes: K draws per sentence)",
            "embedding_reconstruction": "Embedding reconstruction (embedding backbone)",
+           "reconstruction_probe": "Probe of the decoded embedding (embedding backbone; headline and default modes)",
            "reconstruction": "Reconstruction and loss terms (per trained model, test split)"}
 
 

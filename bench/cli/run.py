@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from bench.cli.options import comma_list, parse_seeds
+from bench.presets import PRESETS
 
 
 def _exit_130_on_interrupt(command):
@@ -29,7 +30,7 @@ def _exit_130_on_interrupt(command):
 @click.command()
 @click.option("--methods", "-m", default=None, help="Comma-separated method names (bench list methods). [default: vae]")
 @click.option("--corpora", "-c", default=None, help="Comma-separated corpus names (bench list corpora). [default: synthetic]")
-@click.option("--preset", "-p", default=None, help="Sizes and epochs: smoke, cpu or paper. [default: smoke]")
+@click.option("--preset", "-p", default=None, help=f"Sizes and epochs: {', '.join(PRESETS)} (bench list presets). [default: smoke]")
 @click.option("--seeds", default=None, help="A number of seeds (3 → 0,1,2) or a comma list. [default: 1]")
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
               help="Override a training field or hyperparameter (epochs=3, latent_dim=16, vae.beta=0.5). Repeatable.")

@@ -98,6 +98,9 @@ def test_a_tiny_embedding_grid_runs_through_bench_run_and_is_reused(run_bench, e
         scores = rec["metrics"]["modes"][rec["metrics"]["default_mode"]]
         assert 0.0 <= scores["fvu"] < 1.5 and 0.0 <= scores["recon_probe_accuracy"] <= 1.0
         assert 0.0 <= scores["dead_fraction"] <= 1.0
+        shown = {rec["metrics"]["default_mode"], *filter(None, rec["metrics"]["headline_modes"].values())}
+        for mode, mode_scores in rec["metrics"]["modes"].items():  # the costly decoded probe: shown modes only
+            assert "fvu" in mode_scores and ("recon_probe_accuracy" in mode_scores) == (mode in shown), (name, mode)
         kind = rec["metrics"]["reconstruction"]["recon_kind"]
         assert kind == ("squared_error" if name in ("topk", "batchtopk", "csr") else "gaussian_nll"), name
 

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Regenerates the tables, figures and claim verdicts of results/reference/ from the committed records
+# alone (no training, no torch):   bash experiments/reference/tables.sh
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+BENCH=${BENCH:-bench}
+PYTHON=${PYTHON:-python}
+for track in text embedding; do
+  dir=results/reference/$track
+  [[ -d $dir/runs ]] || { echo "no records under $dir/runs: skipped" >&2; continue; }
+  if [[ $track == text ]]; then
+    metrics=probe_accuracy,probe_accuracy@10,probe_accuracy@100,avg_hoyer,class_kl_mean,nll_per_token
+    xs="avg_hoyer"
+  else
+    metrics=probe_accuracy,probe_accuracy@100,l0,active_dims,dead_fraction,fvu,recon_probe_accuracy,avg_hoyer
+    xs="l0 active_dims avg_hoyer"
+  fi
+  "$BENCH" leaderboard --results-dir "$dir" --metric "$metrics" -o "$dir/leaderboard.md" > /dev/null
+  for x in $xs; do
+    "$BENCH" plot --results-dir "$dir" --out "$dir/plots" --modes matched --x "$x" > /dev/null
+  done
+  if [[ $track == text ]]; then
+    "$PYTHON" -m bench.claims "$dir" > "$dir/claims.md" || rm -f "$dir/claims.md"
+  fi
+done
