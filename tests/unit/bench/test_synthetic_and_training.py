@@ -82,7 +82,7 @@ def test_training_curves_do_not_change_the_trained_model():
     from bench.cell import run_cell
     from bench.spec import RunSpec
 
-    base = (("epochs", "2"), ("max_train_sentences", "300"), ("probe_sizes", "all"))
+    base = (("epochs", "2"), ("max_train_sentences", "300"), ("probe_sizes", "all"), ("probe_C", "0.3"))
     plain = run_cell(RunSpec("hsvae", "synthetic", 0, "smoke", base))
     curved = run_cell(RunSpec("hsvae", "synthetic", 0, "smoke", base + (("curve_every", "1"),)))
     assert plain["status"] == curved["status"] == "ok"
@@ -92,3 +92,5 @@ def test_training_curves_do_not_change_the_trained_model():
     b = torch.load(__import__("io").BytesIO(curved["_weights"]), weights_only=True)
     assert all(torch.equal(a[k], b[k]) for k in a), "a run with curves trains exactly the same model"
     assert plain["metrics"]["train_loss"] == curved["metrics"]["train_loss"]
+    last = curved["metrics"]["curve"][-1]  # the run's own probe (C = 0.3) and seed: the record's number
+    assert last["probe_accuracy"] == curved["metrics"]["modes"][last["mode"]]["probe_accuracy"]
