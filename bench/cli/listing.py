@@ -4,13 +4,14 @@ from __future__ import annotations
 import click
 from tabulate import tabulate
 
-WHAT = ("methods", "corpora", "presets", "metrics")
+WHAT = ("methods", "corpora", "presets", "metrics", "executors")
 
 
 @click.command("list")
 @click.argument("what", required=False, type=click.Choice(WHAT))
 def list_(what: str | None) -> None:
-    """List methods (with modes and hyperparameters), corpora, presets (with their sources) and metrics."""
+    """List methods (with modes and hyperparameters), corpora, presets (with their sources), metrics and
+    executors (the names --backend takes)."""
     for section in (what,) if what else WHAT:
         click.echo(f"{section}:")
         click.echo(_SECTIONS[section]())
@@ -77,4 +78,18 @@ def _metrics() -> str:
     return tabulate(rows, headers=["scorer", "origin", "per", "metrics"], maxcolwidths=[None, None, None, 90])
 
 
-_SECTIONS = {"methods": _methods, "corpora": _corpora, "presets": _presets, "metrics": _metrics}
+_EXECUTOR_USE = {"local": "this process (--jobs 1 on CPU), else fresh worker processes (--jobs N, --devices)",
+                 "dask": "an existing Dask cluster (--scheduler tcp://HOST:PORT); needs sparsebench[dask]"}
+
+
+def _executors() -> str:
+    """Every backend name with its origin; a plugin that clashes with another shows both origins."""
+    from bench.backends import ENTRY_POINT_GROUP, executor_names
+
+    rows = [[name, origin, "UNUSABLE: registered by more than one source; uninstall one" if " and " in origin
+             else _EXECUTOR_USE.get(name, f"plugin (entry-point group {ENTRY_POINT_GROUP})")]
+            for name, origin in executor_names().items()]
+    return tabulate(rows, headers=["executor", "origin", "runs cells in"], maxcolwidths=[None, 60, 70])
+
+
+_SECTIONS = {"methods": _methods, "corpora": _corpora, "presets": _presets, "metrics": _metrics, "executors": _executors}
