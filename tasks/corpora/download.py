@@ -3,8 +3,8 @@
 Every file comes from a raw-file URL ``{base}/{owner}/{repo}/{commit}/{path}`` (GitHub's raw host by
 default; ``base_url`` points at a mirror or a test server) and is checked before it is kept:
 against its **git blob id** (sha1 of ``b"blob <size>\\0" + content``, the id the repository listing
-shows) where that is known, and against the **sha256** of the data README's checksum table where that
-is known (the yahoo/dbpedia label and vocabulary files, whose blob ids the README does not give).
+shows) where that is known, and against a **sha256** recorded in the catalogue where that is known
+(the yahoo/dbpedia label and vocabulary files, whose blob ids were not at hand).
 No file is accepted without at least one of the two.  Which files, from where, with which ids: the
 corpus's description (``CorpusInfo.sources``, built-ins in :mod:`tasks.corpora.catalogue`).
 
