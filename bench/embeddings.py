@@ -35,6 +35,7 @@ from typing import Any, Iterator, Mapping, Protocol, runtime_checkable
 import numpy as np
 
 from bench.errors import UserError
+from bench.slots import pinned_threads
 from bench.store import atomic_write_bytes
 from sparsebench.hints import did_you_mean
 from tasks.corpora.base import Corpus
@@ -121,7 +122,7 @@ class EncoderRef:
         and 2 threads 55 (batch 64), because each parallel step waits for a descheduled thread.
         """
         model = _load_model(self.path, device, quiet=not progress)
-        with _torch_threads(threads):
+        with pinned_threads(threads):
             out = model.encode(list(texts), batch_size=batch_size, show_progress_bar=progress,
                                convert_to_numpy=True, normalize_embeddings=normalize)
         return np.asarray(out, dtype=np.float32)
@@ -308,22 +309,6 @@ def _file_sha256(path: Path) -> str:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
-
-
-@contextlib.contextmanager
-def _torch_threads(threads: int | None) -> Iterator[None]:
-    """torch's intra-op thread count set to ``threads`` inside the block (None: left alone), then restored."""
-    if threads is None:
-        yield
-        return
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(threads)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 _MODELS: dict[tuple[str, str], Any] = {}

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator, Protocol, Sequence
 
-from bench.slots import Slot, SlotAllocator, cell_threads
+from bench.slots import Slot, SlotAllocator, cell_threads, pinned_threads
 from bench.spec import RunSpec
 from bench.worker import WEIGHTS_FILE
 
@@ -86,17 +86,10 @@ class InProcessExecutor:
     def run(self, tasks: Sequence[CellTask], scratch: Path | None = None) -> Iterator[tuple[RunSpec, dict[str, Any]]]:
         from bench.worker import execute
 
-        import torch
-
-        before = torch.get_num_threads()
-        if self.device == "cpu":
-            torch.set_num_threads(cell_threads(1, self.threads))
-        try:
+        with pinned_threads(cell_threads(1, self.threads) if self.device == "cpu" else None):
             for t in tasks:
                 log = (lambda s, p=t.spec.method: self.echo(f"    [{p}] {s}")) if t.verbose else (lambda s: None)
                 yield t.spec, execute(t.payload(self.device), log=log, progress=self.progress)
-        finally:
-            torch.set_num_threads(before)
 
 
 def _stdout_is_a_terminal() -> bool:

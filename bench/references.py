@@ -316,20 +316,16 @@ def _untrained_metrics(ref: ReferenceSpec, shape, train, test, config, threads: 
 
     from bench.evaluate import score_model
     from bench.models import build_model
-    from bench.slots import cell_threads
+    from bench.slots import cell_threads, pinned_threads
     from methods.registry import get_method
 
     spec = ref.model_spec
     cls = get_method(spec.method).load()
-    before = torch.get_num_threads()
-    torch.set_num_threads(cell_threads(1, threads))
-    try:
+    with pinned_threads(cell_threads(1, threads)):
         torch.manual_seed(spec.seed)
         model = build_model(spec.method, spec.config["method_config"], shape)
         scores = score_model(model, train, test, seed=spec.seed, config=config,
                              batch_size=spec.config["train"]["eval_batch_size"], device=torch.device("cpu"))
-    finally:
-        torch.set_num_threads(before)
     return {"modes": scores.modes, "default_mode": cls.default_mode, "reconstruction": scores.reconstruction,
             "analysis": scores.analysis,
             "modes_kind": {m: ("stochastic" if m in cls.stochastic_modes else "deterministic") for m in cls.modes},

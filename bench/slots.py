@@ -8,7 +8,9 @@ hydra leaves GPU allocation to the launcher, facebookresearch/hydra#3002), hence
 """
 from __future__ import annotations
 
+import contextlib
 import os
+from typing import Iterator
 from dataclasses import dataclass
 
 from bench.errors import UserError
@@ -30,6 +32,7 @@ class Slot:
 
     def env(self, cpu_threads: int) -> dict[str, str]:
         env = {"OMP_NUM_THREADS": str(cpu_threads), "MKL_NUM_THREADS": str(cpu_threads),
+               "OPENBLAS_NUM_THREADS": str(cpu_threads),
                "SPARSEBENCH_TORCH_THREADS": str(cpu_threads)}
         env["CUDA_VISIBLE_DEVICES"] = (self.device.partition(":")[2] or "0") if self.is_cuda else ""
         return env
@@ -144,3 +147,26 @@ def cell_threads(concurrent_cells: int, requested: int | None = None) -> int:
     except OSError:
         busy = 0
     return max(1, min(cores // max(1, concurrent_cells), cores - busy))
+
+
+@contextlib.contextmanager
+def pinned_threads(threads: int | None) -> Iterator[None]:
+    """Inside the block, torch's intra-op pool *and* the BLAS/OpenMP pools of numpy, scipy and
+    scikit-learn (threadpoolctl) use ``threads`` threads (None: left alone); restored afterwards.
+
+    Why both: a cell's probes, PCA and decoding run in numpy/scikit-learn, whose OpenBLAS pool starts
+    one thread per core whatever torch was told; with ``--threads 1`` an embedding-track cell still
+    held 1.3 cores and slowed the cell running beside it (measured with ``ps`` on 2 cores)."""
+    if threads is None:
+        yield
+        return
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        with threadpool_limits(limits=threads):
+            yield
+    finally:
+        torch.set_num_threads(before)

@@ -58,3 +58,23 @@ def test_the_cli_records_the_thread_count_it_used(run_bench, tmp_path):
     assert result.exit_code == 0, result.output
     record = json.loads(next((tmp_path / "r" / "runs").glob("*/record.json")).read_text())
     assert "1 threads" in record["provenance"]["device"]
+
+
+def test_pinned_threads_caps_torch_and_the_blas_pools_and_restores_them():
+    import torch
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    from bench.slots import pinned_threads
+
+    with threadpool_limits(limits=2):
+        torch.set_num_threads(2)
+        before = {p["filepath"]: p["num_threads"] for p in threadpool_info()}
+        assert before, "numpy's BLAS pool is visible to threadpoolctl"
+        with pinned_threads(1):
+            assert torch.get_num_threads() == 1
+            assert {p["num_threads"] for p in threadpool_info()} == {1}
+        assert torch.get_num_threads() == 2
+        assert {p["filepath"]: p["num_threads"] for p in threadpool_info()} == before
+        with pinned_threads(None):  # left alone
+            assert torch.get_num_threads() == 2
+    torch.set_num_threads(1)
