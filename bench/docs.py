@@ -1,6 +1,7 @@
-"""The README's metric tables, generated from the metric table so that the two cannot drift apart.
+"""The README's metric tables and reference-leaderboard tables, generated from the metric table so that the two cannot drift apart.
 
-``python -m bench.docs`` rewrites the section between the markers in README.md;
+``python -m bench.docs`` rewrites the section between the markers in README.md, and the reference
+leaderboard's tables from ``results/reference/*/summary.md``;
 ``tests/unit/bench/test_docs.py`` fails when the README and the table disagree.
 """
 from __future__ import annotations
@@ -46,9 +47,34 @@ def render_readme(text: str) -> str:
     return f"{head}{BEGIN}\n{metric_section()}\n{END}{tail}"
 
 
+REFERENCE_TRACKS = ("embedding", "text")
+
+
+def reference_markers(track: str) -> tuple[str, str]:
+    return (f"<!-- reference-table:{track}:begin (copied from results/reference/{track}/summary.md by "
+            f"`python -m bench.docs`) -->", f"<!-- reference-table:{track}:end -->")
+
+
+def reference_summary(track: str) -> str:
+    """The committed summary table of a reference track (written by experiments/reference/tables.sh)."""
+    return (README.parent / "results" / "reference" / track / "summary.md").read_text(encoding="utf-8").strip()
+
+
+def render_reference_tables(text: str) -> str:
+    """The README's reference-leaderboard tables, replaced by the committed summaries."""
+    for track in REFERENCE_TRACKS:
+        begin, end = reference_markers(track)
+        if begin not in text or end not in text:
+            raise ValueError(f"README.md lacks the markers {begin!r} … {end!r}")
+        head, rest = text.split(begin, 1)
+        _, tail = rest.split(end, 1)
+        text = f"{head}{begin}\n{reference_summary(track)}\n{end}{tail}"
+    return text
+
+
 def main() -> int:
     text = README.read_text(encoding="utf-8")
-    new = render_readme(text)
+    new = render_reference_tables(render_readme(text))
     if new != text:
         README.write_text(new, encoding="utf-8")
         print(f"updated the metric tables in {README}")

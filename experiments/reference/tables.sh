@@ -10,12 +10,17 @@ for track in text embedding; do
   [[ -d $dir/runs ]] || { echo "no records under $dir/runs: skipped" >&2; continue; }
   if [[ $track == text ]]; then
     metrics=probe_accuracy,probe_accuracy@10,probe_accuracy@100,avg_hoyer,class_kl_mean,nll_per_token
+    summary=probe_accuracy,probe_accuracy@100,avg_hoyer,active_dims,class_kl_mean,nll_per_token
     xs="avg_hoyer"
   else
     metrics=probe_accuracy,probe_accuracy@100,l0,active_dims,dead_fraction,fvu,recon_probe_accuracy,avg_hoyer
+    summary=probe_accuracy,l0,active_dims,fvu,recon_probe_accuracy
     xs="l0 active_dims avg_hoyer"
   fi
   "$BENCH" leaderboard --results-dir "$dir" --metric "$metrics" -o "$dir/leaderboard.md" > /dev/null
+  # the README's table: the same records, fewer columns (one preset and split per track)
+  "$BENCH" leaderboard --results-dir "$dir" --metric "$summary" --group-by corpus,method,kind,mode \
+    -o "$dir/summary.md" > /dev/null
   for x in $xs; do
     "$BENCH" plot --results-dir "$dir" --out "$dir/plots" --modes matched --x "$x" > /dev/null
   done
@@ -23,3 +28,4 @@ for track in text embedding; do
     "$PYTHON" -m bench.claims "$dir" > "$dir/claims.md" || rm -f "$dir/claims.md"
   fi
 done
+"$PYTHON" -m bench.docs  # the README's copies of the summaries

@@ -1,0 +1,58 @@
+"""The published reference leaderboard is what its records say: the committed summaries are exactly what
+`bench leaderboard` makes from the committed records (the command experiments/reference/tables.sh runs),
+and the README carries those summaries.  A record added without regenerating the tables fails here."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from bench.cli import cli
+from bench.docs import README, REFERENCE_TRACKS, reference_markers, reference_summary
+
+ROOT = README.parent
+SUMMARY_ARGS = {"embedding": "probe_accuracy,l0,active_dims,fvu,recon_probe_accuracy",
+                "text": "probe_accuracy,probe_accuracy@100,avg_hoyer,active_dims,class_kl_mean,nll_per_token"}
+
+
+def _summary_metrics(track: str) -> str:
+    """The summary columns, read from tables.sh so the test and the script cannot disagree."""
+    script = (ROOT / "experiments" / "reference" / "tables.sh").read_text()
+    found = re.findall(r"^\s*summary=(\S+)$", script, flags=re.M)
+    assert len(found) == 2, "tables.sh sets summary= once per track"
+    return found[0] if track == "text" else found[1]
+
+
+@pytest.mark.parametrize("track", REFERENCE_TRACKS)
+def test_committed_summary_is_regenerated_from_the_records(track, tmp_path):
+    runs = ROOT / "results" / "reference" / track / "runs"
+    assert any(runs.glob("*/record.json")), f"no committed records under {runs}"
+    assert _summary_metrics(track) == SUMMARY_ARGS[track]
+    out = tmp_path / "summary.md"
+    res = CliRunner().invoke(cli, ["leaderboard", "--results-dir", str(runs.parent), "--metric", SUMMARY_ARGS[track],
+                                   "--group-by", "corpus,method,kind,mode", "-o", str(out)], prog_name="bench")
+    assert res.exit_code == 0, res.output
+    assert out.read_text().strip() == reference_summary(track), \
+        "results/reference summary is stale: run `bash experiments/reference/tables.sh`"
+
+
+@pytest.mark.parametrize("track", REFERENCE_TRACKS)
+def test_readme_shows_the_committed_summary(track):
+    begin, end = reference_markers(track)
+    text = README.read_text(encoding="utf-8")
+    assert text.split(begin, 1)[1].split(end, 1)[0].strip() == reference_summary(track), \
+        "README's reference table is stale: run `python -m bench.docs`"
+
+
+def test_the_embedding_track_is_complete():
+    """Issue 14's grid: 9 methods x 2 corpora x 3 seeds, every record ok, and both references per seed."""
+    import json
+
+    runs = sorted((ROOT / "results" / "reference" / "embedding" / "runs").glob("*/record.json"))
+    records = [json.loads(p.read_text()) for p in runs]
+    cells = {(r["spec"]["method"], r["spec"]["corpus"], r["spec"]["seed"]) for r in records if "reference" not in r}
+    assert len(cells) == 54 and all(r["status"] == "ok" for r in records)
+    refs = {(r["reference"]["name"], r["spec"]["corpus"], r["spec"]["seed"]) for r in records if "reference" in r}
+    assert len(refs) == 12
