@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+import signal
 import sys
 from pathlib import Path
 
@@ -21,6 +22,7 @@ def _exit_130_on_interrupt(command):
         try:
             return command(*args, **kwargs)
         except KeyboardInterrupt:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the way out short
             click.echo("\ninterrupted: finished cells are kept; rerun the same command to go on", err=True)
             sys.exit(130)
 
