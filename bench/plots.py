@@ -16,7 +16,7 @@ reported, never drawn empty.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Sequence
 
 import numpy as np
 
@@ -66,16 +66,19 @@ def _pyplot():
 
 
 def plot_all(records: Iterable[dict[str, Any]], out_dir: Path, modes: str = "all",
-             x: str = DEFAULT_X) -> tuple[list[Path], list[str]]:
-    """Every figure the records allow, in ``out_dir``; returns (written files, why each other was skipped)."""
-    check_x_metric(x)
+             x: str | Sequence[str] = DEFAULT_X) -> tuple[list[Path], list[str]]:
+    """Every figure the records allow, in ``out_dir``, one trade-off figure per metric of ``x``; returns
+    (written files, why each other was skipped)."""
+    xs = [x] if isinstance(x, str) else list(x)
+    for metric in xs:
+        check_x_metric(metric)
     records = [r for r in records if r.get("status") == "ok"]
     frame = records_to_frame(records)
     if not frame.empty:
         frame = select_modes(frame, modes)
     out_dir.mkdir(parents=True, exist_ok=True)
     written, skipped = [], []
-    for fn in (lambda f, o: _tradeoff(f, o, x), _class_kl, _probe_sizes):
+    for fn in (*(lambda f, o, m=m: _tradeoff(f, o, m) for m in xs), _class_kl, _probe_sizes):
         path, why = fn(frame, out_dir)
         (written.append(path) if path else skipped.append(why))
     paths, why = _activation_heatmaps(records, out_dir)

@@ -13,10 +13,10 @@ import click
               help="Folder for the PNGs [default: RESULTS_DIR/plots].")
 @click.option("--modes", type=click.Choice(["all", "matched", "default"]), default="all", show_default=True,
               help="Which encode modes to draw (markers: o deterministic, x stochastic).")
-@click.option("--x", "x_metric", default="avg_hoyer", show_default=True, metavar="METRIC",
+@click.option("--x", "x_metrics", multiple=True, default=("avg_hoyer",), show_default=True, metavar="METRIC",
               help="The trade-off's x-axis: any metric of the table, e.g. l0 for the sparse-autoencoder "
-                   "track (written as tradeoff_<METRIC>.png).")
-def plot(results_dir: Path, out: Path | None, modes: str, x_metric: str) -> None:
+                   "track (written as tradeoff_<METRIC>.png). Repeatable: one figure per metric.")
+def plot(results_dir: Path, out: Path | None, modes: str, x_metrics: tuple[str, ...]) -> None:
     """Accuracy–sparsity trade-off, class KL, probe accuracy by labelled size, activation heatmaps."""
     from bench.errors import UserError
     from bench.store import Store
@@ -27,7 +27,8 @@ def plot(results_dir: Path, out: Path | None, modes: str, x_metric: str) -> None
         raise UserError("bench plot needs matplotlib: pip install 'sparsebench[plot]'") from None
     from bench.plots import check_x_metric, plot_all
 
-    check_x_metric(x_metric)  # a misspelt metric fails before the records are read
+    for x_metric in x_metrics:
+        check_x_metric(x_metric)  # a misspelt metric fails before the records are read
     store = Store(results_dir)
     scan = store.scan()
     if scan.damaged:
@@ -39,7 +40,7 @@ def plot(results_dir: Path, out: Path | None, modes: str, x_metric: str) -> None
         click.echo(stale_note(stale).replace(", `--all-protocols` shows them", ""), err=True)
     if not records:
         raise UserError(f"no successful run records under {store.runs}; run `bench run` first or pass --results-dir")
-    written, skipped = plot_all(records, out or results_dir / "plots", modes, x_metric)
+    written, skipped = plot_all(records, out or results_dir / "plots", modes, x_metrics)
     for p in written:
         click.echo(f"wrote {p}")
     for why in skipped:

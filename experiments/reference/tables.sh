@@ -21,9 +21,8 @@ for track in text embedding; do
   # the README's table: the same records, fewer columns (one preset and split per track)
   "$BENCH" leaderboard --results-dir "$dir" --metric "$summary" --group-by corpus,method,kind,mode \
     -o "$dir/summary.md" > /dev/null
-  for x in $xs; do
-    "$BENCH" plot --results-dir "$dir" --out "$dir/plots" --modes matched --x "$x" > /dev/null
-  done
+  xargs=(); for x in $xs; do xargs+=(--x "$x"); done
+  "$BENCH" plot --results-dir "$dir" --out "$dir/plots" --modes matched "${xargs[@]}" > /dev/null
   if [[ $track == text ]]; then
     "$PYTHON" -m bench.claims "$dir" > "$dir/claims.md" || rm -f "$dir/claims.md"
   fi
