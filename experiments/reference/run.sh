@@ -4,13 +4,14 @@
 # (the train texts are not in the corpora folder).  Hours on 2 CPU cores for the text track (cost per
 # cell in the README); about 45 s a cell for the embedding track.
 #
-#   bash experiments/reference/run.sh [text|embedding|all]   (DATA: folder of the corpora, default ../shared/data)
+#   bash experiments/reference/run.sh [text|embedding|all]   (DATA: folder of the corpora, default ../shared/data;
+#                                                             JOBS: cells at once, one core each, default 1)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 DATA=${DATA:-../shared/data}
 BENCH=${BENCH:-bench}
 track=${1:-all}
-common=(--train-split valid --data-dir "$DATA" --threads 1 --resume missing)
+common=(--train-split valid --data-dir "$DATA" --threads 1 --jobs "${JOBS:-1}" --resume missing)
 if [[ $track == text || $track == all ]]; then
   for corpus in yahoo dbpedia; do
     for seeds in 1 3; do  # seed 0 of every method first, then seeds 1 and 2
