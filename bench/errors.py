@@ -12,3 +12,10 @@ class UserError(ValueError):
 
 #: Everything the CLI turns into ``error: <message>`` and exit code 2, without a traceback.
 USER_ERRORS = (UserError, MethodError, CorpusError, ConfigError)
+
+
+class Terminated(BaseException):
+    """SIGTERM, as a scheduler (SLURM, submitit, ``kill``) stops a job: unwound like Ctrl-C, so workers
+    stop, scratch goes and the unfinished cells are left for ``--resume``, instead of dying mid-write.
+    A BaseException, like KeyboardInterrupt: ``except Exception`` around a cell must not record it as
+    the cell's failure."""

@@ -139,6 +139,10 @@ class SubprocessExecutor:
                     time.sleep(self.poll)
                     continue
                 for proc in done:
+                    if proc.returncode == -signal.SIGTERM:  # the job's process group is being stopped
+                        from bench.errors import Terminated
+
+                        raise Terminated  # not the cell's failure: it is left for --resume
                     task, slot, folder = running.pop(proc)
                     self.alloc.release(slot)
                     record = self._collect(task, slot, proc.returncode, folder)

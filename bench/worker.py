@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import Any, Callable
@@ -39,6 +40,9 @@ def execute(task: dict[str, Any], log: Callable[[str], None] | None = None, prog
 
 
 def main(argv: list[str]) -> int:
+    # Ctrl-C in a terminal reaches the whole process group: the driver alone handles it (it kills its
+    # workers on the way out), so a worker never races it into recording an interrupted cell as failed.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     task_path, result_path = Path(argv[0]), Path(argv[1])
     record = execute(json.loads(task_path.read_text()))
     from bench.store import atomic_write_bytes, atomic_write_text, to_json

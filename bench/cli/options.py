@@ -20,7 +20,9 @@ def parse_seeds(value: str) -> list[int]:
     if "," in value:
         seeds = numbers
     elif not numbers or numbers[0] < 1:
-        raise UserError(f"invalid --seeds {value!r}: the number of seeds must be at least 1")
+        hint = "; for seed 0 alone, give a list: --seeds 0," if numbers == [0] else ""
+        raise UserError(f"invalid --seeds {value!r}: a single number is a count of seeds (3 → 0,1,2) and must "
+                        f"be at least 1{hint}")
     else:
         seeds = list(range(numbers[0]))
     if any(s < 0 for s in seeds):

@@ -4,6 +4,7 @@ from __future__ import annotations
 import functools
 import signal
 import sys
+import threading
 from pathlib import Path
 
 import click
@@ -12,19 +13,36 @@ from bench.cli.options import comma_list, parse_seeds
 from bench.presets import PRESETS
 
 
+def _raise_terminated(signum, frame) -> None:
+    from bench.errors import Terminated
+
+    raise Terminated
+
+
 def _exit_130_on_interrupt(command):
-    """Ctrl-C exits with 130 (128 + SIGINT, what shells report), not click's 1, which means "a cell failed".
+    """Ctrl-C exits with 130 (128 + SIGINT, what shells report), not click's 1, which means "a cell failed";
+    SIGTERM (a scheduler's stop) is unwound the same way and exits with 143 (128 + SIGTERM).
 
     The executors stop their workers and the driver removes its scratch on the way out (``finally``).
     """
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
+        from bench.errors import Terminated
+
+        in_main = threading.current_thread() is threading.main_thread()
+        previous = signal.signal(signal.SIGTERM, _raise_terminated) if in_main else None
         try:
             return command(*args, **kwargs)
-        except KeyboardInterrupt:
-            signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the way out short
-            click.echo("\ninterrupted: finished cells are kept; rerun the same command to go on", err=True)
-            sys.exit(130)
+        except (KeyboardInterrupt, Terminated) as stop:
+            if in_main:  # a second signal must not cut the way out short
+                signal.signal(signal.SIGINT, signal.SIG_IGN)
+                signal.signal(signal.SIGTERM, signal.SIG_IGN)
+            what = "terminated (SIGTERM)" if isinstance(stop, Terminated) else "interrupted"
+            click.echo(f"\n{what}: finished cells are kept; rerun the same command to go on", err=True)
+            sys.exit(143 if isinstance(stop, Terminated) else 130)
+        finally:
+            if in_main and previous is not None and signal.getsignal(signal.SIGTERM) is _raise_terminated:
+                signal.signal(signal.SIGTERM, previous)
 
     return wrapper
 
@@ -78,7 +96,7 @@ def run(methods, corpora, preset, seeds, sets, grids, config, train_split, backb
 
     Finished cells are reused from the store (see --resume), so rerunning a command after a crash or a
     kill only runs what is missing.  A failed cell is recorded with its error; the others go on, and the
-    exit code is 1 if any cell failed, 2 for bad input (before anything trains), 130 when interrupted.
+    exit code is 1 if any cell failed, 2 for bad input (before anything trains), 130 when interrupted (143 on SIGTERM).
     """
     from bench.backends import ExecutorSettings, make_executor
     from bench.config import parse_overrides

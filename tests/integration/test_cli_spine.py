@@ -19,7 +19,7 @@ BAD_INPUTS = [
     (["run", "--set", "mat.alpha=2"], "'mat' is not among the selected methods"),
     (["run", "--seeds", "two"], "invalid --seeds 'two'"),
     (["run", "--set", "precision=fp16"], "precision='fp16' is out of range; it must be one of fp32, bf16, auto"),
-    (["run", "--seeds", "0"], "the number of seeds must be at least 1"),
+    (["run", "--seeds", "0"], "for seed 0 alone, give a list: --seeds 0,"),
     # issue 12 §1: every one refused before anything trains
     (["run", "--set", "epochs=0"], "training: epochs=0 is out of range; it must be a finite number ≥ 1"),
     (["run", "--set", "vae.beta=-1"], "vae: beta=-1.0 is out of range; it must be a finite number ≥ 0"),

@@ -107,21 +107,51 @@ def test_sigint_exits_130_stops_workers_removes_scratch_and_spares_a_concurrent_
     assert not list(results.glob(".scratch/run-*"))
 
 
-def test_sigint_of_an_in_process_run_exits_130(tmp_path):
+@pytest.mark.parametrize("sig, code, said", [(signal.SIGINT, 130, "interrupted"),
+                                              (signal.SIGTERM, 143, "terminated (SIGTERM)")])
+def test_a_signal_to_an_in_process_run_exits_128_plus_its_number(tmp_path, sig, code, said):
     results = tmp_path / "results"
     proc = subprocess.Popen([sys.executable, "-m", "bench", "run", *SLOW, "--results-dir", str(results)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
     try:
         _wait_for(lambda: list(results.glob(".scratch/run-*")), what="the run to start its cell")
         time.sleep(1.0)
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(sig)
         out, err = proc.communicate(timeout=60)
     finally:
         if proc.poll() is None:
             proc.kill()
-    assert proc.returncode == 130, (out, err)
-    assert "interrupted" in err and "Traceback" not in err
+    assert proc.returncode == code, (out, err)
+    assert said in err and "Traceback" not in err
     assert not list(results.glob(".scratch/run-*")) and not list(results.glob("runs/*/record.json"))
+
+
+@pytest.mark.parametrize("sig, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_signal_to_the_whole_process_group_records_no_running_cell_as_failed(tmp_path, sig, code):
+    """What a terminal's Ctrl-C (SIGINT) and a scheduler's stop (SIGTERM to the job) do: every worker gets
+    the signal too.  The cells in flight are unfinished, not failed: no record, so --resume trains them."""
+    results = tmp_path / "results"
+    proc = subprocess.Popen([sys.executable, "-m", "bench", "run", *SLOW, "--jobs", "2", "--seeds", "2",
+                             "--results-dir", str(results)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env=ENV, start_new_session=True)
+    try:
+        _wait_for(lambda: len(_workers_of(results)) == 2, what="two workers")
+        time.sleep(1.0)
+        if sig == signal.SIGINT:  # a worker leaves Ctrl-C to its driver, so it never races it
+            worker = _workers_of(results)[0]
+            os.kill(worker, signal.SIGINT)
+            time.sleep(1.0)
+            assert worker in _workers_of(results), "a worker died of Ctrl-C before its driver could stop it"
+        os.killpg(proc.pid, sig)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == code, (out, err)
+    assert "FAILED" not in out + err and "Traceback" not in err
+    assert not list(results.glob("runs/*/record.json")), "an interrupted cell is not a failed cell"
+    _wait_for(lambda: not _workers_of(results), timeout=10, what="the workers to end")
+    assert not list(results.glob(".scratch/run-*"))
 
 
 def test_a_sigkilled_run_leaves_scratch_in_the_results_folder_only_and_the_next_run_removes_it(tmp_path):
