@@ -186,7 +186,7 @@ def run_cell(spec: RunSpec, *, device: str = "cpu", corpus_options: dict[str, An
             tlog = train(model, train_data, epochs=train_cfg["epochs"], batch_size=train_cfg["batch_size"],
                          lr=train_cfg["lr"], rng=rng, device=dev, log=say, precision=train_cfg["precision"],
                          length_pool=train_cfg["length_pool"], on_step=bar.step if bar else None,
-                         on_epoch=on_epoch)
+                         on_epoch=on_epoch, kl_warmup=train_cfg.get("kl_warmup", 0.0))
             if bar:
                 bar.close()
             training = {

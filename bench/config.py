@@ -16,7 +16,7 @@ from typing import Any, Iterable
 from bench.errors import UserError
 from bench.presets import PRESETS
 from sparsebench.hints import did_you_mean
-from sparsebench.params import check_config, param
+from sparsebench.params import canonical, check_config, param
 from tasks.scoring import ScoringConfig
 
 #: The scoring settings (a separate identity from training: see ``bench.spec``).
@@ -46,6 +46,12 @@ class TrainConfig:
     #: Every N epochs, score the deterministic headline mode on the way (probe accuracy, active
     #: dimensions, KL per dimension): training curves in the record.  0: none.
     curve_every: int = param(0, ge=0, doc="epochs between training-curve points (0: none)")
+    #: KL annealing (Bowman et al. 2016), the same for every method: over the first fraction f of the
+    #: optimiser steps the weight of every loss term but the reconstruction (the KLs, MAT-VAE's MMD,
+    #: TON's spike prior) rises linearly from 0 to 1.  0 (default): none, as the papers' code trains.
+    #: A collapse-avoiding harness option, never on unless asked for; a record carries it in its id.
+    kl_warmup: float = param(0.0, ge=0, le=1, omit_default=True,
+                             doc="fraction of steps over which the non-reconstruction terms ramp 0→1 (0: none)")
 
 
 def field_types(cls: type) -> dict[str, type]:
@@ -130,7 +136,7 @@ def resolve(method: str, config_cls: type, preset: str, overrides: tuple[tuple[s
     if kind not in backbones:
         raise UserError(f"method {method!r} cannot run on the {kind!r} backbone; it declares: {', '.join(backbones)}")
     eval_cfg = dataclasses.asdict(EvalConfig.from_dict(evaluation))
-    return dataclasses.asdict(method_obj), dataclasses.asdict(train_obj), eval_cfg
+    return dataclasses.asdict(method_obj), canonical(train_obj), eval_cfg
 
 
 def check_override_keys(overrides: tuple[tuple[str, str], ...], method_configs: dict[str, type]) -> None:

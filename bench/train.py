@@ -63,14 +63,26 @@ def autocast_for(device: torch.device, precision: str = "auto"):
     return contextlib.nullcontext()
 
 
+def annealed(loss: LossOutput, weight: float) -> LossOutput:
+    """KL annealing for any method: ``recon + weight · (total − recon)``, since ``terms["recon"]`` is
+    every method's reconstruction term and the rest of its objective is its regulariser.  A method
+    without a regulariser (``ae``) is unchanged.  The weight of step s (counted from 0) is
+    s / (f · steps), capped at 1."""
+    if weight >= 1.0:
+        return loss
+    recon = loss.terms["recon"]
+    return LossOutput(recon + weight * (loss.total - recon), loss.terms, loss.kl_per_dim)
+
+
 def train(model: SparseEncoder, data: PaddedSplit, *, epochs: int, batch_size: int, lr: float,
           rng: np.random.Generator, device: torch.device, log: Callable[[str], None] = lambda s: None,
           check_every: int | None = None, precision: str = "fp32", length_pool: int = 0,
           on_step: Callable[[int, int], None] | None = None,
-          on_epoch: Callable[[int], dict | None] | None = None) -> TrainLog:
+          on_epoch: Callable[[int], dict | None] | None = None, kl_warmup: float = 0.0) -> TrainLog:
     """Train ``model`` in place; ``on_step(step, total_steps)`` is called after every optimiser step and
     ``on_epoch(epoch)`` after every epoch (a dict it returns becomes a point of the training curve;
-    its time is not counted as training time)."""
+    its time is not counted as training time).  ``kl_warmup`` > 0: :func:`annealed` over that fraction
+    of the steps."""
     model.to(device).train()
     params = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.Adam(params, lr=lr)
@@ -88,6 +100,8 @@ def train(model: SparseEncoder, data: PaddedSplit, *, epochs: int, batch_size: i
             batch = batch.to(device)
             with autocast_for(device, precision):
                 loss = model.loss(batch)
+            if kl_warmup > 0:
+                loss = annealed(loss, min(1.0, out.steps / (kl_warmup * total_steps)))
             opt.zero_grad(set_to_none=True)
             loss.total.backward()
             ok = ok & _finite_flag(loss, params)

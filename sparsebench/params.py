@@ -53,10 +53,25 @@ class Range:
 
 
 def param(default: Any, *, ge: float | None = None, gt: float | None = None, le: float | None = None,
-          lt: float | None = None, choices: Sequence[Any] | None = None, doc: str = "") -> Any:
-    """A dataclass field with its valid range: ``latent_dim: int = param(32, ge=1)``."""
+          lt: float | None = None, choices: Sequence[Any] | None = None, doc: str = "",
+          omit_default: bool = False) -> Any:
+    """A dataclass field with its valid range: ``latent_dim: int = param(32, ge=1)``.
+
+    ``omit_default``: for a field added after results were published.  At its default it is left out
+    of a cell's canonical configuration (:func:`canonical`), so the ids of the existing records, which
+    were computed without it, still name the same cells; any other value is part of the id.
+    """
     rng = Range(ge, gt, le, lt, tuple(choices) if choices is not None else None)
-    return field(default=default, metadata={"range": rng, "doc": doc})
+    return field(default=default, metadata={"range": rng, "doc": doc, "omit_default": omit_default})
+
+
+def canonical(config: Any) -> dict[str, Any]:
+    """``dataclasses.asdict`` without the ``omit_default`` fields that hold their default."""
+    out = dataclasses.asdict(config)
+    for f in dataclasses.fields(config):
+        if f.metadata.get("omit_default") and out[f.name] == f.default:
+            del out[f.name]
+    return out
 
 
 def field_range(f: dataclasses.Field) -> Range | None:

@@ -56,3 +56,20 @@ def test_the_embedding_track_is_complete():
     assert len(cells) == 54 and all(r["status"] == "ok" for r in records)
     refs = {(r["reference"]["name"], r["spec"]["corpus"], r["spec"]["seed"]) for r in records if "reference" in r}
     assert len(refs) == 12
+
+
+def test_the_committed_cells_keep_their_ids_so_the_grid_resumes_them():
+    """A change of the configuration schema (a new option) must leave a published cell's id unchanged,
+    or `run.sh` would train it again: every committed cell's id is what its spec resolves to today."""
+    import json
+
+    from bench.spec import RunSpec
+
+    for runs in (ROOT / "results" / "reference").glob("*/runs"):
+        for path in sorted(runs.glob("*/record.json")):
+            record = json.loads(path.read_text())
+            if "reference" in record:
+                continue
+            spec = RunSpec.from_dict(record["spec"])
+            assert spec.config == record["config"], path.parent.name
+            assert spec.cell_id == record["cell_id"], path.parent.name

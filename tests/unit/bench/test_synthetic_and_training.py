@@ -94,3 +94,39 @@ def test_training_curves_do_not_change_the_trained_model():
     assert plain["metrics"]["train_loss"] == curved["metrics"]["train_loss"]
     last = curved["metrics"]["curve"][-1]  # the run's own probe (C = 0.3) and seed: the record's number
     assert last["probe_accuracy"] == curved["metrics"]["modes"][last["mode"]]["probe_accuracy"]
+
+
+def test_kl_warmup_ramps_every_term_but_the_reconstruction_by_hand_computed_weights():
+    """64 sentences in batches of 16 = 4 steps an epoch, 2 epochs, kl_warmup = 0.5: the weights of steps
+    0..3 are 0, 1/4, 1/2, 3/4 (mean 3/8), then 1.  A loss of recon 10 + regulariser 2 is logged as
+    10 + 2 · 3/8 = 10.75 in epoch 1 and 12 in epoch 2; without warm-up 12 in both; over all 8 steps
+    (kl_warmup = 1) the weights are s/8, whose means are 6/32 and 22/32."""
+    from methods.base import LossOutput
+
+    class Fixed(VAE):
+        def loss(self, batch):
+            zero = self.mu.weight.sum() * 0
+            return LossOutput(zero + 12.0, {"recon": zero + 10.0, "kl": zero + 2.0})
+
+    corpus = make_synthetic(SyntheticSpec(train_size=64))
+    data = PaddedSplit(corpus.split("train"))
+    model = Fixed(VAEConfig(embed_dim=4, hidden_dim=4, latent_dim=2), corpus.vocab_size, corpus.eos_id)
+    run = lambda f: train(model, data, epochs=2, batch_size=16, lr=1e-3, rng=np.random.default_rng(0),  # noqa: E731
+                          device=torch.device("cpu"), kl_warmup=f)
+    assert [e["total"] for e in run(0.5).epoch_losses] == [10.75, 12.0]
+    assert [e["total"] for e in run(0.0).epoch_losses] == [12.0, 12.0]
+    assert [e["total"] for e in run(1.0).epoch_losses] == [10.375, 11.375]  # weights s/8: means 6/32, 22/32
+    kept = run(0.5)
+    assert all(e["recon"] == 10.0 and e["kl"] == 2.0 for e in kept.epoch_losses), "the terms are logged unscaled"
+
+
+def test_kl_warmup_is_part_of_a_cells_id_only_when_it_is_used():
+    """At its default (0) the option is left out of the canonical config, so the cells published before
+    it existed keep their ids; any other value is another cell."""
+    from bench.spec import RunSpec
+
+    plain = RunSpec("vae", "synthetic", 0, "smoke")
+    warmed = RunSpec("vae", "synthetic", 0, "smoke", (("kl_warmup", "0.3"),))
+    zero = RunSpec("vae", "synthetic", 0, "smoke", (("kl_warmup", "0"),))
+    assert "kl_warmup" not in plain.config["train"] and warmed.config["train"]["kl_warmup"] == 0.3
+    assert zero.cell_id == plain.cell_id != warmed.cell_id
