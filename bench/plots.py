@@ -7,7 +7,12 @@
 - ``class_kl.png``: mean KL between class activation distributions per method and corpus;
 - ``probe_sizes.png``: probe accuracy against the number of labelled training examples;
 - ``activation_<row>_<corpus>_<mode>.png``: the class × dimension activation profile, one per table
-  row (a named variant such as ``vae-beta0.01`` is its own row, beside the plain ``vae``).
+  row (a named variant such as ``vae-beta0.01`` is its own row, beside the plain ``vae``);
+- ``curves.png``: training curves of runs with ``--set curve_every=N`` (probe accuracy, active
+  dimensions, KL and test reconstruction of the deterministic headline mode against the optimiser
+  step, mean ± std over seeds), one row of panels per corpus, with the corpus's reference rows as
+  dashed lines on the accuracy panel: whether a code is still learning, collapsed, or never left
+  what the untrained encoder gives.
 Which metric each figure draws is named here; its axis label and direction (an arrow: ↑ higher is
 better, ↓ lower) come from the metric table (``tasks.metrics``), as the leaderboard's headers do, so a
 plugin metric can be the trade-off's x-axis.  A figure whose metrics no record holds is skipped and
@@ -21,7 +26,7 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 
 from bench.errors import UserError
-from bench.leaderboard import aggregate, headline, records_to_frame, select_modes
+from bench.leaderboard import aggregate, config_labels, headline, records_to_frame, select_modes
 from sparsebench.hints import did_you_mean
 from tasks.metrics import all_metrics, metric_info
 
@@ -81,6 +86,8 @@ def plot_all(records: Iterable[dict[str, Any]], out_dir: Path, modes: str = "all
     for fn in (*(lambda f, o, m=m: _tradeoff(f, o, m) for m in xs), _class_kl, _probe_sizes):
         path, why = fn(frame, out_dir)
         (written.append(path) if path else skipped.append(why))
+    path, why = _curves(records, out_dir)
+    (written.append(path) if path else skipped.append(why))
     paths, why = _activation_heatmaps(records, out_dir)
     written += paths
     if why:
@@ -157,6 +164,62 @@ def _probe_sizes(frame, out_dir: Path):
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
     return _save(plt, fig, out_dir / "probe_sizes.png"), ""
+
+
+#: What a training-curve point holds (``bench.cell.curve_point``), in panel order.
+CURVE_PANELS = (("probe_accuracy", "probe acc ↑"), ("active_dims", "active dims"), ("kl", "KL (nats)"),
+                ("recon_per_unit", "test recon / token ↓"))
+
+
+def _curves(records: list[dict[str, Any]], out_dir: Path):
+    curved = [r for r in records if r["metrics"].get("curve") and not r.get("reference")]
+    if not curved:
+        return None, "curves.png: no record has a training curve (train with --set curve_every=N)"
+    series: dict[tuple[str, str], dict[int, list[dict[str, Any]]]] = {}
+    for rec, setting in zip(curved, config_labels(curved)):
+        name = _row_label(rec["spec"]) + (f" [{setting}]" if setting else "")
+        for point in rec["metrics"]["curve"]:
+            series.setdefault((rec["spec"]["corpus"], f"{name} ({point['mode']})"), {}) \
+                .setdefault(int(point["step"]), []).append(point)
+    panels = [(k, label) for k, label in CURVE_PANELS
+              if any(k in p for steps in series.values() for pts in steps.values() for p in pts)]
+    corpora = sorted({corpus for corpus, _ in series})
+    references = _reference_levels([r for r in records if r.get("reference")],
+                                   {r["spec"]["preset"] for r in curved})
+    plt = _pyplot()
+    fig, axes = plt.subplots(len(corpora), len(panels), figsize=(4.5 * len(panels), 3.6 * len(corpora)),
+                             squeeze=False)
+    for row, corpus in zip(axes, corpora):
+        for ax, (key, label) in zip(row, panels):
+            for (c, name), steps in sorted(series.items()):
+                if c != corpus:
+                    continue
+                xs = sorted(s for s, pts in steps.items() if any(key in p for p in pts))
+                values = [[float(p[key]) for p in steps[s] if key in p] for s in xs]
+                ax.errorbar(xs, [float(np.mean(v)) for v in values], yerr=[float(np.std(v)) for v in values],
+                            marker="o", markersize=3, capsize=2, label=name)
+            if key == ACCURACY:
+                for ref, level in sorted(references.get(corpus, {}).items()):
+                    ax.axhline(level, linestyle="--", linewidth=1, color="grey")
+                    ax.annotate(f"{ref} (reference)", (0.99, level), xycoords=("axes fraction", "data"),
+                                fontsize=7, color="grey", va="bottom", ha="right")
+            ax.set(title=f"{corpus}: {label}", xlabel="optimiser step", ylabel=label)
+            ax.grid(alpha=0.3)
+        row[0].legend(fontsize=7)
+    return _save(plt, fig, out_dir / "curves.png"), ""
+
+
+def _reference_levels(refs: list[dict[str, Any]], presets: set[str]) -> dict[str, dict[str, float]]:
+    """Per corpus, each reference's probe accuracy (mean over seeds), from references of the curves' presets."""
+    levels: dict[str, dict[str, list[float]]] = {}
+    for rec in refs:
+        if rec["spec"]["preset"] not in presets:
+            continue
+        mode = rec["metrics"].get("default_mode")
+        acc = rec["metrics"]["modes"].get(mode, {}).get(ACCURACY)
+        if acc is not None:
+            levels.setdefault(rec["spec"]["corpus"], {}).setdefault(rec["reference"]["name"], []).append(acc)
+    return {c: {name: float(np.mean(v)) for name, v in refs_.items()} for c, refs_ in levels.items()}
 
 
 def _activation_heatmaps(records: list[dict[str, Any]], out_dir: Path) -> tuple[list[Path], str]:

@@ -17,7 +17,8 @@ import click
               help="The trade-off's x-axis: any metric of the table, e.g. l0 for the sparse-autoencoder "
                    "track (written as tradeoff_<METRIC>.png). Repeatable: one figure per metric.")
 def plot(results_dir: Path, out: Path | None, modes: str, x_metrics: tuple[str, ...]) -> None:
-    """Accuracy–sparsity trade-off, class KL, probe accuracy by labelled size, activation heatmaps."""
+    """Accuracy–sparsity trade-off, class KL, probe accuracy by labelled size, activation heatmaps and
+    training curves (of runs with --set curve_every=N)."""
     from bench.errors import UserError
     from bench.store import Store
 

@@ -74,7 +74,7 @@ def test_plots_from_records_alone(tmp_path):
     written, skipped = plot_all(recs, tmp_path)
     names = sorted(p.name for p in written)
     assert names == ["activation_vae_synthetic_mean.png", "class_kl.png", "probe_sizes.png", "tradeoff.png"]
-    assert skipped == []
+    assert skipped == ["curves.png: no record has a training curve (train with --set curve_every=N)"]
     for p in written:
         assert p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     _, skipped = plot_all([rec("vae", 0, 0.7, 0.2)], tmp_path / "b")
@@ -202,3 +202,30 @@ def test_bench_plot_x_option(tmp_path):
     assert (tmp_path / "plots" / "tradeoff_l0.png").exists()
     bad = CliRunner().invoke(cli, ["plot", "--results-dir", str(tmp_path), "--x", "hoyr"], prog_name="bench")
     assert bad.exit_code == 2 and "did you mean 'avg_hoyer'" in bad.output and "Traceback" not in bad.output
+
+
+def test_training_curves_are_the_mean_over_seeds_per_step_beside_the_reference_levels(tmp_path, monkeypatch):
+    def curved(seed, accs, kl):
+        r = rec("vae", seed, accs[-1], 0.2)
+        r["metrics"]["curve"] = [{"epoch": e, "step": 10 * e, "mode": "mean", "probe_accuracy": a, "active_dims": 4.0,
+                                  "kl": kl, "recon_per_unit": 3.0} for e, a in enumerate(accs, 1)]
+        return r
+
+    ref = rec("tfidf-svd", 0, 0.3, 0.1)
+    ref["reference"] = {"name": "tfidf-svd"}
+    ref["metrics"]["modes"] = {"code": {"probe_accuracy": 0.3}}
+    ref["metrics"]["default_mode"] = "code"
+    calls = _plot_calls(monkeypatch)
+    lines = []
+    import matplotlib.axes
+
+    real = matplotlib.axes.Axes.axhline
+    monkeypatch.setattr(matplotlib.axes.Axes, "axhline", lambda self, y, **kw: lines.append(y) or real(self, y, **kw))
+    written, _ = plot_all([curved(0, [0.2, 0.4], 1.0), curved(1, [0.4, 0.6], 3.0), ref], tmp_path)
+    assert "curves.png" in {p.name for p in written}
+    drawn = [(x, y) for x, y, label in calls["errorbar"] if label == "vae (mean)" and x == [10, 20]]  # not tradeoff's
+    assert drawn[0] == ([10, 20], [pytest.approx(0.3), pytest.approx(0.5)])  # accuracy, mean over the 2 seeds
+    assert drawn[2] == ([10, 20], [pytest.approx(2.0), pytest.approx(2.0)])  # KL
+    assert lines == [0.3], "the reference's accuracy is drawn once, on the accuracy panel"
+    assert [c["ylabel"] for c in calls["set"] if c.get("xlabel") == "optimiser step"] == \
+        ["probe acc ↑", "active dims", "KL (nats)", "test recon / token ↓"]
