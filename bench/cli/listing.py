@@ -4,14 +4,14 @@ from __future__ import annotations
 import click
 from tabulate import tabulate
 
-WHAT = ("methods", "corpora", "presets", "metrics", "executors")
+WHAT = ("methods", "corpora", "presets", "settings", "metrics", "executors")
 
 
 @click.command("list")
 @click.argument("what", required=False, type=click.Choice(WHAT))
 def list_(what: str | None) -> None:
-    """List methods (with modes and hyperparameters), corpora, presets (with their sources), metrics and
-    executors (the names --backend takes)."""
+    """List methods (with modes and hyperparameters), corpora, presets (with their sources), the training
+    and scoring settings --set takes, metrics and executors (the names --backend takes)."""
     for section in (what,) if what else WHAT:
         click.echo(f"{section}:")
         click.echo(_SECTIONS[section]())
@@ -92,4 +92,19 @@ def _executors() -> str:
     return tabulate(rows, headers=["executor", "origin", "runs cells in"], maxcolwidths=[None, 60, 70])
 
 
-_SECTIONS = {"methods": _methods, "corpora": _corpora, "presets": _presets, "metrics": _metrics, "executors": _executors}
+def _settings() -> str:
+    """The keys ``--set`` takes besides a method's hyperparameters, with defaults, ranges and what they do."""
+    import dataclasses
+
+    from bench.config import EvalConfig, TrainConfig
+    from sparsebench.params import field_range
+
+    rows = []
+    for scope, cls in (("training", TrainConfig), ("scoring", EvalConfig)):
+        for f in dataclasses.fields(cls):
+            rng = field_range(f)
+            rows.append([f.name, scope, f.default, rng.describe() if rng else "", f.metadata.get("doc", "")])
+    return tabulate(rows, headers=["setting (--set KEY=VALUE)", "scope", "default", "range", "what it does"])
+
+
+_SECTIONS = {"methods": _methods, "corpora": _corpora, "presets": _presets, "settings": _settings, "metrics": _metrics, "executors": _executors}

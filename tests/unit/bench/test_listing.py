@@ -16,3 +16,19 @@ def test_presets_are_listed_with_their_source():
     assert sourced, "the paper presets declare their source"
     for name, source in sourced.items():
         assert " ".join(source.split()[:6]) in flat, f"source of preset {name} not shown"
+
+
+def test_every_setting_that_set_takes_is_listed_with_its_default_range_and_doc():
+    """`--set` takes every training and scoring field: each is listed, documented, with its default."""
+    import dataclasses
+
+    from bench.config import EvalConfig, TrainConfig
+
+    res = CliRunner().invoke(cli, ["list", "settings"], prog_name="bench")
+    assert res.exit_code == 0, res.output
+    rows = {line.split()[0]: line for line in res.output.splitlines()[3:] if line.strip()}
+    for cls, scope in ((TrainConfig, "training"), (EvalConfig, "scoring")):
+        for f in dataclasses.fields(cls):
+            assert f.metadata.get("doc"), f"{f.name} has no doc for `bench list settings`"
+            assert f.name in rows and scope in rows[f.name] and f.metadata["doc"] in rows[f.name], f.name
+    assert "≥ 0 and ≤ 1" in rows["kl_warmup"] and " 0.0 " in rows["kl_warmup"]
