@@ -50,8 +50,10 @@ def _separated_above(a: np.ndarray, b: np.ndarray) -> bool:
 
 
 def _summary(name: str, metric: str, v: np.ndarray) -> str:
-    std = f" ± {v.std(ddof=1):.3f}" if len(v) > 1 else ""
-    return f"{name} {metric} {v.mean():.3f}{std} (n={len(v)})"
+    from bench.leaderboard import format_number
+
+    std = f" ± {format_number(v.std(ddof=1), 3)}" if len(v) > 1 else ""
+    return f"{name} {metric} {format_number(v.mean(), 3)}{std} (n={len(v)})"
 
 
 def _too_few(*arrays: np.ndarray) -> bool:

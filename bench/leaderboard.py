@@ -193,7 +193,7 @@ def _digits(metric: str, default: int) -> int:
     return int(fmt[1:-1]) if fmt.startswith(".") and fmt.endswith("f") and fmt[1:-1].isdigit() else default
 
 
-def _num(x: float, digits: int) -> str:
+def format_number(x: float, digits: int) -> str:
     """Fixed point, or scientific when fixed point would print a non-zero value as 0 (e.g. class KL 1e-5)."""
     return f"{x:.2e}" if x != 0 and abs(x) < 0.5 * 10**-digits else f"{x:.{digits}f}"
 
@@ -202,8 +202,8 @@ def _fmt(mean: float, std: float, digits: int, pm: str) -> str:
     if mean is None or math.isnan(mean):
         return "n/a"
     if std is None or math.isnan(std):
-        return _num(mean, digits)
-    return f"{_num(mean, digits)}{pm}{_num(std, digits)}"
+        return format_number(mean, digits)
+    return f"{format_number(mean, digits)}{pm}{format_number(std, digits)}"
 
 
 def select_modes(frame: pd.DataFrame, modes: str) -> pd.DataFrame:
@@ -227,7 +227,7 @@ def render(records: Iterable[dict[str, Any]], metrics: Sequence[str] = DEFAULT_M
         return ""
     frame = select_modes(frame, modes)
     metrics = [m for m in metrics if m in frame.columns] or list(metrics)  # e.g. NLL/token: text backbone only
-    group_by = list(group_by or KEY_COLUMNS)
+    group_by = kept_apart(frame, list(group_by or KEY_COLUMNS))
     table = aggregate(frame, metrics, group_by, ci)
     if fmt == "csv":
         return table.to_csv(index=False, float_format="%.6g")
@@ -258,6 +258,22 @@ def render(records: Iterable[dict[str, Any]], metrics: Sequence[str] = DEFAULT_M
     out = tabulate(rows, headers=headers, tablefmt=tablefmt, disable_numparse=True)
     lines = reference_notes(frame) if notes and fmt in ("md", "plain") else []
     return out + "".join("\n\n" + n for n in lines)
+
+
+#: What a row must never average over, whatever ``--group-by`` says: another protocol is another row.
+PROTOCOL_COLUMNS = ("preset", "train_split", "config")
+
+
+def kept_apart(frame: pd.DataFrame, group_by: list[str]) -> list[str]:
+    """``group_by`` plus each protocol column that varies within one of its groups (a table grouped by
+    method alone must not average a run with ``kl_warmup=0.5`` into the plain one)."""
+    extra = []
+    for col in PROTOCOL_COLUMNS:
+        if col in group_by or col not in frame:
+            continue
+        if (frame.groupby(group_by + extra, dropna=False)[col].nunique(dropna=False) > 1).any():
+            extra.append(col)
+    return group_by + extra
 
 
 def reference_notes(frame: pd.DataFrame) -> list[str]:

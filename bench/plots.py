@@ -26,7 +26,7 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 
 from bench.errors import UserError
-from bench.leaderboard import aggregate, config_labels, headline, records_to_frame, select_modes
+from bench.leaderboard import aggregate, config_labels, headline, kept_apart, records_to_frame, select_modes
 from sparsebench.hints import did_you_mean
 from tasks.metrics import all_metrics, metric_info
 
@@ -128,12 +128,13 @@ def _class_kl(frame, out_dir: Path):
         return None, f"class_kl.png: no record has {CLASS_KL}"
     plt = _pyplot()
     frame = frame[frame[CLASS_KL].notna()]
-    table = aggregate(frame, [CLASS_KL], ["corpus", "method", "kind", "mode"])
+    table = aggregate(frame, [CLASS_KL], kept_apart(frame, ["corpus", "method", "kind", "mode"]))
     corpora = sorted(table["corpus"].unique())
     fig, axes = plt.subplots(1, len(corpora), figsize=(5 * len(corpora), 4), squeeze=False)
     for ax, corpus in zip(axes[0], corpora):
         sub = table[table["corpus"] == corpus]
-        labels = [f"{m}\n({mo})" for m, mo in zip(sub["method"], sub["mode"])]
+        labels = [f"{r['method']}\n({r['mode']})" + (f"\n{r['config']}" if r.get("config") else "")
+                  for _, r in sub.iterrows()]
         ax.bar(labels, sub[f"{CLASS_KL}_mean"], yerr=sub[f"{CLASS_KL}_std"].fillna(0), capsize=3)
         ax.set(title=corpus, ylabel=axis_label(CLASS_KL))
         ax.tick_params(axis="x", labelsize=8)
@@ -153,13 +154,14 @@ def _probe_sizes(frame, out_dir: Path):
         return None, f"probe_sizes.png: no record has a probe sweep ({PROBE_SIZES.replace('{n}', 'N')})"
     plt = _pyplot()
     sizes, cols = [n for n, _ in found], [c for _, c in found]
-    table = aggregate(frame, cols, ["corpus", "method", "kind", "mode"])
+    table = aggregate(frame, cols, kept_apart(frame, ["corpus", "method", "kind", "mode"]))
     corpora = sorted(table["corpus"].unique())
     fig, axes = plt.subplots(1, len(corpora), figsize=(5 * len(corpora), 4), squeeze=False)
     for ax, corpus in zip(axes[0], corpora):
         for _, r in table[table["corpus"] == corpus].iterrows():
             ys = [r[f"{c}_mean"] for c in cols]
-            ax.plot(sizes, ys, marker="o", label=f"{r['method']} ({r['mode']})")
+            setting = f" [{r['config']}]" if r.get("config") else ""
+            ax.plot(sizes, ys, marker="o", label=f"{r['method']}{setting} ({r['mode']})")
         ax.set(xscale="log", title=corpus, xlabel="labelled examples per class", ylabel=axis_label(ACCURACY))
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)

@@ -4,8 +4,10 @@
 # (the train texts are not in the corpora folder).  Hours on 2 CPU cores for the text track (cost per
 # cell in the README); about 45 s a cell for the embedding track.
 #
-#   bash experiments/reference/run.sh [text|embedding|all]   (DATA: folder of the corpora, default ../shared/data;
-#                                                             JOBS: cells at once, one core each, default 1)
+#   bash experiments/reference/run.sh [text|embedding|kl-warmup|all]
+#   DATA: folder of the corpora (default ../shared/data); JOBS: cells at once, one core each (default 1)
+# kl-warmup: the text track's VAEs that lost their code (vae, mat, ton) again with the harness's
+# collapse-avoiding option (KL annealing over the first half of the steps), with training curves.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 DATA=${DATA:-../shared/data}
@@ -19,6 +21,10 @@ if [[ $track == text || $track == all ]]; then
         --results-dir results/reference/text "${common[@]}"
     done
   done
+fi
+if [[ $track == kl-warmup || $track == all ]]; then
+  "$BENCH" run -m vae,mat,ton -c yahoo --seeds 1 --preset reference --set kl_warmup=0.5 --set curve_every=4 \
+    --results-dir results/reference/kl-warmup "${common[@]}"
 fi
 if [[ $track == embedding || $track == all ]]; then
   "$BENCH" run -m hsvae,mat,ton,sparsemax,vae,ae,topk,batchtopk,csr -c yahoo,dbpedia --seeds 3 --preset cpu \
