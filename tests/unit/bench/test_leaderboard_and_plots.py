@@ -62,7 +62,7 @@ def test_a_group_by_without_the_config_never_averages_two_settings():
     recs = [rec("vae", 0, 0.7, 0.2, beta=1.0), rec("vae", 1, 0.5, 0.2, beta=1.0), rec("vae", 0, 0.1, 0.4, beta=4.0),
             rec("hsvae", 0, 0.5, 0.5), rec("hsvae", 1, 0.7, 0.5)]
     out = render(recs, ["probe_accuracy"], fmt="csv", group_by=["corpus", "method", "kind", "mode"])
-    table = pd.read_csv(__import__("io").StringIO(out)).fillna("")
+    table = pd.read_csv(__import__("io").StringIO(out), keep_default_na=False)
     rows = {(r.method, r.config): (r.probe_accuracy_mean, r.seeds) for r in table.itertuples()}
     assert rows == {("vae", "beta=1.0"): (pytest.approx(0.6), 2), ("vae", "beta=4.0"): (pytest.approx(0.1), 1),
                     ("hsvae", ""): (pytest.approx(0.6), 2)}
