@@ -138,7 +138,7 @@ class SubprocessExecutor:
                 if not done:
                     time.sleep(self.poll)
                     continue
-                for proc in done:
+                for proc in sorted(done, key=lambda p: p.returncode == -signal.SIGTERM):  # finished ones first
                     if proc.returncode == -signal.SIGTERM:  # the job's process group is being stopped
                         from bench.errors import Terminated
 
