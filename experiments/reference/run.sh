@@ -4,10 +4,11 @@
 # (the train texts are not in the corpora folder).  Hours on 2 CPU cores for the text track (cost per
 # cell in the README); about 45 s a cell for the embedding track.
 #
-#   bash experiments/reference/run.sh [text|embedding|kl-warmup|all]
+#   bash experiments/reference/run.sh [text|embedding|diagnostics|all]
 #   DATA: folder of the corpora (default ../shared/data); JOBS: cells at once, one core each (default 1)
-# kl-warmup: the text track's VAEs that lost their code (vae, mat, ton) again with the harness's
-# collapse-avoiding option (KL annealing over the first half of the steps), with training curves.
+# diagnostics (Yahoo, seed 0, with training curves): the text track's VAEs that lost their code (vae,
+# mat, ton) again with the harness's collapse-avoiding option (KL annealing over the first half of
+# the steps), and TON with its prior's slab probability at HSVAE's share of active dimensions.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 DATA=${DATA:-../shared/data}
@@ -22,9 +23,11 @@ if [[ $track == text || $track == all ]]; then
     done
   done
 fi
-if [[ $track == kl-warmup || $track == all ]]; then
-  "$BENCH" run -m vae,mat,ton -c yahoo --seeds 1 --preset reference --set kl_warmup=0.5 --set curve_every=4 \
-    --results-dir results/reference/kl-warmup "${common[@]}"
+if [[ $track == diagnostics || $track == all ]]; then
+  diag=(-c yahoo --seeds 1 --preset reference --set curve_every=4 --results-dir results/reference/diagnostics)
+  "$BENCH" run -m vae "${diag[@]}" --set kl_warmup=0.5 "${common[@]}"
+  "$BENCH" run -m ton-alpha0.5 --config experiments/reference/ton-alpha.toml "${diag[@]}" "${common[@]}"
+  "$BENCH" run -m ton,mat "${diag[@]}" --set kl_warmup=0.5 "${common[@]}"
 fi
 if [[ $track == embedding || $track == all ]]; then
   "$BENCH" run -m hsvae,mat,ton,sparsemax,vae,ae,topk,batchtopk,csr -c yahoo,dbpedia --seeds 3 --preset cpu \
