@@ -15,7 +15,9 @@ headline modes of the leaderboard, per corpus and encode kind, seeds as the unit
   differ by more than ``CLOSE`` and the seeds are separated;
 - (c) "sparse codes encode the class in which dimensions are active": reproduced when HSVAE's class
   KL is separated above the dense VAE's; refuted when the dense VAE's is separated above HSVAE's;
-- anything else, or fewer than two seeds of either side, is inconclusive, with the reason.
+- anything else, or fewer than two seeds of either side, is inconclusive, with the reason;
+- a dense rival whose posterior collapsed is disclosed beside its verdicts (:func:`collapse_caveat`),
+  which it does not change.
 
 ``python -m bench.claims RESULTS_DIR`` prints the verdicts as Markdown from the records alone.
 """
@@ -100,6 +102,15 @@ def higher_class_kl(kl_s: np.ndarray, kl_d: np.ndarray) -> tuple[str, str]:
     return "inconclusive", "the seeds overlap"
 
 
+def collapse_caveat(dense: str, collapsed: np.ndarray) -> str:
+    """A disclosure, not a change of the verdict: a dense rival whose posterior collapsed (dimensions
+    with a KL below ``tasks.scorers.COLLAPSE_NATS``) carries little, so beating it says little, and its
+    class KL is near 0 by construction."""
+    if not len(collapsed) or collapsed.mean() < 1:
+        return ""
+    return f"; caveat: {dense}'s posterior collapsed in {collapsed.mean():.0f} dimensions (a near-empty code)"
+
+
 def _values(frame: pd.DataFrame, method: str, corpus: str, kind: str, metric: str) -> np.ndarray:
     rows = frame[(frame["method"] == method) & (frame["corpus"] == corpus) & (frame["kind"] == kind)
                  & frame["headline"] & ~frame["reference"]]
@@ -130,11 +141,12 @@ def judge(frame: pd.DataFrame) -> list[Verdict]:
                 d_acc, d_kl = v(dense, "probe_accuracy"), v(dense, "class_kl_mean")
                 if not len(d_acc):
                     continue
+                caveat = collapse_caveat(dense, v(dense, "collapsed_dims"))
                 verdict, reason = close_accuracy(s_acc, d_acc)
-                out.append(Verdict(f"(b) accuracy close to {dense}", corpus, kind, verdict, reason,
+                out.append(Verdict(f"(b) accuracy close to {dense}", corpus, kind, verdict, reason + caveat,
                                    f"{_summary(SPARSE, 'acc', s_acc)}; {_summary(dense, 'acc', d_acc)}"))
                 verdict, reason = higher_class_kl(s_kl, d_kl)
-                out.append(Verdict(f"(c) class KL above {dense}", corpus, kind, verdict, reason,
+                out.append(Verdict(f"(c) class KL above {dense}", corpus, kind, verdict, reason + caveat,
                                    f"{_summary(SPARSE, 'class KL', s_kl)}; {_summary(dense, 'class KL', d_kl)}"))
     return out
 

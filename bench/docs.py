@@ -1,7 +1,7 @@
 """The README's metric tables and reference-leaderboard tables, generated from the metric table so that the two cannot drift apart.
 
 ``python -m bench.docs`` rewrites the section between the markers in README.md, and the reference
-leaderboard's tables from ``results/reference/*/summary.md``;
+leaderboard's tables from ``results/reference/*/summary.md`` (and the text track's claim verdicts);
 ``tests/unit/bench/test_docs.py`` fails when the README and the table disagree.
 """
 from __future__ import annotations
@@ -48,27 +48,33 @@ def render_readme(text: str) -> str:
 
 
 REFERENCE_TRACKS = ("embedding", "text")
+#: Each README block of the reference leaderboard and the committed file (under results/reference/) it copies.
+REFERENCE_BLOCKS = {"embedding": "embedding/summary.md", "text": "text/summary.md", "text-claims": "text/claims.md"}
 
 
-def reference_markers(track: str) -> tuple[str, str]:
-    return (f"<!-- reference-table:{track}:begin (copied from results/reference/{track}/summary.md by "
-            f"`python -m bench.docs`) -->", f"<!-- reference-table:{track}:end -->")
+def reference_markers(block: str) -> tuple[str, str]:
+    return (f"<!-- reference-table:{block}:begin (copied from results/reference/{REFERENCE_BLOCKS[block]} by "
+            f"`python -m bench.docs`) -->", f"<!-- reference-table:{block}:end -->")
+
+
+def reference_block(block: str) -> str:
+    """A committed table of the reference leaderboard (written by experiments/reference/tables.sh)."""
+    return (README.parent / "results" / "reference" / REFERENCE_BLOCKS[block]).read_text(encoding="utf-8").strip()
 
 
 def reference_summary(track: str) -> str:
-    """The committed summary table of a reference track (written by experiments/reference/tables.sh)."""
-    return (README.parent / "results" / "reference" / track / "summary.md").read_text(encoding="utf-8").strip()
+    return reference_block(track)
 
 
 def render_reference_tables(text: str) -> str:
-    """The README's reference-leaderboard tables, replaced by the committed summaries."""
-    for track in REFERENCE_TRACKS:
-        begin, end = reference_markers(track)
+    """The README's reference-leaderboard blocks, replaced by the committed tables they copy."""
+    for block in REFERENCE_BLOCKS:
+        begin, end = reference_markers(block)
         if begin not in text or end not in text:
             raise ValueError(f"README.md lacks the markers {begin!r} … {end!r}")
         head, rest = text.split(begin, 1)
         _, tail = rest.split(end, 1)
-        text = f"{head}{begin}\n{reference_summary(track)}\n{end}{tail}"
+        text = f"{head}{begin}\n{reference_block(block)}\n{end}{tail}"
     return text
 
 

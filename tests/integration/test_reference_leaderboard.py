@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from bench.cli import cli
-from bench.docs import README, REFERENCE_TRACKS, reference_markers, reference_summary
+from bench.docs import README, REFERENCE_BLOCKS, REFERENCE_TRACKS, reference_block, reference_markers, reference_summary
 
 ROOT = README.parent
 SUMMARY_ARGS = {"embedding": "probe_accuracy,l0,active_dims,fvu,recon_probe_accuracy",
@@ -38,12 +38,21 @@ def test_committed_summary_is_regenerated_from_the_records(track, tmp_path):
         "results/reference summary is stale: run `bash experiments/reference/tables.sh`"
 
 
-@pytest.mark.parametrize("track", REFERENCE_TRACKS)
-def test_readme_shows_the_committed_summary(track):
-    begin, end = reference_markers(track)
+@pytest.mark.parametrize("block", REFERENCE_BLOCKS)
+def test_readme_shows_the_committed_tables(block):
+    begin, end = reference_markers(block)
     text = README.read_text(encoding="utf-8")
-    assert text.split(begin, 1)[1].split(end, 1)[0].strip() == reference_summary(track), \
+    assert text.split(begin, 1)[1].split(end, 1)[0].strip() == reference_block(block), \
         "README's reference table is stale: run `python -m bench.docs`"
+
+
+def test_committed_claims_are_what_the_rule_makes_of_the_records():
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-m", "bench.claims", str(ROOT / "results" / "reference" / "text")],
+                         capture_output=True, text=True, check=True).stdout
+    assert out.strip() == reference_block("text-claims"), "claims.md is stale: run `bash experiments/reference/tables.sh`"
 
 
 def test_the_embedding_track_is_complete():

@@ -50,3 +50,16 @@ def test_judge_reads_headline_rows_of_each_corpus():
     assert verdicts["(b) accuracy close to vae"].verdict == "refuted"  # 0.305 vs 0.405, non-headline 0.99 ignored
     assert verdicts["(c) class KL above vae"].verdict == "reproduced"
     assert "**refuted**" in render(list(verdicts.values()))
+
+
+def test_a_collapsed_dense_rival_is_disclosed_without_changing_the_verdict():
+    rows = (_rows("hsvae", "yahoo", [0.24, 0.25], [0.6, 0.61], [3e-4, 4e-4])
+            + [{**r, "collapsed_dims": 32.0} for r in _rows("vae", "yahoo", [0.20, 0.21], [0.2, 0.2], [0.0, 0.0])]
+            + [{**r, "collapsed_dims": 0.0} for r in _rows("vae-beta0.01", "yahoo", [0.30, 0.30], [0.2, 0.2],
+                                                           [1e-4, 1e-4])])
+    verdicts = {v.claim: v for v in judge(pd.DataFrame(rows))}
+    assert verdicts["(c) class KL above vae"].verdict == "reproduced"
+    assert verdicts["(c) class KL above vae"].reason.endswith(
+        "caveat: vae's posterior collapsed in 32 dimensions (a near-empty code)")
+    assert "caveat: vae's posterior collapsed" in verdicts["(b) accuracy close to vae"].reason
+    assert "caveat" not in verdicts["(c) class KL above vae-beta0.01"].reason
