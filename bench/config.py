@@ -114,7 +114,7 @@ def resolve(method: str, config_cls: type, preset: str, overrides: tuple[tuple[s
         scope, dot, name = key.rpartition(".")
         if dot and scope != method:
             continue  # another method's hyperparameter
-        if name in ttypes and not dot:
+        if name in ttypes and not (dot and name in mtypes):  # `vae.kl_warmup=0.5`: that method's cells only
             train[name] = parse_value(raw, ttypes[name], f"--set {key}")
         elif name in etypes and not dot:
             evaluation[name] = parse_value(raw, etypes[name], f"--set {key}")

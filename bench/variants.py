@@ -1,9 +1,10 @@
-"""Named configurations of a method ("variants"): a method plus fixed hyperparameters, under their own name.
+"""Named configurations of a method ("variants"): a method plus fixed settings, under their own name.
 
 A comparison sometimes needs the same method twice with different settings, each a row of its own
 that a reader can name: the dense VAE with HSVAE's KL weight (β = 0.01, as ψ = λ = 0.01) beside the
 plain ELBO (β = 1).  A variant is used wherever a method name is (``--methods hsvae,vae,vae-beta0.01``);
-its settings are scoped to its method and win over ``--set``/``--grid`` keys of the same name.
+its settings (hyperparameters, or training fields such as ``kl_warmup``) are scoped to its method and
+win over ``--set``/``--grid`` keys of the same name.
 Built-in variants are below; an experiment file adds its own under ``[variants.NAME]``.
 """
 from __future__ import annotations

@@ -6,9 +6,8 @@
 #
 #   bash experiments/reference/run.sh [text|embedding|diagnostics|all]
 #   DATA: folder of the corpora (default ../shared/data); JOBS: cells at once, one core each (default 1)
-# diagnostics (Yahoo, seed 0, with training curves): the text track's VAEs that lost their code (vae,
-# mat, ton) again with the harness's collapse-avoiding option (KL annealing over the first half of
-# the steps), and TON with its prior's slab probability at HSVAE's share of active dimensions.
+# diagnostics: experiments/reference/diagnostics.toml (Yahoo, seed 0, with training curves), rows of
+# the text track: KL annealing for the VAEs that lost their code, and TON's prior at HSVAE's sparsity.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 DATA=${DATA:-../shared/data}
@@ -24,10 +23,8 @@ if [[ $track == text || $track == all ]]; then
   done
 fi
 if [[ $track == diagnostics || $track == all ]]; then
-  diag=(-c yahoo --seeds 1 --preset reference --set curve_every=4 --results-dir results/reference/diagnostics)
-  "$BENCH" run -m vae "${diag[@]}" --set kl_warmup=0.5 "${common[@]}"
-  "$BENCH" run -m ton-alpha0.5 --config experiments/reference/ton-alpha.toml "${diag[@]}" "${common[@]}"
-  "$BENCH" run -m ton,mat "${diag[@]}" --set kl_warmup=0.5 "${common[@]}"
+  "$BENCH" run --config experiments/reference/diagnostics.toml --data-dir "$DATA" --threads 1 --jobs "${JOBS:-1}" \
+    --resume missing --results-dir results/reference/text
 fi
 if [[ $track == embedding || $track == all ]]; then
   "$BENCH" run -m hsvae,mat,ton,sparsemax,vae,ae,topk,batchtopk,csr -c yahoo,dbpedia --seeds 3 --preset cpu \

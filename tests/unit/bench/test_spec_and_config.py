@@ -27,6 +27,15 @@ def test_method_scoped_override_only_applies_to_that_method():
     assert spec.config["method_config"]["latent_dim"] == 4
 
 
+def test_a_training_field_scoped_to_a_method_sets_only_that_methods_cells():
+    """`vae.kl_warmup=0.5` (what a variant's training setting becomes) leaves hsvae's cells alone."""
+    scoped = (("vae.kl_warmup", "0.5"), ("vae.epochs", "3"))
+    vae, hsvae = RunSpec("vae", "synthetic", 0, "smoke", scoped), RunSpec("hsvae", "synthetic", 0, "smoke", scoped)
+    assert vae.config["train"]["kl_warmup"] == 0.5 and vae.config["train"]["epochs"] == 3
+    assert "kl_warmup" not in hsvae.config["train"]
+    assert hsvae.config["train"]["epochs"] == RunSpec("hsvae", "synthetic", 0, "smoke").config["train"]["epochs"]
+
+
 def test_paper_preset_has_the_papers_sizes():
     cfg = RunSpec("vae", "synthetic", 0, "paper").config
     assert (cfg["method_config"]["embed_dim"], cfg["method_config"]["hidden_dim"],
