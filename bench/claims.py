@@ -73,7 +73,8 @@ def sparser_at_comparable_accuracy(ah_s: np.ndarray, ah_r: np.ndarray, acc_s: np
         return "inconclusive", "the Average Hoyer of the two overlaps across seeds"
     gap = acc_r.mean() - acc_s.mean()
     if gap <= CLOSE:
-        return "reproduced", f"sparser on every seed, accuracy {'above' if gap < 0 else 'within'} {CLOSE} of the rival"
+        return "reproduced", ("sparser on every seed, at an accuracy above the rival's" if gap < 0 else
+                              f"sparser on every seed, at an accuracy within {CLOSE} of the rival's")
     if _separated_above(acc_r, acc_s):
         return "refuted", f"sparser, but at an accuracy {gap:.3f} below the rival on every seed"
     return "inconclusive", f"sparser, accuracy {gap:.3f} below the rival with overlapping seeds"
