@@ -168,7 +168,9 @@ def aggregate(frame: pd.DataFrame, metrics: Sequence[str], group_by: Sequence[st
     return pd.DataFrame(rows)
 
 
-def _best_rows(table: pd.DataFrame, metric: str, within: Sequence[str]) -> set[int]:
+def _best_rows(table: pd.DataFrame, metric: str, within: Sequence[str], digits: int = 3) -> set[int]:
+    """Rows whose mean prints as the best one does (at the table's digits): a tie is what a reader sees
+    as equal, so class KLs of 1e-4 that print apart are not all bold, and 0.2501 ties 0.2504."""
     sign = direction(metric)
     if sign == 0 or len(table) < 2:
         return set()
@@ -181,8 +183,9 @@ def _best_rows(table: pd.DataFrame, metric: str, within: Sequence[str]) -> set[i
         vals = grp[col]
         if len(grp) < 2 or vals.isna().all():
             continue
-        target = vals.max() if sign > 0 else vals.min()
-        best |= set(grp.index[np.isclose(vals, target, rtol=0, atol=5e-4)])
+        shown = vals.map(lambda x: format_number(x, digits) if pd.notna(x) else "")
+        target = format_number(vals.max() if sign > 0 else vals.min(), digits)
+        best |= set(grp.index[shown == target])
     return best
 
 
@@ -235,7 +238,7 @@ def render(records: Iterable[dict[str, Any]], metrics: Sequence[str] = DEFAULT_M
     shown = [c for c in group_by if not (c in ("train_split", "config") and
                                          (table[c] == ("train" if c == "train_split" else "")).all())]
     within = [c for c in ("corpus", "kind") if c in group_by]
-    bold = {m: _best_rows(table, m, within) for m in metrics}
+    bold = {m: _best_rows(table, m, within, _digits(m, digits)) for m in metrics}
     table = table.sort_values("reference", kind="stable")  # reference rows after the methods, same order otherwise
     pm = {"latex": r" $\pm$ ", "html": " ± "}.get(fmt, " ± ")
     wrap = {"md": "**{}**", "plain": "{}", "html": "<b>{}</b>", "latex": r"\textbf{{{}}}"}[fmt]

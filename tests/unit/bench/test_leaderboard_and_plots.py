@@ -104,6 +104,18 @@ def test_bolding_follows_each_metrics_declared_direction():
     assert "**0.500**" in hsvae  # the higher Average Hoyer (sparser) is bold
 
 
+def test_a_tie_for_bold_is_what_prints_the_same():
+    """Class KLs of 1e-4 print apart (scientific), so only the largest is bold; accuracies that print
+    as the same 3 decimals tie."""
+    recs = [rec("hsvae", 0, 0.2501, 0.2, extra={"class_kl_mean": 3.8e-4}),
+            rec("vae", 0, 0.2504, 0.2, extra={"class_kl_mean": 1.66e-4}),
+            rec("mat", 0, 0.1800, 0.2, extra={"class_kl_mean": 0.0})]
+    out = render(recs, metrics=["probe_accuracy", "class_kl_mean"])
+    line = {m: next(row for row in out.splitlines() if row.startswith(f"| {m} ")) for m in ("hsvae", "vae", "mat")}
+    assert "**3.80e-04**" in line["hsvae"] and "**" not in line["vae"].replace("**0.250**", "")
+    assert "**0.250**" in line["hsvae"] and "**0.250**" in line["vae"] and "**" not in line["mat"]
+
+
 def test_matched_view_compares_like_with_like():
     """HSVAE's deterministic sparse mean sits against the VAE's mean, its samples against the VAE's samples."""
     def two_kind(method, det, stoch, acc_det, acc_sto):
