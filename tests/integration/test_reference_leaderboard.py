@@ -82,3 +82,31 @@ def test_the_committed_cells_keep_their_ids_so_the_grid_resumes_them():
             spec = RunSpec.from_dict(record["spec"])
             assert spec.config == record["config"], path.parent.name
             assert spec.cell_id == record["cell_id"], path.parent.name
+
+
+def test_every_text_track_record_is_of_the_published_protocol():
+    """Until the text grid is complete (issue 11: 7 configurations x 2 corpora x 3 seeds), what is
+    committed must at least be of its protocol: a configuration of the grid or a diagnostic variant of
+    experiments/reference/diagnostics.toml, preset reference, trained on valid, finished."""
+    import json
+    import tomllib
+
+    diagnostics = tomllib.loads((ROOT / "experiments" / "reference" / "diagnostics.toml").read_text())
+    grid = {"hsvae", "mat", "ton", "sparsemax", "vae", "vae-beta0.01", "ae"}
+    refs = {"tfidf", "tfidf-svd", "untrained"}
+    for path in sorted((ROOT / "results" / "reference" / "text" / "runs").glob("*/record.json")):
+        record = json.loads(path.read_text())
+        spec, name = record["spec"], path.parent.name
+        assert record["status"] == "ok", name
+        assert (spec["preset"], spec.get("train_split"), spec["corpus"] in ("yahoo", "dbpedia"), spec["seed"] in (0, 1, 2)) \
+            == ("reference", "valid", True, True), name
+        if "reference" in record:
+            assert record["reference"]["name"] in refs, name
+        elif spec.get("variant") in diagnostics["variants"]:
+            assert spec["corpus"] == "yahoo" and spec["seed"] == 0, name
+        else:  # nothing set beyond the preset, except a built-in variant's own settings
+            from bench.variants import BUILTIN_VARIANTS
+
+            label = spec.get("variant") or spec["method"]
+            own = [list(kv) for kv in BUILTIN_VARIANTS[label].overrides()] if label in BUILTIN_VARIANTS else []
+            assert label in grid and spec.get("overrides", []) == own, name
