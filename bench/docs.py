@@ -62,10 +62,6 @@ def reference_block(block: str) -> str:
     return (README.parent / "results" / "reference" / REFERENCE_BLOCKS[block]).read_text(encoding="utf-8").strip()
 
 
-def reference_summary(track: str) -> str:
-    return reference_block(track)
-
-
 def render_reference_tables(text: str) -> str:
     """The README's reference-leaderboard blocks, replaced by the committed tables they copy."""
     for block in REFERENCE_BLOCKS:

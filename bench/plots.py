@@ -61,6 +61,11 @@ def _row_label(spec: dict[str, Any]) -> str:
     return spec.get("variant") or spec["method"]
 
 
+def _with_setting(name: str, setting: str) -> str:
+    """A figure's label for a row: its name, and the settings that set it apart (``config``), if any."""
+    return f"{name} [{setting}]" if setting else name
+
+
 def _pyplot():
     import matplotlib
 
@@ -133,8 +138,7 @@ def _class_kl(frame, out_dir: Path):
     fig, axes = plt.subplots(1, len(corpora), figsize=(5 * len(corpora), 4), squeeze=False)
     for ax, corpus in zip(axes[0], corpora):
         sub = table[table["corpus"] == corpus]
-        labels = [f"{r['method']}\n({r['mode']})" + (f"\n{r['config']}" if r.get("config") else "")
-                  for _, r in sub.iterrows()]
+        labels = [f"{_with_setting(r['method'], r.get('config') or '')}\n({r['mode']})" for _, r in sub.iterrows()]
         ax.bar(labels, sub[f"{CLASS_KL}_mean"], yerr=sub[f"{CLASS_KL}_std"].fillna(0), capsize=3)
         ax.set(title=corpus, ylabel=axis_label(CLASS_KL))
         ax.tick_params(axis="x", labelsize=8)
@@ -160,8 +164,7 @@ def _probe_sizes(frame, out_dir: Path):
     for ax, corpus in zip(axes[0], corpora):
         for _, r in table[table["corpus"] == corpus].iterrows():
             ys = [r[f"{c}_mean"] for c in cols]
-            setting = f" [{r['config']}]" if r.get("config") else ""
-            ax.plot(sizes, ys, marker="o", label=f"{r['method']}{setting} ({r['mode']})")
+            ax.plot(sizes, ys, marker="o", label=f"{_with_setting(r['method'], r.get('config') or '')} ({r['mode']})")
         ax.set(xscale="log", title=corpus, xlabel="labelled examples per class", ylabel=axis_label(ACCURACY))
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
@@ -179,7 +182,7 @@ def _curves(records: list[dict[str, Any]], out_dir: Path):
         return None, "curves.png: no record has a training curve (train with --set curve_every=N)"
     series: dict[tuple[str, str], dict[int, list[dict[str, Any]]]] = {}
     for rec, setting in zip(curved, config_labels(curved)):
-        name = _row_label(rec["spec"]) + (f" [{setting}]" if setting else "")
+        name = _with_setting(_row_label(rec["spec"]), setting)
         for point in rec["metrics"]["curve"]:
             series.setdefault((rec["spec"]["corpus"], f"{name} ({point['mode']})"), {}) \
                 .setdefault(int(point["step"]), []).append(point)
