@@ -11,7 +11,11 @@ from methods.declare import BackboneConfig, method, param
         description="Sparsemax Seq2Seq (Trifonov et al. 2018): code = κ·sparsemax(Wh+b), exact zeros")
 @dataclass(frozen=True)
 class SparsemaxConfig(BackboneConfig):
-    """``kappa`` scales the simplex code (0 means √latent_dim); ``learn_kappa`` makes it a parameter."""
+    """``kappa`` scales the simplex code (0 means √latent_dim); ``learn_kappa`` makes it a parameter;
+    ``norm`` is the norm the scaling fixes at κ (``l2``: the code's length, the same for every support;
+    ``l1``: κ·sparsemax, whose length grows toward a vertex and drives the code one-hot, see the model)."""
 
     kappa: float = param(0.0, ge=0)
     learn_kappa: bool = param(False)
+    norm: str = param("l2", choices=("l2", "l1"),
+                      doc="the code's norm fixed at κ: l2 (its length, any support) or l1 (κ·sparsemax, collapses to one-hot)")

@@ -108,3 +108,40 @@ def test_hsvae_sample_codes_mix_spike_noise_and_slab():
 def test_configs_import_without_torch():
     code = "import sys, methods.configs, methods.registry; sys.exit('torch' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
+
+
+@pytest.mark.parametrize("norm", ["l2", "l1"])
+def test_sparsemax_code_is_kappa_times_the_projection_at_the_chosen_norm(norm):
+    from entmax import sparsemax
+
+    model = build("sparsemax", norm=norm).eval()
+    with torch.no_grad():
+        code = model.encode(DATA.eval)
+        p = sparsemax(model.head(model.backbone.encode_hidden(DATA.eval)), dim=-1)
+    kappa = model.config.latent_dim ** 0.5  # kappa = 0 means √D
+    assert torch.equal(code == 0, p == 0), "the scaling keeps sparsemax's exact zeros"
+    length = code.norm(p=2 if norm == "l2" else 1, dim=-1)
+    torch.testing.assert_close(length, torch.full_like(length, kappa))
+
+
+def test_sparsemax_l1_code_grows_toward_a_vertex_and_l2_does_not():
+    """Why ``norm = "l2"`` is the default: κ·sparsemax(v) is longer the fewer coordinates it keeps
+    (κ/√|S|·… up to κ at a vertex), so a decoder that wants a stronger input pulls the code one-hot,
+    where sparsemax's Jacobian is 0.  Normalised to length κ, the code's length has no gradient."""
+    from entmax import sparsemax
+
+    v = torch.tensor([[0.30, 0.20, 0.15, 0.10, -0.40]], dtype=torch.float64, requires_grad=True)
+    p = sparsemax(v, dim=-1)
+    assert int((p > 0).sum()) == 4
+    (grad_l1,) = torch.autograd.grad(p.norm(), v)
+    # closed form on the support S: d‖p‖/dv = (p − mean_S p)/‖p‖, which raises the top logit's share
+    s = p > 0
+    expected = torch.where(s, (p - p[s].mean()) / p.norm(), torch.zeros_like(p))
+    torch.testing.assert_close(grad_l1, expected)
+    assert grad_l1[0, 0] > 0 > grad_l1[0, 3]
+    p = sparsemax(v, dim=-1)
+    (grad_l2,) = torch.autograd.grad((p / p.norm(dim=-1, keepdim=True)).norm(), v)
+    torch.testing.assert_close(grad_l2, torch.zeros_like(v))
+    one_hot = torch.tensor([[3.0, 0.5, 0.0, 0.0, 0.0]], dtype=torch.float64)
+    jac = torch.autograd.functional.jacobian(lambda t: sparsemax(t, dim=-1), one_hot)
+    assert torch.count_nonzero(jac) == 0, "at a vertex the encoder gets no gradient through the code"
