@@ -13,8 +13,12 @@ headline modes of the leaderboard, per corpus and encode kind, seeds as the unit
   only at an accuracy separated more than ``CLOSE`` below;
 - (b) "HSVAE's accuracy is close to the dense VAE's": reproduced when close; refuted when the means
   differ by more than ``CLOSE`` and the seeds are separated;
-- (c) "sparse codes encode the class in which dimensions are active": reproduced when HSVAE's class
-  KL is separated above the dense VAE's; refuted when the dense VAE's is separated above HSVAE's;
+- (c) "sparse codes encode the class in which dimensions are active", on the class KL *above its
+  shuffled-label null* (``class_kl_excess``; the raw KL of estimated distributions is biased upward,
+  most of all for sampled activity, see :mod:`tasks.class_activation`): reproduced when HSVAE's is
+  above 0 on every seed and separated above the dense VAE's; refuted when the dense VAE's is
+  separated above HSVAE's; inconclusive when HSVAE's is not above its null on every seed.  (Until
+  the null was measured, this rule read the raw class KL; the change is in the README.)
 - anything else, or fewer than two seeds of either side, is inconclusive, with the reason;
 - a dense rival whose posterior collapsed is disclosed beside its verdicts (:func:`collapse_caveat`),
   which it does not change.
@@ -35,6 +39,8 @@ CLOSE = 0.02
 SPARSE = "hsvae"
 SPARSE_RIVAL = "mat"
 DENSE = ("vae", "vae-beta0.01")
+#: Claim (c)'s measure: the class KL minus its shuffled-label null (``tasks.scorers``).
+KL = "class_kl_excess"
 
 
 @dataclass(frozen=True)
@@ -93,13 +99,15 @@ def close_accuracy(acc_s: np.ndarray, acc_d: np.ndarray) -> tuple[str, str]:
 
 
 def higher_class_kl(kl_s: np.ndarray, kl_d: np.ndarray) -> tuple[str, str]:
-    """Claim (c): the sparse method's class KL above the dense one's."""
+    """Claim (c): the sparse method's class KL above its null (``class_kl_excess``) against the dense one's."""
     if _too_few(kl_s, kl_d):
-        return "inconclusive", "fewer than two seeds"
-    if _separated_above(kl_s, kl_d):
-        return "reproduced", "higher on every seed"
+        return "inconclusive", "fewer than two seeds (or records scored before the class-KL null)"
     if _separated_above(kl_d, kl_s):
         return "refuted", "lower on every seed"
+    if kl_s.min() <= 0:
+        return "inconclusive", "HSVAE's class KL is not above its shuffled-label null on every seed"
+    if _separated_above(kl_s, kl_d):
+        return "reproduced", "higher on every seed"
     return "inconclusive", "the seeds overlap"
 
 
@@ -128,7 +136,7 @@ def judge(frame: pd.DataFrame) -> list[Verdict]:
             def v(method: str, metric: str) -> np.ndarray:
                 return _values(frame, method, corpus, kind, metric)
 
-            s_acc, s_ah, s_kl = v(SPARSE, "probe_accuracy"), v(SPARSE, "avg_hoyer"), v(SPARSE, "class_kl_mean")
+            s_acc, s_ah, s_kl = v(SPARSE, "probe_accuracy"), v(SPARSE, "avg_hoyer"), v(SPARSE, KL)
             if not len(s_acc):
                 continue
             r_acc, r_ah = v(SPARSE_RIVAL, "probe_accuracy"), v(SPARSE_RIVAL, "avg_hoyer")
@@ -139,7 +147,7 @@ def judge(frame: pd.DataFrame) -> list[Verdict]:
                 out.append(Verdict("(a) sparser than MAT-VAE at comparable accuracy", corpus, kind, verdict, reason,
                                    nums))
             for dense in DENSE:
-                d_acc, d_kl = v(dense, "probe_accuracy"), v(dense, "class_kl_mean")
+                d_acc, d_kl = v(dense, "probe_accuracy"), v(dense, KL)
                 if not len(d_acc):
                     continue
                 caveat = collapse_caveat(dense, v(dense, "collapsed_dims"))
@@ -148,7 +156,8 @@ def judge(frame: pd.DataFrame) -> list[Verdict]:
                                    f"{_summary(SPARSE, 'acc', s_acc)}; {_summary(dense, 'acc', d_acc)}"))
                 verdict, reason = higher_class_kl(s_kl, d_kl)
                 out.append(Verdict(f"(c) class KL above {dense}", corpus, kind, verdict, reason + caveat,
-                                   f"{_summary(SPARSE, 'class KL', s_kl)}; {_summary(dense, 'class KL', d_kl)}"))
+                                   f"{_summary(SPARSE, 'class KL − null', s_kl)}; "
+                                   f"{_summary(dense, 'class KL − null', d_kl)}"))
     return out
 
 

@@ -17,6 +17,7 @@ README = Path(__file__).resolve().parents[1] / "README.md"
 
 _TITLES = {"sparsity": "Sparsity", "activity": "Activity (by the mode's activity rule)",
            "probes": "Classification probes", "class_activation": "Class-activation analysis",
+           "class_activation_null": "Class-activation null (shuffled labels)",
            "hoyer_ratio": "Hoyer ratio (stochastic modes: K draws per sentence)",
            "embedding_reconstruction": "Embedding reconstruction (embedding backbone)",
            "reconstruction_probe": "Probe of the decoded embedding (embedding backbone; headline and default modes)",

@@ -4,7 +4,7 @@
   file is ``tradeoff_<x>.png`` for another, e.g. ``l0`` for the sparse-autoencoder track) per method
   and encode mode, one panel per corpus (the paper's trade-off; sweeps drawn as lines, seeds as error
   bars; markers: o deterministic, x stochastic, * the paper's reference numbers);
-- ``class_kl.png``: mean KL between class activation distributions per method and corpus;
+- ``class_kl.png``: mean KL between class activation distributions per method and corpus, with its shuffled-label null;
 - ``probe_sizes.png``: probe accuracy against the number of labelled training examples;
 - ``activation_<row>_<corpus>_<mode>.png``: the class × dimension activation profile, one per table
   row (a named variant such as ``vae-beta0.01`` is its own row, beside the plain ``vae``);
@@ -33,6 +33,7 @@ from tasks.metrics import all_metrics, metric_info
 #: The metrics the figures draw (each must be declared in the metric table; a test checks it).
 ACCURACY = "probe_accuracy"
 CLASS_KL = "class_kl_mean"
+CLASS_KL_NULL = "class_kl_null"
 PROBE_SIZES = "probe_accuracy@{n}"
 DEFAULT_X = "avg_hoyer"
 PLOTTED = (ACCURACY, CLASS_KL, PROBE_SIZES, DEFAULT_X)
@@ -133,13 +134,18 @@ def _class_kl(frame, out_dir: Path):
         return None, f"class_kl.png: no record has {CLASS_KL}"
     plt = _pyplot()
     frame = frame[frame[CLASS_KL].notna()]
-    table = aggregate(frame, [CLASS_KL], kept_apart(frame, ["corpus", "method", "kind", "mode"]))
+    nulls = [CLASS_KL_NULL] if CLASS_KL_NULL in frame.columns else []
+    table = aggregate(frame, [CLASS_KL, *nulls], kept_apart(frame, ["corpus", "method", "kind", "mode"]))
     corpora = sorted(table["corpus"].unique())
     fig, axes = plt.subplots(1, len(corpora), figsize=(5 * len(corpora), 4), squeeze=False)
     for ax, corpus in zip(axes[0], corpora):
         sub = table[table["corpus"] == corpus]
         labels = [f"{_with_setting(r['method'], r.get('config') or '')}\n({r['mode']})" for _, r in sub.iterrows()]
         ax.bar(labels, sub[f"{CLASS_KL}_mean"], yerr=sub[f"{CLASS_KL}_std"].fillna(0), capsize=3)
+        if nulls and sub[f"{CLASS_KL_NULL}_mean"].notna().any():  # the level class-blind activity reaches
+            ax.scatter(labels, sub[f"{CLASS_KL_NULL}_mean"], marker="_", s=400, color="k", zorder=3,
+                       label="shuffled-label null")
+            ax.legend(fontsize=8)
         ax.set(title=corpus, ylabel=axis_label(CLASS_KL))
         ax.tick_params(axis="x", labelsize=8)
     return _save(plt, fig, out_dir / "class_kl.png"), ""

@@ -32,6 +32,7 @@ import scipy.sparse as sp
 from tasks.class_activation import SMOOTHING, js_matrix, kl_matrix
 from tasks.metric_types import Scored
 from tasks.metrics import all_scorers
+from tasks.scorers import class_null_scored
 from tasks.scoring import ScoringConfig, score
 
 #: Bump when a change here changes a reference's codes (old reference records are then recomputed).
@@ -157,7 +158,7 @@ def score_codes(train_codes: Any, train_labels: np.ndarray, test_codes: Any, tes
 
 #: The scorers whose input a sparse matrix can be: the probe reads it as is; the others are computed here.
 _SPARSE_DIRECT = ("probes",)
-_SPARSE_HERE = ("sparsity", "activity", "class_activation")
+_SPARSE_HERE = ("sparsity", "activity", "class_activation", "class_activation_null")
 
 
 def _score_sparse(train: sp.csr_matrix, train_labels: np.ndarray, test: sp.csr_matrix, test_labels: np.ndarray, *,
@@ -168,7 +169,9 @@ def _score_sparse(train: sp.csr_matrix, train_labels: np.ndarray, test: sp.csr_m
     scorers = all_scorers()
     scored = score(inputs, config, scorers=[s for s in scorers if s.name in _SPARSE_DIRECT])
     active = (test != 0).astype(np.float64).tocsr()
-    here = [sparse_sparsity(test), sparse_activity(active), sparse_class_activation(active, test_labels)]
+    classes = sparse_class_activation(active, test_labels)
+    here = [sparse_sparsity(test), sparse_activity(active), classes,
+            class_null_scored(active, test_labels, float(classes.scalars["class_kl_mean"]), seed)]
     analysis: dict[str, Any] = {"mode": REFERENCE_MODE, "stochastic": False, "exact_zeros": True,
                                 "activity_rule": rule, **scored.analysis}
     for name, part in zip(_SPARSE_HERE, here):

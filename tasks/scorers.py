@@ -12,7 +12,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from tasks.class_activation import class_activation
+from tasks.class_activation import NULL_PERMUTATIONS, class_activation, null_class_kl
 from tasks.metric_types import Metric, Scored, Scorer
 from tasks.probes import DEFAULT_C, DEFAULT_C_GRID, logistic_probe, probe_sweep, sweep_scalars, sweep_table
 from tasks.sparsity import active_dims, active_fraction, average_hoyer, dead_fraction, exact_l0, hoyer_ratio
@@ -47,6 +47,18 @@ def _class_activation(x: Mapping[str, Any], cfg: Any) -> Scored:
     return Scored({"class_kl_mean": ca.kl_mean, "class_js_mean": ca.js_mean, "class_silent": ca.silent_classes},
                   {"classes": ca.classes, "class_sizes": ca.sizes, "rule": x.get("activity_rule", ""),
                    "profile": ca.profile.tolist(), "kl": ca.kl.tolist(), "js": ca.js.tolist()})
+
+
+def class_null_scored(activity: Any, labels: np.ndarray, kl_mean: float, seed: int) -> Scored:
+    """The ``class_activation_null`` metrics of ``activity`` (dense or sparse) whose class KL is ``kl_mean``."""
+    null = null_class_kl(activity, labels, seed=seed)
+    return Scored({"class_kl_null": null.mean, "class_kl_excess": kl_mean - null.mean},
+                  {"null_std": null.std, "permutations": null.permutations})
+
+
+def _class_activation_null(x: Mapping[str, Any], cfg: Any) -> Scored:
+    kl = class_activation(x["test_activity"], x["test_labels"]).kl_mean
+    return class_null_scored(x["test_activity"], x["test_labels"], kl, x["seed"])
 
 
 def _hoyer_ratio(x: Mapping[str, Any], cfg: Any) -> Scored:
@@ -130,6 +142,12 @@ _CLASS = (
     Metric("class_silent", False, "silent classes", "classes with no active entry at all (their P_c is uniform)",
            ".0f"),
 )
+_CLASS_NULL = (
+    Metric("class_kl_null", None, "class KL null", f"the same class KL with the test labels shuffled (mean of "
+           f"{NULL_PERMUTATIONS} seeded permutations): the level activity unrelated to the class shows at this sample size"),
+    Metric("class_kl_excess", True, "class KL − null", "class KL minus its null: what the active dimensions say "
+           "about the class beyond estimation noise (≤ 0: nothing measurable)"),
+)
 _HOYER_RATIO = (
     Metric("hoyer_ratio", None, "Hoyer ratio", "HSVAE's Hoyer ratio: Average Hoyer of the std-normalised K-draw "
            "mean codes over the Hoyer of their dataset-mean code (rarely active dimensions masked); > 1 means "
@@ -165,6 +183,7 @@ BUILTIN_SCORERS: tuple[Scorer, ...] = (
     Scorer("activity", ("test_activity",), _activity, _ACTIVITY),
     Scorer("probes", ("train_codes", "train_labels", "test_codes", "test_labels"), _probes, _PROBES),
     Scorer("class_activation", ("test_activity", "test_labels"), _class_activation, _CLASS),
+    Scorer("class_activation_null", ("test_activity", "test_labels"), _class_activation_null, _CLASS_NULL),
     Scorer("hoyer_ratio", ("mean_codes",), _hoyer_ratio, _HOYER_RATIO),
     Scorer("embedding_reconstruction", ("test_inputs", "test_decoded"), _embedding_reconstruction, _EMBEDDING),
     Scorer("reconstruction_probe", ("test_decoded", "train_decoded", "train_labels", "test_labels"),

@@ -9,8 +9,8 @@ for track in text embedding; do
   dir=results/reference/$track
   [[ -d $dir/runs ]] || { echo "no records under $dir/runs: skipped" >&2; continue; }
   if [[ $track == text ]]; then
-    metrics=probe_accuracy,probe_accuracy@10,probe_accuracy@100,avg_hoyer,class_kl_mean,nll_per_token
-    summary=probe_accuracy,probe_accuracy@100,avg_hoyer,active_dims,class_kl_mean,nll_per_token
+    metrics=probe_accuracy,probe_accuracy@10,probe_accuracy@100,avg_hoyer,class_kl_mean,class_kl_null,class_kl_excess,nll_per_token
+    summary=probe_accuracy,probe_accuracy@100,avg_hoyer,active_dims,class_kl_excess,nll_per_token
     xs="avg_hoyer"
   else
     metrics=probe_accuracy,probe_accuracy@100,l0,active_dims,dead_fraction,fvu,recon_probe_accuracy,avg_hoyer

@@ -8,7 +8,7 @@ from methods.declare import BackboneConfig, method, param
 
 @method("sparsemax", model="methods.sparsemax.model:Sparsemax", modes=("code",), default_mode="code",
         exact_zeros=True,
-        description="Sparsemax Seq2Seq (Trifonov et al. 2018): code = κ·sparsemax(Wh+b), exact zeros")
+        description="Sparsemax Seq2Seq (Trifonov et al. 2018): code = κ·p/‖p‖₂, p = sparsemax(Wh+b), exact zeros")
 @dataclass(frozen=True)
 class SparsemaxConfig(BackboneConfig):
     """``kappa`` scales the simplex code (0 means √latent_dim); ``learn_kappa`` makes it a parameter;

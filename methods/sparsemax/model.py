@@ -1,7 +1,7 @@
 """Sparsemax autoencoder, after Trifonov et al. (BlackboxNLP 2018): exact zeros by projection.
 
-The code is κ·sparsemax(W h + b): the Euclidean projection of a linear read-out of the backbone's
-state onto the probability simplex, so most coordinates are exactly 0 (the only VAE-free
+The code is κ·p/‖p‖₂ with p = sparsemax(W h + b), the Euclidean projection of a linear read-out of
+the backbone's state onto the probability simplex, so most coordinates are exactly 0 (the only VAE-free
 sparsifier of the papers, with true L0 sparsity).  Training is reconstruction only.
 
 What the paper specifies and what is the harness's choice: the paper (whose full text was not at

@@ -26,14 +26,20 @@ def test_close_accuracy_boundary_and_overlap():
 
 
 def test_higher_class_kl():
+    """On the class KL above its shuffled-label null: a sparse code at its null says nothing, even
+    when a dense rival is further below."""
     assert higher_class_kl(a([0.3, 0.4]), a([0.1, 0.2]))[0] == "reproduced"
     assert higher_class_kl(a([0.1, 0.2]), a([0.3, 0.4]))[0] == "refuted"
     assert higher_class_kl(a([0.1, 0.35]), a([0.3, 0.4]))[0] == "inconclusive"
+    verdict, reason = higher_class_kl(a([-1e-4, 2e-4]), a([-5e-4, -4e-4]))
+    assert verdict == "inconclusive" and "not above its shuffled-label null" in reason
+    assert higher_class_kl(a([1e-4, 2e-4]), a([-5e-4, -4e-4]))[0] == "reproduced"
+    assert higher_class_kl(a([-3e-4, -2e-4]), a([1e-4, 2e-4]))[0] == "refuted"
 
 
 def _rows(method, corpus, accs, ahs, kls, mode="m"):
     return [{"method": method, "corpus": corpus, "kind": "deterministic", "mode": mode, "headline": True,
-             "reference": False, "seed": i, "probe_accuracy": acc, "avg_hoyer": ah, "class_kl_mean": kl}
+             "reference": False, "seed": i, "probe_accuracy": acc, "avg_hoyer": ah, "class_kl_excess": kl}
             for i, (acc, ah, kl) in enumerate(zip(accs, ahs, kls))]
 
 

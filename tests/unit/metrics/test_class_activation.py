@@ -76,3 +76,65 @@ def test_degenerate_inputs_are_counted_not_nan():
         class_activation(np.zeros((3, 2)), [0, 1])
     with pytest.raises(ValueError, match=r"\[0, 1\]"):
         class_activation(np.full((2, 2), 2.0), [0, 1])
+
+
+def _expected_noise_kl(sizes: np.ndarray, rates: np.ndarray) -> float:
+    """Mean over ordered class pairs of E[KL(P̂_i ‖ P̂_j)] when every class draws entry d active with
+    probability r_d (independent Bernoulli), to second order: KL ≈ ½ Σ_d (P̂_i,d − P̂_j,d)² / p_d, so
+    E ≈ ½ Σ_d (Var P̂_i,d + Var P̂_j,d) / p_d, with p_d = r_d / R, R = Σ r, v_d = r_d (1 − r_d), V = Σ v, and
+    by the delta method Var P̂_d = ((1 − p_d)² v_d + p_d² (V − v_d)) / (n R²) for a class of n codes."""
+    big_r, v = rates.sum(), rates * (1 - rates)
+    p = rates / big_r
+    var_unit = ((1 - p) ** 2 * v + p ** 2 * (v.sum() - v)) / big_r ** 2  # n · Var P̂_d
+    per_class = [float(np.sum(var_unit / n / p)) for n in sizes]
+    c = len(sizes)
+    return sum(0.5 * (per_class[i] + per_class[j]) for i in range(c) for j in range(c) if i != j) / (c * (c - 1))
+
+
+def test_class_kl_of_class_independent_activity_is_its_null_and_the_sampling_bias():
+    """Activity unrelated to the class still has a class KL > 0: the estimation bias.  The shuffled-label
+    null finds that level, and both agree with the first-order closed form."""
+    from tasks.class_activation import null_class_kl
+
+    rng = np.random.default_rng(1)
+    n, d, c = 6000, 20, 4
+    rates = np.linspace(0.05, 0.4, d)
+    activity = (rng.random((n, d)) < rates).astype(float)
+    labels = rng.integers(0, c, n)
+    kl = class_activation(activity, labels).kl_mean
+    null = null_class_kl(activity, labels, seed=0, permutations=50)
+    expected = _expected_noise_kl(np.bincount(labels), rates)
+    assert null.mean == pytest.approx(expected, rel=0.1)
+    assert kl == pytest.approx(expected, rel=0.3)  # one draw of the same noise
+    assert abs(kl - null.mean) < 4 * null.std + 1e-12
+
+
+def test_class_specific_activity_is_far_above_its_null():
+    from tasks.class_activation import null_class_kl
+
+    rng = np.random.default_rng(2)
+    labels = np.repeat([0, 1], 3000)
+    rates = np.where(labels[:, None] == 0, [0.6, 0.2, 0.2, 0.2], [0.2, 0.2, 0.2, 0.6])
+    activity = (rng.random((6000, 4)) < rates).astype(float)
+    kl = class_activation(activity, labels).kl_mean
+    null = null_class_kl(activity, labels, seed=0)
+    p, q = np.array([0.6, 0.2, 0.2, 0.2]) / 1.2, np.array([0.2, 0.2, 0.2, 0.6]) / 1.2
+    assert kl == pytest.approx(float(np.sum(p * np.log(p / q))), rel=0.05)  # the true KL, both directions equal
+    assert null.mean < 0.01 * kl
+
+
+def test_null_is_seeded_keeps_class_sizes_and_reads_sparse_activity():
+    import scipy.sparse as sp
+
+    from tasks.class_activation import null_class_kl
+
+    rng = np.random.default_rng(3)
+    activity = (rng.random((300, 9)) < 0.2).astype(float)
+    labels = rng.choice([3, 7, 8], 300, p=[0.6, 0.3, 0.1])
+    a, b = null_class_kl(activity, labels, seed=5), null_class_kl(activity, labels, seed=5)
+    assert a == b and a.permutations == 5 and a.std > 0
+    assert null_class_kl(activity, labels, seed=6) != a
+    s = null_class_kl(sp.csr_matrix(activity), labels, seed=5)
+    assert s.mean == pytest.approx(a.mean, rel=1e-12)
+    with pytest.raises(ValueError, match="permutations"):
+        null_class_kl(activity, labels, seed=0, permutations=0)
