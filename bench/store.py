@@ -135,7 +135,14 @@ class Store:
         return self.read(dirname)[0]
 
     def save(self, dirname: str, record: dict[str, Any], log: str = "") -> Path:
+        """Write a cell's record and log.  A re-scored record keeps the log of its training: the new
+        lines are appended under a ``--- re-scored <time> ---`` rule, never written over it."""
         folder = self.cell_dir(dirname)
+        if log and record.get("provenance", {}).get("scoring", {}).get("rescored"):
+            previous = folder / LOG
+            old = previous.read_text(encoding="utf-8") if previous.is_file() else ""
+            if old:
+                log = f"{old.rstrip()}\n--- re-scored {record.get('finished', '')} ---\n{log}"
         if log:
             atomic_write_text(folder / LOG, log)
         atomic_write_text(folder / RECORD, to_json(record))

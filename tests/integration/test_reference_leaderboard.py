@@ -14,7 +14,7 @@ from bench.docs import README, REFERENCE_BLOCKS, REFERENCE_TRACKS, reference_blo
 
 ROOT = README.parent
 SUMMARY_ARGS = {"embedding": "probe_accuracy,l0,active_dims,fvu,recon_probe_accuracy",
-                "text": "probe_accuracy,probe_accuracy@100,avg_hoyer,active_dims,class_kl_mean,nll_per_token"}
+                "text": "probe_accuracy,probe_accuracy@100,avg_hoyer,active_dims,class_kl_excess,nll_per_token"}
 
 
 def _summary_metrics(track: str) -> str:

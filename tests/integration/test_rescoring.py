@@ -46,4 +46,9 @@ def test_installing_a_metric_rescores_finished_cells_in_place(run_bench, install
     assert again.exit_code == 0 and "0 trained, 1 rescored, 0 cached" in again.output, again.output
     (after,) = _records(results).values()
     assert after["cell_id"] == before["cell_id"] and "gini" in after["metrics"]["modes"]["mean"]
+    # rescored in place: the training's log stays, the re-scoring is appended below a rule
+    (log,) = [p.read_text() for p in (results / "runs").glob("vae-*/log.txt")]
+    training, _, rescoring = log.partition("\n--- re-scored ")
+    assert "epoch 1/1" in training and "training vae" in training
+    assert "re-scoring stored weights" in rescoring and "epoch 1/1" not in rescoring
     assert any(s.startswith("gini:plugin sparsebench-gini") for s in after["scorers"])

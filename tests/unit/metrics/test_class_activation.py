@@ -138,3 +138,18 @@ def test_null_is_seeded_keeps_class_sizes_and_reads_sparse_activity():
     assert s.mean == pytest.approx(a.mean, rel=1e-12)
     with pytest.raises(ValueError, match="permutations"):
         null_class_kl(activity, labels, seed=0, permutations=0)
+
+
+def test_the_null_scorer_reports_the_kl_above_the_null_with_the_cell_seed():
+    from tasks.class_activation import null_class_kl
+    from tasks.metrics import all_scorers
+
+    scorer = next(s for s in all_scorers() if s.name == "class_activation_null")
+    rng = np.random.default_rng(4)
+    activity = (rng.random((400, 6)) < 0.3).astype(float)
+    labels = rng.integers(0, 3, 400)
+    out = scorer.compute({"test_activity": activity, "test_labels": labels, "seed": 11}, None)
+    null = null_class_kl(activity, labels, seed=11)
+    assert out.scalars["class_kl_null"] == null.mean
+    assert out.scalars["class_kl_excess"] == pytest.approx(class_activation(activity, labels).kl_mean - null.mean)
+    assert out.analysis == {"null_std": null.std, "permutations": 5}
