@@ -22,6 +22,13 @@ QUICK = ["--methods", "ae", "--preset", "smoke", "--set", "epochs=1", "--set", "
 ENV = {**os.environ, "SPARSEBENCH_IGNORE_GPUS": "1", "SPARSEBENCH_THREADS": "1", "OMP_NUM_THREADS": "1"}
 
 
+def _as_in_a_terminal() -> None:
+    """A run started from a terminal takes Ctrl-C; one started from a background or ``nohup`` shell has
+    SIGINT ignored (as it should: bench keeps it so).  These tests send SIGINT, so their runs take it,
+    whatever shell started pytest."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def bench(*args: str, **kw) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "bench", *args], capture_output=True, text=True, env=ENV, **kw)
 
@@ -86,7 +93,7 @@ def test_sigint_exits_130_stops_workers_removes_scratch_and_spares_a_concurrent_
     results = tmp_path / "results"
     first = subprocess.Popen([sys.executable, "-m", "bench", "run", *SLOW, "--jobs", "2", "--seeds", "2",
                               "--results-dir", str(results)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                             text=True, env=ENV)
+                             text=True, env=ENV, preexec_fn=_as_in_a_terminal)
     try:
         _wait_for(lambda: len(list(results.glob(".scratch/run-*/*/task.json"))) == 2, what="two workers")
         (live,) = list(results.glob(".scratch/run-*"))
@@ -112,7 +119,8 @@ def test_sigint_exits_130_stops_workers_removes_scratch_and_spares_a_concurrent_
 def test_a_signal_to_an_in_process_run_exits_128_plus_its_number(tmp_path, sig, code, said):
     results = tmp_path / "results"
     proc = subprocess.Popen([sys.executable, "-m", "bench", "run", *SLOW, "--results-dir", str(results)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV,
+                            preexec_fn=_as_in_a_terminal)
     try:
         _wait_for(lambda: list(results.glob(".scratch/run-*")), what="the run to start its cell")
         time.sleep(1.0)
@@ -133,7 +141,7 @@ def test_a_signal_to_the_whole_process_group_records_no_running_cell_as_failed(t
     results = tmp_path / "results"
     proc = subprocess.Popen([sys.executable, "-m", "bench", "run", *SLOW, "--jobs", "2", "--seeds", "2",
                              "--results-dir", str(results)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, env=ENV, start_new_session=True)
+                            text=True, env=ENV, start_new_session=True, preexec_fn=_as_in_a_terminal)
     try:
         _wait_for(lambda: len(_workers_of(results)) == 2, what="two workers")
         time.sleep(1.0)
