@@ -91,11 +91,9 @@ def class_activation(activity: np.ndarray, labels: np.ndarray, smoothing: float 
     profile = counts / sizes[:, None]
     totals = counts.sum(1)
     silent = totals == 0
-    p = np.where(silent[:, None], 0.0, counts / np.where(silent, 1.0, totals)[:, None])
     if smoothing <= 0 and silent.any():
         raise ValueError("a class has no active dimension; smoothing=0 leaves its distribution undefined")
-    p = p + smoothing
-    p /= p.sum(1, keepdims=True)  # (P_c + ε) / (1 + Dε); uniform for a silent class
+    p = _smoothed(counts, smoothing)
     kl = kl_matrix(p)
     js = js_matrix(p)
     return ClassActivation(classes.tolist(), sizes.astype(int).tolist(), profile, p, kl, js, _off_diagonal_mean(kl),
@@ -104,24 +102,30 @@ def class_activation(activity: np.ndarray, labels: np.ndarray, smoothing: float 
 
 @dataclass(frozen=True)
 class NullKL:
+    observed: float  # the class-KL mean with the true labels (``class_activation(...).kl_mean``)
     mean: float  # mean over the permutations of the class-KL mean with shuffled labels
     std: float  # its sample std over the permutations (0.0 with one)
     permutations: int
 
 
-def _kl_mean_of_counts(counts: np.ndarray, smoothing: float) -> float:
-    """``kl_mean`` of :func:`class_activation` from per-class activity sums ``[C, D]`` (the same smoothing)."""
+def _smoothed(counts: np.ndarray, smoothing: float) -> np.ndarray:
+    """P_c from per-class activity sums ``[C, D]``: (P_c + ε) / (1 + Dε), uniform for a silent class."""
     totals = counts.sum(1)
     silent = totals == 0
     p = np.where(silent[:, None], 0.0, counts / np.where(silent, 1.0, totals)[:, None]) + smoothing
-    p /= p.sum(1, keepdims=True)
-    return _off_diagonal_mean(kl_matrix(p))
+    return p / p.sum(1, keepdims=True)
+
+
+def _kl_mean_of_counts(counts: np.ndarray, smoothing: float) -> float:
+    """``kl_mean`` of :func:`class_activation` from per-class activity sums (no JS, no profile)."""
+    return _off_diagonal_mean(kl_matrix(_smoothed(counts, smoothing)))
 
 
 def null_class_kl(activity: np.ndarray | sp.spmatrix, labels: np.ndarray, seed: int,
                   permutations: int = NULL_PERMUTATIONS, smoothing: float = SMOOTHING) -> NullKL:
     """The class-KL mean of ``activity`` when the class says nothing about it: the labels shuffled
-    (``permutations`` seeded shuffles, class sizes kept), the level a KL must exceed to mean anything.
+    (``permutations`` seeded shuffles, class sizes kept), the level a KL must exceed to mean anything;
+    with the observed KL, from the same per-class sums.
 
     ``activity`` is ``[N, D]`` in [0, 1], dense or scipy-sparse (TF-IDF references).
     """
@@ -134,12 +138,12 @@ def null_class_kl(activity: np.ndarray | sp.spmatrix, labels: np.ndarray, seed: 
     _, inverse = np.unique(labels, return_inverse=True)
     c = int(inverse.max()) + 1
     rng = np.random.default_rng(np.random.SeedSequence([seed, 0xC1A55]))
-    values = []
-    for _ in range(permutations):
-        shuffled = rng.permutation(inverse)
-        onehot = sp.csr_matrix((np.ones(n), (shuffled, np.arange(n))), shape=(c, n))
+
+    def kl_mean(assignment: np.ndarray) -> float:
+        onehot = sp.csr_matrix((np.ones(n), (assignment, np.arange(n))), shape=(c, n))
         counts = onehot @ activity
         counts = counts.toarray() if sp.issparse(counts) else np.asarray(counts)
-        values.append(_kl_mean_of_counts(counts.astype(np.float64), smoothing))
-    arr = np.asarray(values)
-    return NullKL(float(arr.mean()), float(arr.std(ddof=1)) if len(arr) > 1 else 0.0, permutations)
+        return _kl_mean_of_counts(counts.astype(np.float64), smoothing)
+
+    arr = np.asarray([kl_mean(rng.permutation(inverse)) for _ in range(permutations)])
+    return NullKL(kl_mean(inverse), float(arr.mean()), float(arr.std(ddof=1)) if len(arr) > 1 else 0.0, permutations)

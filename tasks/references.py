@@ -169,9 +169,8 @@ def _score_sparse(train: sp.csr_matrix, train_labels: np.ndarray, test: sp.csr_m
     scorers = all_scorers()
     scored = score(inputs, config, scorers=[s for s in scorers if s.name in _SPARSE_DIRECT])
     active = (test != 0).astype(np.float64).tocsr()
-    classes = sparse_class_activation(active, test_labels)
-    here = [sparse_sparsity(test), sparse_activity(active), classes,
-            class_null_scored(active, test_labels, float(classes.scalars["class_kl_mean"]), seed)]
+    here = [sparse_sparsity(test), sparse_activity(active), sparse_class_activation(active, test_labels),
+            class_null_scored(active, test_labels, seed)]
     analysis: dict[str, Any] = {"mode": REFERENCE_MODE, "stochastic": False, "exact_zeros": True,
                                 "activity_rule": rule, **scored.analysis}
     for name, part in zip(_SPARSE_HERE, here):
