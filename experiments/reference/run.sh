@@ -4,10 +4,11 @@
 # (the train texts are not in the corpora folder).  Hours on 2 CPU cores for the text track (cost per
 # cell in the README); about 45 s a cell for the embedding track.
 #
-#   bash experiments/reference/run.sh [text|embedding|diagnostics|all]
+#   bash experiments/reference/run.sh [text|embedding|diagnostics|embedding-diagnostics|all]
 #   DATA: folder of the corpora (default ../shared/data); JOBS: cells at once, one core each (default 1)
 # diagnostics: experiments/reference/diagnostics.toml (Yahoo, seed 0, with training curves), rows of
 # the text track: KL annealing for the VAEs that lost their code, and TON's prior at HSVAE's sparsity.
+# embedding-diagnostics: experiments/reference/embedding_diagnostics.toml, rows of the embedding track.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 DATA=${DATA:-../shared/data}
@@ -29,4 +30,8 @@ fi
 if [[ $track == embedding || $track == all ]]; then
   "$BENCH" run -m hsvae,mat,ton,sparsemax,vae,ae,topk,batchtopk,csr -c yahoo,dbpedia --seeds 3 --preset cpu \
     --backbone embedding --encoder all-MiniLM-L6-v2 --results-dir results/reference/embedding "${common[@]}"
+fi
+if [[ $track == embedding-diagnostics || $track == all ]]; then
+  "$BENCH" run --config experiments/reference/embedding_diagnostics.toml --backbone embedding --encoder all-MiniLM-L6-v2 \
+    --data-dir "$DATA" --threads 1 --jobs "${JOBS:-1}" --resume missing --results-dir results/reference/embedding
 fi
