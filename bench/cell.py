@@ -246,7 +246,7 @@ class _progress_bar:
     def __init__(self, spec: RunSpec, epochs: int) -> None:
         from tqdm import tqdm
 
-        self.epochs = epochs
+        self.epochs, self.epoch = epochs, 0
         self.bar = tqdm(total=None, unit="step", desc=f"{spec.method}/{spec.corpus}/s{spec.seed}", leave=False,
                         disable=None, dynamic_ncols=True)
 
@@ -254,8 +254,12 @@ class _progress_bar:
         if self.bar.total != total:
             self.bar.total = total
         epoch = min(self.epochs, max(done - 1, 0) * self.epochs // max(total, 1) + 1)
-        self.bar.set_postfix_str(f"epoch {epoch}/{self.epochs}", refresh=False)
         self.bar.update(done - self.bar.n)
+        if epoch != self.epoch:  # drawn at once: tqdm's own refreshes are rate-limited and can skip a short epoch
+            self.epoch = epoch
+            self.bar.set_postfix_str(f"epoch {epoch}/{self.epochs}", refresh=True)
+        else:
+            self.bar.set_postfix_str(f"epoch {epoch}/{self.epochs}", refresh=False)
 
     def close(self) -> None:
         self.bar.close()
