@@ -60,8 +60,9 @@ def load_data(spec: RunSpec, corpus_options: dict[str, Any] | None, say: Callabl
     cache_dir = (corpus_options or {}).get("cache_dir")
     encoder = resolve_encoder(spec.encoder, cache_dir=cache_dir)
     expected = spec.config.get("encoder")
-    if isinstance(expected, dict) and encoder.cache_identity != expected:
-        changed = sorted(k for k in {*expected, *encoder.cache_identity} if expected.get(k) != encoder.cache_identity.get(k))
+    if isinstance(expected, dict) and encoder.model_identity != expected:
+        now = encoder.model_identity
+        changed = sorted(k for k in {*expected, *now} if expected.get(k) != now.get(k))
         raise RuntimeError(f"encoder {spec.encoder!r} changed after the run resolved it ({', '.join(changed)} differ): "
                            "its files were replaced while the grid ran; run again to train on the new weights")
     train_emb = embed_split(encoder, corpus, spec.train_split, cache_dir=cache_dir, device=device)

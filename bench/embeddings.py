@@ -107,8 +107,23 @@ class EncoderRef:
 
     @property
     def cache_identity(self) -> dict[str, Any]:
-        """The identity less where the model lives: a copy of the same files reuses the same cache."""
+        """The identity less where the model lives: a copy of the same files reuses the same cache.
+
+        It keeps the library versions: embeddings cached under one sentence-transformers release
+        are computed again under another (a few minutes), rather than trusted across a change of
+        pooling or tokenisation code.
+        """
         return {k: v for k, v in self.identity.items() if k not in _LOCATION_FIELDS}
+
+    @property
+    def model_identity(self) -> dict[str, Any]:
+        """What the model computes: its files' sha256, dimension and pipeline; a cell's config holds it.
+
+        Neither where the model lives nor the library versions: like torch's version, those are
+        provenance (the record keeps them), so a patch release of sentence-transformers does not
+        turn every published cell into a new one that a resumed grid trains again.
+        """
+        return {k: v for k, v in self.cache_identity.items() if k not in self.versions}
 
     def encode(self, texts: list[str], *, batch_size: int = 64, device: str = "cpu", normalize: bool = False,
                progress: bool = False, threads: int | None = None) -> np.ndarray:
@@ -218,13 +233,13 @@ def encoder_identity(name_or_path: str | os.PathLike[str], *,
                      cache_dir: str | os.PathLike[str] | None = None) -> dict[str, Any]:
     """What a cell's config records of its frozen encoder: what the model computes, not where it lives.
 
-    The files' sha256, dimension, pipeline and library versions (the embedding cache's key, so a cell
-    and its cached embeddings agree on what the encoder is).  Resolved once, in the driver, before any
+    The files' sha256, dimension and pipeline (:attr:`EncoderRef.model_identity`); the library
+    versions it ran under are in the record's provenance, not in the cell's id.  Resolved once, in the driver, before any
     worker starts: a bad ``--encoder`` is a :class:`~bench.errors.UserError` there, and other weights
     at the same path give another cell instead of reusing a stale one.  Costs a few ``stat`` calls
     once a folder's facts are cached.
     """
-    return resolve_encoder(name_or_path, cache_dir=cache_dir).cache_identity
+    return resolve_encoder(name_or_path, cache_dir=cache_dir).model_identity
 
 
 def _looks_like_path(text: str) -> bool:
@@ -338,8 +353,15 @@ def _load_model(folder: Path, device: str, *, quiet: bool) -> Any:
 # ------------------------------------------------------------------------------------------ embed
 
 def encoder_key(encoder: EncoderRef | TextEncoder) -> str:
-    """sha256 of what the encoder computes: its identity, less where a resolved model lives."""
+    """sha256 of the embedding cache's view of the encoder: its identity less where a model lives
+    (library versions included; see :attr:`EncoderRef.cache_identity`)."""
     ident = encoder.cache_identity if isinstance(encoder, EncoderRef) else dict(encoder.identity)
+    return _hash_json(ident, what="encoder identity")
+
+
+def model_key(encoder: EncoderRef | TextEncoder) -> str:
+    """sha256 of what the model computes, without the library versions (a reference's identity)."""
+    ident = encoder.model_identity if isinstance(encoder, EncoderRef) else dict(encoder.identity)
     return _hash_json(ident, what="encoder identity")
 
 

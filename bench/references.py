@@ -165,9 +165,9 @@ class _Checksums:
         out: dict[str, Any] = {"corpus": self.corpora[key]}
         if ref.source.encoder:
             if ref.source.encoder not in self.encoders:
-                from bench.embeddings import encoder_key, resolve_encoder
+                from bench.embeddings import model_key, resolve_encoder
 
-                self.encoders[ref.source.encoder] = encoder_key(
+                self.encoders[ref.source.encoder] = model_key(
                     resolve_encoder(ref.source.encoder, cache_dir=self.options.get("cache_dir")))
             out["encoder"] = self.encoders[ref.source.encoder]
         return out

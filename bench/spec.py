@@ -89,8 +89,9 @@ class RunSpec:
         if self.encoder:
             from bench.embeddings import encoder_identity
 
-            # what the encoder computes (its files' sha256, dimension, pipeline, library versions), not
-            # its name: other weights at the same path are another cell, a copy elsewhere the same one
+            # what the encoder computes (its files' sha256, dimension, pipeline), not its name nor the
+            # library versions: other weights at the same path are another cell, a copy elsewhere or a
+            # sentence-transformers upgrade the same one (the record's provenance keeps the versions)
             config["encoder"] = encoder_identity(self.encoder)
             input_dim = int(config["encoder"]["dim"])
         sized_for = getattr(cls, "sized_for", None)

@@ -256,12 +256,22 @@ def test_a_local_folder_is_hashed_once_and_again_only_when_a_file_changes(with_s
     assert moved.sha256 == changed.sha256 and moved.path != changed.path
     assert E.encoder_key(moved) == E.encoder_key(changed)  # where a model lives is not what it computes
 
+    # a sentence-transformers upgrade: the cached embeddings are computed again (another cache key), but
+    # the model is the same, so a cell's config (and id) and a reference's identity key do not change
+    monkeypatch.setattr(E, "_require_sentence_transformers", lambda text: "99.0.0")
+    upgraded = E.resolve_encoder(copy, cache_dir=cache)
+    assert upgraded.versions["sentence_transformers"] == "99.0.0" != moved.versions["sentence_transformers"]
+    assert E.encoder_key(upgraded) != E.encoder_key(moved)
+    assert upgraded.model_identity == moved.model_identity and E.model_key(upgraded) == E.model_key(moved)
+    assert "sentence_transformers" not in moved.model_identity and "transformers" not in moved.model_identity
+    assert moved.identity["sentence_transformers"] == moved.versions["sentence_transformers"]  # still recorded
+
 
 # ------------------------------------------------------------------------------- the cell's identity
 
 def _identity(sha: str, dim: int = 16) -> dict:
     return {"kind": "sentence-transformers", "sha256": sha * 64, "dim": dim, "pipeline": ["Transformer", "Pooling"],
-            "normalizes": False, "sentence_transformers": "9.9.9", "transformers": "9.9.9"}
+            "normalizes": False}  # a model identity: no location, no library versions
 
 
 @pytest.fixture
@@ -316,7 +326,7 @@ def test_an_unknown_encoder_fails_when_the_config_is_resolved(encoders):
 
 class _Ref:
     def __init__(self, identity: dict) -> None:
-        self.cache_identity = identity
+        self.model_identity = identity
 
 
 def test_load_data_embeds_on_the_cells_device_centres_scales_and_checks_the_identity(encoders, monkeypatch):

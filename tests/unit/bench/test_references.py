@@ -168,7 +168,7 @@ class StandIn:
     def __init__(self, dim: int = 12) -> None:
         self.dim = dim
         self.identity = {"name": "stand-in", "version": "1", "dim": dim}
-        self.cache_identity = self.identity  # what a resolved encoder's config records
+        self.model_identity = self.identity  # what a resolved encoder's config records
 
     def encode(self, texts: list[str]) -> np.ndarray:
         out = np.zeros((len(texts), self.dim), np.float32)
