@@ -20,6 +20,7 @@ from bench.config import check_override_keys
 from bench.errors import UserError
 from bench.executors import CellTask, Executor
 from bench.grid import check_values, merge, points_for
+from bench.provenance import drift_note
 from bench.spec import RunSpec
 from bench.store import Store
 from bench.variants import Variant, lookup
@@ -219,6 +220,9 @@ def run_all(specs: Sequence[RunSpec], store: Store, executor: Executor, *, resum
                "cached-failed": f"failed earlier ({(o.record or {}).get('error', '?').splitlines()[0]}); "
                                 "--retry-failed reruns it"}[o.status]
         echo(f"{o.spec.describe()}: {msg} ({where})")
+    note = drift_note([o.record for o in settled if o.status == "cached" and o.record])
+    if note:
+        echo(note)
     if not p.to_run:
         return summary
     tasks = [CellTask(s, corpus_options or {}, verbose, str(w) if w else None,

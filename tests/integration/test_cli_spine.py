@@ -110,8 +110,15 @@ def test_run_trains_reuses_and_leaderboard_reads(run_bench, tmp_path):
     again = run_bench("run", "--methods", "vae", "--corpora", "synthetic", "--preset", "smoke",
                       "--results-dir", str(results))
     assert again.exit_code == 0
-    assert "0 trained, 0 rescored, 1 cached" in again.output
+    assert "0 trained, 0 rescored, 1 cached" in again.output and "other package versions" not in again.output
     assert (cell / "record.json").stat().st_mtime_ns == mtime
+
+    record["provenance"]["versions"]["numpy"] = "1.0.0"  # as if made before an upgrade
+    (cell / "record.json").write_text(json.dumps(record))
+    older = run_bench("run", "--methods", "vae", "--corpora", "synthetic", "--preset", "smoke",
+                      "--results-dir", str(results))
+    assert older.exit_code == 0 and "1 cached" in older.output
+    assert "note: 1 cached cell(s) were made under other package versions: numpy 1.0.0 (installed" in older.output
 
     board = run_bench("leaderboard", "--results-dir", str(results))
     assert board.exit_code == 0
