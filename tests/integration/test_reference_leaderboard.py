@@ -67,6 +67,25 @@ def test_the_embedding_track_is_complete():
     assert len(refs) == 12
 
 
+def test_the_text_track_is_complete():
+    """Issue 11's grid: 7 configurations x 2 corpora x 3 seeds on the fixed protocol (preset `reference`,
+    trained on valid), every record ok, and the three references per corpus and seed."""
+    import json
+
+    runs = sorted((ROOT / "results" / "reference" / "text" / "runs").glob("*/record.json"))
+    records = [json.loads(p.read_text()) for p in runs]
+    assert all(r["status"] == "ok" for r in records)
+    cells = {(r["spec"].get("variant") or r["spec"]["method"], r["spec"]["corpus"], r["spec"]["seed"])
+             for r in records if "reference" not in r and r["spec"]["preset"] == "reference"
+             and r["spec"]["train_split"] == "valid"}
+    grid = {(m, c, s) for m in ("hsvae", "mat", "ton", "sparsemax", "vae", "vae-beta0.01", "ae")
+            for c in ("yahoo", "dbpedia") for s in (0, 1, 2)}
+    assert grid <= cells, sorted(grid - cells)
+    refs = {(r["reference"]["name"], r["spec"]["corpus"], r["spec"]["seed"]) for r in records if "reference" in r}
+    assert {(n, c, s) for n in ("tfidf", "tfidf-svd", "untrained") for c in ("yahoo", "dbpedia")
+            for s in (0, 1, 2)} <= refs
+
+
 def test_the_committed_cells_keep_their_ids_so_the_grid_resumes_them():
     """A change of the configuration schema (a new option) must leave a published cell's id unchanged,
     or `run.sh` would train it again: every committed cell's id is what its spec resolves to today."""
