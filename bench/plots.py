@@ -114,19 +114,41 @@ def _tradeoff(frame, out_dir: Path, x: str = DEFAULT_X):
     table = aggregate(frame, [x, y])
     corpora = sorted(table["corpus"].unique())
     fig, axes = plt.subplots(1, len(corpora), figsize=(5 * len(corpora), 4), squeeze=False)
+    colours = _colours(table["method"])
     for ax, corpus in zip(axes[0], corpora):
         sub = table[table["corpus"] == corpus]
         for (method, kind, mode), grp in sub.groupby(["method", "kind", "mode"]):
             grp = grp.sort_values(f"{x}_mean")
             ref = bool(grp["reference"].any())
             ax.errorbar(grp[f"{x}_mean"], grp[f"{y}_mean"], xerr=grp[f"{x}_std"].fillna(0),
-                        yerr=grp[f"{y}_std"].fillna(0), capsize=3,
+                        yerr=grp[f"{y}_std"].fillna(0), capsize=3, color=colours[method],
                         marker="*" if ref else ("o" if kind == "deterministic" else "x"),
                         linestyle=":" if ref else "-", label=f"{method} ({mode}{', reference' if ref else ''})")
         ax.set(title=corpus, xlabel=axis_label(x), ylabel=axis_label(y))
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
+    _shared_legend(fig, axes[0])
     return _save(plt, fig, out_dir / name), ""
+
+
+def _colours(methods: Iterable[str]) -> dict[str, Any]:
+    """One colour per row, the same in every panel: with matplotlib's 10-colour cycle, 20 rows
+    repeated colours within a panel (``ae`` and ``vae-beta0.01`` were both blue)."""
+    import matplotlib
+
+    cmap = matplotlib.colormaps["tab20"]
+    return {m: cmap(i % cmap.N) for i, m in enumerate(sorted(set(methods)))}
+
+
+def _shared_legend(fig, axes) -> None:
+    """One legend for all panels, beside them: a legend inside a panel covered its points once a
+    table had 20 rows.  A row is listed once, in the order it was first drawn."""
+    entries: dict[str, Any] = {}
+    for ax in axes:
+        for handle, label in zip(*ax.get_legend_handles_labels()):
+            entries.setdefault(label, handle)
+    if entries:
+        fig.legend(list(entries.values()), list(entries), loc="center left", bbox_to_anchor=(1.0, 0.5),
+                   fontsize=8, frameon=False)
 
 
 def _class_kl(frame, out_dir: Path):
@@ -167,13 +189,16 @@ def _probe_sizes(frame, out_dir: Path):
     table = aggregate(frame, cols, kept_apart(frame, ["corpus", "method", "kind", "mode"]))
     corpora = sorted(table["corpus"].unique())
     fig, axes = plt.subplots(1, len(corpora), figsize=(5 * len(corpora), 4), squeeze=False)
+    colours = _colours(_with_setting(r["method"], r.get("config") or "") for _, r in table.iterrows())
     for ax, corpus in zip(axes[0], corpora):
         for _, r in table[table["corpus"] == corpus].iterrows():
             ys = [r[f"{c}_mean"] for c in cols]
-            ax.plot(sizes, ys, marker="o", label=f"{_with_setting(r['method'], r.get('config') or '')} ({r['mode']})")
+            row = _with_setting(r["method"], r.get("config") or "")
+            ax.plot(sizes, ys, marker="o" if r["kind"] == "deterministic" else "x", color=colours[row],
+                    linestyle="-" if r["kind"] == "deterministic" else "--", label=f"{row} ({r['mode']})")
         ax.set(xscale="log", title=corpus, xlabel="labelled examples per class", ylabel=axis_label(ACCURACY))
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
+    _shared_legend(fig, axes[0])
     return _save(plt, fig, out_dir / "probe_sizes.png"), ""
 
 
@@ -262,7 +287,7 @@ def _activation_heatmaps(records: list[dict[str, Any]], out_dir: Path) -> tuple[
 def _save(plt, fig, path: Path) -> Path:
     fig.tight_layout()
     tmp = path.with_name(f".{path.name}.tmp.png")
-    fig.savefig(tmp, dpi=120)
+    fig.savefig(tmp, dpi=120, bbox_inches="tight")  # keeps a legend placed beside the panels
     plt.close(fig)
     tmp.replace(path)
     return path
