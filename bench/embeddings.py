@@ -53,7 +53,7 @@ _HASHED_SUFFIXES = (".safetensors", ".bin", ".json", ".txt", ".model")
 #: Alternative backends' copies of the weights: not what the torch backend runs.
 _SKIPPED_FOLDERS = {"onnx", "openvino"}
 #: Where a model lives, not what it computes: left out of the embedding cache key.
-_LOCATION_FIELDS = ("name", "path", "source", "revision")
+LOCATION_FIELDS = ("name", "path", "source", "revision")
 _INSTALL_EMBED = "install it with `pip install 'sparsebench[embed]'`"
 
 
@@ -113,7 +113,7 @@ class EncoderRef:
         are computed again under another (a few minutes), rather than trusted across a change of
         pooling or tokenisation code.
         """
-        return {k: v for k, v in self.identity.items() if k not in _LOCATION_FIELDS}
+        return {k: v for k, v in self.identity.items() if k not in LOCATION_FIELDS}
 
     @property
     def model_identity(self) -> dict[str, Any]:
@@ -352,17 +352,20 @@ def _load_model(folder: Path, device: str, *, quiet: bool) -> Any:
 
 # ------------------------------------------------------------------------------------------ embed
 
+def identity_key(identity: Mapping[str, Any]) -> str:
+    """sha256 of an encoder identity's canonical JSON (what the keys below and the migration hash)."""
+    return _hash_json(dict(identity), what="encoder identity")
+
+
 def encoder_key(encoder: EncoderRef | TextEncoder) -> str:
     """sha256 of the embedding cache's view of the encoder: its identity less where a model lives
     (library versions included; see :attr:`EncoderRef.cache_identity`)."""
-    ident = encoder.cache_identity if isinstance(encoder, EncoderRef) else dict(encoder.identity)
-    return _hash_json(ident, what="encoder identity")
+    return identity_key(encoder.cache_identity if isinstance(encoder, EncoderRef) else encoder.identity)
 
 
 def model_key(encoder: EncoderRef | TextEncoder) -> str:
     """sha256 of what the model computes, without the library versions (a reference's identity)."""
-    ident = encoder.model_identity if isinstance(encoder, EncoderRef) else dict(encoder.identity)
-    return _hash_json(ident, what="encoder identity")
+    return identity_key(encoder.model_identity if isinstance(encoder, EncoderRef) else encoder.identity)
 
 
 def cache_key(encoder: EncoderRef | TextEncoder, corpus_checksum: str, split_name: str, normalize: bool) -> str:

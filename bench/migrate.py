@@ -12,21 +12,20 @@ record (``migrations``: the rule, the old ids, the date), so a reader can trace 
 """
 from __future__ import annotations
 
-import hashlib
-import json
+import copy
 import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bench.embeddings import LOCATION_FIELDS, identity_key
+from bench.provenance import ENCODER_LIBRARIES
 from bench.spec import _SCORING_KEYS, digest
-from bench.store import RECORD, Store, atomic_write_text, to_json
+from bench.store import RECORD, TRAINING, Store, atomic_write_text, to_json
 
 #: What this migration removed from the identity of a frozen encoder.
-VERSION_FIELDS = ("sentence_transformers", "transformers")
-#: Where a model lives (never in any identity; left out of the reference's encoder key too).
-LOCATION_FIELDS = ("name", "path", "source", "revision")
+VERSION_FIELDS = tuple(ENCODER_LIBRARIES)
 RULE = "encoder-library-versions-to-provenance"
 
 
@@ -41,12 +40,16 @@ class MigrationError(ValueError):
     """A record whose stored id is not what the old rule gives: left untouched, and named."""
 
 
-def _sha(value: Any) -> str:
-    return hashlib.sha256(json.dumps(value, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
-
-
 def _strip(encoder: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in encoder.items() if k not in VERSION_FIELDS}
+
+
+def _rekey_training(training: dict[str, Any], train_id: str) -> dict[str, Any]:
+    """A training record (in a cell's record, or beside stored weights) under the new training id."""
+    if isinstance(training.get("config", {}).get("encoder"), dict):
+        training["config"]["encoder"] = _strip(training["config"]["encoder"])
+    training["train_id"] = train_id
+    return training
 
 
 def migrate_record(record: dict[str, Any], dirname: str) -> tuple[dict[str, Any], str] | None:
@@ -61,12 +64,10 @@ def migrate_record(record: dict[str, Any], dirname: str) -> tuple[dict[str, Any]
         raise MigrationError(f"{dirname}: cell_id {record['cell_id']} is not the digest of its config")
     config = {**old_config, "encoder": _strip(encoder)}
     training = {k: v for k, v in config.items() if k not in _SCORING_KEYS}
-    new = json.loads(json.dumps(record))
+    new = copy.deepcopy(record)
     new["config"], new["cell_id"], new["train_id"] = config, digest(config), digest(training)
     if isinstance(new.get("training"), dict):
-        if isinstance(new["training"].get("config", {}).get("encoder"), dict):
-            new["training"]["config"]["encoder"] = _strip(new["training"]["config"]["encoder"])
-        new["training"]["train_id"] = new["train_id"]
+        _rekey_training(new["training"], new["train_id"])
     new.setdefault("migrations", []).append({
         "rule": RULE, "date": time.strftime("%Y-%m-%d"), "old_cell_id": record["cell_id"],
         "old_train_id": record.get("train_id"), "old_dirname": dirname,
@@ -80,12 +81,12 @@ def _migrate_reference(record: dict[str, Any], dirname: str) -> tuple[dict[str, 
     if "encoder" not in checksums or not isinstance(identity, dict):
         return None
     cache_identity = {k: v for k, v in identity.items() if k not in LOCATION_FIELDS}
-    if not any(k in cache_identity for k in VERSION_FIELDS) or checksums["encoder"] != _sha(cache_identity):
+    if not any(k in cache_identity for k in VERSION_FIELDS) or checksums["encoder"] != identity_key(cache_identity):
         return None  # keyed by the model identity already (or by a user encoder's own identity)
     if digest({**record["config"], "checksums": checksums}) != record["cell_id"]:
         raise MigrationError(f"{dirname}: reference id {record['cell_id']} is not the digest of its config")
-    new_checksums = {**checksums, "encoder": _sha(_strip(cache_identity))}
-    new = json.loads(json.dumps(record))
+    new_checksums = {**checksums, "encoder": identity_key(_strip(cache_identity))}
+    new = copy.deepcopy(record)
     new["provenance"]["checksums"] = new_checksums
     new["cell_id"] = digest({**record["config"], "checksums": new_checksums})
     new.setdefault("migrations", []).append({
@@ -135,13 +136,9 @@ def _move_model(store: Store, old: str, new: str, train_id: str) -> None:
     folder = store.model_dir(old)
     if not folder.is_dir():
         return
-    training = folder / "training.json"
-    if training.is_file():
-        meta = json.loads(training.read_text(encoding="utf-8"))
-        if isinstance(meta.get("config", {}).get("encoder"), dict):
-            meta["config"]["encoder"] = _strip(meta["config"]["encoder"])
-        meta["train_id"] = train_id
-        atomic_write_text(training, to_json(meta))
+    meta = store.training_record(old)
+    if meta is not None:
+        atomic_write_text(folder / TRAINING, to_json(_rekey_training(meta, train_id)))
     folder.rename(store.model_dir(new))
 
 

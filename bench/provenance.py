@@ -68,6 +68,8 @@ def version_drift(records: list[dict], installed: dict[str, str] | None = None) 
     """(how many records, {package: (their versions, installed)}) for records made under versions other
     than the installed ones.  Why: a cached cell's numbers stand as recorded, but a reader of a table
     that mixes them with new cells should be told that the packages changed in between."""
+    if not records:  # nothing reused: no need to read the installed versions
+        return 0, {}
     installed = installed or package_versions(tuple(ENCODER_LIBRARIES.values()))
     drifted, packages = 0, {}
     for record in records:
