@@ -22,18 +22,29 @@ SUBSAMPLE_STREAM, BATCH_STREAM = 0, 1
 
 
 def load_data(spec: RunSpec, corpus_options: dict[str, Any] | None, say: Callable[[str], None],
-              device: str = "cpu"):
+              device: str = "cpu", *, with_test: bool = True):
     """(data shape, train split, test split, provenance): the cell's data, subsampled, with the vocabulary
     restricted and the sentences embedded as its config says (on ``device``, the cell's own, when the
-    embeddings are not cached yet)."""
-    from bench.data import PaddedSplit, restrict_vocabulary
-    from bench.models import DataShape
+    embeddings are not cached yet).  ``with_test=False`` (``bench profile``) reads the training split
+    alone; the test split is then None."""
     from tasks.corpora import load_corpus
 
-    train_cfg = spec.config["train"]
+    splits = (spec.train_split, "test") if with_test else (spec.train_split,)
     # only the splits this cell reads: a missing train file matters only when training on it
-    corpus = load_corpus(spec.corpus, **{"splits": (spec.train_split, "test"), **(corpus_options or {})})
-    train_split, test_split = corpus.split(spec.train_split), corpus.split("test")
+    corpus = load_corpus(spec.corpus, **{"splits": splits, **(corpus_options or {})})
+    test_split = corpus.split("test") if with_test else None
+    return prepare_data(spec, corpus, corpus.split(spec.train_split), test_split, corpus_options, say, device)
+
+
+def prepare_data(spec: RunSpec, corpus: Any, train_split: Any, test_split: Any, corpus_options: dict[str, Any] | None,
+                 say: Callable[[str], None], device: str = "cpu"):
+    """The cell's data from its splits: what :func:`load_data` returns, for a corpus's splits or (``bench
+    profile`` without the files) splits shaped like it; ``corpus`` needs ``vocab_size``, ``eos_id``,
+    ``vocab``, ``checksum`` and ``source`` (and the texts, on the embedding backbone)."""
+    from bench.data import PaddedSplit, restrict_vocabulary
+    from bench.models import DataShape
+
+    train_cfg = spec.config["train"]
     rng = np.random.default_rng(np.random.SeedSequence([spec.seed, SUBSAMPLE_STREAM]))
     cap = train_cfg["max_train_sentences"]
     index = None
@@ -41,20 +52,22 @@ def load_data(spec: RunSpec, corpus_options: dict[str, Any] | None, say: Callabl
         index = np.sort(rng.choice(len(train_split), cap, replace=False))
         train_split = train_split.subset(index)
     info: dict[str, Any] = {"corpus_checksum": corpus.checksum, "corpus_source": corpus.source,
-                            "train_sentences": len(train_split), "test_sentences": len(test_split)}
+                            "train_sentences": len(train_split),
+                            "test_sentences": len(test_split) if test_split is not None else 0}
     shape = DataShape(corpus.vocab_size, corpus.eos_id)
+    others = [test_split] if test_split is not None else []
     if spec.backbone != "embedding":
         if train_cfg.get("max_vocab"):
             from tasks.corpora.base import UNK
 
-            train_split, (test_split,), size, eos, note = restrict_vocabulary(
-                train_split, [test_split], eos_id=corpus.eos_id, unk_id=corpus.vocab.index(UNK),
+            train_split, others, size, eos, note = restrict_vocabulary(
+                train_split, others, eos_id=corpus.eos_id, unk_id=corpus.vocab.index(UNK),
                 max_vocab=train_cfg["max_vocab"])
             shape = DataShape(size, eos)
             info["vocabulary"] = note
             say(f"vocabulary: the {note['kept_words']} most frequent training words + _UNK "
                 f"({note['train_token_coverage']:.1%} of training tokens kept)")
-        return shape, PaddedSplit(train_split), PaddedSplit(test_split), info
+        return shape, PaddedSplit(train_split), (PaddedSplit(others[0]) if others else None), info
     from bench.embeddings import embed_split, resolve_encoder
 
     cache_dir = (corpus_options or {}).get("cache_dir")
@@ -66,7 +79,7 @@ def load_data(spec: RunSpec, corpus_options: dict[str, Any] | None, say: Callabl
         raise RuntimeError(f"encoder {spec.encoder!r} changed after the run resolved it ({', '.join(changed)} differ): "
                            "its files were replaced while the grid ran; run again to train on the new weights")
     train_emb = embed_split(encoder, corpus, spec.train_split, cache_dir=cache_dir, device=device)
-    test_emb = embed_split(encoder, corpus, "test", cache_dir=cache_dir, device=device)
+    test_emb = embed_split(encoder, corpus, "test", cache_dir=cache_dir, device=device) if others else None
     train_x = train_emb.embeddings if index is None else train_emb.embeddings[index]
     # centred on the training mean, then one scalar so that the mean squared norm (the total variance)
     # on the training split equals the dimension: every method starts at a sensible scale with unit
@@ -82,12 +95,14 @@ def load_data(spec: RunSpec, corpus_options: dict[str, Any] | None, say: Callabl
     def transform(x: np.ndarray) -> np.ndarray:
         return ((x.astype(np.float64) - mean) * scale).astype(np.float32)
 
-    info["encoder"] = {**train_emb.provenance, "test_cache": test_emb.provenance.get("cache_sha256"), "scale": scale,
-                       "centred": True, "mean_norm": float(np.linalg.norm(mean))}
+    info["embed_seconds"] = round(sum(e.provenance.get("seconds", 0.0) for e in (train_emb, test_emb) if e), 3)
+    info["encoder"] = {**train_emb.provenance, "scale": scale, "centred": True, "mean_norm": float(np.linalg.norm(mean)),
+                       **({"test_cache": test_emb.provenance.get("cache_sha256")} if test_emb is not None else {})}
     say(f"embeddings: {spec.encoder}, dim {train_x.shape[1]}, centred (mean norm {np.linalg.norm(mean):.3g}), "
         f"scaled ×{scale:.4g}")
     shape = DataShape(corpus.vocab_size, corpus.eos_id, int(train_x.shape[1]))
-    return shape, PaddedSplit(train_split, transform(train_x)), PaddedSplit(test_split, transform(test_emb.embeddings)), info
+    test = PaddedSplit(others[0], transform(test_emb.embeddings)) if test_emb is not None else None
+    return shape, PaddedSplit(train_split, transform(train_x)), test, info
 
 
 def curve_point(model, train_data, test_data, *, seed: int, batch_size: int, device, threshold: float,
@@ -151,6 +166,7 @@ def run_cell(spec: RunSpec, *, device: str = "cpu", corpus_options: dict[str, An
         lines.append(msg)
         log(msg)
 
+    timing: dict[str, Any] = {}  # where the cell's wall time went (provenance, see cell_timing)
     record: dict[str, Any] = {"cell_id": spec.cell_id, "train_id": spec.train_id, "scoring_id": spec.scoring_id,
                               "spec": spec.to_dict(), "config": spec.config, "started": started}
     try:
@@ -158,7 +174,9 @@ def run_cell(spec: RunSpec, *, device: str = "cpu", corpus_options: dict[str, An
         cls = entry.load()
         cfg = spec.config
         train_cfg = cfg["train"]
+        t_data = time.perf_counter()
         shape, train_data, test_data, data_info = load_data(spec, corpus_options, say, device)
+        timing["data"] = time.perf_counter() - t_data
         dev = torch.device(device)
         torch.manual_seed(spec.seed)
         model = build_model(spec.method, cfg["method_config"], shape)
@@ -190,6 +208,9 @@ def run_cell(spec: RunSpec, *, device: str = "cpu", corpus_options: dict[str, An
                          on_epoch=on_epoch, kl_warmup=train_cfg.get("kl_warmup", 0.0))
             if bar:
                 bar.close()
+            timing["train"] = tlog.seconds
+            if tlog.curve:
+                timing["curve"] = tlog.curve_seconds
             training = {
                 "train_id": spec.train_id, "config": spec.training_config, "train_loss": tlog.epoch_losses,
                 "curve": tlog.curve,
@@ -220,7 +241,7 @@ def run_cell(spec: RunSpec, *, device: str = "cpu", corpus_options: dict[str, An
             provenance={**training.get("provenance", {}), "scoring": {
                 "versions": provenance.package_versions(), "git_commit": provenance.git_commit(),
                 "device": provenance.device_name(device), "eval_seconds": round(time.perf_counter() - t_eval, 3),
-                "rescored": weights is not None}},
+                "rescored": weights is not None}, "timing": cell_timing(timing, scores.seconds, data_info)},
         )
         default = scores.modes[cls.default_mode]
         say("done: " + ", ".join(f"{m}: acc={v.get('probe_accuracy', float('nan')):.3f} "
@@ -239,6 +260,20 @@ def run_cell(spec: RunSpec, *, device: str = "cpu", corpus_options: dict[str, An
     record["finished"] = provenance.now()
     record["log"] = "\n".join(lines)
     return record
+
+
+def cell_timing(timing: dict[str, float], scoring: dict[str, float], data_info: dict[str, Any]) -> dict[str, Any]:
+    """Where a cell's time went, in seconds: reading and preparing the data (``data``; of it, computing or
+    reading the frozen encoder's embeddings, ``embeddings``), training (``train``; training-curve
+    points apart, ``curve``), encoding for the scorers (``encode``), the loss terms on the test split
+    (``test_loss``) and each scorer (``scorers``).  Provenance: never part of a result."""
+    out: dict[str, Any] = {k: round(v, 3) for k, v in timing.items()}
+    if "embed_seconds" in data_info:
+        out["embeddings"] = data_info["embed_seconds"]
+    for part in ("encode", "test_loss"):
+        out[part] = round(scoring.get(part, 0.0), 3)
+    out["scorers"] = {k: round(v, 3) for k, v in sorted(scoring.items()) if k not in ("encode", "test_loss")}
+    return out
 
 
 class _progress_bar:

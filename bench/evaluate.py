@@ -8,6 +8,8 @@ embeddings on the embedding backbone, and the model's reconstruction sums.
 """
 from __future__ import annotations
 
+import time
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -114,6 +116,9 @@ class Scores:
     modes: dict[str, dict[str, float | int]] = field(default_factory=dict)
     analysis: dict[str, dict[str, Any]] = field(default_factory=dict)
     reconstruction: dict[str, Any] = field(default_factory=dict)
+    #: Wall seconds by part, summed over modes: ``encode`` (codes, activity, K-draw means, decoded
+    #: embeddings), ``test_loss`` (the loss terms on the test split) and one entry per scorer.
+    seconds: Counter = field(default_factory=Counter)
 
 
 def score_model(model: SparseEncoder, train: PaddedSplit, test: PaddedSplit, *, seed: int, config: ScoringConfig,
@@ -125,6 +130,7 @@ def score_model(model: SparseEncoder, train: PaddedSplit, test: PaddedSplit, *, 
     # The decoded-embedding probe is as costly as the code's own: only for the modes a table shows.
     probed = {identity.headline("deterministic"), identity.headline("stochastic"), cls.default_mode}
     for mode in model.modes:
+        started = time.perf_counter()
         torch.manual_seed(seed)  # the draws of stochastic modes are part of the cell, hence seeded
         train_codes, _ = encode_split(model, train, mode, batch_size, device)
         test_codes, activity = encode_split(model, test, mode, batch_size, device,
@@ -145,13 +151,18 @@ def score_model(model: SparseEncoder, train: PaddedSplit, test: PaddedSplit, *, 
             inputs.update(test_inputs=test.inputs, test_decoded=decode_codes(model, test_codes, batch_size, device))
             if mode in probed:
                 inputs["train_decoded"] = decode_codes(model, train_codes, batch_size, device)
+        out.seconds["encode"] += time.perf_counter() - started
         scored = score(inputs, config)
+        out.seconds.update(scored.seconds)
         out.modes[mode] = scored.scalars
         out.analysis[mode] = {"mode": mode, "stochastic": stochastic, "exact_zeros": bool(cls.exact_zeros),
                               "activity_rule": rule, **scored.analysis}
+    started = time.perf_counter()
     torch.manual_seed(seed)
     sums = reconstruction(model, test, batch_size, device, seed=seed)
+    out.seconds["test_loss"] += time.perf_counter() - started
     recon = score({"seed": seed, "reconstruction": sums}, config, per="model")
+    out.seconds.update(recon.seconds)
     out.reconstruction = {**recon.scalars, "recon_kind": recon_kind(model),
                           "analysis": recon.analysis.get("reconstruction", {})}
     return out

@@ -18,7 +18,6 @@ from typing import Any
 import numpy as np
 import torch
 
-from bench.data import PaddedSplit
 from bench.errors import UserError
 from bench.flops import Sizes, encode_flops, train_step_flops
 from bench.provenance import device_name
@@ -79,6 +78,7 @@ class Profile:
     preset: str
     device: str
     implementation: str
+    backbone: str  # "text" or "embedding", as the resolved cell config says
     batch_size: int
     steps: int
     train_tokens_per_s: float
@@ -94,9 +94,10 @@ class Profile:
     torch_threads: int
     length_pool: int  # how training batches were formed (the config's; 0 = random membership)
     precision: str  # the precision the train steps ran in ("fp32" or "bf16"), after resolving "auto"
-    padding_fraction: float  # share of the timed training batches that is padding
-    vocab_size: int  # the model's vocabulary, as built (DataShape)
+    padding_fraction: float  # share of the timed training batches a padded computation would spend on padding
+    vocab_size: int  # the model's vocabulary, as built (DataShape): max_vocab applied as the cell applies it
     eos_id: int  # the <EOS> id the model is built with: the corpus's own, on real or shaped data
+    cell_id: str  # the id `bench run` gives the cell this profile measures (same spec, same resolution)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -113,28 +114,30 @@ def effective_precision(device: torch.device, precision: str) -> str:
 
 def profile(method: str, corpus: str, preset: str, steps: int, *, device: str = "cpu", data_dir=None,
             batch_size: int | None = None, straightforward: bool = False, seed: int = 0,
-            overrides: tuple[tuple[str, str], ...] = ()) -> Profile:
-    from bench.models import DataShape, build_model
+            overrides: tuple[tuple[str, str], ...] = (), train_split: str = "train", encoder: str = "") -> Profile:
+    """Train ``steps`` optimiser steps and encode as many batches of the cell ``bench run`` would run for
+    the same method, corpus, preset, ``--set`` overrides, split and encoder: the config is resolved by the
+    same :class:`RunSpec`, the data prepared by the cell's own :func:`bench.cell.prepare_data` (subsample,
+    ``max_vocab``, embeddings), the model built by :func:`bench.models.build_model`, batches formed by
+    the training loop's rule and the optimiser made by :func:`bench.train.make_optimizer`.  Only the
+    training split is read; when it is absent the first split on disk stands in, else sentences shaped
+    like the corpus."""
+    from bench.models import build_model
     from bench.spec import RunSpec
-    from bench.train import autocast_for
+    from bench.train import autocast_for, make_optimizer
     from methods.registry import get_method
 
     info = corpus_info(corpus)  # an unknown name fails before anything is built
     dev = torch.device(device)
-    spec = RunSpec(method, corpus, seed, preset, overrides)
+    spec = RunSpec(method, corpus, seed, preset, overrides, train_split, encoder)
     cfg = spec.config
     bsz = batch_size or cfg["train"]["batch_size"]
     pool, precision = int(cfg["train"]["length_pool"]), str(cfg["train"]["precision"])
     used_precision = effective_precision(dev, precision)
-    if cfg["method_config"].get("backbone", "text") != "text":
-        raise UserError("bench profile measures the text backbone (GRU training and encoding); "
-                        "the embedding backbone trains in seconds")
-    split, vocab, eos, data = _data(info, data_dir, max(bsz * (steps + 2), 2048), seed)
+    shape, padded, data = _data(spec, info, data_dir, max(bsz * (steps + 2), 2048), str(dev))
     cls = get_method(method).load()
     torch.manual_seed(seed)
-    shape = DataShape(vocab, eos)
     model = build_model(method, cfg["method_config"], shape, straightforward=straightforward).to(dev)
-    padded = PaddedSplit(split)
     rng = np.random.default_rng(seed)
     if straightforward:  # a first port shuffles without length buckets
         order = rng.permutation(len(padded))
@@ -145,7 +148,8 @@ def profile(method: str, corpus: str, preset: str, steps: int, *, device: str = 
     timed = [batches[(i + 1) % len(batches)] for i in range(steps)]
     real = sum(int(b.lengths.sum()) for b in timed)
     pad = 1.0 - real / sum(b.size * int(b.lengths.max()) for b in timed)
-    opt = torch.optim.Adam(model.parameters(), lr=cfg["train"]["lr"])
+    opt = (torch.optim.Adam(model.parameters(), lr=cfg["train"]["lr"]) if straightforward  # a first port's
+           else make_optimizer(model, cfg["train"]["lr"], dev))
     model.train()
 
     def step(b):
@@ -173,7 +177,7 @@ def profile(method: str, corpus: str, preset: str, steps: int, *, device: str = 
             eval_batches = [(None, padded.batch(np.arange(i, min(i + bsz, len(padded)))))
                             for i in range(0, len(padded), bsz)][: max(steps, 2)]
         else:
-            eval_batches = list(padded.eval_batches(bsz))[: max(steps, 2)]
+            eval_batches = list(padded.eval_batches(cfg["train"]["eval_batch_size"]))[: max(steps, 2)]
         with autocast_for(dev, precision):
             model.encode(eval_batches[0][1].to(dev), cls.default_mode)
         _sync(dev)
@@ -188,8 +192,13 @@ def profile(method: str, corpus: str, preset: str, steps: int, *, device: str = 
 
     mc = cfg["method_config"]
     peak = matmul_peak_gflops(dev, torch.bfloat16 if used_precision == "bf16" else torch.float32)
-    if all(k in mc for k in ("embed_dim", "hidden_dim", "latent_dim")):
-        sizes = Sizes(mc["embed_dim"], mc["hidden_dim"], mc["latent_dim"], vocab)
+    if spec.backbone == "embedding":  # no padding there: the executed FLOPs are the model's
+        step_flops = _counted_flops(lambda: step(timed[0])) * steps
+        enc_flops = _counted_flops(lambda: model.encode(eval_batches[0][1].to(dev), cls.default_mode))
+        achieved = step_flops / train_s / 1e9
+        enc_gflops = enc_flops * len(eval_batches) / enc_s / 1e9
+    elif all(k in mc for k in ("embed_dim", "hidden_dim", "latent_dim")):
+        sizes = Sizes(mc["embed_dim"], mc["hidden_dim"], mc["latent_dim"], shape.vocab_size)
         step_flops = train_step_flops(sizes, tokens)
         achieved = step_flops / train_s / 1e9
         enc_gflops = encode_flops(sizes, enc_tokens) / enc_s / 1e9
@@ -197,34 +206,73 @@ def profile(method: str, corpus: str, preset: str, steps: int, *, device: str = 
         step_flops = achieved = enc_gflops = float("nan")
     return Profile(
         method=method, corpus=corpus, data=data, preset=preset, device=device_name(str(dev)),
-        implementation="straightforward padded" if straightforward else "sparsebench",
+        implementation="straightforward padded" if straightforward else "sparsebench", backbone=spec.backbone,
         batch_size=bsz, steps=steps, train_tokens_per_s=tokens / train_s, train_sentences_per_s=sentences / train_s,
         encode_sentences_per_s=enc_sent / enc_s, train_flops_per_step=step_flops / steps,
         achieved_gflops=achieved, encode_gflops=enc_gflops, peak_gflops=peak, mfu=achieved / peak,
         encode_mfu=enc_gflops / peak, peak_rss_mb=peak_memory_mb(dev), torch_threads=torch.get_num_threads(),
         length_pool=0 if straightforward else pool, precision=used_precision, padding_fraction=pad,
-        vocab_size=shape.vocab_size, eos_id=shape.eos_id)
+        vocab_size=shape.vocab_size, eos_id=shape.eos_id, cell_id=spec.cell_id)
 
 
-def _data(info: CorpusInfo, data_dir, n: int, seed: int) -> tuple[Split, int, int, str]:
-    """The corpus's first split on disk (train, then valid, then test), else sentences shaped like it;
-    returns (split, vocabulary size, ``<EOS>`` id, what the data is)."""
+def _counted_flops(fn) -> float:
+    """FLOPs of one call of ``fn``, counted by torch's own ``FlopCounterMode`` (matrix products)."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    with FlopCounterMode(display=False) as counter:
+        fn()
+    return float(counter.get_total_flops())
+
+
+def _data(spec, info: CorpusInfo, data_dir, n: int, device: str):
+    """(data shape, training split as the cell prepares it, what the data is): the spec's training split
+    when it is on disk, else the corpus's first split on disk (train, valid, test), else sentences shaped
+    like the corpus; prepared by the cell's own :func:`bench.cell.prepare_data`."""
+    import dataclasses
+
+    from bench.cell import load_data, prepare_data
     from tasks.corpora.assemble import SPLIT_ORDER
     from tasks.corpora.datadir import download_hint
 
+    options = {"data_dir": data_dir}
     if info.present is None:  # generated (synthetic) or a plugin that is always complete
         c = info.loader(data_dir=data_dir)
-        first = next((s for s in SPLIT_ORDER if s in c.splits), next(iter(c.splits)))
-        return c.split(first), c.vocab_size, c.eos_id, f"{info.name} corpus"
+        split = spec.train_split if spec.train_split in c.splits else next(
+            (s for s in SPLIT_ORDER if s in c.splits), next(iter(c.splits)))
+        shape, train, _, _ = load_data(dataclasses.replace(spec, train_split=split), options, _quiet, device,
+                                       with_test=False)
+        return shape, train, f"{info.name} corpus"
     on_disk = set(info.present(data_dir))
-    for split_name in SPLIT_ORDER:
-        if split_name in on_disk:
-            c = info.loader(data_dir=data_dir, splits=(split_name,))
-            return c.split(split_name), c.vocab_size, c.eos_id, f"real {info.name} {split_name} split"
-    shape = info.shape
-    if shape is None:
+    for split in (spec.train_split, *SPLIT_ORDER):
+        if split in on_disk:
+            shape, train, _, _ = load_data(dataclasses.replace(spec, train_split=split), options, _quiet, device,
+                                           with_test=False)
+            return shape, train, f"real {info.name} {split} split"
+    shape_of = info.shape
+    if shape_of is None:
         raise UserError(f"no split of {info.name!r} found and its description declares no length shape to profile "
                         f"synthetic data on: {download_hint(info.name, 'all', data_dir)}")
-    return (shaped_split(shape, n, seed), shape.vocab_size, shape.eos_id,
-            f"synthetic, shaped like {info.name} ({shape.min_tokens}-{shape.max_tokens} tokens, "
-            f"mean {shape.mean_tokens}, vocabulary {shape.vocab_size})")
+    if spec.backbone == "embedding":
+        raise UserError(f"the embedding backbone embeds real sentences: no split of {info.name!r} is on disk "
+                        f"({download_hint(info.name, 'all', data_dir)}); profile it on a corpus that is, e.g. synthetic")
+    shaped = shaped_split(shape_of, n, spec.seed)
+    vocab = ["<pad>", *(f"w{i}" for i in range(1, shape_of.eos_id - 1)), "_UNK", "<EOS>"]
+    corpus = _Shaped(shape_of.vocab_size, shape_of.eos_id, vocab, "", "shaped")
+    shape, train, _, _ = prepare_data(spec, corpus, shaped, None, options, _quiet)
+    return shape, train, (f"synthetic, shaped like {info.name} ({shape_of.min_tokens}-{shape_of.max_tokens} tokens, "
+                          f"mean {shape_of.mean_tokens}, vocabulary {shape_of.vocab_size})")
+
+
+@dataclass(frozen=True)
+class _Shaped:
+    """What :func:`bench.cell.prepare_data` reads of a corpus, for sentences shaped like one."""
+
+    vocab_size: int
+    eos_id: int
+    vocab: list[str]
+    checksum: str
+    source: str
+
+
+def _quiet(_: str) -> None:
+    pass

@@ -31,6 +31,8 @@ class TrainLog:
     tokens: int = 0
     #: Points of the training curve (``on_epoch``'s results), each with its epoch and step.
     curve: list[dict] = field(default_factory=list)
+    #: Wall seconds spent computing the curve's points (not counted in ``seconds``).
+    curve_seconds: float = 0.0
 
 
 def _finite_flag(loss: LossOutput, params: list[torch.nn.Parameter]) -> torch.Tensor:
@@ -74,6 +76,18 @@ def annealed(loss: LossOutput, weight: float) -> LossOutput:
     return LossOutput(recon + weight * (loss.total - recon), loss.terms, loss.kl_per_dim)
 
 
+def make_optimizer(model: SparseEncoder, lr: float, device: torch.device) -> torch.optim.Adam:
+    """Adam over the trainable parameters, fused into one kernel where torch has it (CPU and CUDA).
+
+    Why fused: the unfused update walks the ~2.6M parameters of a reference-preset model in a dozen
+    separate passes; it took 15% of a training step at batch 32 on CPU, the fused kernel a fifth of
+    that.  Same algorithm and defaults (betas, eps); float rounding may differ in the last bits.
+    """
+    params = [p for p in model.parameters() if p.requires_grad]
+    fused = device.type in ("cpu", "cuda") and all(p.is_floating_point() for p in params)
+    return torch.optim.Adam(params, lr=lr, fused=fused or None)
+
+
 def train(model: SparseEncoder, data: PaddedSplit, *, epochs: int, batch_size: int, lr: float,
           rng: np.random.Generator, device: torch.device, log: Callable[[str], None] = lambda s: None,
           check_every: int | None = None, precision: str = "fp32", length_pool: int = 0,
@@ -85,7 +99,7 @@ def train(model: SparseEncoder, data: PaddedSplit, *, epochs: int, batch_size: i
     of the steps."""
     model.to(device).train()
     params = [p for p in model.parameters() if p.requires_grad]
-    opt = torch.optim.Adam(params, lr=lr)
+    opt = make_optimizer(model, lr, device)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, model.lr_scale)  # the method's schedule (TON's drop); 1 otherwise
     check_every = check_every or (1 if device.type == "cpu" else 25)
     total_steps = epochs * data.batches_per_epoch(batch_size, length_pool)
@@ -128,6 +142,7 @@ def train(model: SparseEncoder, data: PaddedSplit, *, epochs: int, batch_size: i
             point = on_epoch(epoch)
             if point is not None:
                 out.curve.append({"epoch": epoch, "step": out.steps, **point})
+            out.curve_seconds += time.perf_counter() - paused
             start += time.perf_counter() - paused  # scoring on the way is not training time
             model.train()
     out.seconds = time.perf_counter() - start

@@ -58,6 +58,8 @@ class Scored:
 
     scalars: dict[str, float | int] = field(default_factory=dict)
     analysis: dict[str, Any] = field(default_factory=dict)
+    #: Wall seconds of each scorer that ran (provenance for the record's timing, never a metric).
+    seconds: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

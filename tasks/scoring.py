@@ -9,6 +9,7 @@ rest go on.
 from __future__ import annotations
 
 import dataclasses
+import time
 from dataclasses import dataclass
 from typing import Any, Mapping
 
@@ -92,6 +93,7 @@ def score(inputs: Mapping[str, Any], config: ScoringConfig, per: str = "mode",
     for scorer in scorers if scorers is not None else all_scorers():
         if scorer.per != per or any(inputs.get(name) is None for name in scorer.inputs):
             continue
+        started = time.perf_counter()
         try:
             result = check_scorer(scorer, inputs, config)
         except Exception as exc:
@@ -99,6 +101,8 @@ def score(inputs: Mapping[str, Any], config: ScoringConfig, per: str = "mode",
                 raise
             errors.append(f"{scorer.name} ({scorer.origin}): {type(exc).__name__}: {exc}")
             continue
+        finally:
+            out.seconds[scorer.name] = time.perf_counter() - started
         out.scalars.update(result.scalars)
         if result.analysis:
             out.analysis[scorer.name] = result.analysis

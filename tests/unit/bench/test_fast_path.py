@@ -85,16 +85,25 @@ def mixed_batch():
 
 
 @pytest.mark.parametrize("name", BUILTINS)
-def test_fast_loss_and_gradients_match_padded(name, mixed_batch):
+@pytest.mark.parametrize("training", [False, True], ids=["eval", "train"])
+@pytest.mark.parametrize("order", ["longest-first", "shuffled"])
+def test_fast_loss_and_gradients_match_padded(name, mixed_batch, training, order):
+    """Every loss term (batch-level ones included: MAT-VAE's MMD, TON's statistics), every gradient and
+    the codes, in evaluation mode and in training mode (the same draws from the same seed), on the
+    training loop's batches (longest first) and on rows in any order (the packed path sorts them)."""
     corpus, batch = mixed_batch
     assert len(torch.unique(batch.lengths)) >= 10, "a mixed batch: much padding, for the test to mean anything"
+    if order == "shuffled":
+        perm = torch.randperm(batch.size, generator=torch.Generator().manual_seed(5))
+        batch = type(batch)(batch.tokens[perm][:, : int(batch.lengths.max())], batch.lengths[perm],
+                            None if batch.labels is None else batch.labels[perm])
     cls = all_methods()[name].load()
     torch.manual_seed(0)
     fast = cls(small_config(cls, {"hidden_dim": 24, "latent_dim": 6}), corpus.vocab_size, corpus.eos_id)
     slow = make_straightforward(copy.deepcopy(fast))
     results = []
     for model in (fast, slow):
-        model.eval()  # deterministic parts only: same sampling noise from the same seed
+        model.train(training)  # the same sampling noise from the same seed in either mode
         torch.manual_seed(1)
         out = model.loss(batch)
         model.zero_grad()
