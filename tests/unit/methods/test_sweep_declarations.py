@@ -153,3 +153,32 @@ def test_a_control_has_no_points_and_a_sweep_needs_some():
         sweep(point("default", weight=(1, SRC)), control="no knob")
     with pytest.raises(MethodError, match="give the points"):
         sweep()
+
+
+def _later_points():
+    for name in BUILTIN_METHODS:
+        sw = sweep_of(builtin_methods()[name].config)
+        for p in sw.points[1:]:  # the first point is the defaults: the conformance suite trains those
+            yield pytest.param(name, p, id=f"{name}-{p.name}")
+
+
+@pytest.mark.parametrize("name, sweep_point", list(_later_points()))
+def test_every_other_point_trains_with_a_finite_loss_that_goes_down(name, sweep_point):
+    """A point is a configuration nobody ran before the sweep: it must build, give finite loss terms,
+    and learn on the toy corpus (the conformance suite's checks, at the point's values; a sparse
+    autoencoder's dictionary sized from its input, as the presets do)."""
+    import math
+
+    from methods.conformance import Checks
+
+    entry = builtin_methods()[name]
+    sizes = {"latent_dim": 0} if callable(getattr(entry.config, "sized_for", None)) else {}
+    checks = Checks(entry.load(), config_overrides={**sizes, **sweep_point.values},
+                    backbone="text" if "text" in entry.identity.backbones else "embedding")
+    checks.check_shapes()
+    checks.check_loss()
+    model = checks.build()
+    before = checks.eval_loss(model)
+    losses = checks.train_steps_(model, 30)
+    after = checks.eval_loss(model)
+    assert all(math.isfinite(x) for x in losses) and after < before, (before, after)
