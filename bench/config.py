@@ -137,7 +137,9 @@ def resolve(method: str, config_cls: type, preset: str, overrides: tuple[tuple[s
     if kind not in backbones:
         raise UserError(f"method {method!r} cannot run on the {kind!r} backbone; it declares: {', '.join(backbones)}")
     eval_cfg = dataclasses.asdict(EvalConfig.from_dict(evaluation))
-    return dataclasses.asdict(method_obj), canonical(train_obj), eval_cfg
+    # canonical: a field added after results were published (``omit_default``) is left out at its
+    # default, so the ids of the published cells do not change
+    return canonical(method_obj), canonical(train_obj), eval_cfg
 
 
 def check_override_keys(overrides: tuple[tuple[str, str], ...], method_configs: dict[str, type]) -> None:

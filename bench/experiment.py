@@ -1,7 +1,8 @@
 """``--config experiment.toml``: the same choices as the command line, in a file kept with a paper.
 
-Keys: ``methods``, ``corpora`` (lists), ``seeds`` (count or list), ``preset``, ``train_split``, and the
-tables ``[set]`` (key = value) and ``[grid]`` (key = [values]).  Command-line options given
+Keys: ``methods``, ``corpora`` (lists), ``seeds`` (count or list), ``preset``, ``train_split``,
+``sweep`` (true: every method runs its declared sweep, as ``--sweep``), and the tables ``[set]``
+(key = value) and ``[grid]`` (key = [values]).  Command-line options given
 explicitly win over the file; ``--set``/``--grid`` entries are added to the file's.
 """
 from __future__ import annotations
@@ -18,7 +19,7 @@ from bench.errors import UserError
 from bench.variants import Variant
 from sparsebench.hints import did_you_mean
 
-KEYS = ("methods", "corpora", "seeds", "preset", "train_split", "set", "grid", "variants")
+KEYS = ("methods", "corpora", "seeds", "preset", "train_split", "sweep", "set", "grid", "variants")
 
 
 @dataclass
@@ -28,6 +29,7 @@ class Experiment:
     seeds: list[int] = field(default_factory=lambda: [0])
     preset: str = "smoke"
     train_split: str = "train"
+    sweep: bool = False
     sets: dict[str, str] = field(default_factory=dict)
     grid: dict[str, list[str]] = field(default_factory=dict)
     variants: dict[str, Variant] = field(default_factory=dict)
@@ -64,12 +66,16 @@ def load_experiment(path: Path) -> Experiment:
         for key in ("preset", "train_split"):
             if key in data:
                 setattr(exp, key, str(data[key]))
+        if "sweep" in data:
+            if not isinstance(data["sweep"], bool):
+                raise TypeError
+            exp.sweep = data["sweep"]
         exp.sets = {k: _scalar(v) for k, v in data.get("set", {}).items()}
         exp.grid = {k: [_scalar(x) for x in (v if isinstance(v, list) else [v])] for k, v in data.get("grid", {}).items()}
         for name, table in data.get("variants", {}).items():
             settings = {k: _scalar(v) for k, v in table.items() if k not in ("method", "description")}
             exp.variants[name] = Variant(name, str(table["method"]), settings, str(table.get("description", "")))
     except (TypeError, ValueError, KeyError, AttributeError):
-        raise UserError(f"{path}: bad value type; expected methods/corpora = [\"...\"], seeds = 3 or [0, 1], "
+        raise UserError(f"{path}: bad value type; expected methods/corpora = [\"...\"], seeds = 3 or [0, 1], sweep = true, "
                         "[set] key = value, [grid] key = [v1, v2], [variants.NAME] method = \"vae\", key = value") from None
     return exp

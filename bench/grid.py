@@ -1,8 +1,12 @@
-"""Sweeps: ``--grid key=v1,v2`` and ``[grid]`` tables become one override set per point, per method.
+"""Sweeps: ``--grid key=v1,v2`` and ``[grid]`` tables become one override set per point, per method;
+``--sweep`` expands each method into the points its Config declares (:mod:`methods.sweeps`).
 
 A grid key applies like a ``--set`` key: unscoped keys to every method that has the field (and to
 training fields), ``method.key`` to that method only.  Each method sweeps the Cartesian product of
-the keys that apply to it, so ``hsvae.alpha`` never multiplies the cells of ``vae``.
+the keys that apply to it, so ``hsvae.alpha`` never multiplies the cells of ``vae``.  A declared
+sweep's points are scoped overrides of their method, applied after the preset (so a point's ``k``
+wins over a preset's) and combined with every grid point; a ``--set`` or ``--grid`` key that the
+sweep itself sets is refused.
 """
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ from typing import Iterable
 
 from bench.config import EvalConfig, TrainConfig, field_types, parse_value
 from bench.errors import UserError
+from methods.sweeps import EQUAL_BUDGET, sweep_of
 from sparsebench.params import Range, field_range
 
 _NO_RANGE = Range()
@@ -65,3 +70,54 @@ def check_values(grid: dict[str, list[str]], method_configs: dict[str, type]) ->
                 if why is not None:
                     raise UserError(f"invalid value {raw!r} in --grid {key}={','.join(values)}: "
                                     f"{name} must be {why}")
+
+
+def sweep_points(method: str, config_cls: type) -> list[tuple[str, tuple[tuple[str, str], ...]]]:
+    """``(point name, overrides scoped to method)`` for each point of the method's declared sweep.
+
+    A method that declares none runs as one point (its defaults, no overrides).
+    """
+    return [(p.name, p.overrides(method)) for p in sweep_of(config_cls).points]
+
+
+def check_sweep_conflicts(method: str, config_cls: type, overrides: tuple[tuple[str, str], ...],
+                          grid: dict[str, list[str]]) -> None:
+    """A ``--set``/``--grid``/``[set]`` key that a method's sweep sets is an error, never a silent winner.
+
+    Why: a sweep is an equal budget of declared points; overriding one of its keys would run the same
+    setting at every point (or multiply the points), and the frontier would no longer be the declared one.
+    """
+    swept = set(sweep_of(config_cls).keys)
+    for key in [k for k, _ in overrides] + list(grid):
+        scope, dot, name = key.rpartition(".")
+        if name in swept and (not dot or scope == method):
+            option = "--grid" if key in grid else "--set"
+            raise UserError(f"{option} {key}: {name!r} is a key of {method}'s declared sweep (bench list methods); "
+                            f"with --sweep set only keys the sweep leaves free, or drop --sweep to run {key} alone")
+
+
+def budget_note(methods: Iterable[str]) -> str | None:
+    """A line when the named methods' sweeps have unequal numbers of points (controls aside), else None."""
+    from methods.registry import get_method
+
+    counts = {}
+    for m in methods:
+        entry = get_method(m)
+        counts[m] = sweep_of(entry.config if entry.config is not None else entry.load().Config)
+    sizes = {m: len(sw.points) for m, sw in counts.items() if not sw.control}
+    if len(set(sizes.values())) <= 1:
+        return None
+    parts = [f"{m} {n}" + ("" if counts[m].declared else " (declares no sweep: its defaults)")
+             for m, n in sizes.items()]
+    return ("note: the sweeps are not an equal budget (points: " + ", ".join(parts)
+            + f"; built-in sweeps have {EQUAL_BUDGET})")
+
+
+def point_name(method_config: dict, config_cls: type) -> str | None:
+    """Which declared point of its method a resolved method config is (None: not one of them).
+
+    Records carry no point label: a cell's identity is its resolved config, and the point is read
+    back from it, so a cell reached by ``--sweep`` or by the same ``--set`` values is one point.
+    """
+    found = sweep_of(config_cls).point_for(method_config)
+    return found.name if found is not None else None

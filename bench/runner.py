@@ -19,7 +19,7 @@ from typing import Any, Callable, Sequence
 from bench.config import check_override_keys
 from bench.errors import UserError
 from bench.executors import CellTask, Executor
-from bench.grid import check_values, merge, points_for
+from bench.grid import check_sweep_conflicts, check_values, merge, points_for, sweep_points
 from bench.provenance import drift_note
 from bench.spec import RunSpec
 from bench.store import Store
@@ -33,12 +33,21 @@ RESUME_MODES = ("missing", "always", "cache-only")
 def expand(methods: Sequence[str], corpora: Sequence[str], seeds: Sequence[int], preset: str,
            overrides: tuple[tuple[str, str], ...], train_split: str = "train",
            grid: dict[str, list[str]] | None = None, encoder: str = "",
-           variants: dict[str, Variant] | None = None) -> list[RunSpec]:
+           variants: dict[str, Variant] | None = None, sweep: bool = False) -> list[RunSpec]:
     """All cells, validated up front: a typo anywhere fails before anything trains.
 
     ``methods`` may name variants (built-in or from ``variants``): a method plus fixed settings.
+    ``sweep``: each method runs every point of its declared sweep (``bench list methods``), each
+    point a cell of its own (combined with the seeds and any ``--grid`` points).
     """
     named = {m: lookup(m, variants) for m in methods}
+    if sweep:
+        fixed = [m for m, v in named.items() if v]
+        if fixed:
+            v = named[fixed[0]]
+            raise UserError(f"--sweep: {fixed[0]!r} is a variant (a fixed configuration of {v.method}) and is not "
+                            f"swept; name its method instead (--methods {v.method}): its declared sweep is "
+                            "listed by `bench list methods`")
     real = {m: (v.method if v else m) for m, v in named.items()}
     entries = {r: get_method(r) for r in real.values()}
     for c in corpora:
@@ -48,15 +57,21 @@ def expand(methods: Sequence[str], corpora: Sequence[str], seeds: Sequence[int],
     check_override_keys(overrides + tuple((k, v[0]) for k, v in grid.items())
                         + tuple(kv for v in named.values() if v for kv in v.overrides()), configs)
     check_values(grid, configs)
+    swept = {}
+    for m in methods:
+        if sweep:
+            check_sweep_conflicts(real[m], configs[real[m]], overrides, grid)
+        swept[m] = sweep_points(real[m], configs[real[m]]) if sweep else [("", ())]
     specs = []
     for c in corpora:
         for m in methods:
             method, variant = real[m], named[m]
-            for point in points_for(method, configs[method], grid):
-                cell = merge(merge(overrides, point), variant.overrides() if variant else ())
-                for s in seeds:
-                    specs.append(RunSpec(method, c, s, preset, cell, train_split, encoder,
-                                         variant.name if variant else ""))
+            for _, declared in swept[m]:
+                for point in points_for(method, configs[method], grid):
+                    cell = merge(merge(merge(overrides, point), declared), variant.overrides() if variant else ())
+                    for s in seeds:
+                        specs.append(RunSpec(method, c, s, preset, cell, train_split, encoder,
+                                             variant.name if variant else ""))
     for spec in specs:
         spec.cell_id  # resolves the config: bad values fail here
     return list(dict.fromkeys(specs))

@@ -10,7 +10,6 @@ retraining them.
 """
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import re
@@ -22,6 +21,7 @@ from typing import Any
 from bench.config import resolve
 from bench.errors import UserError
 from methods.registry import get_method
+from sparsebench.params import canonical
 from tasks.scoring import SCORING_VERSION
 
 #: Bump when a change to the harness changes how a model is trained, so old weights are not reused.
@@ -96,7 +96,7 @@ class RunSpec:
             input_dim = int(config["encoder"]["dim"])
         sized_for = getattr(cls, "sized_for", None)
         if callable(sized_for):  # sizes derived from the input (a sparse autoencoder's dictionary), explicit
-            config["method_config"] = dataclasses.asdict(cls(**method_cfg).sized_for(input_dim))
+            config["method_config"] = canonical(cls(**method_cfg).sized_for(input_dim))
         if self.variant:
             config["variant"] = self.variant
         return config

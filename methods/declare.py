@@ -9,6 +9,9 @@ keep setting ``name``/``modes``/``default_mode`` on its class.
 Valid ranges are declared with :func:`sparsebench.params.param` beside each field and checked by
 :func:`sparsebench.params.check_config` wherever a configuration is resolved, for built-ins and
 plugins alike, so that ``latent_dim=0`` or ``lr=nan`` is one line and exit code 2 before anything trains.
+
+A method's sparsity and regularisation knobs and its default sweep (an ordered list of points, every
+value with its source) are declared the same way, with :func:`methods.sweeps.sweep` on the Config.
 """
 from __future__ import annotations
 
@@ -17,6 +20,8 @@ from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
 from methods.errors import MethodError
+from methods.sweeps import (EQUAL_BUDGET, Sweep, SweepPoint, authors_code, harness, paper, point,  # noqa: F401
+                            sweep, sweep_of)  # re-exported: a Config declares its sweep beside its identity
 from sparsebench.params import Range, check_config, field_range, param  # noqa: F401  (re-exported)
 
 #: The backbones a latent model can run on: the papers' GRU text autoencoder, or a frozen sentence

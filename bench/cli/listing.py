@@ -39,7 +39,44 @@ def _methods() -> str:
                                     "hyperparameters (defaults)", "description"])
     variants = tabulate([[v.name, v.method, ", ".join(f"{k}={x}" for k, x in v.settings.items()), v.description]
                          for v in BUILTIN_VARIANTS.values()], headers=["variant", "method", "settings", "description"])
-    return f"{table}\n\n{variants}"
+    return f"{table}\n\n{variants}\n\n{_sweeps(all_methods())}"
+
+
+#: ``bench list methods``'s sweep section fits this many columns.
+SWEEP_WIDTH = 100
+
+
+def _sweeps(entries: dict) -> str:
+    """Every method's knobs and declared sweep, each value with a numbered source, in ≤ 100 columns."""
+    import textwrap
+
+    from methods.errors import MethodError
+    from methods.sweeps import EQUAL_BUDGET, sweep_of
+
+    sources: dict[str, int] = {}
+    knob_rows, point_rows = [], []
+    for name, entry in sorted(entries.items()):
+        try:
+            sw = sweep_of(entry.config if entry.config is not None else entry.load().Config)
+        except MethodError:
+            continue  # listed as UNUSABLE in the methods table
+        knob_rows += [[name, k, what] for k, what in sw.knobs]
+        for i, p in enumerate(sw.points, 1):
+            settings = ", ".join(f"{k}={v} [{sources.setdefault(str(src), len(sources) + 1)}]"
+                                 for k, v, src in p.spelled())
+            if sw.control:
+                settings = f"one point: {sw.control}"
+            elif not sw.declared:
+                settings = "one point, its defaults (declares no sweep)"
+            point_rows.append([name if i == 1 else "", i, p.name + ("*" if i == 1 and sw.declared else ""), settings])
+    head = (f"sweeps (bench run --sweep): {EQUAL_BUDGET} points per method, the equal budget; * the method's "
+            "defaults (its published single point); [n]: where a value comes from")
+    knobs = tabulate(knob_rows, headers=["method", "knob", "what it does"], maxcolwidths=[None, None, 70])
+    points = tabulate(point_rows, headers=["method", "#", "point", "settings [source]"], maxcolwidths=[None, None, 20, 58])
+    notes = "\n".join(textwrap.fill(f"[{n}] {src}", SWEEP_WIDTH, subsequent_indent="     ",
+                                    break_on_hyphens=False)
+                      for src, n in sources.items())
+    return "\n\n".join([textwrap.fill(head, SWEEP_WIDTH), knobs, points, "sources:\n" + notes])
 
 
 def _corpora() -> str:

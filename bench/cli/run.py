@@ -56,6 +56,9 @@ def _exit_130_on_interrupt(command):
               help="Override a training field or hyperparameter (epochs=3, latent_dim=16, vae.beta=0.5). Repeatable.")
 @click.option("--grid", "grids", multiple=True, metavar="KEY=V1,V2",
               help="Sweep a field over values (Cartesian product over --grid options). Repeatable.")
+@click.option("--sweep/--no-sweep", "sweep", default=None,
+              help="Run every point of each method's declared sweep (bench list methods), each a cell of its own; "
+                   "a --set/--grid key that a sweep sets is refused. [default: no, or the experiment's `sweep`]")
 @click.option("--config", "config", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="An experiment TOML (see experiments/paper.toml); explicit options win.")
 @click.option("--train-split", default=None, help="Split to train on (e.g. valid when train is absent). [default: train]")
@@ -89,10 +92,10 @@ def _exit_130_on_interrupt(command):
               help="A setting of an executor plugin (e.g. partition=gpu). Repeatable.")
 @click.option("-v", "--verbose", is_flag=True, help="Print per-epoch losses.")
 @_exit_130_on_interrupt
-def run(methods, corpora, preset, seeds, sets, grids, config, train_split, backbone, encoder, resume, retry_failed,
+def run(methods, corpora, preset, seeds, sets, grids, sweep, config, train_split, backbone, encoder, resume, retry_failed,
         references, results_dir, data_dir, jobs, devices, per_device, threads, backend, scheduler, backend_options,
         verbose) -> None:
-    """Train and evaluate each method on each corpus for each seed and grid point, then print the leaderboard.
+    """Train and evaluate each method on each corpus for each seed and grid (or sweep) point, then print the leaderboard.
 
     Finished cells are reused from the store (see --resume), so rerunning a command after a crash or a
     kill only runs what is missing.  A failed cell is recorded with its error; the others go on, and the
@@ -101,7 +104,7 @@ def run(methods, corpora, preset, seeds, sets, grids, config, train_split, backb
     from bench.backends import ExecutorSettings, make_executor
     from bench.config import parse_overrides
     from bench.experiment import Experiment, load_experiment
-    from bench.grid import parse_grid
+    from bench.grid import budget_note, parse_grid
     from bench.leaderboard import render
     from bench.runner import expand, run_all, run_references
     from bench.store import Store
@@ -110,12 +113,17 @@ def run(methods, corpora, preset, seeds, sets, grids, config, train_split, backb
     overrides = parse_overrides([*(f"{k}={v}" for k, v in exp.sets.items()), *sets,
                                  *([f"backbone={backbone}"] if backbone else [])])
     grid = {**exp.grid, **parse_grid(grids)}
+    swept = exp.sweep if sweep is None else sweep
     # `is not None`: an empty --methods "" is a mistake to report, not a request for the default
     specs = expand(comma_list(methods, "methods") if methods is not None else exp.methods,
                    comma_list(corpora, "corpora") if corpora is not None else exp.corpora,
                    parse_seeds(seeds) if seeds is not None else exp.seeds,
                    preset if preset is not None else exp.preset, overrides,
-                   train_split if train_split is not None else exp.train_split, grid, encoder or "", exp.variants)
+                   train_split if train_split is not None else exp.train_split, grid, encoder or "", exp.variants,
+                   sweep=swept)
+    note = budget_note(sorted({s.method for s in specs})) if swept else None
+    if note:
+        click.echo(note)
     executor = make_executor(backend, ExecutorSettings(jobs, devices, per_device, threads, scheduler,
                                                        parse_backend_options(backend_options)))
     store = Store(results_dir)

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from methods.declare import method
-from methods.topk.config import TopKConfig
+from methods.declare import method, sweep
+from methods.topk.config import K_KNOBS, K_POINTS, TopKConfig
 
 
+@sweep(*K_POINTS, knobs=K_KNOBS)
 @method("batchtopk", model="methods.batchtopk.model:BatchTopK", modes=("code",), default_mode="code",
         exact_zeros=True,
         description="BatchTopK sparse autoencoder (Bussmann et al. 2024): k·B largest per batch, threshold at "

@@ -3,11 +3,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from methods.declare import BackboneConfig, method, param
+from methods.declare import BackboneConfig, method, param, sweep
 from methods.errors import MethodError
-from methods.topk.config import SAESizes
+from methods.topk.config import K_KNOBS, K_POINTS, SAESizes
 
 
+@sweep(*K_POINTS, knobs=K_KNOBS)
 @method("csr", model="methods.csr.model:CSR", modes=("code",), default_mode="code", exact_zeros=True,
         backbones=("embedding",),
         description="CSR (Wen et al. 2025) via sentence-transformers' SparseAutoEncoder + CSR reconstruction loss; "

@@ -20,7 +20,9 @@ Design choices, with their reasons:
 - **KL** (as the official code): per sentence, Σ_j Σ_k w_k·KL_SS(q(z_j|x) || q(z_j|u_k)) with the
   analytic spike-and-slab KL of the supplement, on the *unscaled* slab parameters (the warm-up λ
   enters only the sample); plus J·KL_Bern(ū_x || α) with ū_x = mean_j Σ_k w_k(x)·γ_{u_k, j} computed
-  *per sentence* over the pseudo-input mixture, then averaged over the batch.  ε = 1e-6 inside
+  *per sentence* over the pseudo-input mixture, then averaged over the batch.  ``kl_weight``
+  multiplies the first term only (1: the unweighted sum of the official code and the supplement); the
+  reported ``kl_z`` term is the unweighted KL.  ε = 1e-6 inside
   every log(γ) and log(1−γ) (γ = 1 exactly is reachable).  Neither term is a batch statistic.
 - **Relaxation**: z = sigmoid(c·(η − 1 + γ)) ⊙ (λμ + exp(½λ log σ²)·ε) with a constant c = ``c``
   (100, the official code; the supplement's 50→200 ramp is not in the code).
@@ -120,7 +122,7 @@ class TON(SparseEncoder):
         kl_z = kl_dims.sum(1).mean()
         mean_active = (weights @ active_u).mean(1)  # ū_x per sentence, over the mixture and the J dimensions
         kl_bern = self.latent_dim * bernoulli_kl(mean_active, self.config.alpha, eps=EPS).mean()
-        total = recon + kl_z + kl_bern
+        total = recon + self.config.kl_weight * kl_z + kl_bern
         return LossOutput(total, {"recon": recon, "kl_z": kl_z, "kl_bern": kl_bern},
                           kl_per_dim=kl_dims.mean(0).detach())
 

@@ -5,7 +5,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-from methods.declare import BackboneConfig, method, param
+from methods.declare import BackboneConfig, SweepPoint, harness, method, param, point, sweep
 from methods.errors import MethodError
 
 
@@ -51,6 +51,18 @@ class SAESizes:
                 f"active latents per code: e.g. --set {name}.latent_dim=0 or --set {name}.k={max(1, self.latent_dim // 4)}")
 
 
+#: The sweep of every sparse autoencoder (TopK, BatchTopK, CSR): the active latents per code, k.  A
+#: point's k is a scoped override, so it wins over the presets' ``k`` (their ``latent_dim``); the
+#: dictionary stays ``expansion`` × the input (``latent_dim = 0``), which holds 4k for every k here.
+K_POINTS: tuple[SweepPoint, ...] = (
+    point("k32", k=(32, harness("the presets' matched active-dimension budget (latent_dim 32 of the cpu and "
+                                "reference presets); the Config's default"))),
+    *(point(f"k{k}", k=(k, harness("equal-budget extension"))) for k in (4, 8, 16, 64)),
+)
+K_KNOBS = {"k": "active latents per code (BatchTopK: per code on average)"}
+
+
+@sweep(*K_POINTS, knobs=K_KNOBS)
 @method("topk", model="methods.topk.model:TopK", modes=("code",), default_mode="code", exact_zeros=True,
         description="TopK sparse autoencoder (Gao et al. 2024): the k largest of W(x−b)+b, ReLU, AuxK loss; "
                     "dictionary expansion × input (default 4×), k active")

@@ -32,3 +32,33 @@ def test_every_setting_that_set_takes_is_listed_with_its_default_range_and_doc()
             assert f.metadata.get("doc"), f"{f.name} has no doc for `bench list settings`"
             assert f.name in rows and scope in rows[f.name] and f.metadata["doc"] in rows[f.name], f.name
     assert "≥ 0 and ≤ 1" in rows["kl_warmup"] and " 0.0 " in rows["kl_warmup"]
+
+
+def test_methods_list_shows_every_sweep_with_its_sources_in_100_columns():
+    """Each point of each built-in sweep is a row whose settings cite numbered sources, listed in full below."""
+    import re
+
+    from bench.cli.listing import SWEEP_WIDTH
+    from methods.registry import builtin_methods
+    from methods.sweeps import sweep_of
+
+    res = CliRunner().invoke(cli, ["list", "methods"], prog_name="bench")
+    assert res.exit_code == 0, res.output
+    section = res.output[res.output.index("sweeps (bench run --sweep)"):]
+    assert max(len(line) for line in section.splitlines()) <= SWEEP_WIDTH
+    sources_at = section.index("\nsources:\n")
+    notes = {int(n): " ".join(text.split()) for n, text in
+             re.findall(r"^\[(\d+)\] (.*?)(?=^\[\d+\] |\Z)", section[sources_at:], flags=re.S | re.M)}
+    rows = section[:sources_at]
+    for name, entry in builtin_methods().items():
+        sw = sweep_of(entry.config)
+        for k, what in sw.knobs:
+            assert re.search(rf"^{name}\s+{k}\s+{re.escape(what[:30])}", rows, flags=re.M), (name, k)
+        for i, p in enumerate(sw.points, 1):
+            row = re.search(rf"^\s*(?:{name})?\s+{i}\s+{re.escape(p.name)}\*?\s+(.*)$", rows, flags=re.M)
+            assert row, (name, p.name)
+            if sw.control:
+                assert sw.control[:30] in row.group(1)
+            for k, v, src in p.spelled():
+                cited = re.search(rf"{k}={re.escape(v)} \[(\d+)\]", row.group(1))
+                assert cited and notes[int(cited.group(1))] == " ".join(str(src).split()), (name, p.name, k)
