@@ -12,6 +12,7 @@ import torch
 
 from bench.data import PaddedSplit
 from bench.presets import PRESETS
+from bench.train import make_optimizer
 from methods.registry import all_methods
 from tasks.corpora.synthetic import make_synthetic
 
@@ -42,7 +43,7 @@ def build(name: str, preset: str, corpus):
 @pytest.mark.parametrize("name", BUILTINS)
 def test_train_step(gate, interleaved, corpus, name, preset):
     model, batches = build(name, preset, corpus)
-    opt = torch.optim.Adam(model.parameters(), lr=8e-4)
+    opt = make_optimizer(model, 8e-4, torch.device("cpu"))  # the training loop's optimiser
     model.train()
     it = iter(range(10**9))
 
