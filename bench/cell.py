@@ -178,6 +178,9 @@ def run_cell(spec: RunSpec, *, device: str = "cpu", corpus_options: dict[str, An
         shape, train_data, test_data, data_info = load_data(spec, corpus_options, say, device)
         timing["data"] = time.perf_counter() - t_data
         dev = torch.device(device)
+        from bench.train import set_fp32_precision
+
+        set_fp32_precision(dev, train_cfg["precision"])  # encoding for the scorers too, not only training
         torch.manual_seed(spec.seed)
         model = build_model(spec.method, cfg["method_config"], shape)
         if weights is not None:

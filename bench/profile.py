@@ -124,7 +124,7 @@ def profile(method: str, corpus: str, preset: str, steps: int, *, device: str = 
     like the corpus."""
     from bench.models import build_model
     from bench.spec import RunSpec
-    from bench.train import autocast_for, make_optimizer
+    from bench.train import autocast_for, make_optimizer, set_fp32_precision
     from methods.registry import get_method
 
     info = corpus_info(corpus)  # an unknown name fails before anything is built
@@ -134,6 +134,7 @@ def profile(method: str, corpus: str, preset: str, steps: int, *, device: str = 
     bsz = batch_size or cfg["train"]["batch_size"]
     pool, precision = int(cfg["train"]["length_pool"]), str(cfg["train"]["precision"])
     used_precision = effective_precision(dev, precision)
+    set_fp32_precision(dev, precision)
     shape, padded, data = _data(spec, info, data_dir, max(bsz * (steps + 2), 2048), str(dev))
     cls = get_method(method).load()
     torch.manual_seed(seed)

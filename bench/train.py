@@ -65,6 +65,15 @@ def autocast_for(device: torch.device, precision: str = "auto"):
     return contextlib.nullcontext()
 
 
+def set_fp32_precision(device: torch.device, precision: str) -> None:
+    """Under ``precision=fp32`` (the papers'), no TensorFloat-32 on CUDA: cuDNN allows it by default for
+    its GRUs, which would silently train in 10-bit mantissas.  Process-wide flags: a GPU cell runs in a
+    process of its own."""
+    if device.type == "cuda" and precision == "fp32":
+        torch.backends.cuda.matmul.allow_tf32 = False
+        torch.backends.cudnn.allow_tf32 = False
+
+
 def annealed(loss: LossOutput, weight: float) -> LossOutput:
     """KL annealing for any method: ``recon + weight · (total − recon)``, since ``terms["recon"]`` is
     every method's reconstruction term and the rest of its objective is its regulariser.  A method
@@ -98,6 +107,7 @@ def train(model: SparseEncoder, data: PaddedSplit, *, epochs: int, batch_size: i
     its time is not counted as training time).  ``kl_warmup`` > 0: :func:`annealed` over that fraction
     of the steps."""
     model.to(device).train()
+    set_fp32_precision(device, precision)
     params = [p for p in model.parameters() if p.requires_grad]
     opt = make_optimizer(model, lr, device)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, model.lr_scale)  # the method's schedule (TON's drop); 1 otherwise

@@ -120,3 +120,36 @@ def test_fast_loss_and_gradients_match_padded(name, mixed_batch, training, order
     for k in f_grads:
         torch.testing.assert_close(f_grads[k], s_grads[k], rtol=1e-4, atol=1e-6, msg=f"gradient of {k}")
     torch.testing.assert_close(f_codes, s_codes, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device (the cuDNN packed path); "
+                    "checked on a lent GPU machine, see README, Speed")
+@pytest.mark.parametrize("name", BUILTINS)
+def test_cudnn_packed_path_matches_padded_on_cuda(name, mixed_batch):
+    """On CUDA the packed path is cuDNN's: the same losses, gradients and codes as the padded computation
+    (fp32, no TF32, as the paper protocol trains)."""
+    from bench.train import set_fp32_precision
+
+    corpus, batch = mixed_batch
+    device = torch.device("cuda")
+    set_fp32_precision(device, "fp32")
+    cls = all_methods()[name].load()
+    torch.manual_seed(0)
+    fast = cls(small_config(cls, {"hidden_dim": 24, "latent_dim": 6}), corpus.vocab_size, corpus.eos_id).to(device)
+    slow = make_straightforward(copy.deepcopy(fast))
+    results = []
+    for model in (fast, slow):
+        model.train()
+        torch.manual_seed(1)
+        out = model.loss(batch.to(device))
+        model.zero_grad()
+        out.total.backward()
+        grads = {n: p.grad.clone() for n, p in model.named_parameters() if p.grad is not None}
+        results.append((out, grads))
+    (f_out, f_grads), (s_out, s_grads) = results
+    for k in ("total", *f_out.terms):
+        got = f_out.total if k == "total" else f_out.terms[k]
+        want = s_out.total if k == "total" else s_out.terms[k]
+        torch.testing.assert_close(got, want, rtol=1e-4, atol=1e-4, msg=f"loss term {k}")
+    for k in f_grads:
+        torch.testing.assert_close(f_grads[k], s_grads[k], rtol=1e-3, atol=1e-5, msg=f"gradient of {k}")
