@@ -13,15 +13,16 @@ mkdir -p "$OUT"
 export PYTHONUNBUFFERED=1
 if [[ -n ${WHEELS:-} ]]; then
   python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --target /tmp/site "$WHEELS"/*.whl
-  python3 -m pip install -q --no-index --no-deps --no-build-isolation --no-compile --target /tmp/site . >/dev/null
-  export PYTHONPATH=/tmp/site PATH=/tmp/site/bin:$PATH
+  export PYTHONPATH=/tmp/site
 fi
+export PYTHONPATH=${PYTHONPATH:+$PYTHONPATH:}$PWD  # the checkout itself, for this shell and the cell workers
+bench() { python3 -m bench "$@"; }
 step() { echo; echo "=== $* ($(date +%T))"; }
 step environment
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv
 python3 -c "import torch; print('torch', torch.__version__, torch.cuda.get_device_name(), 'cudnn', torch.backends.cudnn.version())"
 nproc
-step "cuDNN packed path = padded path (losses, gradients), every method"
+step "CUDA fast path = straightforward path (losses, gradients), every method"
 python3 -m pytest -q -p no:cacheprovider tests/unit/bench/test_fast_path.py -k cuda 2>&1 | tail -3
 for preset in paper reference; do
   for corpus in yahoo dbpedia; do
@@ -43,10 +44,10 @@ bench profile --method hsvae --corpus yahoo --preset paper --device cuda --data-
 import json; d=json.load(open('$OUT/profile-yahoo-paper-bf16.json'))
 print(f\"{d['train_tokens_per_s']:,.0f} tokens/s train (MFU {d['mfu']:.3f} of the bf16 peak {d['peak_gflops']:,.0f} GFLOP/s)\")"
 step "smoke grid: 6 methods x 2 seeds, --devices cuda:0 --per-device 4"
-/usr/bin/time -f "wall %e s" bench run -m hsvae,mat,ton,sparsemax,vae,ae -c synthetic --seeds 2 --preset smoke \
+time bench run -m hsvae,mat,ton,sparsemax,vae,ae -c synthetic --seeds 2 --preset smoke \
   --devices cuda:0 --per-device 4 --results-dir /tmp/gpu-smoke --no-references 2>&1 | tail -22
 step "one paper cell: hsvae on yahoo (valid split), preset paper"
-/usr/bin/time -f "wall %e s" bench run -m hsvae -c yahoo --preset paper --train-split valid --data-dir "$DATA" \
+time bench run -m hsvae -c yahoo --preset paper --train-split valid --data-dir "$DATA" \
   --devices cuda:0 --results-dir /tmp/gpu-paper --no-references 2>&1 | tail -12
 tar czf "$OUT/records.tgz" -C /tmp gpu-smoke/runs gpu-paper/runs 2>/dev/null
 step done

@@ -6,14 +6,16 @@ layer to the vocabulary.  Initialisation follows the Keras defaults of the refer
 U(±0.05), lecun-normal GRU kernels, glorot-uniform dense layers), since PyTorch's N(0, 1) embedding
 init changes training dynamics.
 
-Speed without changing the function: no work is spent on padding.  A batch's rows keep their random
-membership (batch-level terms such as MAT-VAE's MMD see the same codes); inside the backbone the
-tokens are packed (``pack_padded_sequence``: time-major, longest row first), so each GRU step runs
-only the rows still alive.  On CPU the recurrence is :mod:`methods.backbones.varlen_gru` (a
-hand-written backward that turns everything non-sequential into large matrix products); on CUDA
-cuDNN's packed GRU.  The decoder's code input is projected once per sentence, not once per token
-(``[e; z] W = e W_e + z W_z``), and the output projection and cross-entropy run on the packed real
-tokens, chunked (``methods.fused_ce``) so that no ``[tokens, vocab]`` logits tensor is materialised.
+Speed without changing the function.  On CPU no work is spent on padding: a batch's rows keep their
+random membership (batch-level terms such as MAT-VAE's MMD see the same codes), and inside the
+backbone the tokens are packed (``pack_padded_sequence``: time-major, longest row first), so each GRU
+step runs only the rows still alive, through :mod:`methods.backbones.varlen_gru` (a hand-written
+backward that turns everything non-sequential into large matrix products); the decoder's code input
+is projected once per sentence, not once per token (``[e; z] W = e W_e + z W_z``).  On CUDA the GRUs
+run cuDNN over the padded batch: measured on an H200, cuDNN's packed GRU was slower than its padded
+one (README, Speed), since a GPU runs the padded rows in parallel at no extra latency.  Either way
+the output projection and cross-entropy run on the real tokens only, chunked on CPU
+(``methods.fused_ce``) so that no ``[tokens, vocab]`` logits tensor is materialised.
 The result equals the straightforward computation (padded GRUs over the whole batch, logits for
 every position, cross-entropy with ``ignore_index``), which ``straightforward=True`` selects: the
 yardstick of ``bench profile --baseline`` and of the equivalence tests.
@@ -74,7 +76,7 @@ class GRUBackbone(nn.Module):
 
     def encode_hidden(self, batch: Batch) -> Tensor:
         """Encoder GRU state at each sentence's last non-pad token, ``[B, hidden_dim]``."""
-        if self.straightforward:
+        if self.straightforward or batch.tokens.device.type != "cpu":
             return self.encode_embedded(self.embedding(batch.tokens), batch.lengths)
         packed = _pack(batch.tokens, batch.lengths)  # embed the real tokens only
         return self._encode_packed(packed._replace(data=self.embedding(packed.data)))
@@ -85,27 +87,17 @@ class GRUBackbone(nn.Module):
             out, _ = self.encoder(emb)
             last = (lengths.to(emb.device) - 1).view(-1, 1, 1).expand(-1, 1, out.shape[2])
             return out.gather(1, last).squeeze(1)
+        if emb.device.type != "cpu":  # cuDNN over the padded batch, read at each row's last real token
+            out, _ = self.encoder(emb)
+            last = (lengths.to(out.device) - 1).clamp(min=0)
+            return out[torch.arange(out.shape[0], device=out.device), last]
         return self._encode_packed(_pack(emb, lengths))
 
     def _encode_packed(self, packed: PackedSequence) -> Tensor:
-        _, last = self._gru(self.encoder, packed)
+        sizes = packed.batch_sizes.tolist()
+        gru = self.encoder
+        _, last = packed_gru(packed.data, sizes, gru.weight_ih_l0, gru.weight_hh_l0, gru.bias_ih_l0, gru.bias_hh_l0)
         return last if packed.unsorted_indices is None else last[packed.unsorted_indices]
-
-    def _gru(self, gru: nn.GRU, packed: PackedSequence, code_proj: Tensor | None = None,
-             code: Tensor | None = None) -> tuple[Tensor, Tensor]:
-        """(every real token's state, packed; each row's last state, in packed row order).
-
-        ``code_proj`` ``[N, 3H]`` is the decoder's per-token share of the input projection from the
-        code (CPU path); ``code`` ``[N, D]`` the code itself, appended to the inputs (cuDNN path).
-        """
-        sizes = packed.batch_sizes
-        if packed.data.device.type == "cpu":
-            w_ih = gru.weight_ih_l0 if code_proj is None else gru.weight_ih_l0[:, : packed.data.shape[1]]
-            return packed_gru(packed.data, sizes.tolist(), w_ih, gru.weight_hh_l0, gru.bias_ih_l0,
-                              gru.bias_hh_l0, extra=code_proj)
-        data = packed.data if code is None else torch.cat([packed.data, code], dim=1)
-        out, h = gru(PackedSequence(data, sizes))
-        return out.data, h[0]
 
     def pseudo_inputs(self, n: int, length: int) -> nn.Parameter:
         """``n`` learnable pseudo-sentences of ``length`` word embeddings, initialised like the embedding."""
@@ -128,15 +120,22 @@ class GRUBackbone(nn.Module):
             ce = nn.functional.cross_entropy(self.output(out).transpose(1, 2), tokens, ignore_index=0,
                                              reduction="none")
             return ce.sum(1)
-        rows = torch.arange(bsz, device=tokens.device).unsqueeze(1).expand(-1, width)
-        packed = _pack(torch.stack([inputs, tokens, rows], dim=2), batch.lengths)  # one gather for all three
-        prev_tokens, targets, row = packed.data.unbind(1)
-        emb = self.embedding(prev_tokens)
-        if emb.device.type == "cpu":  # [e; z] W = e W_e + z W_z: the code's share once per sentence
-            code_proj = (z @ self.decoder.weight_ih_l0[:, emb.shape[1]:].t())[row]
-            out, _ = self._gru(self.decoder, packed._replace(data=emb), code_proj=code_proj)
+        if tokens.device.type != "cpu":  # cuDNN over the padded batch; the output layer on real tokens only
+            out, _ = self.decoder(torch.cat([self.embedding(inputs), z.unsqueeze(1).expand(-1, width, -1)], dim=2))
+            lengths = batch.lengths.to(tokens.device)
+            real = torch.arange(width, device=tokens.device).unsqueeze(0) < lengths.unsqueeze(1)
+            row = torch.repeat_interleave(torch.arange(bsz, device=tokens.device), lengths,
+                                          output_size=int(batch.lengths.sum()))  # host lengths: no device sync
+            out, targets = out[real], tokens[real]
         else:
-            out, _ = self._gru(self.decoder, packed._replace(data=emb), code=z[row])
+            rows = torch.arange(bsz, device=tokens.device).unsqueeze(1).expand(-1, width)
+            packed = _pack(torch.stack([inputs, tokens, rows], dim=2), batch.lengths)  # one gather for all three
+            prev_tokens, targets, row = packed.data.unbind(1)
+            emb = self.embedding(prev_tokens)
+            gru = self.decoder
+            code_proj = (z @ gru.weight_ih_l0[:, emb.shape[1]:].t())[row]  # [e; z] W = e W_e + z W_z, z once per sentence
+            out, _ = packed_gru(emb, packed.batch_sizes.tolist(), gru.weight_ih_l0[:, : emb.shape[1]],
+                                gru.weight_hh_l0, gru.bias_ih_l0, gru.bias_hh_l0, extra=code_proj)
         ce = linear_cross_entropy(out, self.output.weight, self.output.bias, targets)
         return torch.zeros(bsz, dtype=ce.dtype, device=ce.device).index_add_(0, row, ce)
 

@@ -122,11 +122,12 @@ def test_fast_loss_and_gradients_match_padded(name, mixed_batch, training, order
     torch.testing.assert_close(f_codes, s_codes, rtol=1e-5, atol=1e-6)
 
 
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device (the cuDNN packed path); "
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device (the cuDNN padded path); "
                     "checked on a lent GPU machine, see README, Speed")
 @pytest.mark.parametrize("name", BUILTINS)
 def test_cudnn_packed_path_matches_padded_on_cuda(name, mixed_batch):
-    """On CUDA the packed path is cuDNN's: the same losses, gradients and codes as the padded computation
+    """On CUDA the fast path runs cuDNN over the padded batch and the output layer on real tokens: the same
+    losses and gradients as the straightforward computation
     (fp32, no TF32, as the paper protocol trains)."""
     from bench.train import set_fp32_precision
 
