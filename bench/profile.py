@@ -174,11 +174,12 @@ def profile(method: str, corpus: str, preset: str, steps: int, *, device: str = 
     model.eval()
     enc_tokens, enc_sent = 0, 0
     with torch.no_grad():
+        ebs = cfg["train"]["eval_batch_size"]  # the cell's encoding batches, for both implementations
         if straightforward:  # a first port encodes in dataset order, padded to each batch's longest
-            eval_batches = [(None, padded.batch(np.arange(i, min(i + bsz, len(padded)))))
-                            for i in range(0, len(padded), bsz)][: max(steps, 2)]
+            eval_batches = [(None, padded.batch(np.arange(i, min(i + ebs, len(padded)))))
+                            for i in range(0, len(padded), ebs)][: max(steps, 2)]
         else:
-            eval_batches = list(padded.eval_batches(cfg["train"]["eval_batch_size"]))[: max(steps, 2)]
+            eval_batches = list(padded.eval_batches(ebs))[: max(steps, 2)]
         with autocast_for(dev, precision):
             model.encode(eval_batches[0][1].to(dev), cls.default_mode)
         _sync(dev)
