@@ -404,7 +404,9 @@ def judge_frontiers(panels: Any) -> list[FrontierVerdict]:
                                        f"{SPARSE}: {_count(len(by_name[SPARSE].points), 'sweep point')}; "
                                        f"{rival}: {_count(len(by_name[rival].points), 'sweep point')}"))
                 return None
-            return Frontier.of(s_pts, metrics[0]) if metrics else s_pts,                 Frontier.of(r_pts, metrics[0]) if metrics else r_pts
+            if not metrics:
+                return s_pts, r_pts
+            return Frontier.of(s_pts, metrics[0]), Frontier.of(r_pts, metrics[0])
 
         for reading in READINGS:
             if SPARSE_RIVAL in by_name and (pair := judged("a", reading, SPARSE_RIVAL, reading)):

@@ -323,14 +323,17 @@ def _label(settings: dict[str, Any], varies: Sequence[str], fallback: str) -> st
 
 
 def collect(records: Iterable[dict[str, Any]]) -> dict[Panel, list[Series]]:
-    """Every panel's series from successful records: methods first, then references, each by name."""
+    """Every panel's series from successful records: methods first, then references, each by name.
+
+    Of two records of one point and seed (one configuration run twice under different cell ids),
+    the first by cell id is kept."""
     raw: dict[tuple[Panel, str, bool], dict[str, tuple[dict[str, Any], str, dict[int, dict[str, float]]]]] = {}
     ok = sorted((r for r in records if r.get("status") == "ok"),
                 key=lambda r: (r["spec"]["seed"], str(r.get("cell_id", ""))))
     for rec in ok:
         spec, ref = rec["spec"], bool(rec.get("reference"))
         name = str(rec["reference"].get("name", spec["method"])) if ref else spec["method"]
-        settings = {} if ref else _settings(rec)
+        settings = _settings(rec)
         key = json.dumps(settings, sort_keys=True, default=str)
         for kind in KINDS:
             mode = headline(rec, "deterministic" if ref else kind)
@@ -347,15 +350,21 @@ def collect(records: Iterable[dict[str, Any]]) -> dict[Panel, list[Series]]:
         configs = [s for s, _, _ in by_config.values()]
         keys = sorted(set().union(*configs))
         varies = tuple(k for k in keys if len({json.dumps(c.get(k), default=str) for c in configs}) > 1)
-        points = []
-        for settings, row_name, seeds in by_config.values():
-            values: dict[str, dict[int, float]] = {}
-            for seed, scores in seeds.items():
-                for metric, v in scores.items():
-                    values.setdefault(metric, {})[seed] = v
-            points.append(Point(_label(settings, varies, row_name), values))
-        panels.setdefault(panel, []).append(Series(panel, name, ref, tuple(points), varies))
+        points = [_point(_label(settings, varies, row_name), seeds) for settings, row_name, seeds in by_config.values()]
+        if ref:  # a reference is one point: two configurations (latent sizes) are two references
+            panels.setdefault(panel, []).extend(
+                Series(panel, f"{name} [{p.label}]" if varies else name, True, (p,)) for p in points)
+        else:
+            panels.setdefault(panel, []).append(Series(panel, name, False, tuple(points), varies))
     return dict(sorted(panels.items(), key=lambda kv: (kv[0].group, KINDS.index(kv[0].kind))))
+
+
+def _point(label: str, seeds: Mapping[int, Mapping[str, float]]) -> Point:
+    values: dict[str, dict[int, float]] = {}
+    for seed, scores in seeds.items():
+        for metric, v in scores.items():
+            values.setdefault(metric, {})[seed] = v
+    return Point(label, values)
 
 
 def protocol_differences(panels: Iterable[Panel]) -> list[str]:

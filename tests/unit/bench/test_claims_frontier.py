@@ -69,7 +69,8 @@ def test_a_within_close_below_somewhere_and_clearly_above_elsewhere_is_reproduce
 
 
 def test_a_disjoint_sparsity_ranges_are_inconclusive():
-    verdict, why = frontier_dominates(front((0.6, 0.7, 0.8), (0.8, 0.7, 0.6)), front((0.1, 0.2, 0.3), (0.5, 0.4, 0.3)))[:2]
+    sparse, dense = front((0.6, 0.7, 0.8), (0.8, 0.7, 0.6)), front((0.1, 0.2, 0.3), (0.5, 0.4, 0.3))
+    verdict, why = frontier_dominates(sparse, dense)[:2]
     assert verdict == "inconclusive" and why.startswith("no overlap")
 
 
@@ -186,8 +187,8 @@ SWEPT = (swept("hsvae", "psi", [(0.01, 0.80, 0.30, 20.0, 0.30), (0.1, 0.75, 0.45
 def test_every_claim_on_swept_records():
     verdicts = frontier_verdicts_from_records(SWEPT)
     got = {(v.claim[:3], v.reading): v.verdict for v in verdicts}
-    assert got == {("(a)", "active_dims"): "reproduced", ("(a)", "avg_hoyer"): "reproduced",
-                   ("(b)", "–"): "reproduced", ("(c)", "active_dims"): "reproduced", ("(c)", "avg_hoyer"): "reproduced"}
+    assert got == {("(a)", "active_dims"): "reproduced", ("(a)", "avg_hoyer"): "reproduced", ("(b)", "–"): "reproduced",
+                   ("(c)", "active_dims"): "reproduced", ("(c)", "avg_hoyer"): "reproduced"}
     out = render_frontier_verdicts(verdicts)
     assert "single-point verdicts" in out and "are history" in out
     assert "lack of sweep points" not in out

@@ -148,7 +148,8 @@ def record(method, seed, acc, hoyer, dims, corpus="yahoo", backbone="text", vari
     rec = {"cell_id": f"{method}{variant or ''}{json.dumps(settings, sort_keys=True)}{seed}{corpus}{backbone}",
            "status": "ok", "spec": spec, "provenance": {},
            "config": {"method_config": method_config, "train": {"epochs": 3}, "eval": {"probe_C": 1.0}},
-           "metrics": {"modes": modes, "modes_kind": kinds, "headline_modes": heads, "default_mode": heads["deterministic"],
+           "metrics": {"modes": modes, "modes_kind": kinds, "headline_modes": heads,
+                       "default_mode": heads["deterministic"],
                        "reconstruction": {} if collapsed is None else {"collapsed_dims": collapsed}}}
     if reference:
         rec["reference"] = {"name": method, "track": backbone}
@@ -210,7 +211,8 @@ def test_the_table_reads_matched_levels_inside_each_frontier_only():
                             ({"gamma": 0.2}, 0.50, 0.35, 16.0)]))
     out = render(recs, levels=[0.25, 0.35, 0.5])
     det = out.split("deterministic modes")[1].split("###")[0]
-    hsvae, mat = (cells(next(line for line in det.splitlines() if line.startswith(f"| {m} "))) for m in ("hsvae", "mat"))
+    hsvae, mat = (cells(next(line for line in det.splitlines() if line.startswith(f"| {m} ")))
+                  for m in ("hsvae", "mat"))
     # on the line from (0.2, 0.8) to (0.6, 0.6): 0.8 − 0.5·(level − 0.2); each seed ±0.01
     assert hsvae[-3:] == ["0.775 ± 0.010", "0.725 ± 0.010", "0.650 ± 0.010"]
     assert hsvae[1] == "2 / 2" and hsvae[4] == "0.440"  # area: 0.8·0.2 + (0.8 + 0.6)/2·0.4
@@ -305,7 +307,8 @@ def test_bench_frontier_help_does_not_import_torch():
     import subprocess
     import sys
 
-    code = ("import sys\nfrom bench.cli import cli\ntry:\n    cli.main(args=['frontier', '--help'], prog_name='bench')\n"
+    code = ("import sys\nfrom bench.cli import cli\n"
+            "try:\n    cli.main(args=['frontier', '--help'], prog_name='bench')\n"
             "except SystemExit:\n    pass\nassert 'torch' not in sys.modules, 'torch was imported'\nprint('NO_TORCH')")
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert "NO_TORCH" in res.stdout, res.stderr
@@ -371,3 +374,17 @@ def test_panels_of_two_protocols_are_told_apart():
     assert len(titles) == len(set(titles)) == 6
     assert "### yahoo · text backbone · deterministic modes · preset smoke, probe_C=1.0" in titles
     assert "### yahoo · text backbone · deterministic modes · preset cpu, probe_C=0.1" in titles
+
+
+def test_a_reference_of_two_latent_sizes_is_two_references():
+    def pca(seed, dim, acc):
+        r = record("embedding-pca", seed, acc, 0.2, float(dim), backbone="embedding", reference=True,
+                   kind_modes={"code": {"probe_accuracy": acc, "avg_hoyer": 0.2, "active_dims": float(dim)}})
+        r["config"]["method_config"] = {"latent_dim": dim}
+        return r
+
+    recs = [pca(s, 32, 0.90) for s in (0, 1)] + [pca(s, 64, 0.93) for s in (0, 1)]
+    (refs,) = [ss for p, ss in collect(recs).items() if p.kind == "deterministic"]
+    assert [(s.name, len(s.points), s.points[0].mean("probe_accuracy")) for s in refs] == [
+        ("embedding-pca [latent_dim=32] (reference)", 1, pytest.approx(0.90)),
+        ("embedding-pca [latent_dim=64] (reference)", 1, pytest.approx(0.93))]
