@@ -291,3 +291,98 @@ def _save(plt, fig, path: Path) -> Path:
     plt.close(fig)
     tmp.replace(path)
     return path
+
+
+# -- accuracy–sparsity frontiers (bench.frontier) ----------------------------------------------------
+
+#: How reference rows are drawn on a frontier panel: grey horizontal lines, one dash pattern each.
+_REFERENCE_STYLES = (("0.35", "--"), ("0.55", ":"), ("0.35", "-."), ("0.55", (0, (5, 2, 1, 2))), ("0.2", ":"))
+
+
+def frontier_figure(panels, x: str):
+    """The frontier figure: one panel per corpus × backbone (columns) and mode kind (rows); each method's
+    frontier as a line through its seed means (error bars: std over seeds), its dominated sweep points as
+    faint hollow marks, each reference's accuracy as a grey horizontal line.  Sparser is always to the
+    right (the active-dims axis is reversed); the legend names what each method's sweep varied."""
+    from matplotlib.lines import Line2D
+    from matplotlib.ticker import MaxNLocator
+
+    from bench.frontier import ACCURACY as Y, READINGS, check_reading, protocol_differences
+
+    check_reading(x)
+    plt = _pyplot()
+    groups = list(dict.fromkeys(p.group for p in panels))
+    kinds = [k for k in ("deterministic", "stochastic") if any(p.kind == k for p in panels)]
+    fig, axes = plt.subplots(len(kinds), len(groups), figsize=(5.2 * len(groups), 4.0 * len(kinds)),
+                             squeeze=False)
+    protocols = protocol_differences(panels)
+    methods = sorted({s.method for ss in panels.values() for s in ss if not s.reference})
+    colours = _distinct_colours(methods)
+    labels = _sweep_labels([s for ss in panels.values() for s in ss if not s.reference])
+    refs = sorted({s.method for ss in panels.values() for s in ss if s.reference})
+    ref_style = {name: _REFERENCE_STYLES[i % len(_REFERENCE_STYLES)] for i, name in enumerate(refs)}
+    any_dominated = False
+    for panel, series in panels.items():
+        ax = axes[kinds.index(panel.kind)][groups.index(panel.group)]
+        for s in series:
+            f = s.frontier(x)
+            if not f.points:
+                continue
+            if s.reference:
+                grey, dash = ref_style[s.method]
+                ax.axhline(f.points[0].mean(Y), color=grey, linestyle=dash, linewidth=1.2, label=s.name)
+                continue
+            ax.errorbar([p.mean(x) for p in f.front], [p.mean(Y) for p in f.front],
+                        xerr=[_zero_nan(p.std(x)) for p in f.front], yerr=[_zero_nan(p.std(Y)) for p in f.front],
+                        color=colours[s.method], marker="o", markersize=4, capsize=2, linewidth=1.5,
+                        label=labels[s.method])
+            if f.dominated:
+                any_dominated = True
+                ax.scatter([p.mean(x) for p in f.dominated], [p.mean(Y) for p in f.dominated], s=28,
+                           facecolors="none", edgecolors=[colours[s.method]], alpha=0.35, linewidths=1)
+        ax.set_title(panel.title(protocols), fontsize=9)
+        ax.set(xlabel=f"{axis_label(x)} (sparser →)", ylabel=axis_label(Y))
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=5))
+        if READINGS[x] < 0 and not ax.xaxis_inverted():
+            ax.invert_xaxis()
+        ax.grid(alpha=0.3)
+    for ax in axes.flat:
+        if not ax.has_data():
+            ax.set_axis_off()
+    if any_dominated:
+        axes.flat[0].add_line(Line2D([], [], color="grey", marker="o", markerfacecolor="none", alpha=0.35,
+                                     linestyle="none", label="dominated sweep point (faint)"))
+    _shared_legend(fig, axes.flat)
+    return fig
+
+
+def _sweep_labels(series) -> dict[str, str]:
+    """One legend entry per method, the same in every panel: what its sweep varied (over all panels),
+    or that it has one point, hence no frontier."""
+    varies: dict[str, set[str]] = {}
+    for s in series:
+        varies.setdefault(s.method, set()).update(s.varies)
+    return {m: f"{m} (sweeps {', '.join(sorted(v))})" if v else f"{m} (1 point: no frontier)"
+            for m, v in varies.items()}
+
+
+def _distinct_colours(names: Sequence[str]) -> dict[str, Any]:
+    """tab10 for up to ten lines (tab20 pairs a dark and a light shade of one hue: two methods of a
+    frontier figure read as one), tab20 beyond."""
+    import matplotlib
+
+    if len(names) > 10:
+        return _colours(names)
+    cmap = matplotlib.colormaps["tab10"]
+    return {m: cmap(i) for i, m in enumerate(names)}
+
+
+def _zero_nan(v: float) -> float:
+    return 0.0 if v != v else v
+
+
+def plot_frontiers(panels, x: str, path: Path) -> Path:
+    """:func:`frontier_figure`, written as a PNG to ``path``."""
+    fig = frontier_figure(panels, x)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return _save(_pyplot(), fig, path)

@@ -112,6 +112,10 @@ def _metrics() -> str:
 
     rows = [[s.name, s.origin, s.per, ", ".join(m.name for m in s.metrics)] for s in all_scorers()]
     rows += [[name, "plugin", "-", f"UNUSABLE: {message}"] for name, message in plugin_failures()]
+    from tasks.aggregate_metrics import AGGREGATE_METRICS
+
+    rows.append(["frontier", "built-in", "sweep", ", ".join(m.name for m in AGGREGATE_METRICS)
+                 + " (bench frontier: over a method's sweep points, not one cell)"])
     return tabulate(rows, headers=["scorer", "origin", "per", "metrics"], maxcolwidths=[None, None, None, 90])
 
 

@@ -19,8 +19,8 @@ import click
 def plot(results_dir: Path, out: Path | None, modes: str, x_metrics: tuple[str, ...]) -> None:
     """Accuracy–sparsity trade-off, class KL, probe accuracy by labelled size, activation heatmaps and
     training curves (of runs with --set curve_every=N)."""
+    from bench.cli.records import current_records
     from bench.errors import UserError
-    from bench.store import Store
 
     try:
         import matplotlib  # noqa: F401
@@ -30,17 +30,7 @@ def plot(results_dir: Path, out: Path | None, modes: str, x_metrics: tuple[str, 
 
     for x_metric in x_metrics:
         check_x_metric(x_metric)  # a misspelt metric fails before the records are read
-    store = Store(results_dir)
-    scan = store.scan()
-    if scan.damaged:
-        click.echo(scan.damaged_note(), err=True)
-    from bench.stale import split_stale, stale_note
-
-    records, stale = split_stale([r for r in scan.records if r.get("status") == "ok"])
-    if stale:
-        click.echo(stale_note(stale).replace(", `--all-protocols` shows them", ""), err=True)
-    if not records:
-        raise UserError(f"no successful run records under {store.runs}; run `bench run` first or pass --results-dir")
+    records = current_records(results_dir)
     written, skipped = plot_all(records, out or results_dir / "plots", modes, x_metrics)
     for p in written:
         click.echo(f"wrote {p}")
