@@ -26,8 +26,6 @@ from tasks.scoring import SCORING_VERSION
 
 #: Bump when a change to the harness changes how a model is trained, so old weights are not reused.
 TRAINING_VERSION = 5  # 5: random batches longest-first inside; TopK AuxK only with the linear decoder
-#: Kept for callers of the single-number protocol (records before the split carried ``protocol``).
-PROTOCOL_VERSION = TRAINING_VERSION
 
 _SCORING_KEYS = ("eval", "scoring_protocol")
 

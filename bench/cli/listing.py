@@ -137,11 +137,12 @@ def _settings() -> str:
     """The keys ``--set`` takes besides a method's hyperparameters, with defaults, ranges and what they do."""
     import dataclasses
 
-    from bench.config import EvalConfig, TrainConfig
+    from bench.config import TrainConfig
+    from tasks.scoring import ScoringConfig
     from sparsebench.params import field_range
 
     rows = []
-    for scope, cls in (("training", TrainConfig), ("scoring", EvalConfig)):
+    for scope, cls in (("training", TrainConfig), ("scoring", ScoringConfig)):
         for f in dataclasses.fields(cls):
             rng = field_range(f)
             rows.append([f.name, scope, f.default, rng.describe() if rng else "", f.metadata.get("doc", "")])

@@ -22,12 +22,13 @@ def test_every_setting_that_set_takes_is_listed_with_its_default_range_and_doc()
     """`--set` takes every training and scoring field: each is listed, documented, with its default."""
     import dataclasses
 
-    from bench.config import EvalConfig, TrainConfig
+    from bench.config import TrainConfig
+    from tasks.scoring import ScoringConfig
 
     res = CliRunner().invoke(cli, ["list", "settings"], prog_name="bench")
     assert res.exit_code == 0, res.output
     rows = {line.split()[0]: line for line in res.output.splitlines()[3:] if line.strip()}
-    for cls, scope in ((TrainConfig, "training"), (EvalConfig, "scoring")):
+    for cls, scope in ((TrainConfig, "training"), (ScoringConfig, "scoring")):
         for f in dataclasses.fields(cls):
             assert f.metadata.get("doc"), f"{f.name} has no doc for `bench list settings`"
             assert f.name in rows and scope in rows[f.name] and f.metadata["doc"] in rows[f.name], f.name
