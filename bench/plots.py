@@ -77,9 +77,10 @@ def _pyplot():
 
 
 def plot_all(records: Iterable[dict[str, Any]], out_dir: Path, modes: str = "all",
-             x: str | Sequence[str] = DEFAULT_X) -> tuple[list[Path], list[str]]:
+             x: str | Sequence[str] = DEFAULT_X, heatmaps: bool = False) -> tuple[list[Path], list[str]]:
     """Every figure the records allow, in ``out_dir``, one trade-off figure per metric of ``x``; returns
-    (written files, why each other was skipped)."""
+    (written files, why each other was skipped).  The per-row activation heatmaps only with ``heatmaps``:
+    one figure per table row and mode is many files (69 for the reference leaderboard), made on demand."""
     xs = [x] if isinstance(x, str) else list(x)
     for metric in xs:
         check_x_metric(metric)
@@ -94,10 +95,11 @@ def plot_all(records: Iterable[dict[str, Any]], out_dir: Path, modes: str = "all
         (written.append(path) if path else skipped.append(why))
     path, why = _curves(records, out_dir)
     (written.append(path) if path else skipped.append(why))
-    paths, why = _activation_heatmaps(records, out_dir)
-    written += paths
-    if why:
-        skipped.append(why)
+    if heatmaps:
+        paths, why = _activation_heatmaps(records, out_dir)
+        written += paths
+        if why:
+            skipped.append(why)
     return written, skipped
 
 

@@ -260,7 +260,7 @@ def _owner_alive(folder: Path) -> bool:
 
 
 def to_json(record: dict[str, Any]) -> str:
-    return json.dumps(record, indent=2, sort_keys=True, default=_jsonable)
+    return json.dumps(record, sort_keys=True, separators=(",", ":"), default=_jsonable)  # compact: one record a line
 
 
 def _jsonable(obj: Any) -> Any:

@@ -16,9 +16,11 @@ import click
 @click.option("--x", "x_metrics", multiple=True, default=("avg_hoyer",), show_default=True, metavar="METRIC",
               help="The trade-off's x-axis: any metric of the table, e.g. l0 for the sparse-autoencoder "
                    "track (written as tradeoff_<METRIC>.png). Repeatable: one figure per metric.")
-def plot(results_dir: Path, out: Path | None, modes: str, x_metrics: tuple[str, ...]) -> None:
-    """Accuracy–sparsity trade-off, class KL, probe accuracy by labelled size, activation heatmaps and
-    training curves (of runs with --set curve_every=N)."""
+@click.option("--heatmaps", is_flag=True,
+              help="Also one class x dimension activation heatmap per table row and mode (many files).")
+def plot(results_dir: Path, out: Path | None, modes: str, x_metrics: tuple[str, ...], heatmaps: bool) -> None:
+    """Accuracy–sparsity trade-off, class KL, probe accuracy by labelled size, training curves (of runs with
+    --set curve_every=N) and, with --heatmaps, activation heatmaps."""
     from bench.cli.records import current_records
     from bench.errors import UserError
 
@@ -31,7 +33,7 @@ def plot(results_dir: Path, out: Path | None, modes: str, x_metrics: tuple[str, 
     for x_metric in x_metrics:
         check_x_metric(x_metric)  # a misspelt metric fails before the records are read
     records = current_records(results_dir)
-    written, skipped = plot_all(records, out or results_dir / "plots", modes, x_metrics)
+    written, skipped = plot_all(records, out or results_dir / "plots", modes, x_metrics, heatmaps)
     for p in written:
         click.echo(f"wrote {p}")
     for why in skipped:

@@ -83,9 +83,11 @@ def test_plots_from_records_alone(tmp_path):
     analysis = {"class_activation": {"profile": [[0.9, 0.1, 0.0], [0.1, 0.2, 0.7]]}}
     extra = {"class_kl_mean": 1.5, "probe_accuracy@10": 0.4, "probe_accuracy@100": 0.6}
     recs = [rec("vae", s, 0.7 + s / 10, 0.2, extra=extra, analysis=analysis) for s in (0, 1)]
-    written, skipped = plot_all(recs, tmp_path)
+    written, skipped = plot_all(recs, tmp_path, heatmaps=True)
     names = sorted(p.name for p in written)
     assert names == ["activation_vae_synthetic_mean.png", "class_kl.png", "probe_sizes.png", "tradeoff.png"]
+    without, _ = plot_all(recs, tmp_path / "no-heatmaps")  # heatmaps are made on demand only
+    assert sorted(p.name for p in without) == ["class_kl.png", "probe_sizes.png", "tradeoff.png"]
     assert skipped == ["curves.png: no record has a training curve (train with --set curve_every=N)"]
     for p in written:
         assert p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -206,7 +208,7 @@ def test_a_variants_heatmap_is_drawn_beside_the_plain_methods(tmp_path):
     plain = rec("vae", 0, 0.7, 0.2, analysis=analysis)
     variant = rec("vae", 0, 0.6, 0.3, beta=0.01, analysis=analysis)
     variant["spec"]["variant"] = "vae-beta0.01"
-    written, _ = plot_all([plain, variant], tmp_path)
+    written, _ = plot_all([plain, variant], tmp_path, heatmaps=True)
     names = {p.name for p in written}
     assert {"activation_vae_synthetic_mean.png", "activation_vae-beta0.01_synthetic_mean.png"} <= names
 
