@@ -18,6 +18,9 @@ LAZY_COMMANDS = {
     "leaderboard": ("bench.cli.leaderboard:leaderboard", "Print a table from stored run records."),
     "plot": ("bench.cli.plot:plot", "Draw PNG figures from stored run records."),
     "profile": ("bench.cli.profile:profile", "Measure training/encoding throughput, MFU and memory."),
+    "encode": ("bench.cli.use:encode", "Encode sentences (one a line) with a trained cell into .npy/.npz codes."),
+    "explore": ("bench.cli.use:explore", "An offline HTML page: which sentences turn each dimension of a cell on."),
+    "export": ("bench.cli.use:export", "Export an embedding-track sparse autoencoder as a sentence-transformers model."),
 }
 
 

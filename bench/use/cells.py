@@ -46,7 +46,8 @@ class Cell:
             raise UserError(f"cell {self.cell_id} ({self.spec.describe()}) has no trained weights: "
                             f"{self.model_folder / 'model.pt'} is absent (records keep scores, weights stay with "
                             f"whoever trained them); train it with `{retrain_command(self.record, self.root)}`"
-                            + (f" ({note})" if (note := retrain_note(self.record)) else ""))
+                            + (f" ({note})" if (note := retrain_note(self.record)) else "")
+                            + ", then use the cell from --results-dir results")
         return path
 
 
