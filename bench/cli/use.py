@@ -157,3 +157,29 @@ def explore(cell, out_dir, input_path, split, mode, max_sentences, top, batch_si
                         progress=None, top=top)
     click.echo(f"{path} ({path.stat().st_size / 1e6:.2f} MB): {len(sentences)} sentences, {enc.latent_dim} dimensions, "
                f"mode {mode}; open it in a browser (works offline)")
+
+
+@click.command()
+@click.argument("cell")
+@click.argument("out_dir", metavar="DIR", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["sentence-transformers"]), default="sentence-transformers",
+              show_default=True, help="What to write: a sentence-transformers SparseEncoder folder.")
+@click.option("--no-check", is_flag=True, help="Skip encoding a few sentences both ways before keeping the folder.")
+@_cell_options
+def export(cell, out_dir, fmt, no_check, results_dir, data_dir, encoder_path, device) -> None:
+    """Export CELL (an embedding-track topk or csr cell) to DIR as a sentence-transformers SparseEncoder.
+
+    DIR holds the frozen base model and a SparseAutoEncoder with the trained weights, the training
+    centring and scale folded into them: SparseEncoder(DIR).encode(...) gives the cell's codes.  BatchTopK
+    (a learnt threshold, not a top k), MLP encoders, other methods and the text backbone are refused,
+    with the reason; `bench encode` and bench.use.load encode every cell."""
+    from bench.use.export import export_sentence_transformers, sae_parameters
+
+    enc = _load(cell, results_dir, data_dir, encoder_path, "cpu" if device is None else device)
+    sae_parameters(enc)  # refusals before anything is written
+    checked = export_sentence_transformers(enc, out_dir, check=not no_check)
+    how = (f"checked on {checked['sentences']} sentences: same active latents, max difference "
+           f"{checked['max_abs_difference']:.2g}" if checked else "not checked")
+    click.echo(f"{out_dir}: SparseEncoder of cell {enc.cell_id} ({enc.spec.method}, {enc.latent_dim} latents, "
+               f"k={enc.model.config.k}) on {enc.frozen_encoder.name} ({how}); load it with "
+               f"SparseEncoder({str(out_dir)!r})")
