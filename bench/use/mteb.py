@@ -56,12 +56,11 @@ class MTEBEncoder:
     def mteb_model_meta(self) -> Any:
         """MTEB's ``ModelMeta`` when mteb is installed, else the same fields as a dict."""
         fields = self.model_meta_fields()
-        try:
-            from mteb import ModelMeta
-        except ImportError:
+        model_meta = _mteb_model_meta_class()
+        if model_meta is None:
             return fields
-        known = getattr(ModelMeta, "model_fields", None) or {}
-        return ModelMeta(**{k: v for k, v in fields.items() if not known or k in known})
+        known = getattr(model_meta, "model_fields", None) or {}
+        return model_meta(**{k: v for k, v in fields.items() if not known or k in known})
 
     def model_meta_fields(self) -> dict[str, Any]:
         enc = self.encoder
@@ -79,6 +78,18 @@ class MTEBEncoder:
             "training_datasets": {spec.corpus}, "adapted_from": frozen.get("name") or spec.encoder or None,
             "modalities": ["text"], "model_type": ["sparse"],
         }
+
+
+def _mteb_model_meta_class() -> Any:
+    """MTEB's ``ModelMeta`` class where this mteb keeps it (2.x: ``mteb.models.model_meta``), or None."""
+    import importlib
+
+    for module in ("mteb.models.model_meta", "mteb.model_meta", "mteb"):
+        try:
+            return getattr(importlib.import_module(module), "ModelMeta")
+        except (ImportError, AttributeError):
+            continue
+    return None
 
 
 def texts_of(inputs: Any) -> list[str]:
