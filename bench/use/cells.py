@@ -72,6 +72,8 @@ def find_cell(ref: str | Path, results_dir: str | Path | None = None) -> Cell:
                         "--results-dir` wrote (it holds runs/ and models/)")
     folders = sorted(p for p in runs.iterdir() if p.is_dir() and (p / RECORD).is_file())
     hits = [p for p in folders if p.name.rsplit("-", 1)[-1].startswith(text) or p.name.startswith(text)]
+    trained = [p for p in hits if not p.name.startswith("ref-")]  # reference rows have no model to use
+    hits = trained or hits
     if not hits:
         from sparsebench.hints import did_you_mean
 
