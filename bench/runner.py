@@ -251,8 +251,11 @@ def run_all(specs: Sequence[RunSpec], store: Store, executor: Executor, *, resum
         for spec, record in executor.run(tasks, scratch):
             log = record.pop("log", "")
             weights = record.pop("_weights", None)
+            encoding = record.pop("_encoding", None)
             if weights is not None and record.get("status") == "ok":
                 store.save_model(spec.model_dirname, weights, record["training"])
+            if encoding and record.get("status") == "ok" and store.weights_path(spec.model_dirname):
+                store.save_encoding(spec.model_dirname, encoding)  # also for re-scored models saved without it
             store.save(spec.dirname, record, log)
             status = record["status"]
             if status == "failed":

@@ -6,7 +6,9 @@ Layout under the results folder:
   resolved config, metrics for every encode mode, provenance, status;
 - ``models/<method>-<corpus>-seed<s>-<train id>/model.pt`` (+ ``training.json``): the trained weights
   (a state dict, loaded with ``weights_only=True``) and the training part of the record, keyed by
-  the training identity alone, so a scoring change re-scores them instead of retraining.
+  the training identity alone, so a scoring change re-scores them instead of retraining; beside them
+  ``encoding.json``, what encoding new text needs (vocabulary, or centring mean and scale:
+  :mod:`bench.use.state`).
 
 Writes go to a temporary file in the same folder and are moved into place with ``os.replace``, so a
 run killed at any moment leaves either the old file or the new one, never half of one.  Files are
@@ -29,6 +31,7 @@ RECORD = "record.json"
 LOG = "log.txt"
 WEIGHTS = "model.pt"
 TRAINING = "training.json"
+ENCODING = "encoding.json"
 
 #: What every record must look like (JSON Schema); checked in one place, :func:`record_problems`.
 RECORD_SCHEMA: dict[str, Any] = {
@@ -186,6 +189,12 @@ class Store:
         atomic_write_bytes(folder / WEIGHTS, weights)
         atomic_write_text(folder / TRAINING, to_json(training))
         return folder
+
+    def save_encoding(self, model_dirname: str, state: dict[str, Any]) -> Path:
+        """What encoding new text with the model needs (:mod:`bench.use.state`), atomically, beside its weights."""
+        path = self.model_dir(model_dirname) / ENCODING
+        atomic_write_text(path, json.dumps(state, sort_keys=True))
+        return path
 
     # -- scratch ---------------------------------------------------------------------------
     @property

@@ -19,6 +19,9 @@ LAZY_COMMANDS = {
     "frontier": ("bench.cli.frontier:frontier", "Accuracy–sparsity frontiers of swept methods from stored records."),
     "plot": ("bench.cli.plot:plot", "Draw PNG figures from stored run records."),
     "profile": ("bench.cli.profile:profile", "Measure training/encoding throughput, MFU and memory."),
+    "encode": ("bench.cli.use:encode", "Encode sentences (one a line) with a trained cell into .npy/.npz codes."),
+    "explore": ("bench.cli.use:explore", "An offline HTML page: which sentences turn each dimension of a cell on."),
+    "export": ("bench.cli.use:export", "Export an embedding-track sparse autoencoder as a sentence-transformers model."),
 }
 
 

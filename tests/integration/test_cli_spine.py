@@ -69,7 +69,8 @@ def test_bad_input_in_a_real_process_has_no_traceback(tmp_path):
     assert "Traceback" not in res.stderr
 
 
-@pytest.mark.parametrize("argv", [["--help"], ["list"], ["list", "methods"], ["leaderboard", "--help"]])
+@pytest.mark.parametrize("argv", [["--help"], ["list"], ["list", "methods"], ["leaderboard", "--help"],
+                                  ["encode", "--help"], ["explore", "--help"], ["export", "--help"]])
 def test_help_and_list_do_not_import_torch(argv):
     code = ("import sys\nfrom bench.cli import cli\n"
             f"try:\n    cli.main(args={argv!r}, prog_name='bench')\nexcept SystemExit:\n    pass\n"
