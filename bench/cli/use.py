@@ -120,7 +120,8 @@ def encode(cell, input_path, output, mode, batch_size, seed, results_dir, data_d
 @click.option("--input", "input_path", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path), default=None,
               help="Text file, one sentence a line (no labels). [default: --split test]")
 @click.option("--split", default=None, help="A split of the cell's corpus, with its labels. [default: test]")
-@click.option("--mode", default=None, help="Encode mode. [default: the method's default]")
+@click.option("--mode", default=None,
+              help="Encode mode. [default: the method's deterministic headline mode, e.g. hsvae's sparse_mean]")
 @click.option("--max-sentences", type=click.IntRange(min=1), default=10_000, show_default=True,
               help="Read at most this many sentences (the first ones).")
 @click.option("--top", type=click.IntRange(min=1, max=200), default=20, show_default=True,

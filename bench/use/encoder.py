@@ -53,6 +53,8 @@ class CellEncoder:
         self.method, self.backbone = self.spec.method, self.spec.backbone
         self.modes: tuple[str, ...] = tuple(cls.modes)
         self.default_mode: str = cls.default_mode
+        #: What ``bench explore`` shows by default: the deterministic headline mode (repeatable), else the default.
+        self.explore_mode: str = cls.identity().headline("deterministic") or cls.default_mode
         self.stochastic_modes: tuple[str, ...] = tuple(cls.stochastic_modes)
         self.latent_dim: int = int(model.latent_dim)
         self.class_names: list[str] = list(state.get("class_names", []))

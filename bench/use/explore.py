@@ -99,7 +99,9 @@ def explore_cell(encoder: Any, sentences: Sequence[str], out_dir: Any, *, mode: 
 
     from bench.store import atomic_write_text
 
-    mode = encoder.check_mode(mode)
+    # the deterministic headline mode by default: a page about which sentences turn a dimension on should
+    # not change between two runs (HSVAE's and the VAE's default modes are random draws)
+    mode = encoder.check_mode(mode or encoder.explore_mode)
     codes, activity, rule = encoder.encode_with_activity(sentences, mode, batch_size=batch_size, progress=progress)
     spec = encoder.spec
     meta = {"title": f"{spec.label} on {spec.corpus}: which sentences turn each dimension on",
