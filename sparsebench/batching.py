@@ -1,7 +1,7 @@
 """Which sentences share a batch, as row indices: numpy only, so every package can use it.
 
 The policy (random membership for the paper protocol, length pools on request) and why it matters
-for batch-level objectives are described in :mod:`bench.data`, the data path that uses these.
+for batch-level objectives are described in :mod:`bench.data.batches`, the data path that uses these.
 """
 from __future__ import annotations
 

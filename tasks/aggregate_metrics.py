@@ -1,7 +1,7 @@
 """Metrics of a method's sweep, not of one cell: declared like the per-cell metric table (name,
 direction, header, definition), so the frontier table, the figure and the README read one declaration.
 
-They do not fit :mod:`tasks.metrics`: no scorer computes them from a mode's codes; ``bench.frontier``
+They do not fit :mod:`tasks.metrics`: no scorer computes them from a mode's codes; ``bench.report.frontier``
 computes them from stored records, over every sweep point of a method in one panel (corpus,
 backbone, mode kind).  Kept out of :func:`tasks.metrics.all_metrics` on purpose, so a per-cell column
 can never be confused with an aggregate, and no aggregate becomes a trade-off axis by mistake.

@@ -12,7 +12,7 @@ reference row differs from a method row only in where its codes came from:
 * ``embedding``: the frozen sentence embedding of the embedding track itself (dense);
 * ``embedding-pca``: its PCA to the latent size (seeded), with the PCA reconstruction as decoded embedding.
 
-(``untrained``, the text backbone at random init, needs torch: ``bench.references`` builds it.)
+(``untrained``, the text backbone at random init, needs torch: ``bench.cells.reference`` builds it.)
 
 Sparse codes: the probe takes scipy.sparse input (``tasks.probes``: scaling without centring, the
 same optimum).  The dense-only scorers (sparsity, activity, class activation) are computed here
@@ -124,7 +124,7 @@ def pca_codes(train: np.ndarray, test: np.ndarray, dim: int, seed: int
 
 @dataclass
 class ReferenceScores:
-    """The scored mode of a reference, in the shape of a method's (``bench.evaluate.Scores``) per-mode parts."""
+    """The scored mode of a reference, in the shape of a method's (``bench.cells.evaluate.Scores``) per-mode parts."""
 
     scalars: dict[str, float | int]
     analysis: dict[str, Any]
@@ -133,7 +133,7 @@ class ReferenceScores:
 def score_codes(train_codes: Any, train_labels: np.ndarray, test_codes: Any, test_labels: np.ndarray, *,
                 seed: int, config: ScoringConfig, exact_zeros: bool, test_inputs: np.ndarray | None = None,
                 train_decoded: np.ndarray | None = None, test_decoded: np.ndarray | None = None) -> ReferenceScores:
-    """Score one deterministic code exactly as ``bench.evaluate.score_model`` scores a method's mode.
+    """Score one deterministic code exactly as ``bench.cells.evaluate.score_model`` scores a method's mode.
 
     The inputs are built as there (activity by :func:`tasks.activity.read_activity`, the same seed,
     no K-draw means for a deterministic code) and go through :func:`tasks.scoring.score`: a method's

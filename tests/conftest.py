@@ -12,7 +12,7 @@ SHARED_DATA = REPO.parent / "shared" / "data"
 
 def pytest_configure(config):
     """One torch thread in the test process: on a shared 2-core machine a second thread makes every
-    small model many times slower (see ``bench.slots.cell_threads``); tests compare runs made with
+    small model many times slower (see ``bench.threads.cell_threads``); tests compare runs made with
     the same thread count, so no assertion depends on it."""
     import torch
 

@@ -20,7 +20,7 @@ def check_plugin(name: str, steps: int, seed: int) -> None:
     """Run the conformance checks on method NAME (built-in or installed plugin)."""
     import warnings
 
-    from bench.data import synthetic_conformance_data
+    from bench.data.batches import synthetic_conformance_data
     from methods.conformance import run_checks
     from methods.registry import get_method
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import click
 
-#: The sparsity readings and formats (``bench.frontier.READINGS``, ``FORMATS``), spelled here so that
+#: The sparsity readings and formats (``bench.report.frontier.READINGS``, ``FORMATS``), spelled here so that
 #: ``bench frontier --help`` reads no records module; a test checks that the two agree.
 READINGS = ("avg_hoyer", "active_dims")
 FORMATS = ("md", "csv")
@@ -45,8 +45,8 @@ def frontier(results_dir: Path, x: str, levels: str | None, fmt: str, output: Pa
     the frontier points, the area it dominates and its accuracy at matched sparsity (docs/frontiers.md)."""
     from bench.cli.records import current_records
     from bench.errors import UserError
-    from bench.frontier import collect, frontier_frame, render_markdown
-    from bench.store import atomic_write_text
+    from bench.report.frontier import collect, frontier_frame, render_markdown
+    from bench.store.results import atomic_write_text
 
     matched = _levels(levels)
     if plot_path is not None:
@@ -62,6 +62,6 @@ def frontier(results_dir: Path, x: str, levels: str | None, fmt: str, output: Pa
         atomic_write_text(output, table + "\n")
         click.echo(f"written to {output}", err=True)
     if plot_path is not None:
-        from bench.plots import plot_frontiers
+        from bench.report.plots import plot_frontiers
 
         click.echo(f"wrote {plot_frontiers(panels, x, plot_path)}", err=True)

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import click
 
-from bench.leaderboard import FORMATS, KEY_COLUMNS, MODE_VIEWS
+from bench.report.leaderboard import FORMATS, KEY_COLUMNS, MODE_VIEWS
 
 
 @click.command()
@@ -30,9 +30,9 @@ def leaderboard(results_dir: Path, metrics: tuple[str, ...], modes: str, group_b
                 hoyer_level: float | None, output: Path | None, all_protocols: bool) -> None:
     """Mean ± std over seeds of every stored configuration; the best value per corpus and mode in bold."""
     from bench.errors import UserError
-    from bench.leaderboard import DEFAULT_METRICS, compare_at_hoyer, render
-    from bench.stale import split_stale, stale_note
-    from bench.store import Store
+    from bench.report.leaderboard import DEFAULT_METRICS, compare_at_hoyer, render
+    from bench.report.stale import split_stale, stale_note
+    from bench.store.results import Store
 
     store = Store(results_dir)
     scan = store.scan()
@@ -62,7 +62,7 @@ def leaderboard(results_dir: Path, metrics: tuple[str, ...], modes: str, group_b
     _warn_broken_metric_plugins()
     click.echo(table)
     if output:
-        from bench.store import atomic_write_text
+        from bench.store.results import atomic_write_text
 
         atomic_write_text(output, table + "\n")
         click.echo(f"written to {output}", err=True)

@@ -20,7 +20,7 @@ def list_(what: str | None) -> None:
 
 def _methods() -> str:
     """Every method, a broken plugin included (marked with its error), then the named variants."""
-    from bench.variants import BUILTIN_VARIANTS
+    from bench.config.variants import BUILTIN_VARIANTS
     from methods.errors import MethodError
     from methods.registry import all_methods
 
@@ -95,7 +95,7 @@ def _corpora() -> str:
 
 def _presets() -> str:
     """Every preset with its settings and where they come from (``Preset.source``: a paper, a repository)."""
-    from bench.presets import PRESETS
+    from bench.config.presets import PRESETS
 
     rows = [[n, p.description, ", ".join(f"{k}={v}" for k, v in {**p.model, **p.train}.items())
              + "".join(f"; {m}" + (f" on {c}" if c != "*" else "") + ": " + ", ".join(f"{k}={v}" for k, v in extra.items())
@@ -125,7 +125,7 @@ _EXECUTOR_USE = {"local": "this process (--jobs 1 on CPU), else fresh worker pro
 
 def _executors() -> str:
     """Every backend name with its origin; a plugin that clashes with another shows both origins."""
-    from bench.backends import ENTRY_POINT_GROUP, executor_names
+    from bench.run.backends import ENTRY_POINT_GROUP, executor_names
 
     rows = [[name, origin, "UNUSABLE: registered by more than one source; uninstall one" if " and " in origin
              else _EXECUTOR_USE.get(name, f"plugin (entry-point group {ENTRY_POINT_GROUP})")]
@@ -137,7 +137,7 @@ def _settings() -> str:
     """The keys ``--set`` takes besides a method's hyperparameters, with defaults, ranges and what they do."""
     import dataclasses
 
-    from bench.config import TrainConfig
+    from bench.config.resolve import TrainConfig
     from tasks.scoring import ScoringConfig
     from sparsebench.params import field_range
 

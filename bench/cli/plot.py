@@ -28,7 +28,7 @@ def plot(results_dir: Path, out: Path | None, modes: str, x_metrics: tuple[str, 
         import matplotlib  # noqa: F401
     except ImportError:
         raise UserError("bench plot needs matplotlib: pip install 'sparsebench[plot]'") from None
-    from bench.plots import check_x_metric, plot_all
+    from bench.report.plots import check_x_metric, plot_all
 
     for x_metric in x_metrics:
         check_x_metric(x_metric)  # a misspelt metric fails before the records are read

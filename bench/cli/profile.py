@@ -33,9 +33,10 @@ def profile(method, corpus, preset, steps, batch_size, sets, train_split, backbo
     It measures the cell `bench run` would run with the same method, corpus, preset, --set, split,
     backbone and encoder: the same resolved configuration (its cell id is printed), data preparation
     (max_vocab, subsample, embeddings), model, batching, precision and optimiser."""
-    from bench.config import parse_overrides
-    from bench.profile import profile as run_profile
-    from bench.slots import cell_threads, parse_device, pinned_threads
+    from bench.config.resolve import parse_overrides
+    from bench.perf.profile import profile as run_profile
+    from bench.run.slots import parse_device
+    from bench.threads import cell_threads, pinned_threads
 
     device = parse_device(device)  # a GPU that is not here: one line, exit 2
     overrides = parse_overrides([*sets, *([f"backbone={backbone}"] if backbone else [])])

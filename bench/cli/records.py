@@ -11,8 +11,8 @@ def current_records(results_dir: Path) -> list[dict[str, Any]]:
     """The successful records of today's protocols under ``results_dir``: damaged records and those of an
     older protocol are named on stderr and left out; none left is a user error."""
     from bench.errors import UserError
-    from bench.stale import split_stale, stale_note
-    from bench.store import Store
+    from bench.report.stale import split_stale, stale_note
+    from bench.store.results import Store
 
     store = Store(results_dir)
     scan = store.scan()

@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from bench.cli.options import comma_list, parse_seeds
-from bench.presets import PRESETS
+from bench.config.presets import PRESETS
 
 
 def _raise_terminated(signum, frame) -> None:
@@ -101,13 +101,13 @@ def run(methods, corpora, preset, seeds, sets, grids, sweep, config, train_split
     kill only runs what is missing.  A failed cell is recorded with its error; the others go on, and the
     exit code is 1 if any cell failed, 2 for bad input (before anything trains), 130 when interrupted (143 on SIGTERM).
     """
-    from bench.backends import ExecutorSettings, make_executor
-    from bench.config import parse_overrides
-    from bench.experiment import Experiment, load_experiment
-    from bench.grid import budget_note, parse_grid
-    from bench.leaderboard import render
-    from bench.runner import expand, run_all, run_references
-    from bench.store import Store
+    from bench.run.backends import ExecutorSettings, make_executor
+    from bench.config.resolve import parse_overrides
+    from bench.config.experiment import Experiment, load_experiment
+    from bench.config.grid import budget_note, parse_grid
+    from bench.report.leaderboard import render
+    from bench.run.driver import expand, run_all, run_references
+    from bench.store.results import Store
 
     exp = load_experiment(config) if config else Experiment()
     overrides = parse_overrides([*(f"{k}={v}" for k, v in exp.sets.items()), *sets,

@@ -30,7 +30,7 @@ def _cell_options(command):
 
 
 def _load(cell, results_dir, data_dir, encoder_path, device):
-    from bench.slots import parse_device
+    from bench.run.slots import parse_device
     from bench.use.encoder import load
 
     return load(cell, results_dir, data_dir=data_dir, encoder=encoder_path, device=parse_device(device),
@@ -89,7 +89,7 @@ def encode(cell, input_path, output, mode, batch_size, seed, results_dir, data_d
 
     import numpy as np
 
-    from bench.store import atomic_write_bytes
+    from bench.store.results import atomic_write_bytes
 
     _check_output(output)
     sentences = read_sentences(input_path)

@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from bench.errors import UserError
-from bench.spec import RunSpec
-from bench.store import RECORD, Store
+from bench.config.spec import RunSpec
+from bench.store.results import RECORD, Store
 
 
 @dataclass(frozen=True)
@@ -87,7 +87,7 @@ def find_cell(ref: str | Path, results_dir: str | Path | None = None) -> Cell:
 
 
 def _read(path: Path) -> dict[str, Any]:
-    from bench.store import record_problems
+    from bench.store.results import record_problems
     import json
 
     try:
@@ -113,7 +113,7 @@ def retrain_command(record: dict[str, Any], root: Path) -> str:
     needs its experiment file.  The command writes to ``results`` (the default folder) unless the
     record's own folder is that, where ``--resume always`` retrains despite the existing record.
     """
-    from bench.variants import lookup
+    from bench.config.variants import lookup
 
     spec = record["spec"]
     variant = spec.get("variant", "")
@@ -138,7 +138,7 @@ def retrain_command(record: dict[str, Any], root: Path) -> str:
 
 def retrain_note(record: dict[str, Any]) -> str:
     """What the retrain command cannot promise: an experiment's variant, or a training protocol changed since."""
-    from bench.variants import lookup
+    from bench.config.variants import lookup
 
     spec = record["spec"]
     variant = spec.get("variant", "")

@@ -1,6 +1,6 @@
 """A trained cell as an encoder of new sentences: :func:`load` and :class:`CellEncoder`.
 
-Encoding goes through the scorers' own function (:func:`bench.evaluate.encode_split`) on data
+Encoding goes through the scorers' own function (:func:`bench.cells.evaluate.encode_split`) on data
 prepared as the cell's data was: on the text backbone the cell's vocabulary and its corpus's
 tokenisation (``<EOS>`` appended, unknown words ``_UNK``, sentences cut to the corpus's length limit);
 on the embedding backbone the frozen encoder the cell was trained on (checked by its identity), its
@@ -16,7 +16,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import torch
 
-from bench.data import PaddedSplit
+from bench.data.batches import PaddedSplit
 from bench.errors import UserError
 from bench.use.cells import Cell, find_cell
 from bench.use.state import check_against_record, check_shape, read_state
@@ -93,7 +93,7 @@ class CellEncoder:
         eos = self.state["eos_id"]
         raw = self.frozen_encoder.encode(list(sentences), batch_size=64, device=str(self.device), progress=progress)
         mean, scale = np.asarray(self.state["mean"], dtype=np.float64), float(self.state["scale"])
-        inputs = ((raw.astype(np.float64) - mean) * scale).astype(np.float32)  # as bench.cell.prepare_data
+        inputs = ((raw.astype(np.float64) - mean) * scale).astype(np.float32)  # as bench.cells.method.prepare_data
         return _CountedSplit(Split.from_sequences([[eos]] * len(sentences), labels), inputs)
 
     # -- encoding -----------------------------------------------------------------------------
@@ -117,7 +117,7 @@ class CellEncoder:
                              activity: bool = True) -> tuple[np.ndarray, np.ndarray | None, str | None]:
         """(codes, activity in {0, 1} or [0, 1], the activity rule): activity read as the scorers read it,
         from the latent model for the modes it reports, else by the method's rule on the codes."""
-        from bench.evaluate import encode_split
+        from bench.cells.evaluate import encode_split
         from tasks.activity import read_activity
 
         mode = self.check_mode(mode)
@@ -165,9 +165,10 @@ def load(cell: str | Path, results_dir: str | Path | None = None, *, data_dir: s
     Raises :class:`~bench.errors.UserError` for an unknown or ambiguous cell, absent weights (with the
     command that trains them), or a frozen encoder other than the cell's.
     """
-    from bench.models import DataShape, build_model
-    from bench.store import Store
-    from bench.train import set_fp32_precision
+    from bench.cells.models import build_model
+    from bench.data.prepare import DataShape
+    from bench.store.results import Store
+    from bench.cells.train import set_fp32_precision
 
     found = find_cell(cell, results_dir)
     weights_path = found.weights()
@@ -198,7 +199,7 @@ def load(cell: str | Path, results_dir: str | Path | None = None, *, data_dir: s
 
 def frozen_encoder(cell: Cell, state: dict[str, Any], name: str | Path | None, cache_dir: str | Path | None) -> Any:
     """The cell's frozen sentence encoder, resolved offline and verified to compute what it trained on."""
-    from bench.embeddings import resolve_encoder
+    from bench.encoders.identity import resolve_encoder
 
     spec = cell.spec
     given = str(name) if name else spec.encoder
@@ -228,7 +229,7 @@ def recompute_state(spec: Any, record: dict[str, Any], *, data_dir: str | Path |
     model trained on (:func:`bench.use.state.check_against_record`): other data would give another
     vocabulary or centring, and is refused.
     """
-    from bench.cell import load_data
+    from bench.data.prepare import load_data
 
     out: dict[str, Any] = {}
     options = {k: str(v) for k, v in (("data_dir", data_dir), ("cache_dir", cache_dir)) if v}

@@ -97,7 +97,7 @@ def explore_cell(encoder: Any, sentences: Sequence[str], out_dir: Any, *, mode: 
     """Encode ``sentences`` with a :class:`~bench.use.encoder.CellEncoder` and write ``out_dir/index.html``."""
     from pathlib import Path
 
-    from bench.store import atomic_write_text
+    from bench.store.results import atomic_write_text
 
     # the deterministic headline mode by default: a page about which sentences turn a dimension on should
     # not change between two runs (HSVAE's and the VAE's default modes are random draws)

@@ -32,10 +32,10 @@ def main() -> None:
 
     from entmax import sparsemax
 
-    from bench.cell import BATCH_STREAM, load_data
-    from bench.models import build_model
-    from bench.spec import RunSpec
-    from bench.train import train
+    from bench.data.prepare import BATCH_STREAM, load_data
+    from bench.cells.models import build_model
+    from bench.config.spec import RunSpec
+    from bench.cells.train import train
 
     spec = RunSpec("sparsemax", args.corpus, args.seed, "reference", (("sparsemax.norm", args.norm),), "valid")
     shape, train_data, test_data, _ = load_data(spec, {"data_dir": args.data_dir}, lambda s: None)

@@ -28,9 +28,9 @@ for track in text embedding; do
     "$BENCH" frontier --results-dir "$dir" --x "$x" -o "$dir/frontiers_$x.md" --plot "$dir/plots/frontiers_$x.png" \
       > /dev/null
   done
-  "$PYTHON" -m bench.claims "$dir" > "$dir/frontier_claims.md" || rm -f "$dir/frontier_claims.md"
+  "$PYTHON" -m bench.paper.claims "$dir" > "$dir/frontier_claims.md" || rm -f "$dir/frontier_claims.md"
   if [[ $track == text ]]; then  # the single-point verdicts, kept as history (the README copies them)
-    "$PYTHON" -m bench.claims "$dir" --single-point > "$dir/claims.md" || rm -f "$dir/claims.md"
+    "$PYTHON" -m bench.paper.claims "$dir" --single-point > "$dir/claims.md" || rm -f "$dir/claims.md"
   fi
 done
-"$PYTHON" -m bench.docs  # the README's copies of the summaries
+"$PYTHON" -m bench.paper.docs  # the README's copies of the summaries

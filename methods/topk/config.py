@@ -28,7 +28,7 @@ class SAESizes:
 
     Why: on the embedding backbone the dictionary is a hyperparameter of its own (a multiple of the
     embedding size), while the methods are compared at matched *active* dimensions: the presets set
-    ``k`` to their ``latent_dim`` and leave the dictionary to ``expansion`` (``bench.presets``).  The
+    ``k`` to their ``latent_dim`` and leave the dictionary to ``expansion`` (``bench.config.presets``).  The
     input size is known only once the encoder is resolved, so :meth:`sized_for` turns
     ``latent_dim = 0`` into the explicit size; the harness calls it before any cell starts (the
     record and the hash then hold the real size), and the model calls it again for direct builds.

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 import torch
 
-from bench.data import PaddedSplit
-from bench.presets import PRESETS
-from bench.train import make_optimizer
+from bench.data.batches import PaddedSplit
+from bench.config.presets import PRESETS
+from bench.cells.train import make_optimizer
 from methods.registry import all_methods
 from tasks.corpora.synthetic import make_synthetic
 

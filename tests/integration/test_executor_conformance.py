@@ -20,10 +20,10 @@ from typing import Callable, ContextManager, Iterator
 
 import pytest
 
-from bench.config import parse_overrides
-from bench.executors import CellTask, Executor
-from bench.runner import expand
-from bench.spec import RunSpec
+from bench.config.resolve import parse_overrides
+from bench.run.executors import CellTask, Executor
+from bench.run.driver import expand
+from bench.config.spec import RunSpec
 
 SMALL = ("epochs=2", "max_train_sentences=300", "hidden_dim=16", "embed_dim=8", "latent_dim=8", "probe_sizes=all")
 
@@ -69,14 +69,14 @@ def _kill(match: Callable[[list[str]], bool]) -> int:
 
 @contextmanager
 def _in_process():
-    from bench.backends import ExecutorSettings, make_executor
+    from bench.run.backends import ExecutorSettings, make_executor
 
     yield make_executor("local", ExecutorSettings(jobs=1, devices="cpu", threads=1))
 
 
 @contextmanager
 def _subprocess():
-    from bench.backends import ExecutorSettings, make_executor
+    from bench.run.backends import ExecutorSettings, make_executor
 
     yield make_executor("local", ExecutorSettings(jobs=2, devices="cpu", threads=1))
 
@@ -86,7 +86,7 @@ def _dask(processes: bool):
     distributed = pytest.importorskip("distributed")
     import dask
 
-    from bench.backends import ExecutorSettings, make_executor
+    from bench.run.backends import ExecutorSettings, make_executor
 
     # a killed worker fails its task at once (the default retries it on another worker 3 times)
     with dask.config.set({"distributed.scheduler.allowed-failures": 0}), \
@@ -96,9 +96,9 @@ def _dask(processes: bool):
         yield make_executor("dask", ExecutorSettings(scheduler=cluster.scheduler_address))
 
 
-SUBPROCESS = Backend("subprocess", _subprocess, lambda: _kill(lambda cmd: "bench.worker" in cmd))
+SUBPROCESS = Backend("subprocess", _subprocess, lambda: _kill(lambda cmd: "bench.run.worker" in cmd))
 #: Every built-in executor; Dask's with thread workers (the cell code is the same, and threads share
-#: torch's random generator: the case bench.executors guards against), ...
+#: torch's random generator: the case bench.run.executors guards against), ...
 BACKENDS = [Backend("in-process", _in_process), SUBPROCESS, Backend("dask-threads", lambda: _dask(False))]
 #: ... and Dask's with worker processes for the kill (a process cluster costs a minute on 2 busy cores)
 WITH_PROCESSES = [SUBPROCESS, Backend("dask-processes", lambda: _dask(True),
@@ -114,7 +114,7 @@ def _run(executor: Executor, specs: list[RunSpec], scratch: Path) -> Iterator[tu
 @pytest.fixture(scope="module")
 def reference() -> dict:
     """The good cell run directly in this process: what every executor must bring back."""
-    from bench.worker import execute
+    from bench.run.worker import execute
 
     return execute(CellTask(GOOD, {}).payload("cpu"))
 
@@ -122,7 +122,7 @@ def reference() -> dict:
 def _check_round_trip(record: dict, reference: dict) -> None:
     import torch
 
-    from bench.store import record_problems, to_json
+    from bench.store.results import record_problems, to_json
 
     assert record["status"] == "ok", record.get("error")
     weights = record.pop("_weights")
@@ -165,7 +165,7 @@ def test_a_killed_worker_is_a_failed_cell_and_the_others_finish(backend, tmp_pat
     assert killed["status"] == "failed", "the slow cell cannot have finished 2000 epochs"
     assert killed["cell_id"] == SLOW.cell_id and killed["spec"] == SLOW.to_dict()
     assert "SIGKILL" in killed["error"] or "KilledWorker" in killed["error"], killed["error"]
-    from bench.store import record_problems
+    from bench.store.results import record_problems
 
     assert record_problems({k: v for k, v in killed.items() if k != "log"}) == []
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.store import SCRATCH_OWNER, Store
+from bench.store.results import SCRATCH_OWNER, Store
 
 SLOW = ["--methods", "vae", "--preset", "smoke", "--set", "epochs=2000", "--set", "max_train_sentences=300",
         "--set", "hidden_dim=16", "--set", "embed_dim=8"]
@@ -48,7 +48,7 @@ def _workers_of(results: Path) -> list[int]:
     found = []
     for proc in psutil.process_iter(["cmdline"]):
         cmd = proc.info.get("cmdline") or []
-        if "bench.worker" in cmd and any(str(results) in part for part in cmd):
+        if "bench.run.worker" in cmd and any(str(results) in part for part in cmd):
             found.append(proc.pid)
     return found
 
@@ -67,7 +67,7 @@ def _owned_by(store: Store, owner: dict, name: str) -> Path:
 def test_stale_scratch_is_removed_and_live_scratch_is_kept(tmp_path):
     import socket
 
-    from bench.store import _process_start
+    from bench.store.results import _process_start
 
     store = Store(tmp_path)
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
@@ -252,7 +252,7 @@ def test_per_cell_progress_on_a_terminal_and_quiet_otherwise(run_bench, tmp_path
 # -- executors by name -----------------------------------------------------------------------------
 
 PLUGIN = '''
-from bench.executors import InProcessExecutor
+from bench.run.executors import InProcessExecutor
 
 class Recording(InProcessExecutor):
     """An executor plugin: runs cells in this process and leaves a note of what it ran."""
@@ -297,7 +297,7 @@ def test_an_executor_plugin_runs_cells_by_name(run_bench, tmp_path, executor_plu
 
 
 def test_a_broken_or_clashing_executor_plugin_blocks_only_its_name(run_bench, tmp_path, executor_plugins):
-    from bench.backends import executor_names
+    from bench.run.backends import executor_names
 
     names = executor_names()
     assert names["recording"] == names["broken"] == "plugin sparsebench-recording 0.3"

@@ -1,5 +1,5 @@
 """The committed frontier tables and frontier claims of the reference leaderboard are what `bench frontier`
-and `python -m bench.claims` make of the committed records (the commands experiments/reference/tables.sh
+and `python -m bench.paper.claims` make of the committed records (the commands experiments/reference/tables.sh
 runs): a record added without regenerating them fails here."""
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import pytest
 from click.testing import CliRunner
 
 from bench.cli import cli
-from bench.docs import README, REFERENCE_TRACKS
-from bench.frontier import READINGS
+from bench.paper.docs import README, REFERENCE_TRACKS
+from bench.report.frontier import READINGS
 
 REFERENCE = README.parent / "results" / "reference"
 STALE = "stale: run `bash experiments/reference/tables.sh`"
@@ -29,7 +29,7 @@ def test_committed_frontier_tables_are_regenerated_from_the_records(track, x):
 
 @pytest.mark.parametrize("track", REFERENCE_TRACKS)
 def test_committed_frontier_claims_are_what_the_rule_makes_of_the_records(track):
-    out = subprocess.run([sys.executable, "-m", "bench.claims", str(REFERENCE / track)], capture_output=True,
+    out = subprocess.run([sys.executable, "-m", "bench.paper.claims", str(REFERENCE / track)], capture_output=True,
                          text=True, check=True).stdout
     assert out.strip() == (REFERENCE / track / "frontier_claims.md").read_text().strip(), f"frontier_claims.md {STALE}"
 
@@ -37,5 +37,5 @@ def test_committed_frontier_claims_are_what_the_rule_makes_of_the_records(track)
 def test_tables_sh_writes_the_frontiers_and_keeps_the_single_point_claims_as_history():
     script = (README.parent / "experiments" / "reference" / "tables.sh").read_text()
     assert "for x in avg_hoyer active_dims" in script and set(READINGS) == {"avg_hoyer", "active_dims"}
-    assert '-m bench.claims "$dir" > "$dir/frontier_claims.md"' in script
-    assert '-m bench.claims "$dir" --single-point > "$dir/claims.md"' in script
+    assert '-m bench.paper.claims "$dir" > "$dir/frontier_claims.md"' in script
+    assert '-m bench.paper.claims "$dir" --single-point > "$dir/claims.md"' in script

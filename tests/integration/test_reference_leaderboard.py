@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from bench.cli import cli
-from bench.docs import README, REFERENCE_BLOCKS, REFERENCE_TRACKS, reference_block, reference_markers
+from bench.paper.docs import README, REFERENCE_BLOCKS, REFERENCE_TRACKS, reference_block, reference_markers
 
 ROOT = README.parent
 SUMMARY_ARGS = {"embedding": "probe_accuracy,l0,active_dims,fvu,recon_probe_accuracy",
@@ -43,14 +43,14 @@ def test_readme_shows_the_committed_tables(block):
     begin, end = reference_markers(block)
     text = README.read_text(encoding="utf-8")
     assert text.split(begin, 1)[1].split(end, 1)[0].strip() == reference_block(block), \
-        "README's reference table is stale: run `python -m bench.docs`"
+        "README's reference table is stale: run `python -m bench.paper.docs`"
 
 
 def test_committed_claims_are_what_the_rule_makes_of_the_records():
     import subprocess
     import sys
 
-    out = subprocess.run([sys.executable, "-m", "bench.claims", str(ROOT / "results" / "reference" / "text"),
+    out = subprocess.run([sys.executable, "-m", "bench.paper.claims", str(ROOT / "results" / "reference" / "text"),
                           "--single-point"], capture_output=True, text=True, check=True).stdout
     assert out.strip() == reference_block("text-claims"), "claims.md is stale: run `bash experiments/reference/tables.sh`"
 
@@ -91,7 +91,7 @@ def test_the_committed_cells_keep_their_ids_so_the_grid_resumes_them():
     or `run.sh` would train it again: every committed cell's id is what its spec resolves to today."""
     import json
 
-    from bench.spec import RunSpec
+    from bench.config.spec import RunSpec
 
     for runs in (ROOT / "results" / "reference").glob("*/runs"):
         for path in sorted(runs.glob("*/record.json")):
@@ -124,7 +124,7 @@ def test_every_text_track_record_is_of_the_published_protocol():
         elif spec.get("variant") in diagnostics["variants"]:
             assert spec["corpus"] == "yahoo" and spec["seed"] == 0, name
         else:  # nothing set beyond the preset, except a built-in variant's own settings
-            from bench.variants import BUILTIN_VARIANTS
+            from bench.config.variants import BUILTIN_VARIANTS
 
             label = spec.get("variant") or spec["method"]
             own = [list(kv) for kv in BUILTIN_VARIANTS[label].overrides()] if label in BUILTIN_VARIANTS else []

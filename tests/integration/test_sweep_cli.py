@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from bench.grid import point_name
+from bench.config.grid import point_name
 from methods.registry import get_method
 from methods.sweeps import EQUAL_BUDGET, sweep_of
 

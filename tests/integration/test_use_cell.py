@@ -42,8 +42,8 @@ def _scored(encoder, mode: str):
     """The codes and activity the cell's scorers read for the test split: its own data, its own function."""
     import torch
 
-    from bench.cell import load_data
-    from bench.evaluate import encode_split
+    from bench.data.prepare import load_data
+    from bench.cells.evaluate import encode_split
 
     _, _, test, _ = load_data(encoder.spec, None, lambda s: None)
     return encode_split(encoder.model, test, mode, encoder.batch_size, torch.device("cpu"),

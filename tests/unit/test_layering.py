@@ -1,4 +1,5 @@
-"""The direction of imports: bench → methods, bench → tasks, everything → sparsebench, and no cycles.
+"""The direction of imports: bench → methods, bench → tasks, everything → sparsebench, and no cycles;
+inside bench, each room imports only the rooms below it (``ROOMS``).
 
 Every import is counted, also those inside functions: a lazy import is still a dependency (it only
 defers when the price is paid), so ``methods`` importing ``bench`` inside a function would be as
@@ -78,3 +79,62 @@ def test_no_import_cycles():
         if m not in state:
             visit(m)
     assert not cycles, "import cycles: " + "; ".join(cycles)
+
+
+#: bench's rooms (subpackages, and the two shared modules) and the rooms each may import.  A room not
+#: listed on the right of another is above it: the arrows form a DAG, checked below, so a new import
+#: that points up the stack fails here with the two modules named.
+ROOMS: dict[str, set[str]] = {
+    "errors": set(),
+    "threads": {"errors"},
+    "store": {"errors"},
+    "encoders": {"errors", "threads", "store"},
+    "config": {"errors", "encoders"},
+    "data": {"errors", "config", "encoders"},
+    "cells": {"errors", "threads", "store", "encoders", "config", "data"},
+    "run": {"errors", "threads", "store", "config", "cells"},
+    "report": {"errors", "store", "config"},
+    "perf": {"errors", "threads", "store", "config", "data", "cells"},
+    "use": {"errors", "threads", "store", "encoders", "config", "data", "cells"},
+    "cli": {"errors", "threads", "store", "encoders", "config", "data", "cells", "run", "report", "perf", "use"},
+    "paper": {"errors", "store", "encoders", "config", "report"},
+}
+
+
+def room(module: str) -> str | None:
+    parts = module.split(".")
+    return parts[1] if parts[0] == "bench" and len(parts) > 1 else None
+
+
+def test_every_bench_module_lives_in_a_room():
+    homeless = sorted(m for m in graph() if m.startswith("bench.") and room(m) not in ROOMS and m != "bench.__main__")
+    assert not homeless, f"modules outside bench's rooms (add them to ROOMS or move them into one): {homeless}"
+
+
+def test_bench_rooms_import_only_the_rooms_below_them():
+    bad = []
+    for path in (REPO / "bench").rglob("*.py"):
+        me = room(module_name(path))
+        if me not in ROOMS:
+            continue
+        for name in imports(path):
+            other = room(name)
+            if other is not None and other != me and other not in ROOMS[me]:
+                bad.append(f"{module_name(path)} ({me}) imports {name} ({other})")
+    assert not bad, "imports against bench's rooms: " + "; ".join(sorted(bad))
+
+
+def test_the_rooms_form_a_dag():
+    seen: dict[str, int] = {}
+
+    def visit(r: str, trail: list[str]) -> None:
+        assert seen.get(r) != 1, "rooms import each other in a circle: " + " → ".join(trail + [r])
+        if seen.get(r) == 2:
+            return
+        seen[r] = 1
+        for n in sorted(ROOMS[r]):
+            visit(n, trail + [r])
+        seen[r] = 2
+
+    for r in sorted(ROOMS):
+        visit(r, [])

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bench.data import bucket_batches, count_batches, padding_fraction, random_batches
+from bench.data.batches import bucket_batches, count_batches, padding_fraction, random_batches
 
 
 @pytest.fixture
@@ -65,7 +65,7 @@ def test_count_batches_matches_the_batches(n, bs, pool):
 
 
 def test_restricting_the_vocabulary_keeps_the_most_frequent_training_words():
-    from bench.data import restrict_vocabulary
+    from bench.data.batches import restrict_vocabulary
     from tasks.corpora.base import Split
 
     eos, unk = 9, 8  # a corpus vocabulary: <pad>=0, words 1..7, _UNK=8, <EOS>=9
@@ -82,7 +82,7 @@ def test_restricting_the_vocabulary_keeps_the_most_frequent_training_words():
 
 
 def _padded(lengths: np.ndarray):
-    from bench.data import PaddedSplit
+    from bench.data.batches import PaddedSplit
     from tasks.corpora.base import Split
 
     return PaddedSplit(Split.from_sequences([[1] * (int(n) - 1) + [2] for n in lengths], np.zeros(len(lengths), int)))
@@ -119,7 +119,7 @@ def test_reported_loss_terms_see_random_batches_not_length_groups(yahoo_like_len
     """A batch statistic on the test split (MAT-VAE's MMD, the total loss) sees random membership, seeded."""
     import torch
 
-    from bench.evaluate import reconstruction
+    from bench.cells.evaluate import reconstruction
 
     lengths = yahoo_like_lengths[:4096]
     data = _padded(lengths)

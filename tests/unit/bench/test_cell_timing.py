@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from bench.cell import run_cell
-from bench.spec import RunSpec
+from bench.cells.method import run_cell
+from bench.config.spec import RunSpec
 from tasks.metrics import all_scorers
 
 

@@ -2,7 +2,7 @@
 import numpy as np
 import pandas as pd
 
-from bench.claims import CLOSE, close_accuracy, higher_class_kl, judge, render, sparser_at_comparable_accuracy
+from bench.paper.claims import CLOSE, close_accuracy, higher_class_kl, judge, render, sparser_at_comparable_accuracy
 
 a = np.array
 

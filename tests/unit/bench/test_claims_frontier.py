@@ -8,10 +8,10 @@ import sys
 
 import pytest
 
-from bench.claims import (CLOSE, MIN_POINTS, best_point_close, common_levels, eligible, frontier_dominates,
+from bench.paper.claims import (CLOSE, MIN_POINTS, best_point_close, common_levels, eligible, frontier_dominates,
                           frontier_verdicts_from_records, higher_kl_at_matched_accuracy, main,
                           render_frontier_verdicts)
-from bench.frontier import Frontier, Point
+from bench.report.frontier import Frontier, Point
 
 
 def points(xs, accs, spread=0.005, kls=None, kl_spread=0.01, seeds=(0, 1, 2), label="p"):
@@ -223,5 +223,5 @@ def test_the_command_prints_frontier_verdicts_and_keeps_the_single_point_history
 
 def test_python_m_bench_claims_runs(tmp_path):
     _write(tmp_path, SWEPT)
-    res = subprocess.run([sys.executable, "-m", "bench.claims", str(tmp_path)], capture_output=True, text=True)
+    res = subprocess.run([sys.executable, "-m", "bench.paper.claims", str(tmp_path)], capture_output=True, text=True)
     assert res.returncode == 0 and "**reproduced**" in res.stdout, res.stderr

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from bench.data import PaddedSplit
-from bench.train import DivergenceError, train
+from bench.data.batches import PaddedSplit
+from bench.cells.train import DivergenceError, train
 from methods.base import LossOutput
 from methods.vae.config import VAEConfig
 from methods.vae.model import VAE

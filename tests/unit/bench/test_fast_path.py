@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from bench.data import PaddedSplit
+from bench.data.batches import PaddedSplit
 from methods.backbones import make_straightforward
 from methods.conformance import small_config
 from methods.registry import all_methods
@@ -18,7 +18,7 @@ BUILTINS = sorted(n for n, e in all_methods().items() if e.origin == "built-in" 
 
 
 def paper_train_config() -> dict:
-    from bench.spec import RunSpec
+    from bench.config.spec import RunSpec
 
     return RunSpec("hsvae", "yahoo", 0, "paper", ()).config["train"]
 
@@ -36,8 +36,8 @@ class RecordingSplit(PaddedSplit):
 
 
 def batches_the_training_loop_sees(seed: int, n: int = 768, batch_size: int = 64) -> tuple[RecordingSplit, list]:
-    """One epoch of ``bench.train.train`` under the paper protocol's batching on a tiny AE; the batches it saw."""
-    from bench.train import train
+    """One epoch of ``bench.cells.train.train`` under the paper protocol's batching on a tiny AE; the batches it saw."""
+    from bench.cells.train import train
 
     cfg = paper_train_config()
     corpus = make_synthetic(SyntheticSpec(train_size=n, valid_size=0, test_size=0, min_length=2, max_length=25))
@@ -54,7 +54,7 @@ def batches_the_training_loop_sees(seed: int, n: int = 768, batch_size: int = 64
 def test_paper_protocol_batches_have_random_membership_and_are_seeded():
     """MAT-VAE's MMD and BatchTopK's budget are batch statistics: under the paper protocol the training
     loop must see random samples of the corpus (as the reference shuffles), not length pools."""
-    from bench.data import bucket_batches, random_batches
+    from bench.data.batches import bucket_batches, random_batches
 
     assert paper_train_config()["length_pool"] == 0
     data, seen = batches_the_training_loop_sees(seed=4)
@@ -129,7 +129,7 @@ def test_cudnn_packed_path_matches_padded_on_cuda(name, mixed_batch):
     """On CUDA the fast path runs cuDNN over the padded batch and the output layer on real tokens: the same
     losses and gradients as the straightforward computation
     (fp32, no TF32, as the paper protocol trains)."""
-    from bench.train import set_fp32_precision
+    from bench.cells.train import set_fp32_precision
 
     corpus, batch = mixed_batch
     device = torch.device("cuda")

@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from bench.cli import cli
-from bench.frontier import (AUC_RANGE, READINGS, Frontier, Point, auc_span, bracket, collect, frontier_auc,
+from bench.report.frontier import (AUC_RANGE, READINGS, Frontier, Point, auc_span, bracket, collect, frontier_auc,
                             frontier_frame, level_texts, nice_levels, non_dominated, render)
 
 
@@ -298,7 +298,7 @@ def test_bench_frontier_user_errors(tmp_path):
 
 def test_the_commands_choices_are_the_modules():
     from bench.cli import frontier as command
-    from bench.frontier import FORMATS
+    from bench.report.frontier import FORMATS
 
     assert set(command.READINGS) == set(READINGS) and command.FORMATS == FORMATS
 
@@ -322,7 +322,7 @@ def _overlaps(boxes):
 
 @pytest.mark.parametrize("x", sorted(READINGS))
 def test_the_figure_has_one_panel_per_backbone_and_kind_and_tick_labels_that_do_not_overlap(tmp_path, x):
-    from bench.plots import frontier_figure
+    from bench.report.plots import frontier_figure
 
     recs = mixed_folder(tmp_path)
     fig = frontier_figure(collect(recs), x)
@@ -346,12 +346,12 @@ def test_the_figure_has_one_panel_per_backbone_and_kind_and_tick_labels_that_do_
 
 
 def test_docs_frontiers_holds_the_declared_aggregate_metrics():
-    from bench.docs import AGGREGATE_BEGIN, AGGREGATE_END, FRONTIER_DOC, aggregate_section
+    from bench.paper.docs import AGGREGATE_BEGIN, AGGREGATE_END, FRONTIER_DOC, aggregate_section
     from tasks.aggregate_metrics import AGGREGATE_METRICS
 
     text = FRONTIER_DOC.read_text(encoding="utf-8")
     section = text.split(AGGREGATE_BEGIN, 1)[1].split(AGGREGATE_END, 1)[0].strip()
-    assert section == aggregate_section().strip(), "docs/frontiers.md is stale: run `python -m bench.docs`"
+    assert section == aggregate_section().strip(), "docs/frontiers.md is stale: run `python -m bench.paper.docs`"
     assert {m.name for m in AGGREGATE_METRICS} == {"frontier_points", "frontier_accuracy", "frontier_auc"}
     assert all(f"`{m.name}`" in section and m.definition.strip() for m in AGGREGATE_METRICS)
 

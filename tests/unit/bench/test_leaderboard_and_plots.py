@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 
 from bench.errors import UserError
-from bench.leaderboard import compare_at_hoyer, records_to_frame, render
-from bench.plots import plot_all
+from bench.report.leaderboard import compare_at_hoyer, records_to_frame, render
+from bench.report.plots import plot_all
 
 
 def rec(method, seed, acc, hoyer, nll=4.0, beta=1.0, corpus="synthetic", extra=None, analysis=None):
@@ -164,7 +164,7 @@ def test_plot_axes_are_labelled_from_the_metric_table(tmp_path, monkeypatch):
     """Headers and directions come from the table (a new header shows up without touching the plots)."""
     import dataclasses
 
-    import bench.plots as plots
+    import bench.report.plots as plots
     from tasks.metrics import all_metrics
 
     names = {m.name for m in all_metrics()}
@@ -218,7 +218,7 @@ def test_bench_plot_x_option(tmp_path):
     from click.testing import CliRunner
 
     from bench.cli import cli
-    from bench.store import Store
+    from bench.store.results import Store
 
     r = rec("topk", 0, 0.6, 0.7, extra={"l0": 8.0})
     r.update(cell_id="c", provenance={})

@@ -4,7 +4,7 @@ from __future__ import annotations
 from click.testing import CliRunner
 
 from bench.cli import cli
-from bench.presets import PRESETS
+from bench.config.presets import PRESETS
 
 
 def test_presets_are_listed_with_their_source():
@@ -22,7 +22,7 @@ def test_every_setting_that_set_takes_is_listed_with_its_default_range_and_doc()
     """`--set` takes every training and scoring field: each is listed, documented, with its default."""
     import dataclasses
 
-    from bench.config import TrainConfig
+    from bench.config.resolve import TrainConfig
     from tasks.scoring import ScoringConfig
 
     res = CliRunner().invoke(cli, ["list", "settings"], prog_name="bench")

@@ -6,7 +6,7 @@ import pytest
 from click.testing import CliRunner
 
 from bench.cli import cli
-from bench.store import Store
+from bench.store.results import Store
 from tasks.metrics import plugin_errors, plugin_failures, reset_plugins
 
 CLASHING = '''

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from bench import embeddings as E
-from bench.migrate import MigrationError, main, migrate
-from bench.spec import RunSpec, digest
-from bench.store import Store
+from bench.encoders import identity as I
+from bench.paper.migrate import MigrationError, main, migrate
+from bench.config.spec import RunSpec, digest
+from bench.store.results import Store
 
-MODEL = E.EncoderRef(name="enc", path=Path("/models/enc"), source="local folder", revision=None, sha256="a" * 64,
+MODEL = I.EncoderRef(name="enc", path=Path("/models/enc"), source="local folder", revision=None, sha256="a" * 64,
                      dim=16, pipeline=("Transformer", "Pooling", "Normalize"),
                      versions={"sentence_transformers": "6.2.0", "transformers": "5.24.0"})
 EMB = (("backbone", "embedding"),)
@@ -20,7 +20,7 @@ EMB = (("backbone", "embedding"),)
 
 @pytest.fixture
 def spec(monkeypatch) -> RunSpec:
-    monkeypatch.setattr(E, "encoder_identity", lambda name, cache_dir=None: MODEL.model_identity)
+    monkeypatch.setattr(I, "encoder_identity", lambda name, cache_dir=None: MODEL.model_identity)
     return RunSpec("vae", "synthetic", 0, "smoke", EMB, "valid", encoder="enc")
 
 
@@ -44,14 +44,14 @@ def _old_cell(spec: RunSpec, store: Store) -> str:
 def _old_reference(store: Store) -> tuple[str, dict]:
     config = {"reference": "embedding", "corpus": "synthetic", "encoder": "enc", "seed": 0, "method_config": {},
               "train": {"max_train_sentences": 100}}
-    checksums = {"corpus": "c" * 64, "encoder": E.encoder_key(MODEL)}  # the old key: versions included
+    checksums = {"corpus": "c" * 64, "encoder": I.encoder_key(MODEL)}  # the old key: versions included
     record = {"cell_id": digest({**config, "checksums": checksums}), "reference": "embedding", "config": config,
               "spec": {"method": "ref", "corpus": "synthetic", "seed": 0, "preset": "smoke"}, "status": "ok",
               "metrics": {"modes": {"code": {"probe_accuracy": 0.6}}},
               "provenance": {"checksums": checksums, "encoder": {"encoder": MODEL.identity}}}
     dirname = f"ref-embedding-synthetic-seed0-{record['cell_id']}"
     store.save(dirname, record)
-    return dirname, {**config, "checksums": {**checksums, "encoder": E.model_key(MODEL)}}
+    return dirname, {**config, "checksums": {**checksums, "encoder": I.model_key(MODEL)}}
 
 
 def test_old_records_get_the_ids_that_todays_code_gives_them(spec, tmp_path):

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-import bench.profile as prof
+import bench.perf.profile as prof
 from bench.errors import UserError
 
 
@@ -53,7 +53,7 @@ def test_profile_refuses_bf16_on_cpu(peaks):
 
 
 def _cell_data(spec):
-    from bench.cell import load_data
+    from bench.data.prepare import load_data
 
     return load_data(spec, None, lambda s: None)
 
@@ -62,7 +62,7 @@ def test_profile_measures_the_cell_bench_run_runs(peaks):
     """Profile and cell resolve the same spec (same id), prepare the same data (``max_vocab`` applied the
     cell's way) and build the same model; the issue's symptom was a 20,002-word model profiled for a
     5,000-word cell."""
-    from bench.spec import RunSpec
+    from bench.config.spec import RunSpec
 
     overrides = (("max_vocab", "40"), ("vae.beta", "0.5"))
     p = prof.profile("vae", "synthetic", "smoke", 2, overrides=overrides)
@@ -86,7 +86,7 @@ def test_profile_on_shaped_data_restricts_the_vocabulary_as_the_cell_would(peaks
 def test_profile_measures_the_embedding_backbone(peaks, tmp_path):
     """``--backbone embedding`` profiles the MLP latent model on the cell's own embeddings, its FLOPs counted."""
     pytest.importorskip("sentence_transformers")
-    from bench.spec import RunSpec
+    from bench.config.spec import RunSpec
     from tests.integration.test_embedding_track import build_encoder
 
     encoder = str(build_encoder(tmp_path / "enc", seed=0))

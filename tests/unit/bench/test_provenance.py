@@ -1,7 +1,7 @@
 """A cached cell made under other package versions is named when a run reuses it."""
 from __future__ import annotations
 
-from bench.provenance import drift_note, recorded_versions, version_drift
+from bench.store.provenance import drift_note, recorded_versions, version_drift
 
 INSTALLED = {"torch": "2.13.0+cpu", "numpy": "2.4.6", "sentence-transformers": "6.3.0", "transformers": "5.24.0"}
 

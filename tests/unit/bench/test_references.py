@@ -8,14 +8,15 @@ import numpy as np
 import pytest
 import torch
 
-from bench.cell import load_data, run_cell
-from bench.evaluate import encode_split
-from bench.leaderboard import render
-from bench.models import build_model, load_weights
-from bench.references import ReferenceSpec, references_for, run_references
-from bench.runner import expand
-from bench.spec import RunSpec
-from bench.store import Store
+from bench.cells.method import run_cell
+from bench.data.prepare import load_data
+from bench.cells.evaluate import encode_split
+from bench.report.leaderboard import render
+from bench.cells.models import build_model, load_weights
+from bench.cells.reference import ReferenceSpec, references_for, run_references
+from bench.run.driver import expand
+from bench.config.spec import RunSpec
+from bench.store.results import Store
 from tasks.references import score_codes
 from tasks.scoring import ScoringConfig
 
@@ -180,7 +181,7 @@ class StandIn:
 
 
 def test_the_embedding_track_gets_the_embedding_and_its_pca(monkeypatch, tmp_path):
-    from bench import embeddings
+    from bench.encoders import identity as embeddings
 
     monkeypatch.setattr(embeddings, "resolve_encoder", lambda name, cache_dir=None: StandIn())
     overrides = BASE + (("backbone", "embedding"), ("latent_dim", "4"))

@@ -3,9 +3,9 @@ from __future__ import annotations
 import pytest
 
 from bench.errors import UserError
-from bench.experiment import load_experiment
-from bench.grid import parse_grid, points_for
-from bench.slots import SlotAllocator, parse_devices
+from bench.config.experiment import load_experiment
+from bench.config.grid import parse_grid, points_for
+from bench.run.slots import SlotAllocator, parse_devices
 from methods.vae.config import VAEConfig
 
 
@@ -68,8 +68,8 @@ def test_experiment_file(tmp_path):
 def test_shipped_paper_experiment_expands_to_the_documented_grid():
     from pathlib import Path
 
-    from bench.config import parse_overrides
-    from bench.runner import expand
+    from bench.config.resolve import parse_overrides
+    from bench.run.driver import expand
 
     exp = load_experiment(Path(__file__).resolve().parents[3] / "experiments" / "paper.toml")
     specs = expand(exp.methods, exp.corpora, exp.seeds, exp.preset, parse_overrides([]), exp.train_split, exp.grid,
@@ -92,9 +92,9 @@ def test_shipped_paper_experiment_expands_to_the_documented_grid():
 
 
 def test_experiment_variants_are_named_configurations(tmp_path):
-    from bench.config import parse_overrides
-    from bench.leaderboard import records_to_frame
-    from bench.runner import expand
+    from bench.config.resolve import parse_overrides
+    from bench.report.leaderboard import records_to_frame
+    from bench.run.driver import expand
 
     p = tmp_path / "e.toml"
     p.write_text('methods = ["vae", "soft"]\n[variants.soft]\nmethod = "vae"\nbeta = 0.5\n')

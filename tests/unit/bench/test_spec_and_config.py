@@ -2,10 +2,10 @@ from __future__ import annotations
 
 import pytest
 
-from bench.config import parse_overrides
+from bench.config.resolve import parse_overrides
 from bench.errors import UserError
 from sparsebench.params import ConfigError
-from bench.spec import RunSpec
+from bench.config.spec import RunSpec
 
 
 def test_same_resolved_config_same_cell_id_whatever_the_spelling():
@@ -60,7 +60,7 @@ def test_eval_settings_are_part_of_the_cell_identity():
 
 
 def test_user_corpus_paths_make_flat_folder_names():
-    from bench.spec import safe_name
+    from bench.config.spec import safe_name
 
     assert safe_name("yahoo") == "yahoo"
     a, b = safe_name("data/reviews.tsv"), safe_name("other/reviews.tsv")

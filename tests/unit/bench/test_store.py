@@ -6,7 +6,7 @@ import stat
 
 import pytest
 
-from bench.store import Store, atomic_write_text, record_problems
+from bench.store.results import Store, atomic_write_text, record_problems
 
 
 def good(**extra):
@@ -39,7 +39,7 @@ def test_failed_write_keeps_the_old_record(tmp_path, monkeypatch):
     def boom(*a, **k):
         raise OSError("disk full")
 
-    monkeypatch.setattr("bench.store.os.replace", boom)
+    monkeypatch.setattr("bench.store.results.os.replace", boom)
     with pytest.raises(OSError):
         store.save("cell", good(x=2))
     assert store.load("cell") == good(x=1)
@@ -75,8 +75,8 @@ def test_records_of_an_older_protocol_are_left_out_of_tables_and_named(run_bench
     today's only (it would otherwise average two protocols into one row), and says what it left out."""
     import json
 
-    from bench.spec import TRAINING_VERSION
-    from bench.stale import split_stale
+    from bench.config.spec import TRAINING_VERSION
+    from bench.report.stale import split_stale
 
     results = tmp_path / "r"
     assert run_bench("run", "--methods", "ae", "--preset", "smoke", "--set", "epochs=1", "--no-references",

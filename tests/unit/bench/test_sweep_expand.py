@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from bench.config import parse_overrides
+from bench.config.resolve import parse_overrides
 from bench.errors import UserError
-from bench.experiment import load_experiment
-from bench.grid import budget_note, point_name
-from bench.runner import expand
+from bench.config.experiment import load_experiment
+from bench.config.grid import budget_note, point_name
+from bench.run.driver import expand
 from methods.registry import get_method, register_in_process, unregister_in_process
 from methods.sweeps import EQUAL_BUDGET, sweep_of
 

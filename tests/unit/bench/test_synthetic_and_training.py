@@ -3,8 +3,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from bench.data import PaddedSplit
-from bench.train import train
+from bench.data.batches import PaddedSplit
+from bench.cells.train import train
 from methods.vae.config import VAEConfig
 from methods.vae.model import VAE
 from tasks.corpora.synthetic import SyntheticSpec, make_synthetic
@@ -79,8 +79,8 @@ def test_training_curves_do_not_change_the_trained_model():
     """Scoring on the way draws from torch's generator (stochastic modes); it must leave it as it found it."""
     import torch
 
-    from bench.cell import run_cell
-    from bench.spec import RunSpec
+    from bench.cells.method import run_cell
+    from bench.config.spec import RunSpec
 
     base = (("epochs", "2"), ("max_train_sentences", "300"), ("probe_sizes", "all"), ("probe_C", "0.3"))
     plain = run_cell(RunSpec("hsvae", "synthetic", 0, "smoke", base))
@@ -123,7 +123,7 @@ def test_kl_warmup_ramps_every_term_but_the_reconstruction_by_hand_computed_weig
 def test_kl_warmup_is_part_of_a_cells_id_only_when_it_is_used():
     """At its default (0) the option is left out of the canonical config, so the cells published before
     it existed keep their ids; any other value is another cell."""
-    from bench.spec import RunSpec
+    from bench.config.spec import RunSpec
 
     plain = RunSpec("vae", "synthetic", 0, "smoke")
     warmed = RunSpec("vae", "synthetic", 0, "smoke", (("kl_warmup", "0.3"),))

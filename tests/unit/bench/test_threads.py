@@ -6,7 +6,8 @@ import os
 import pytest
 
 from bench.errors import UserError
-from bench.slots import SlotAllocator, cell_threads
+from bench.run.slots import SlotAllocator
+from bench.threads import cell_threads
 
 
 @pytest.fixture
@@ -64,7 +65,7 @@ def test_pinned_threads_caps_torch_and_the_blas_pools_and_restores_them():
     import torch
     from threadpoolctl import threadpool_info, threadpool_limits
 
-    from bench.slots import pinned_threads
+    from bench.threads import pinned_threads
 
     with threadpool_limits(limits=2):
         torch.set_num_threads(2)

@@ -68,8 +68,8 @@ def test_ton_bernoulli_kl_is_per_sentence_over_the_mixture_then_averaged():
 
 
 def test_ton_learning_rate_drops_tenfold_late_in_the_run():
-    from bench.data import PaddedSplit
-    from bench.train import train
+    from bench.data.batches import PaddedSplit
+    from bench.cells.train import train
     from tasks.corpora.synthetic import SyntheticSpec, make_synthetic
 
     model = build("ton", lr_drop_at=0.5)

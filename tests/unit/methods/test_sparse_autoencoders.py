@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 import torch
 
-from bench.config import resolve
-from bench.evaluate import recon_kind
-from bench.presets import PRESETS
+from bench.config.resolve import resolve
+from bench.cells.evaluate import recon_kind
+from bench.config.presets import PRESETS
 from methods.base import Batch
 from methods.batchtopk.config import BatchTopKConfig
 from methods.batchtopk.model import THRESHOLD_RATE, BatchTopK

@@ -57,8 +57,8 @@ def test_each_point_sets_fields_of_its_config_within_range_and_every_value_has_a
 def test_each_point_resolves_under_every_preset_to_a_distinct_config_holding_its_values(name, preset):
     """The point's values win over the preset's (TopK's k over the preset's k), and the sparse
     autoencoders' dictionaries hold every k (CSR: 4k) on both backbones."""
-    from bench.config import resolve
-    from bench.grid import sweep_points
+    from bench.config.resolve import resolve
+    from bench.config.grid import sweep_points
 
     entry = builtin_methods()[name]
     resolved = []

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from bench.data import PaddedSplit
+from bench.data.batches import PaddedSplit
 from methods.conformance import small_config
 from methods.registry import get_method
 from tasks.corpora.synthetic import SyntheticSpec, make_synthetic

@@ -1,0 +1,1 @@
+"""The paper's analysis on top of the harness: claims, README tables, migrations of stored records."""

@@ -1,0 +1,1 @@
+"""Speed of one cell's training and encoding: throughput, FLOPs, MFU (bench profile)."""

@@ -1,0 +1,37 @@
+"""Records of an older protocol: after a protocol bump the old and the new record of one cell both
+sit in ``runs/`` (the cell has another id now); a table that averaged them would mix two protocols in
+one row and count two seeds where there is one."""
+from __future__ import annotations
+
+from typing import Any
+
+from bench.config.spec import TRAINING_VERSION
+from tasks.references import REFERENCE_VERSION
+from tasks.scoring import SCORING_VERSION
+
+
+def protocol_versions(record: dict[str, Any]) -> dict[str, int]:
+    """The protocol versions a record was made under (training, scoring, and reference where it is one)."""
+    config = record.get("config") or {}
+    keys = ("protocol", "scoring_protocol", "reference_protocol")
+    return {k: config[k] for k in keys if isinstance(config.get(k), int)}
+
+
+def split_stale(records: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(current, stale): a record made under an older training, scoring or reference protocol than
+    today's harness computes is stale."""
+
+    today = {"protocol": TRAINING_VERSION, "scoring_protocol": SCORING_VERSION,
+             "reference_protocol": REFERENCE_VERSION}
+    current, stale = [], []
+    for r in records:
+        old = any(v < today[k] for k, v in protocol_versions(r).items())
+        (stale if old else current).append(r)
+    return current, stale
+
+
+def stale_note(stale: list[dict[str, Any]]) -> str:
+    if not stale:
+        return ""
+    return (f"{len(stale)} record(s) from an older protocol left out (e.g. {stale[0].get('dirname', '?')}); "
+            "`bench run` with the same options makes today's, `--all-protocols` shows them")

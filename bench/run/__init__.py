@@ -1,0 +1,1 @@
+"""Where and how cells run: the driver (expand, plan, execute, store), executors, workers, device slots."""

@@ -1,0 +1,1 @@
+"""The results folder: typed records, weights, provenance, and which records are of an older protocol."""
