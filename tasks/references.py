@@ -12,7 +12,10 @@ reference row differs from a method row only in where its codes came from:
 * ``embedding``: the frozen sentence embedding of the embedding track itself (dense);
 * ``embedding-pca``: its PCA to the latent size (seeded), with the PCA reconstruction as decoded embedding.
 
-(``untrained``, the text backbone at random init, needs torch: ``bench.cells.reference`` builds it.)
+(``untrained``, the text backbone at random init, needs torch: ``bench.cells.reference`` declares it.)
+
+Each reference is declared once (:class:`ReferenceInfo`) with its own ``compute``, which reads the
+cell's prepared data through :class:`ReferenceData` and returns the row's numbers.
 
 Sparse codes: the probe takes scipy.sparse input (``tasks.probes``: scaling without centring, the
 same optimum).  The dense-only scorers (sparsity, activity, class activation) are computed here
@@ -23,8 +26,9 @@ profile ([C, D], D the vocabulary) is left out of the record to keep it small, a
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Sequence
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Protocol, Sequence
 
 import numpy as np
 import scipy.sparse as sp
@@ -41,25 +45,107 @@ REFERENCE_VERSION = 1
 REFERENCE_MODE = "code"
 
 
+class ReferenceData(Protocol):
+    """What a reference's compute reads of the cell it stands beside: its prepared splits, as numpy.
+
+    The harness builds it from the cell's own data (the same seeded subsample, vocabulary and scaled
+    embeddings as the cell); ``memo`` keeps what references of the same data share (the TF-IDF).
+    """
+
+    seed: int
+    scoring: ScoringConfig
+    #: the code size a projection reference projects to (the run's latent size)
+    latent_dim: int
+    train_labels: np.ndarray
+    test_labels: np.ndarray
+    memo: dict[str, Any]
+
+    def documents(self, split: str) -> list[np.ndarray]:
+        """Each sentence's token ids without ``<EOS>`` (text track); ``split`` is "train" or "test"."""
+
+    def inputs(self, split: str) -> np.ndarray:
+        """The frozen encoder's embeddings ``[N, dim]``, as the cell reads them (embedding track)."""
+
+
+@dataclass(frozen=True)
+class ReferenceOutput:
+    """A reference's numbers: the record's ``metrics``, and what the codes were (``provenance.reference``)."""
+
+    metrics: dict[str, Any]
+    details: dict[str, Any] = field(default_factory=dict)
+
+
 @dataclass(frozen=True)
 class ReferenceInfo:
+    """A reference row, declared once: which track it stands beside and how its numbers are computed.
+
+    ``compute`` reads the cell's data and returns the row's numbers; a reference whose codes come from
+    a model (``untrained``) is declared by the harness, which has the models (``bench.cells.reference``).
+    """
+
     name: str
     track: str  # "text" or "embedding": which backbone's runs it stands beside
     description: str
     uses_latent_dim: bool
+    compute: Callable[[Any], ReferenceOutput] = field(compare=False, repr=False)
 
 
+def code_metrics(scored: ReferenceScores) -> dict[str, Any]:
+    """The record's ``metrics`` of a reference with one deterministic code (:data:`REFERENCE_MODE`)."""
+    return {"modes": {REFERENCE_MODE: scored.scalars}, "default_mode": REFERENCE_MODE,
+            "analysis": {REFERENCE_MODE: scored.analysis}, "reconstruction": {},
+            "modes_kind": {REFERENCE_MODE: "deterministic"},
+            "headline_modes": {"deterministic": REFERENCE_MODE, "stochastic": None}}
+
+
+def _tfidf_of(data: ReferenceData) -> tuple[Any, Any, dict[str, Any]]:
+    """The TF-IDF of the cell's documents, computed once per data (``tfidf`` and ``tfidf-svd`` share it)."""
+    if "tfidf" not in data.memo:
+        data.memo["tfidf"] = tfidf_codes(data.documents("train"), data.documents("test"))
+    return data.memo["tfidf"]
+
+
+def _scored(data: ReferenceData, train: Any, test: Any, details: dict[str, Any], *, exact_zeros: bool,
+            **decoded: Any) -> ReferenceOutput:
+    started = time.perf_counter()
+    scored = score_codes(train, data.train_labels, test, data.test_labels, seed=data.seed, config=data.scoring,
+                         exact_zeros=exact_zeros, **decoded)
+    return ReferenceOutput(code_metrics(scored), {**details, "eval_seconds": round(time.perf_counter() - started, 3)})
+
+
+def tfidf_reference(data: ReferenceData) -> ReferenceOutput:
+    train, test, details = _tfidf_of(data)
+    return _scored(data, train, test, dict(details), exact_zeros=True)
+
+
+def tfidf_svd_reference(data: ReferenceData) -> ReferenceOutput:
+    train, test, details = _tfidf_of(data)
+    train, test, svd = svd_codes(train, test, data.latent_dim, data.seed)
+    return _scored(data, train, test, {**details, "svd": svd}, exact_zeros=False)
+
+
+def embedding_reference(data: ReferenceData) -> ReferenceOutput:
+    train, test = data.inputs("train"), data.inputs("test")
+    return _scored(data, train, test, {}, exact_zeros=False, test_inputs=test, train_decoded=train,
+                   test_decoded=test)
+
+
+def embedding_pca_reference(data: ReferenceData) -> ReferenceOutput:
+    train, test = data.inputs("train"), data.inputs("test")
+    codes, test_codes, dec_train, dec_test, details = pca_codes(train, test, data.latent_dim, data.seed)
+    return _scored(data, codes, test_codes, details, exact_zeros=False, test_inputs=test, train_decoded=dec_train,
+                   test_decoded=dec_test)
+
+
+#: The references numpy can compute, in the order they are listed and run (``untrained`` comes from bench).
 REFERENCES: dict[str, ReferenceInfo] = {r.name: r for r in (
-    ReferenceInfo("tfidf", "text", "full TF-IDF of the training split's tokens (sparse; upper reference)", False),
-    ReferenceInfo("tfidf-svd", "text", "TF-IDF → TruncatedSVD to the latent size (seeded)", True),
-    ReferenceInfo("untrained", "text", "the text backbone at random init (ae's code before training, seeded)", True),
-    ReferenceInfo("embedding", "embedding", "the frozen sentence embedding itself (dense)", False),
-    ReferenceInfo("embedding-pca", "embedding", "the frozen embedding → PCA to the latent size (seeded)", True),
+    ReferenceInfo("tfidf", "text", "full TF-IDF of the training split's tokens (sparse; upper reference)", False,
+                  tfidf_reference),
+    ReferenceInfo("tfidf-svd", "text", "TF-IDF → TruncatedSVD to the latent size (seeded)", True, tfidf_svd_reference),
+    ReferenceInfo("embedding", "embedding", "the frozen sentence embedding itself (dense)", False, embedding_reference),
+    ReferenceInfo("embedding-pca", "embedding", "the frozen embedding → PCA to the latent size (seeded)", True,
+                  embedding_pca_reference),
 )}
-
-
-def references_for_track(track: str) -> list[str]:
-    return [r.name for r in REFERENCES.values() if r.track == track]
 
 
 # --------------------------------------------------------------------------------------------- codes

@@ -166,3 +166,13 @@ def score_model(model: SparseEncoder, train: PaddedSplit, test: PaddedSplit, *, 
     out.reconstruction = {**recon.scalars, "recon_kind": recon_kind(model),
                           "analysis": recon.analysis.get("reconstruction", {})}
     return out
+
+
+def model_metrics(cls: type[SparseEncoder], scores: Scores) -> dict[str, Any]:
+    """A record's ``metrics`` from a model's scores: every mode, its kind and the headline mode of each kind.
+
+    One place for trained cells and the ``untrained`` reference, so their rows read alike."""
+    return {"modes": scores.modes, "default_mode": cls.default_mode, "reconstruction": scores.reconstruction,
+            "analysis": scores.analysis,
+            "modes_kind": {m: ("stochastic" if m in cls.stochastic_modes else "deterministic") for m in cls.modes},
+            "headline_modes": {k: cls.identity().headline(k) for k in ("deterministic", "stochastic")}}

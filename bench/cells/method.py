@@ -1,21 +1,219 @@
-"""One cell of the grid, as a pure function of its spec: load, train (or load stored weights), score, describe.
+"""A method cell: train a method (or load its stored weights) and score it, as a pure function of its config.
 
-It returns the record instead of writing it, so the same function can run in this process, in a
-subprocess pinned to a GPU or on a cluster worker, while only the driver touches the store.  A
-freshly trained model's weights travel back in the record (``_weights``, bytes) for the driver to
-store under the training identity; given stored weights (``weights``) and their training record,
-the cell re-scores them without training.
+:class:`MethodCell` is a :class:`~bench.config.spec.RunSpec` with the configuration it resolved to
+(:func:`bench.config.spec.resolve_config`), and the cell's identities (``cell_id``, ``train_id``,
+``scoring_id``) are hashes of that configuration.  :meth:`MethodCell.run` returns a
+:class:`~bench.cells.protocol.CellResult` instead of writing anything: the freshly trained weights
+and what encoding new text needs travel beside the record, for the driver to store under the
+training identity; given stored weights (``CellRun.stored``) the cell re-scores them without training.
 """
 from __future__ import annotations
 
 import time
-import traceback
-from typing import Any, Callable
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any, Callable, ClassVar
 
 import numpy as np
 
-from bench.config.spec import RunSpec
-from bench.data.prepare import BATCH_STREAM, load_data
+from bench.cells.protocol import CellResult, CellRun, run_guarded
+from bench.config.spec import SCORING_KEYS, EncoderLookup, RunSpec, digest, resolve_config, safe_name
+from bench.data.prepare import BATCH_STREAM, CellData, DataOptions, load_data
+from bench.store.record import Record
+
+
+@dataclass(frozen=True, eq=False)
+class MethodCell:
+    """A method's cell: what was asked for (``spec``) and everything that determines its result (``config``)."""
+
+    spec: RunSpec
+    config: dict[str, Any]
+    kind: ClassVar[str] = "method"
+    trains: ClassVar[bool] = True
+
+    @classmethod
+    def resolve(cls, spec: RunSpec, encoders: EncoderLookup | None = None) -> "MethodCell":
+        """The cell ``spec`` asks for; ``encoders`` resolves encoder names (a fresh table when None)."""
+        if encoders is None:
+            from bench.encoders.identity import EncoderIdentities
+
+            encoders = EncoderIdentities()
+        return cls(*resolve_config(spec, encoders))
+
+    @classmethod
+    def from_record(cls, record: Record | dict[str, Any]) -> "MethodCell":
+        """The cell a stored record scored, with the config it was scored under (not resolved again)."""
+        data = record.to_json() if isinstance(record, Record) else record
+        return cls(RunSpec.from_dict(data["spec"]), data["config"])
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, MethodCell) and (self.spec, self.cell_id) == (other.spec, other.cell_id)
+
+    def __hash__(self) -> int:
+        return hash((self.spec, self.cell_id))
+
+    # -- identity --------------------------------------------------------------------------------
+    @property
+    def training_config(self) -> dict[str, Any]:
+        """The part of :attr:`config` that determines the trained weights."""
+        return {k: v for k, v in self.config.items() if k not in SCORING_KEYS}
+
+    @cached_property
+    def train_id(self) -> str:
+        return digest(self.training_config)
+
+    @cached_property
+    def scoring_id(self) -> str:
+        return digest({k: self.config[k] for k in SCORING_KEYS})
+
+    @cached_property
+    def cell_id(self) -> str:
+        return digest(self.config)
+
+    @property
+    def backbone(self) -> str:
+        return self.config["method_config"].get("backbone", "text")
+
+    @property
+    def name(self) -> str:
+        return self.spec.method
+
+    @property
+    def dirname(self) -> str:
+        return f"{safe_name(self.spec.label)}-{safe_name(self.spec.corpus)}-seed{self.spec.seed}-{self.cell_id}"
+
+    @property
+    def model_dirname(self) -> str:
+        return f"{safe_name(self.spec.label)}-{safe_name(self.spec.corpus)}-seed{self.spec.seed}-{self.train_id}"
+
+    def describe(self) -> str:
+        return self.spec.describe()
+
+    # -- travel ----------------------------------------------------------------------------------
+    def to_payload(self) -> dict[str, Any]:
+        return {"kind": self.kind, "spec": self.spec.to_dict(), "config": self.config}
+
+    @classmethod
+    def from_payload(cls, payload: dict[str, Any]) -> "MethodCell":
+        return cls(RunSpec.from_dict(payload["spec"]), payload["config"])
+
+    # -- results ---------------------------------------------------------------------------------
+    def _record(self, **fields: Any) -> Record:
+        return Record(self.cell_id, self.spec.to_dict(), self.config, train_id=self.train_id,
+                      scoring_id=self.scoring_id, **fields)
+
+    def failed(self, error: str, log: str = "") -> CellResult:
+        from bench.store.provenance import now
+
+        return CellResult(self._record(status="failed", error=error, traceback="", finished=now()), log)
+
+    def run(self, run: CellRun) -> CellResult:
+        """Train (or load the stored weights) and score; a failed record for a bad cell, never an exception
+        (user errors, bad input the driver should have caught, propagate)."""
+        return run_guarded(run, lambda say, started: _Training(self, run, say).result(started), self._record)
+
+
+class _Training:
+    """One run of a method cell, step by step: data, model, training (or stored weights), scores, record."""
+
+    def __init__(self, cell: MethodCell, run: CellRun, say: Callable[[str], None]) -> None:
+        import torch
+
+        self.cell, self.run, self.say = cell, run, say
+        self.train_cfg = cell.config["train"]
+        self.device = torch.device(run.device)
+        self.timing: dict[str, Any] = {}  # where the cell's wall time went (provenance, see cell_timing)
+
+    def result(self, started: str) -> CellResult:
+        import torch
+
+        from bench.cells.evaluate import model_metrics, score_model
+        from bench.cells.models import build_model, load_weights, weights_bytes
+        from bench.cells.train import set_fp32_precision
+        from bench.store import provenance
+        from methods.registry import get_method
+        from tasks.metrics import scorer_signature
+        from tasks.scoring import ScoringConfig
+
+        cell, stored = self.cell, self.run.stored
+        cls = get_method(cell.spec.method).load()
+        t_data = time.perf_counter()
+        data = load_data(cell, DataOptions(self.run.corpus_options, self.run.device, with_encoding=True, say=self.say))
+        self.timing["data"] = time.perf_counter() - t_data
+        set_fp32_precision(self.device, self.train_cfg["precision"])  # encoding for the scorers too, not only training
+        torch.manual_seed(cell.spec.seed)
+        model = build_model(cell.spec.method, cell.config["method_config"], data.shape)
+        weights = None
+        if stored is not None:
+            load_weights(model, stored.weights).to(self.device)
+            training = dict(stored.training or {})
+            self.say(f"re-scoring stored weights of {cell.describe()} (training id {cell.train_id})")
+        else:
+            training = self.train(model, data)
+            weights = weights_bytes(model)
+        t_eval = time.perf_counter()
+        scores = score_model(model, data.train, data.test, seed=cell.spec.seed,
+                             config=ScoringConfig.from_dict(cell.config.get("eval")),
+                             batch_size=self.train_cfg["eval_batch_size"], device=self.device)
+        metrics = {**model_metrics(cls, scores), "train_loss": training.get("train_loss", []),
+                   "curve": training.get("curve", [])}
+        scoring = {"versions": provenance.package_versions(), "git_commit": provenance.git_commit(),
+                   "device": provenance.device_name(self.run.device),
+                   "eval_seconds": round(time.perf_counter() - t_eval, 3), "rescored": stored is not None}
+        record = cell._record(status="ok", started=started, scorers=scorer_signature(), training=training,
+                              metrics=metrics, provenance={**training.get("provenance", {}), "scoring": scoring,
+                                                           "timing": cell_timing(self.timing, scores.seconds,
+                                                                                 data.info)})
+        default = scores.modes[cls.default_mode]
+        self.say("done: " + ", ".join(f"{m}: acc={v.get('probe_accuracy', float('nan')):.3f} "
+                                      f"AH={v.get('avg_hoyer', float('nan')):.3f}" for m, v in scores.modes.items())
+                 + (f", nll/token={scores.reconstruction['nll_per_token']:.3f}"
+                    if "nll_per_token" in scores.reconstruction else f", fvu={default.get('fvu', float('nan')):.3f}"))
+        return CellResult(record, weights=weights, encoding=data.encoding)
+
+    def train(self, model: Any, data: CellData) -> dict[str, Any]:
+        """Train ``model`` on the cell's data; the training record (also stored beside the weights)."""
+        from bench.cells.train import train
+        from bench.store import provenance
+        from methods.registry import get_method
+        from tasks.scoring import ScoringConfig
+
+        cell, cfg = self.cell, self.train_cfg
+        rng = np.random.default_rng(np.random.SeedSequence([cell.spec.seed, BATCH_STREAM]))
+        self.say(f"training {cell.describe()}: {len(data.train)} sentences, "
+                 f"{sum(p.numel() for p in model.parameters())} parameters")
+        bar = _progress_bar(cell.spec, cfg["epochs"]) if self.run.progress else None
+        every = cfg.get("curve_every", 0)
+        scoring = ScoringConfig.from_dict(cell.config.get("eval"))
+
+        def on_epoch(epoch: int) -> dict[str, Any] | None:
+            if not every or epoch % every:
+                return None
+            point = curve_point(model, data.train, data.test, seed=cell.spec.seed, batch_size=cfg["eval_batch_size"],
+                                device=self.device, threshold=scoring.activity_threshold, probe_C=scoring.probe_C)
+            self.say(f"  curve at epoch {epoch}: " + " ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
+                                                              for k, v in point.items()))
+            return point
+
+        tlog = train(model, data.train, epochs=cfg["epochs"], batch_size=cfg["batch_size"], lr=cfg["lr"], rng=rng,
+                     device=self.device, log=self.say, precision=cfg["precision"], length_pool=cfg["length_pool"],
+                     on_step=bar.step if bar else None, on_epoch=on_epoch, kl_warmup=cfg.get("kl_warmup", 0.0))
+        if bar:
+            bar.close()
+        self.timing["train"] = tlog.seconds
+        if tlog.curve:
+            self.timing["curve"] = tlog.curve_seconds
+        return {
+            "train_id": cell.train_id, "config": cell.training_config, "train_loss": tlog.epoch_losses,
+            "curve": tlog.curve,
+            "provenance": {
+                "seed": cell.spec.seed, "versions": provenance.package_versions(),
+                "method_origin": get_method(cell.spec.method).origin, "git_commit": provenance.git_commit(),
+                **data.info, "device": provenance.device_name(self.run.device),
+                "train_seconds": round(tlog.seconds, 3), "train_steps": tlog.steps,
+                "train_tokens_per_s": round(tlog.tokens / max(tlog.seconds, 1e-9), 1),
+            },
+        }
 
 
 def curve_point(model, train_data, test_data, *, seed: int, batch_size: int, device, threshold: float,
@@ -53,132 +251,6 @@ def curve_point(model, train_data, test_data, *, seed: int, batch_size: int, dev
     finally:
         torch.set_rng_state(state)
         model.train(was_training)
-
-
-def run_cell(spec: RunSpec, *, device: str = "cpu", corpus_options: dict[str, Any] | None = None,
-             log: Callable[[str], None] = lambda s: None, weights: bytes | None = None,
-             training: dict[str, Any] | None = None, progress: bool = False) -> dict[str, Any]:
-    """Train (or load ``weights``) and score ``spec``; returns a record with status ``ok`` or ``failed``.
-
-    Never raises for a bad cell; user errors (bad input the driver should have caught) propagate.
-    """
-    import torch
-
-    from bench.store import provenance
-    from bench.cells.evaluate import score_model
-    from bench.cells.models import build_model, load_weights, weights_bytes
-    from bench.cells.train import train
-    from methods.registry import get_method
-    from tasks.scoring import ScoringConfig
-
-    started = provenance.now()
-    t0 = time.perf_counter()
-    lines: list[str] = []
-
-    def say(msg: str) -> None:
-        lines.append(msg)
-        log(msg)
-
-    timing: dict[str, Any] = {}  # where the cell's wall time went (provenance, see cell_timing)
-    record: dict[str, Any] = {"cell_id": spec.cell_id, "train_id": spec.train_id, "scoring_id": spec.scoring_id,
-                              "spec": spec.to_dict(), "config": spec.config, "started": started}
-    try:
-        entry = get_method(spec.method)
-        cls = entry.load()
-        cfg = spec.config
-        train_cfg = cfg["train"]
-        t_data = time.perf_counter()
-        encoding: dict[str, Any] = {}
-        shape, train_data, test_data, data_info = load_data(spec, corpus_options, say, device, encoding_out=encoding)
-        record["_encoding"] = encoding  # what encoding new text needs, stored beside the weights (bench.use)
-        timing["data"] = time.perf_counter() - t_data
-        dev = torch.device(device)
-        from bench.cells.train import set_fp32_precision
-
-        set_fp32_precision(dev, train_cfg["precision"])  # encoding for the scorers too, not only training
-        torch.manual_seed(spec.seed)
-        model = build_model(spec.method, cfg["method_config"], shape)
-        if weights is not None:
-            load_weights(model, weights).to(dev)
-            training = dict(training or {})
-            say(f"re-scoring stored weights of {spec.describe()} (training id {spec.train_id})")
-        else:
-            rng = np.random.default_rng(np.random.SeedSequence([spec.seed, BATCH_STREAM]))
-            say(f"training {spec.describe()}: {len(train_data)} sentences, "
-                f"{sum(p.numel() for p in model.parameters())} parameters")
-            bar = _progress_bar(spec, train_cfg["epochs"]) if progress else None
-            every = train_cfg.get("curve_every", 0)
-            scoring = ScoringConfig.from_dict(cfg.get("eval"))
-
-            def on_epoch(epoch: int) -> dict[str, Any] | None:
-                if not every or epoch % every:
-                    return None
-                point = curve_point(model, train_data, test_data, seed=spec.seed,
-                                    batch_size=train_cfg["eval_batch_size"], device=dev,
-                                    threshold=scoring.activity_threshold, probe_C=scoring.probe_C)
-                say(f"  curve at epoch {epoch}: " + " ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
-                                                         for k, v in point.items()))
-                return point
-
-            tlog = train(model, train_data, epochs=train_cfg["epochs"], batch_size=train_cfg["batch_size"],
-                         lr=train_cfg["lr"], rng=rng, device=dev, log=say, precision=train_cfg["precision"],
-                         length_pool=train_cfg["length_pool"], on_step=bar.step if bar else None,
-                         on_epoch=on_epoch, kl_warmup=train_cfg.get("kl_warmup", 0.0))
-            if bar:
-                bar.close()
-            timing["train"] = tlog.seconds
-            if tlog.curve:
-                timing["curve"] = tlog.curve_seconds
-            training = {
-                "train_id": spec.train_id, "config": spec.training_config, "train_loss": tlog.epoch_losses,
-                "curve": tlog.curve,
-                "provenance": {
-                    "seed": spec.seed, "versions": provenance.package_versions(), "method_origin": entry.origin,
-                    "git_commit": provenance.git_commit(), **data_info, "device": provenance.device_name(device),
-                    "train_seconds": round(tlog.seconds, 3), "train_steps": tlog.steps,
-                    "train_tokens_per_s": round(tlog.tokens / max(tlog.seconds, 1e-9), 1),
-                },
-            }
-            record["_weights"] = weights_bytes(model)
-        t_eval = time.perf_counter()
-        scores = score_model(model, train_data, test_data, seed=spec.seed,
-                             config=ScoringConfig.from_dict(cfg.get("eval")),
-                             batch_size=train_cfg["eval_batch_size"], device=dev)
-        from tasks.metrics import scorer_signature
-
-        record.update(
-            status="ok",
-            scorers=scorer_signature(),
-            training=training,
-            metrics={"modes": scores.modes, "default_mode": cls.default_mode, "reconstruction": scores.reconstruction,
-                     "analysis": scores.analysis, "train_loss": training.get("train_loss", []),
-                     "curve": training.get("curve", []),
-                     "modes_kind": {m: ("stochastic" if m in cls.stochastic_modes else "deterministic")
-                                    for m in cls.modes},
-                     "headline_modes": {k: cls.identity().headline(k) for k in ("deterministic", "stochastic")}},
-            provenance={**training.get("provenance", {}), "scoring": {
-                "versions": provenance.package_versions(), "git_commit": provenance.git_commit(),
-                "device": provenance.device_name(device), "eval_seconds": round(time.perf_counter() - t_eval, 3),
-                "rescored": weights is not None}, "timing": cell_timing(timing, scores.seconds, data_info)},
-        )
-        default = scores.modes[cls.default_mode]
-        say("done: " + ", ".join(f"{m}: acc={v.get('probe_accuracy', float('nan')):.3f} "
-                                 f"AH={v.get('avg_hoyer', float('nan')):.3f}" for m, v in scores.modes.items())
-            + (f", nll/token={scores.reconstruction['nll_per_token']:.3f}" if "nll_per_token" in scores.reconstruction
-               else f", fvu={default.get('fvu', float('nan')):.3f}"))
-    except Exception as exc:  # a failed cell is a result, not a crash of the sweep
-        from bench.errors import USER_ERRORS
-
-        if isinstance(exc, USER_ERRORS):
-            raise
-        record.pop("_weights", None)
-        record.pop("_encoding", None)
-        record.update(status="failed", error=f"{type(exc).__name__}: {exc}", traceback=traceback.format_exc())
-        say(f"FAILED: {type(exc).__name__}: {exc}")
-    record["wall_seconds"] = round(time.perf_counter() - t0, 3)
-    record["finished"] = provenance.now()
-    record["log"] = "\n".join(lines)
-    return record
 
 
 def cell_timing(timing: dict[str, float], scoring: dict[str, float], data_info: dict[str, Any]) -> dict[str, Any]:

@@ -80,4 +80,17 @@ class ReportedError(click.ClickException):
 
 
 def main(argv: list[str] | None = None) -> None:
-    cli.main(args=argv, prog_name="bench")
+    try:
+        cli.main(args=argv, prog_name="bench")
+    except SystemExit as exc:
+        if exc.code in (130, 143):
+            # Interrupted, and cleaned up already (workers stopped, scratch removed, the line printed).
+            # Exit with the code now: CPython re-raises SIGINT at exit when a KeyboardInterrupt landed
+            # inside an exec() (a dataclass made during a lazy import), which would turn 130 into -2.
+            import os
+            import sys
+
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(exc.code)
+        raise

@@ -33,18 +33,20 @@ def profile(method, corpus, preset, steps, batch_size, sets, train_split, backbo
     It measures the cell `bench run` would run with the same method, corpus, preset, --set, split,
     backbone and encoder: the same resolved configuration (its cell id is printed), data preparation
     (max_vocab, subsample, embeddings), model, batching, precision and optimiser."""
+    import dataclasses
+
     from bench.config.resolve import parse_overrides
-    from bench.perf.profile import profile as run_profile
+    from bench.perf.profile import ProfileSettings, profile as run_profile
     from bench.run.slots import parse_device
     from bench.threads import cell_threads, pinned_threads
 
     device = parse_device(device)  # a GPU that is not here: one line, exit 2
     overrides = parse_overrides([*sets, *([f"backbone={backbone}"] if backbone else [])])
-    kw = dict(device=device, data_dir=data_dir, batch_size=batch_size, overrides=overrides, train_split=train_split,
-              encoder=encoder or "")
+    settings = ProfileSettings(method, corpus, preset, steps, device=device, data_dir=data_dir, batch_size=batch_size,
+                               overrides=overrides, train_split=train_split, encoder=encoder or "")
     with pinned_threads(cell_threads(1, threads) if device == "cpu" else threads):
-        fast = run_profile(method, corpus, preset, steps, **kw)
-        slow = run_profile(method, corpus, preset, steps, straightforward=True, **kw) if baseline else None
+        fast = run_profile(settings)
+        slow = run_profile(dataclasses.replace(settings, straightforward=True)) if baseline else None
     out = fast.to_dict()
     if slow is not None:
         out["baseline"] = slow.to_dict()

@@ -84,74 +84,106 @@ def _exit_130_on_interrupt(command):
 @click.option("--threads", type=click.IntRange(min=1), default=None,
               help="Torch CPU threads per cell (also $SPARSEBENCH_THREADS). [default: usable cores ÷ --jobs, "
                    "less the cores other processes keep busy]")
-@click.option("--backend", default="local", show_default=True,
+@click.option("--executor", default=None,
               help="Where cells run: local (this process, or worker processes with --jobs/--devices), dask, "
-                   "or an installed executor plugin (entry-point group sparsebench.executors).")
-@click.option("--scheduler", default=None, help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 (--backend dask).")
-@click.option("--backend-option", "backend_options", multiple=True, metavar="KEY=VALUE",
+                   "or an installed executor plugin (entry-point group sparsebench.executors). [default: local]")
+@click.option("--scheduler", default=None, help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 (--executor dask).")
+@click.option("--executor-option", "executor_options", multiple=True, metavar="KEY=VALUE",
               help="A setting of an executor plugin (e.g. partition=gpu). Repeatable.")
+@click.option("--backend", default=None, hidden=True, help="Old name of --executor.")
+@click.option("--backend-option", "backend_options", multiple=True, hidden=True, help="Old name of --executor-option.")
 @click.option("-v", "--verbose", is_flag=True, help="Print per-epoch losses.")
 @_exit_130_on_interrupt
-def run(methods, corpora, preset, seeds, sets, grids, sweep, config, train_split, backbone, encoder, resume, retry_failed,
-        references, results_dir, data_dir, jobs, devices, per_device, threads, backend, scheduler, backend_options,
-        verbose) -> None:
+def run(**options) -> None:
     """Train and evaluate each method on each corpus for each seed and grid (or sweep) point, then print the leaderboard.
 
     Finished cells are reused from the store (see --resume), so rerunning a command after a crash or a
     kill only runs what is missing.  A failed cell is recorded with its error; the others go on, and the
     exit code is 1 if any cell failed, 2 for bad input (before anything trains), 130 when interrupted (143 on SIGTERM).
     """
-    from bench.run.backends import ExecutorSettings, make_executor
-    from bench.config.resolve import parse_overrides
-    from bench.config.experiment import Experiment, load_experiment
-    from bench.config.grid import budget_note, parse_grid
     from bench.report.leaderboard import render
-    from bench.run.driver import expand, run_all, run_references
+    from bench.run.driver import RunOptions, run_all
+    from bench.run.expand import expand
     from bench.store.results import Store
 
-    exp = load_experiment(config) if config else Experiment()
-    overrides = parse_overrides([*(f"{k}={v}" for k, v in exp.sets.items()), *sets,
-                                 *([f"backbone={backbone}"] if backbone else [])])
-    grid = {**exp.grid, **parse_grid(grids)}
-    swept = exp.sweep if sweep is None else sweep
-    # `is not None`: an empty --methods "" is a mistake to report, not a request for the default
-    specs = expand(comma_list(methods, "methods") if methods is not None else exp.methods,
-                   comma_list(corpora, "corpora") if corpora is not None else exp.corpora,
-                   parse_seeds(seeds) if seeds is not None else exp.seeds,
-                   preset if preset is not None else exp.preset, overrides,
-                   train_split if train_split is not None else exp.train_split, grid, encoder or "", exp.variants,
-                   sweep=swept)
-    note = budget_note(sorted({s.method for s in specs})) if swept else None
+    grid = grid_of(options)
+    cells = expand(grid)
+    note = budget_note_of(grid, cells)
     if note:
         click.echo(note)
-    executor = make_executor(backend, ExecutorSettings(jobs, devices, per_device, threads, scheduler,
-                                                       parse_backend_options(backend_options)))
-    store = Store(results_dir)
-    summary = run_all(specs, store, executor, resume=resume, retry_failed=retry_failed,
-                      corpus_options={"data_dir": data_dir}, echo=click.echo, verbose=verbose)
-    refs = run_references(specs, store, resume=resume, corpus_options={"data_dir": data_dir}, echo=click.echo,
-                          verbose=verbose, threads=threads) if references else None
-    table = render([o.record for o in summary.outcomes if o.record is not None] + (refs.records if refs else []),
-                   notes=True)
+    executor = executor_of(options)
+    store = Store(options["results_dir"])
+    summary = run_all(cells, store, executor, RunOptions(
+        resume=options["resume"], retry_failed=options["retry_failed"], references=options["references"],
+        corpus_options={"data_dir": options["data_dir"]}, verbose=options["verbose"], echo=click.echo))
+    table = render(summary.records, notes=True)
     if table:
         click.echo("")
         click.echo(table)
-    click.echo("\n" + summary.line(store) + (f"; {refs.line()}" if refs else ""))
+    click.echo("\n" + summary.line(store))
     if summary.failed:
         click.echo(f"{len(summary.failed)} cell(s) failed; see their log.txt and record.json", err=True)
         sys.exit(1)
-    if refs and refs.failed:
-        click.echo(f"{len(refs.failed)} reference(s) failed (not stored; the next run tries again)", err=True)
+    if summary.failed_references:
+        click.echo(f"{len(summary.failed_references)} reference(s) failed (not stored; the next run tries again)",
+                   err=True)
         sys.exit(1)
 
 
-def parse_backend_options(items) -> dict[str, str]:
+def grid_of(options: dict):
+    """The grid the options ask for: an experiment file's choices, with the options given explicitly winning."""
+    from bench.config.experiment import Experiment, load_experiment
+    from bench.config.grid import parse_grid
+    from bench.config.resolve import parse_overrides
+    from bench.run.expand import Grid
+
+    exp = load_experiment(options["config"]) if options["config"] else Experiment()
+    backbone = options["backbone"]
+    overrides = parse_overrides([*(f"{k}={v}" for k, v in exp.sets.items()), *options["sets"],
+                                 *([f"backbone={backbone}"] if backbone else [])])
+
+    def given(name: str, parse, default):
+        # `is not None`: an empty --methods "" is a mistake to report, not a request for the default
+        return parse(options[name]) if options[name] is not None else default
+
+    return Grid(methods=given("methods", lambda v: comma_list(v, "methods"), exp.methods),
+                corpora=given("corpora", lambda v: comma_list(v, "corpora"), exp.corpora),
+                seeds=given("seeds", parse_seeds, exp.seeds), preset=given("preset", str, exp.preset),
+                overrides=overrides, train_split=given("train_split", str, exp.train_split),
+                grid={**exp.grid, **parse_grid(options["grids"])}, encoder=options["encoder"] or "",
+                variants=exp.variants, sweep=exp.sweep if options["sweep"] is None else options["sweep"])
+
+
+def budget_note_of(grid, cells) -> str | None:
+    from bench.config.grid import budget_note
+
+    return budget_note(sorted({c.spec.method for c in cells})) if grid.sweep else None
+
+
+def executor_of(options: dict):
+    """The executor ``--executor`` names, built from the options that say where cells run."""
+    from bench.errors import UserError
+    from bench.run.backends import ExecutorSettings, make_executor
+
+    name, settings = options["executor"], parse_executor_options(options["executor_options"], "--executor-option")
+    if options["backend"] is not None or options["backend_options"]:
+        if name is not None or options["executor_options"]:
+            raise UserError("--backend is the old name of --executor: give one of them")
+        click.echo("note: --backend is now --executor (and --backend-option --executor-option); the old names "
+                   "will be removed", err=True)
+        name = options["backend"]
+        settings = parse_executor_options(options["backend_options"], "--backend-option")
+    return make_executor(name or "local", ExecutorSettings(options["jobs"], options["devices"], options["per_device"],
+                                                          options["threads"], options["scheduler"], settings))
+
+
+def parse_executor_options(items, option: str = "--executor-option") -> dict[str, str]:
     from bench.errors import UserError
 
     out: dict[str, str] = {}
     for item in items:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
-            raise UserError(f"malformed --backend-option {item!r}: expected KEY=VALUE, e.g. --backend-option partition=gpu")
+            raise UserError(f"malformed {option} {item!r}: expected KEY=VALUE, e.g. {option} partition=gpu")
         out[key.strip()] = value.strip()
     return out

@@ -20,6 +20,10 @@ from sparsebench.params import canonical, check_config, param
 from tasks.scoring import ScoringConfig
 
 
+#: The ``--set``/``--grid`` key of the embedding backbone's frozen encoder (see :func:`encoder_setting`).
+ENCODER_KEY = "encoder"
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     """Optimisation of one cell: Adam with the paper's learning rate, no schedule or clipping (HSVAE's code)."""
@@ -109,8 +113,8 @@ def resolve(method: str, config_cls: type, preset: str, overrides: tuple[tuple[s
     evaluation: dict[str, Any] = {}
     for key, raw in overrides:
         scope, dot, name = key.rpartition(".")
-        if dot and scope != method:
-            continue  # another method's hyperparameter
+        if (dot and scope != method) or name == ENCODER_KEY:
+            continue  # another method's hyperparameter; the frozen encoder is the cell's (encoder_setting)
         if name in ttypes and not (dot and name in mtypes):  # `vae.kl_warmup=0.5`: that method's cells only
             train[name] = parse_value(raw, ttypes[name], f"--set {key}")
         elif name in etypes and not dot:
@@ -139,9 +143,27 @@ def resolve(method: str, config_cls: type, preset: str, overrides: tuple[tuple[s
     return canonical(method_obj), canonical(train_obj), eval_cfg
 
 
+def encoder_setting(method: str, overrides: tuple[tuple[str, str], ...], default: str = "") -> str:
+    """The frozen encoder a cell of ``method`` asks for: ``--set encoder=NAME`` (or ``METHOD.encoder=NAME``,
+    which wins), else ``default`` (``--encoder NAME``).
+
+    Why apart from the method config: ``encoder`` is a field of the embedding backbone's configuration
+    (:class:`methods.declare.BackboneConfig`), settable and sweepable like any field, but what a cell
+    records of it is the encoder's resolved identity (``config["encoder"]``, resolved once per run), not
+    the name, so the same model under two names or paths is one cell.
+    """
+    found = dict(overrides)
+    return found.get(f"{method}.{ENCODER_KEY}", found.get(ENCODER_KEY, default))
+
+
+def strip_encoder(overrides: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
+    """``overrides`` without the encoder keys (the cell's spec names its encoder in its own field)."""
+    return tuple(kv for kv in overrides if kv[0].rpartition(".")[2] != ENCODER_KEY)
+
+
 def check_override_keys(overrides: tuple[tuple[str, str], ...], method_configs: dict[str, type]) -> None:
     """Every override must set something: a training field, or a field of at least one selected method."""
-    known = set(field_types(TrainConfig)) | set(field_types(ScoringConfig)) | {"backbone"}
+    known = set(field_types(TrainConfig)) | set(field_types(ScoringConfig)) | {"backbone", ENCODER_KEY}
     for cls in method_configs.values():
         known |= set(field_types(cls))
     for key, _ in overrides:

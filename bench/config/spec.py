@@ -1,24 +1,30 @@
-"""What one cell of the grid is, and its identity, in two parts: the trained model and its scoring.
+"""What a user asks one cell of the grid to be (:class:`RunSpec`), and how it resolves to a configuration.
 
-The *training identity* is a hash of everything that determines the trained weights (method and its
-resolved hyperparameters, training settings, corpus, training split, frozen encoder, seed, training
-protocol version); the *scoring identity* a hash of the scoring settings and the scoring protocol
-version.  A cell is the pair.  Two runs that would train the same model get the same training id,
-whatever preset or ``--set`` spelling produced it, so the store reuses the weights; a change of
-scoring settings (``--set probe_sizes=10,all``, a new metric) re-scores stored weights instead of
-retraining them.
+A spec names a method (or a variant of one), a corpus, a seed, a preset, the ``--set`` overrides of
+its grid point, the training split and, on the embedding backbone, the frozen encoder by name.
+:func:`resolve_config` turns it into the canonical configuration: everything that determines the
+cell's result, with the encoder as its resolved identity.  The identities of a cell are hashes of
+that configuration, in two parts: the *training identity* (method and its resolved hyperparameters,
+training settings, corpus, training split, frozen encoder, seed, training protocol version) and the
+*scoring identity* (the scoring settings and the scoring protocol version); the cell is the pair.
+Two runs that would train the same model get the same training id, whatever preset or ``--set``
+spelling produced it, so the store reuses the weights; a change of scoring settings
+(``--set probe_sizes=10,all``, a new metric) re-scores stored weights instead of retraining them.
+
+Resolution reads no file: the encoder's identity comes from an :class:`~bench.encoders.identity.EncoderIdentities`
+table that the driver fills once per run, when the grid is expanded.
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import re
 from dataclasses import dataclass
-from functools import cached_property
 from pathlib import PurePath
-from typing import Any
+from typing import Any, Callable
 
-from bench.config.resolve import resolve
+from bench.config.resolve import encoder_setting, resolve, strip_encoder
 from bench.errors import UserError
 from methods.registry import get_method
 from sparsebench.params import canonical
@@ -27,7 +33,7 @@ from tasks.scoring import SCORING_VERSION
 #: Bump when a change to the harness changes how a model is trained, so old weights are not reused.
 TRAINING_VERSION = 5  # 5: random batches longest-first inside; TopK AuxK only with the linear decoder
 
-_SCORING_KEYS = ("eval", "scoring_protocol")
+SCORING_KEYS = ("eval", "scoring_protocol")
 
 
 def safe_name(name: str) -> str:
@@ -45,6 +51,8 @@ def digest(obj: Any) -> str:
 
 @dataclass(frozen=True)
 class RunSpec:
+    """One cell as asked for: hashable, cheap, and the ``spec`` of its record (:meth:`to_dict`)."""
+
     method: str
     corpus: str
     seed: int = 0
@@ -52,86 +60,15 @@ class RunSpec:
     overrides: tuple[tuple[str, str], ...] = ()
     train_split: str = "train"
     #: The frozen sentence encoder of the embedding backbone as the user named it ("" on the text
-    #: backbone); the config holds its resolved identity, resolved where the config is (the driver).
+    #: backbone); the config holds its resolved identity.
     encoder: str = ""
     #: The name of the named configuration this cell runs (``bench.config.variants``), "" for the plain method.
     variant: str = ""
-
-    @cached_property
-    def config(self) -> dict[str, Any]:
-        """The canonical configuration: everything that determines the cell's result."""
-        entry = get_method(self.method)
-        cls = entry.config if entry.config is not None else entry.load().Config
-        backbones = entry.identity.backbones if entry.identity else ("text",)
-        method_cfg, train_cfg, eval_cfg = resolve(self.method, cls, self.preset, self.overrides, self.corpus,
-                                                  backbones)
-        config = {
-            "protocol": TRAINING_VERSION,
-            "scoring_protocol": SCORING_VERSION,
-            "method": self.method,
-            "method_config": method_cfg,
-            "corpus": self.corpus,
-            "train_split": self.train_split,
-            "train": train_cfg,
-            "eval": eval_cfg,
-            "seed": self.seed,
-        }
-        backbone = method_cfg.get("backbone", "text")
-        if backbone == "embedding" and not self.encoder:
-            raise UserError("the embedding backbone needs a frozen sentence encoder: add --encoder NAME "
-                            "(e.g. --encoder all-MiniLM-L6-v2, or a local sentence-transformers folder)")
-        if self.encoder and backbone != "embedding":
-            raise UserError(f"--encoder {self.encoder} is used only with --backbone embedding "
-                            f"({self.method} runs on the {backbone} backbone)")
-        input_dim = None
-        if self.encoder:
-            from bench.encoders.identity import encoder_identity
-
-            # what the encoder computes (its files' sha256, dimension, pipeline), not its name nor the
-            # library versions: other weights at the same path are another cell, a copy elsewhere or a
-            # sentence-transformers upgrade the same one (the record's provenance keeps the versions)
-            config["encoder"] = encoder_identity(self.encoder)
-            input_dim = int(config["encoder"]["dim"])
-        sized_for = getattr(cls, "sized_for", None)
-        if callable(sized_for):  # sizes derived from the input (a sparse autoencoder's dictionary), explicit
-            config["method_config"] = canonical(cls(**method_cfg).sized_for(input_dim))
-        if self.variant:
-            config["variant"] = self.variant
-        return config
-
-    @property
-    def training_config(self) -> dict[str, Any]:
-        """The part of :attr:`config` that determines the trained weights."""
-        return {k: v for k, v in self.config.items() if k not in _SCORING_KEYS}
-
-    @property
-    def backbone(self) -> str:
-        return self.config["method_config"].get("backbone", "text")
-
-    @cached_property
-    def train_id(self) -> str:
-        return digest(self.training_config)
-
-    @cached_property
-    def scoring_id(self) -> str:
-        return digest({k: self.config[k] for k in _SCORING_KEYS})
-
-    @cached_property
-    def cell_id(self) -> str:
-        return digest(self.config)
 
     @property
     def label(self) -> str:
         """The name a table shows: the variant's, else the method's."""
         return self.variant or self.method
-
-    @property
-    def dirname(self) -> str:
-        return f"{safe_name(self.label)}-{safe_name(self.corpus)}-seed{self.seed}-{self.cell_id}"
-
-    @property
-    def model_dirname(self) -> str:
-        return f"{safe_name(self.label)}-{safe_name(self.corpus)}-seed{self.seed}-{self.train_id}"
 
     def describe(self) -> str:
         extra = f" --set {' '.join(f'{k}={v}' for k, v in self.overrides)}" if self.overrides else ""
@@ -140,14 +77,10 @@ class RunSpec:
         return f"{self.label} on {self.corpus} (seed {self.seed}, preset {self.preset}{split}{enc}){extra}"
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any], config: dict[str, Any] | None = None) -> "RunSpec":
-        """Rebuild a spec; ``config`` (the driver's resolved one) is reused instead of resolved again."""
-        spec = cls(d["method"], d["corpus"], int(d["seed"]), d["preset"],
+    def from_dict(cls, d: dict[str, Any]) -> "RunSpec":
+        return cls(d["method"], d["corpus"], int(d["seed"]), d["preset"],
                    tuple((str(k), str(v)) for k, v in d.get("overrides", [])), d.get("train_split", "train"),
                    d.get("encoder", ""), d.get("variant", ""))
-        if config is not None:
-            spec.__dict__["config"] = config  # cached_property slot: the worker trusts the driver's resolution
-        return spec
 
     def to_dict(self) -> dict[str, Any]:
         d = {"method": self.method, "corpus": self.corpus, "seed": self.seed, "preset": self.preset,
@@ -157,3 +90,53 @@ class RunSpec:
         if self.variant:
             d["variant"] = self.variant
         return d
+
+
+#: Looks up an encoder name's identity (what the model computes): :class:`bench.encoders.identity.EncoderIdentities`.
+EncoderLookup = Callable[[str], dict[str, Any]]
+
+
+def resolve_config(spec: RunSpec, encoders: EncoderLookup) -> tuple[RunSpec, dict[str, Any]]:
+    """(the spec as the cell records it, the canonical configuration): everything that determines the result.
+
+    The encoder a cell asks for (``--encoder``, or the ``encoder`` field set by ``--set``/``--grid``)
+    is resolved through ``encoders`` when the cell runs on the embedding backbone, and dropped on the
+    text backbone, where nothing reads it (so ``--grid backbone=text,embedding`` gives plain text
+    cells beside the embedding ones); the returned spec names it in its ``encoder`` field, never in
+    its overrides, so ``--set encoder=X`` and ``--encoder X`` are one cell.
+    """
+    entry = get_method(spec.method)
+    cls = entry.config if entry.config is not None else entry.load().Config
+    backbones = entry.identity.backbones if entry.identity else ("text",)
+    method_cfg, train_cfg, eval_cfg = resolve(spec.method, cls, spec.preset, spec.overrides, spec.corpus, backbones)
+    backbone = method_cfg.get("backbone", "text")
+    encoder = encoder_setting(spec.method, spec.overrides, spec.encoder) if backbone == "embedding" else ""
+    spec = dataclasses.replace(spec, overrides=strip_encoder(spec.overrides), encoder=encoder)
+    config: dict[str, Any] = {
+        "protocol": TRAINING_VERSION,
+        "scoring_protocol": SCORING_VERSION,
+        "method": spec.method,
+        "method_config": method_cfg,
+        "corpus": spec.corpus,
+        "train_split": spec.train_split,
+        "train": train_cfg,
+        "eval": eval_cfg,
+        "seed": spec.seed,
+    }
+    input_dim = None
+    if backbone == "embedding":
+        if not encoder:
+            raise UserError(f"{spec.label} runs on the embedding backbone, which needs a frozen sentence encoder: "
+                            "add --encoder NAME or --set encoder=NAME (e.g. all-MiniLM-L6-v2, or a local "
+                            "sentence-transformers folder)")
+        # what the encoder computes (its files' sha256, dimension, pipeline), not its name nor the
+        # library versions: other weights at the same path are another cell, a copy elsewhere or a
+        # sentence-transformers upgrade the same one (the record's provenance keeps the versions)
+        config["encoder"] = dict(encoders(encoder))
+        input_dim = int(config["encoder"]["dim"])
+    sized_for = getattr(cls, "sized_for", None)
+    if callable(sized_for):  # sizes derived from the input (a sparse autoencoder's dictionary), explicit
+        config["method_config"] = canonical(cls(**method_cfg).sized_for(input_dim))
+    if spec.variant:
+        config["variant"] = spec.variant
+    return spec, config

@@ -72,19 +72,19 @@ def restricted_words(vocab: tuple[str, ...], before: Any, after: Any, vocab_size
     return [str(w) for w in words]
 
 
-def text_state(spec: Any, corpus: Any, shape: Any, words: list[str] | tuple[str, ...]) -> dict[str, Any]:
-    return {**_common(spec, corpus, shape), "words": list(words),
-            "tokenizer": tokenizer_of(spec.corpus, corpus.vocab, corpus.max_length)}
+def text_state(cell: Any, corpus: Any, shape: Any, words: list[str] | tuple[str, ...]) -> dict[str, Any]:
+    return {**_common(cell, corpus, shape), "words": list(words),
+            "tokenizer": tokenizer_of(cell.spec.corpus, corpus.vocab, corpus.max_length)}
 
 
-def embedding_state(spec: Any, corpus: Any, shape: Any, mean: np.ndarray, scale: float,
+def embedding_state(cell: Any, corpus: Any, shape: Any, mean: np.ndarray, scale: float,
                     identity: dict[str, Any]) -> dict[str, Any]:
-    return {**_common(spec, corpus, shape), "mean": np.asarray(mean, dtype=np.float64).tolist(),
+    return {**_common(cell, corpus, shape), "mean": np.asarray(mean, dtype=np.float64).tolist(),
             "scale": float(scale), "encoder": dict(identity)}
 
 
-def _common(spec: Any, corpus: Any, shape: Any) -> dict[str, Any]:
-    return {"format": FORMAT, "backbone": spec.backbone, "vocab_size": int(shape.vocab_size),
+def _common(cell: Any, corpus: Any, shape: Any) -> dict[str, Any]:
+    return {"format": FORMAT, "backbone": cell.backbone, "vocab_size": int(shape.vocab_size),
             "eos_id": int(shape.eos_id), "input_dim": None if shape.input_dim is None else int(shape.input_dim),
             "class_names": list(getattr(corpus, "class_names", ()) or ()), "corpus_checksum": corpus.checksum,
-            "train_id": spec.train_id}
+            "train_id": cell.train_id}

@@ -280,3 +280,22 @@ def hash_json(value: Any, *, what: str) -> str:
     except (TypeError, ValueError) as exc:
         raise UserError(f"{what} {value!r} must be JSON-serialisable (strings, numbers, lists, dicts): {exc}") from None
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+class EncoderIdentities:
+    """Each encoder name of a run resolved once to its model identity, however many cells name it.
+
+    Why a table: a grid of many embedding cells names one or two encoders, and resolving one costs
+    ``stat`` calls (or, the first time, hashing the model's files); the driver fills this table when
+    it expands the grid, before any worker starts, so a bad name fails there, once, and every cell
+    carries the identity it resolved to (its config's ``encoder``), never resolving it again.
+    """
+
+    def __init__(self, cache_dir: str | os.PathLike[str] | None = None) -> None:
+        self.cache_dir = cache_dir
+        self._known: dict[str, dict[str, Any]] = {}
+
+    def __call__(self, name: str) -> dict[str, Any]:
+        if name not in self._known:
+            self._known[name] = dict(encoder_identity(name, cache_dir=self.cache_dir))
+        return self._known[name]

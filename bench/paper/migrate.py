@@ -21,7 +21,7 @@ from typing import Any
 
 from bench.encoders.identity import LOCATION_FIELDS, identity_key
 from bench.store.provenance import ENCODER_LIBRARIES
-from bench.config.spec import _SCORING_KEYS, digest
+from bench.config.spec import SCORING_KEYS, digest
 from bench.store.results import RECORD, TRAINING, Store, atomic_write_text, to_json
 
 #: What this migration removed from the identity of a frozen encoder.
@@ -63,7 +63,7 @@ def migrate_record(record: dict[str, Any], dirname: str) -> tuple[dict[str, Any]
     if digest(old_config) != record["cell_id"]:
         raise MigrationError(f"{dirname}: cell_id {record['cell_id']} is not the digest of its config")
     config = {**old_config, "encoder": _strip(encoder)}
-    training = {k: v for k, v in config.items() if k not in _SCORING_KEYS}
+    training = {k: v for k, v in config.items() if k not in SCORING_KEYS}
     new = copy.deepcopy(record)
     new["config"], new["cell_id"], new["train_id"] = config, digest(config), digest(training)
     if isinstance(new.get("training"), dict):
@@ -110,7 +110,8 @@ def migrate(results_dir: Path, *, dry_run: bool = False) -> list[Move]:
                              "--results-dir` wrote)")
     planned = []  # every record is checked before any is moved: a refusal leaves the folder as it was
     for folder in sorted(p for p in store.runs.iterdir() if p.is_dir()):
-        record, _ = store.read(folder.name)
+        found, _ = store.read(folder.name)
+        record = found.to_json() if found is not None else None
         if record is None:
             continue  # absent or damaged: nothing to re-key (bench names damaged records itself)
         out = migrate_record(record, folder.name)

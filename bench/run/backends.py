@@ -1,4 +1,4 @@
-"""Executors by name: ``--backend NAME`` picks a factory from the built-ins or the ``sparsebench.executors`` group.
+"""Executors by name: ``--executor NAME`` picks a factory from the built-ins or the ``sparsebench.executors`` group.
 
 A backend is a factory ``(ExecutorSettings) -> Executor`` (see :class:`bench.run.executors.Executor`).
 The built-ins are ``local`` (this process for ``--jobs 1`` on CPU, else fresh worker processes on
@@ -34,12 +34,12 @@ class ExecutorSettings:
     per_device: int = 1
     threads: int | None = None
     scheduler: str | None = None
-    #: ``--backend-option KEY=VALUE`` pairs, for a plugin's own settings (partition, time limit, ...).
+    #: ``--executor-option KEY=VALUE`` pairs, for a plugin's own settings (partition, time limit, ...).
     options: Mapping[str, str] = field(default_factory=dict)
 
     def refuse_options(self, backend: str) -> None:
         if self.options:
-            raise UserError(f"--backend {backend} takes no --backend-option (got {', '.join(self.options)})")
+            raise UserError(f"--executor {backend} takes no --executor-option (got {', '.join(self.options)})")
 
 
 ExecutorFactory = Callable[[ExecutorSettings], Executor]
@@ -52,7 +52,7 @@ def local_executor(settings: ExecutorSettings) -> Executor:
 
     settings.refuse_options("local")
     if settings.scheduler:
-        raise UserError("--scheduler is only used with --backend dask")
+        raise UserError("--scheduler is only used with --executor dask")
     wants_cuda = settings.devices is None or "cuda" in settings.devices  # `--devices cpu` never imports CUDA
     names = parse_devices(settings.devices, visible_gpus() if wants_cuda else 0)
     if names == ["cpu"] and settings.jobs == 1:
@@ -67,9 +67,9 @@ def dask_executor(settings: ExecutorSettings) -> Executor:
 
     settings.refuse_options("dask")
     if not settings.scheduler:
-        raise UserError("--backend dask needs --scheduler tcp://HOST:PORT (start one with `dask scheduler`)")
+        raise UserError("--executor dask needs --scheduler tcp://HOST:PORT (start one with `dask scheduler`)")
     if settings.devices is not None or settings.jobs != 1 or settings.per_device != 1:
-        raise UserError("--devices, --jobs and --per-device are not used with --backend dask: the cluster's "
+        raise UserError("--devices, --jobs and --per-device are not used with --executor dask: the cluster's "
                         "workers decide (start one worker per GPU, see docs/running-at-scale.md)")
     return DaskExecutor(settings.scheduler)
 
@@ -111,29 +111,29 @@ def executor_factory(name: str) -> ExecutorFactory:
         return BUILTIN_EXECUTORS[name]
     if not claims:
         names = executor_names()
-        raise UserError(f"unknown --backend {name!r}{did_you_mean(name, names)}; available: "
+        raise UserError(f"unknown --executor {name!r}{did_you_mean(name, names)}; available: "
                         f"{', '.join(sorted(names))} (plugins register under the entry-point group "
                         f"{ENTRY_POINT_GROUP!r})")
     origins = (["built-in"] if name in BUILTIN_EXECUTORS else []) + [_origin(ep) for ep in claims]
     if len(origins) > 1:
-        raise UserError(f"--backend {name!r} is registered by more than one source ({'; '.join(origins)}); "
+        raise UserError(f"--executor {name!r} is registered by more than one source ({'; '.join(origins)}); "
                         "uninstall one of them or rename the entry point in its pyproject.toml")
     (ep,) = claims
     try:
         factory = ep.load()
     except Exception as exc:  # a plugin's import error is its message, not our traceback
-        raise UserError(f"--backend {name!r} ({origins[0]}, {ep.value}) cannot be loaded: "
+        raise UserError(f"--executor {name!r} ({origins[0]}, {ep.value}) cannot be loaded: "
                         f"{type(exc).__name__}: {exc}") from None
     if not callable(factory):
-        raise UserError(f"--backend {name!r} ({origins[0]}): {ep.value} is not callable; the entry point must "
+        raise UserError(f"--executor {name!r} ({origins[0]}): {ep.value} is not callable; the entry point must "
                         "name a factory taking bench.run.backends.ExecutorSettings and returning an executor")
     return factory
 
 
 def make_executor(name: str, settings: ExecutorSettings) -> Executor:
-    """The executor ``--backend name`` builds from ``settings``, checked to have the protocol's ``run``."""
+    """The executor ``--executor name`` builds from ``settings``, checked to have the protocol's ``run``."""
     executor = executor_factory(name)(settings)
     if not callable(getattr(executor, "run", None)):
-        raise UserError(f"--backend {name!r} returned {type(executor).__name__}, which has no run(tasks, scratch) "
+        raise UserError(f"--executor {name!r} returned {type(executor).__name__}, which has no run(tasks, scratch) "
                         "method (see bench.run.executors.Executor)")
     return executor

@@ -1,11 +1,15 @@
-"""The driver: expands the grid into cells, reuses finished ones, runs the rest somewhere, writes the store.
+"""The driver: plan → execute → store, one path for every cell, method or reference.
 
 Only the driver writes records and weights, so a cell can run in this process, in a worker process
-or on a cluster.  Resume modes (MTEB's): ``missing`` reuses every finished cell (a failed one is
+or on a cluster.  :func:`plan` splits cells into those settled from the store and those to run;
+an executor runs the rest (:mod:`bench.run.executors`); :func:`store_result` writes each result as
+it comes back.  Resume modes (MTEB's): ``missing`` reuses every finished cell (a failed one is
 reported as failed until ``--retry-failed``) and every stored model (a cell whose training identity
-has weights in the store is re-scored, not retrained), ``always`` retrains everything,
-``cache-only`` never trains (it still re-scores stored models).  A damaged record is never reused:
-its cell runs again.
+has weights in the store is re-scored, not retrained), ``always`` recomputes everything,
+``cache-only`` never trains (it still re-scores stored models).  A cell that trains nothing (a
+reference row) is always cheap to compute: it is computed under ``cache-only`` too, recomputed when
+it was scored by other scorers, and its failure is reported, not stored, so the next run tries again.
+A damaged record is never reused: its cell runs again.
 """
 from __future__ import annotations
 
@@ -14,265 +18,197 @@ import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
-from bench.config.resolve import check_override_keys
+from bench.cells.method import MethodCell
+from bench.cells.protocol import Cell, CellResult
 from bench.errors import UserError
 from bench.run.executors import CellTask, Executor
-from bench.config.grid import check_sweep_conflicts, check_values, merge, points_for, sweep_points
+from bench.run.expand import check_data, preflight
 from bench.store.provenance import drift_note
-from bench.config.spec import RunSpec
+from bench.store.record import Record
 from bench.store.results import Store
-from bench.config.variants import Variant, lookup
-from methods.registry import get_method
-from tasks.corpora import corpus_info, load_corpus
 
 RESUME_MODES = ("missing", "always", "cache-only")
 
 
-def expand(methods: Sequence[str], corpora: Sequence[str], seeds: Sequence[int], preset: str,
-           overrides: tuple[tuple[str, str], ...], train_split: str = "train",
-           grid: dict[str, list[str]] | None = None, encoder: str = "",
-           variants: dict[str, Variant] | None = None, sweep: bool = False) -> list[RunSpec]:
-    """All cells, validated up front: a typo anywhere fails before anything trains.
+@dataclass(frozen=True)
+class RunOptions:
+    """How a run treats the store and what it prints (``bench run``'s options beside the grid)."""
 
-    ``methods`` may name variants (built-in or from ``variants``): a method plus fixed settings.
-    ``sweep``: each method runs every point of its declared sweep (``bench list methods``), each
-    point a cell of its own (combined with the seeds and any ``--grid`` points).
-    """
-    named = {m: lookup(m, variants) for m in methods}
-    if sweep:
-        fixed = [m for m, v in named.items() if v]
-        if fixed:
-            v = named[fixed[0]]
-            raise UserError(f"--sweep: {fixed[0]!r} is a variant (a fixed configuration of {v.method}) and is not "
-                            f"swept; name its method instead (--methods {v.method}): its declared sweep is "
-                            "listed by `bench list methods`")
-    real = {m: (v.method if v else m) for m, v in named.items()}
-    entries = {r: get_method(r) for r in real.values()}
-    for c in corpora:
-        corpus_info(c)
-    configs = {m: (e.config or e.load().Config) for m, e in entries.items()}
-    grid = grid or {}
-    check_override_keys(overrides + tuple((k, v[0]) for k, v in grid.items())
-                        + tuple(kv for v in named.values() if v for kv in v.overrides()), configs)
-    check_values(grid, configs)
-    swept = {}
-    for m in methods:
-        if sweep:
-            check_sweep_conflicts(real[m], configs[real[m]], overrides, grid)
-        swept[m] = sweep_points(real[m], configs[real[m]]) if sweep else [("", ())]
-    specs = []
-    for c in corpora:
-        for m in methods:
-            method, variant = real[m], named[m]
-            for _, declared in swept[m]:
-                for point in points_for(method, configs[method], grid):
-                    cell = merge(merge(merge(overrides, point), declared), variant.overrides() if variant else ())
-                    for s in seeds:
-                        specs.append(RunSpec(method, c, s, preset, cell, train_split, encoder,
-                                             variant.name if variant else ""))
-    for spec in specs:
-        spec.cell_id  # resolves the config: bad values fail here
-    return list(dict.fromkeys(specs))
-
-
-def check_data(specs: Sequence[RunSpec], data_dir: Any) -> None:
-    """Every split a cell will read must be on disk before anything trains (workers would only fail later)."""
-    from tasks.corpora.datadir import download_hint
-
-    needed: dict[str, dict[str, None]] = {}  # insertion-ordered: a training split before "test"
-    for spec in specs:
-        needed.setdefault(spec.corpus, {}).update(dict.fromkeys((spec.train_split, "test")))
-    for corpus, splits in sorted(needed.items()):
-        info = corpus_info(corpus)
-        if info.present is not None:
-            have = set(info.present(data_dir))
-            for split in sorted(set(splits) - have):
-                load_corpus(corpus, data_dir=data_dir, splits=(split,))  # raises the loader's message naming the file
-                raise UserError(f"corpus {corpus!r} has no {split} split in the "
-                                f"{download_hint(corpus, split, data_dir)}")
-        check_classes(corpus, info, list(splits), data_dir)
-
-
-def check_classes(corpus: str, info: Any, splits: Sequence[str], data_dir: Any) -> None:
-    """A probe needs two classes: refuse a corpus with fewer before training, not after it.
-
-    Built-in corpora declare their classes; a user file is read here once (its cells would read it
-    anyway) and the labels of each training split counted: the probes fit on those.
-    """
-    from tasks.corpora import is_user_corpus
-
-    if info.class_names and len(info.class_names) >= 2:
-        return
-    where = f"the file {corpus}" if is_user_corpus(corpus) else f"corpus {corpus!r} ({info.origin})"
-    if info.class_names:
-        raise UserError(f"{where} declares {len(info.class_names)} class ({info.class_names[0]!r}); "
-                        "the probes and class analyses need at least 2 labelled classes")
-    if not is_user_corpus(corpus):
-        return  # a plugin without declared classes: its loader is its author's to check
-    train = tuple(s for s in splits if s != "test") or tuple(splits)  # the probes fit on the training split
-    data = load_corpus(corpus, data_dir=data_dir, splits=train)
-    for split in train:
-        labels = data.split(split).labels
-        n = len(set(labels.tolist()))
-        if n < 2:
-            names = sorted({data.class_names[i] for i in set(labels.tolist())}) if len(labels) else []
-            raise UserError(f"{where} has {n} class in its {split} split"
-                            + (f" (every label is {names[0]!r})" if names else "")
-                            + "; the probes and class analyses need at least 2 labelled classes: "
-                            "check its label column")
-
-
-def preflight(specs: Sequence[RunSpec]) -> None:
-    """Each selected method, with its resolved config, encodes a tiny toy batch before anything trains.
-
-    A plugin whose codes have the wrong shape (or whose loss does not run) fails here in seconds, with
-    the conformance suite's message, instead of after a full training run.
-    """
-    from methods.conformance import Checks, ConformanceError, toy_data
-
-    seen = set()
-    for spec in specs:
-        cfg = spec.config["method_config"]
-        key = (spec.method, tuple(sorted(cfg.items())))
-        if key in seen:
-            continue
-        seen.add(key)
-        entry = get_method(spec.method)
-        checks = Checks(entry.load(), toy_data(0, n_batches=1, batch_size=4), config_overrides=cfg,
-                        backbone=cfg.get("backbone", "text"))
-        try:
-            checks.check_shapes()
-        except ConformanceError as exc:
-            raise UserError(f"method {spec.method!r} ({entry.origin}) fails the interface check before training: "
-                            f"{exc}; run `bench check-plugin {spec.method}` for every check") from None
+    resume: str = "missing"
+    retry_failed: bool = False
+    #: also compute (or reuse) the reference rows beside the cells (:mod:`bench.cells.reference`)
+    references: bool = True
+    #: corpus loader options (``data_dir``, ``cache_dir``), passed to every cell
+    corpus_options: Mapping[str, Any] = field(default_factory=dict)
+    verbose: bool = False
+    #: the cells bar: None shows it on a terminal
+    progress: bool | None = None
+    echo: Callable[[str], None] = print
 
 
 @dataclass
 class Outcome:
-    spec: RunSpec
-    record: dict[str, Any] | None
+    cell: Cell
+    record: Record | None
     status: str  # "ok", "rescored", "failed", "cached", "cached-failed", "missing"
 
 
 @dataclass
 class Summary:
     outcomes: list[Outcome] = field(default_factory=list)
+    #: whether the run asked for reference rows (its summary line then counts them)
+    references: bool = False
 
-    def count(self, *statuses: str) -> int:
-        return sum(o.status in statuses for o in self.outcomes)
+    def of(self, trains: bool) -> list[Outcome]:
+        return [o for o in self.outcomes if o.cell.trains == trains]
+
+    def count(self, *statuses: str, trains: bool = True) -> int:
+        return sum(o.status in statuses for o in self.of(trains))
 
     @property
     def failed(self) -> list[Outcome]:
-        return [o for o in self.outcomes if o.status in ("failed", "cached-failed")]
+        """Failed cells (references apart: :attr:`failed_references`)."""
+        return [o for o in self.of(True) if o.status in ("failed", "cached-failed")]
+
+    @property
+    def failed_references(self) -> list[Outcome]:
+        return [o for o in self.of(False) if o.status == "failed"]
+
+    @property
+    def records(self) -> list[dict[str, Any]]:
+        """Every successful or failed record of the run (cells, then references), as stored."""
+        return [o.record.to_json() for o in self.of(True) + self.of(False) if o.record is not None and
+                (o.cell.trains or o.record.ok)]
 
     def line(self, store: Store) -> str:
-        return (f"{self.count('ok')} trained, {self.count('rescored')} rescored, {self.count('cached')} cached, "
+        text = (f"{self.count('ok')} trained, {self.count('rescored')} rescored, {self.count('cached')} cached, "
                 f"{self.count('failed', 'cached-failed')} failed, {self.count('missing')} missing; "
                 f"records in {store.runs}")
+        return text + (f"; {self.references_line()}" if self.references else "")
+
+    def references_line(self) -> str:
+        text = f"references: {self.count('ok', trains=False)} computed, {self.count('cached', trains=False)} cached"
+        return text + (f", {len(self.failed_references)} failed" if self.failed_references else "")
 
 
 @dataclass
 class Plan:
     settled: list[Outcome] = field(default_factory=list)
-    #: (spec, stored weights to re-score or None to train)
-    to_run: list[tuple[RunSpec, Path | None]] = field(default_factory=list)
-    #: damaged records found on the way: (path, why); their cells are in ``to_run``
-    damaged: list[tuple[Path, str]] = field(default_factory=list)
+    #: (cell, stored weights to re-score or None to compute)
+    to_run: list[tuple[Cell, Path | None]] = field(default_factory=list)
+    #: damaged records found on the way: (cell, path, why); their cells are in ``to_run``
+    damaged: list[tuple[Cell, Path, str]] = field(default_factory=list)
 
 
-def plan(specs: Sequence[RunSpec], store: Store, resume: str, retry_failed: bool) -> Plan:
-    """Split cells into those settled from the store, those to re-score and those to train."""
+def plan(cells: Sequence[Cell], store: Store, resume: str, retry_failed: bool) -> Plan:
+    """Split cells into those settled from the store, those to re-score and those to compute."""
     if resume not in RESUME_MODES:
         raise UserError(f"unknown resume mode {resume!r}; valid: {', '.join(RESUME_MODES)}")
     from tasks.metrics import scorer_signature
 
     signature = scorer_signature()
     out = Plan()
-    for spec in specs:
-        existing, why = store.read(spec.dirname)
+    for cell in cells:
+        existing, why = store.read(cell.dirname)
         if why is not None:
-            out.damaged.append((store.cell_dir(spec.dirname), why))
+            out.damaged.append((cell, store.cell_dir(cell.dirname), why))
+        stored = store.weights_path(cell.model_dirname) if cell.model_dirname else None
         if resume != "always" and existing is not None:
-            if existing.get("status") == "ok":
-                weights = store.weights_path(spec.model_dirname)
-                if existing.get("scorers") != signature and weights is not None:
-                    out.to_run.append((spec, weights))  # a metric was added or removed: re-score, keep the model
-                else:
-                    out.settled.append(Outcome(spec, existing, "cached"))
+            if existing.ok:
+                if existing.scorers == signature or (cell.trains and stored is None):
+                    out.settled.append(Outcome(cell, existing, "cached"))
+                else:  # a metric was added or removed: re-score (keeping the model), or compute again
+                    out.to_run.append((cell, stored))
                 continue
             if not retry_failed:
-                out.settled.append(Outcome(spec, existing, "cached-failed"))
+                out.settled.append(Outcome(cell, existing, "cached-failed"))
                 continue
-        weights = None if resume == "always" else store.weights_path(spec.model_dirname)
-        if resume == "cache-only" and weights is None:
-            out.settled.append(Outcome(spec, existing, "missing"))
+        weights = None if resume == "always" else stored
+        if resume == "cache-only" and cell.trains and weights is None:
+            out.settled.append(Outcome(cell, existing, "missing"))
             continue
-        out.to_run.append((spec, weights))
+        out.to_run.append((cell, weights))
     return out
 
 
-def run_all(specs: Sequence[RunSpec], store: Store, executor: Executor, *, resume: str = "missing",
-            retry_failed: bool = False, corpus_options: dict[str, Any] | None = None,
-            echo: Callable[[str], None] = print, verbose: bool = False, progress: bool | None = None) -> Summary:
+def run_all(cells: Sequence[Cell], store: Store, executor: Executor, options: RunOptions = RunOptions()) -> Summary:
+    """Plan, execute and store ``cells`` (and, with ``options.references``, the reference rows beside the
+    method cells among them)."""
     from tqdm import tqdm
 
+    echo = options.echo
     check_results_dir(store)
-    p = plan(specs, store, resume, retry_failed)
-    settled = p.settled
-    check_data([s for s, _ in p.to_run], (corpus_options or {}).get("data_dir"))
-    preflight([s for s, _ in p.to_run])
-    echo(f"{len(specs)} cells; records in {store.runs}")  # after every check: bad input prints only its error
-    for path, why in p.damaged:
-        echo(f"damaged record {path / 'record.json'} ({why}): its cell runs again")
-    summary = Summary(list(settled))
-    for o in settled:
-        if o.status != "cached-failed" and not verbose and len(settled) > 10:
-            continue  # the summary line counts them
-        where = store.cell_dir(o.spec.dirname)
-        msg = {"cached": "cached", "missing": "not in the store, skipped (--resume cache-only)",
-               "cached-failed": f"failed earlier ({(o.record or {}).get('error', '?').splitlines()[0]}); "
-                                "--retry-failed reruns it"}[o.status]
-        echo(f"{o.spec.describe()}: {msg} ({where})")
-    note = drift_note([o.record for o in settled if o.status == "cached" and o.record])
-    if note:
-        echo(note)
+    p = plan(cells, store, options.resume, options.retry_failed)
+    check_data([c for c, _ in p.to_run if isinstance(c, MethodCell)], options.corpus_options.get("data_dir"))
+    preflight([c for c, _ in p.to_run if isinstance(c, MethodCell)])
+    if options.references:
+        from bench.cells.reference import Checksums, references_for
+
+        refs = plan(references_for([c for c in cells if isinstance(c, MethodCell)], Checksums(options.corpus_options)),
+                    store, options.resume, options.retry_failed)
+        p.settled += refs.settled
+        p.to_run += refs.to_run
+        p.damaged += refs.damaged
+    echo(f"{sum(c.trains for c in cells)} cells; records in {store.runs}")  # after every check: bad input prints only its error
+    for cell, path, why in p.damaged:
+        echo(f"damaged {'' if cell.trains else 'reference '}record {path / 'record.json'} ({why}): "
+             + ("its cell runs again" if cell.trains else "computed again"))
+    summary = Summary(list(p.settled), options.references)
+    _report_settled(summary, p.settled, store, options)
     if not p.to_run:
         return summary
-    tasks = [CellTask(s, corpus_options or {}, verbose, str(w) if w else None,
-                      store.training_record(s.model_dirname) if w else None) for s, w in p.to_run]
-    bar = tqdm(total=len(tasks), unit="cell", desc="cells", disable=None if progress is None else not progress,
-               dynamic_ncols=True)
+    tasks = [CellTask(c, dict(options.corpus_options), options.verbose, str(w) if w else None,
+                      store.training_record(c.model_dirname) if w else None) for c, w in p.to_run]
+    bar = tqdm(total=len(tasks), unit="cell", desc="cells",
+               disable=None if options.progress is None else not options.progress, dynamic_ncols=True)
     say = bar.write if not bar.disable else echo
     executor.echo = say
     scratch = store.open_scratch()
     try:
-        for spec, record in executor.run(tasks, scratch):
-            log = record.pop("log", "")
-            weights = record.pop("_weights", None)
-            encoding = record.pop("_encoding", None)
-            if weights is not None and record.get("status") == "ok":
-                store.save_model(spec.model_dirname, weights, record["training"])
-            if encoding and record.get("status") == "ok" and store.weights_path(spec.model_dirname):
-                store.save_encoding(spec.model_dirname, encoding)  # also for re-scored models saved without it
-            store.save(spec.dirname, record, log)
-            status = record["status"]
-            if status == "failed":
-                say(f"{spec.describe()}: FAILED: {record['error'].splitlines()[0]} "
-                    f"(log: {store.cell_dir(spec.dirname)})")
-            else:
-                rescored = record.get("provenance", {}).get("scoring", {}).get("rescored", False)
-                status = "rescored" if rescored else status
-                say(f"{spec.describe()}: {'re-scored' if rescored else 'done'} in "
-                    f"{record.get('wall_seconds', 0):.1f}s")
-            summary.outcomes.append(Outcome(spec, record, status))
+        for cell, result in executor.run(tasks, scratch):
+            summary.outcomes.append(store_result(store, cell, result, say))
             bar.update(1)
-            bar.set_postfix(failed=summary.count("failed"))
+            bar.set_postfix(failed=summary.count("failed") + summary.count("failed", trains=False))
     finally:  # also on Ctrl-C: the executor has stopped its workers by now
         bar.close()
         shutil.rmtree(scratch, ignore_errors=True)
     return summary
+
+
+def _report_settled(summary: Summary, settled: list[Outcome], store: Store, options: RunOptions) -> None:
+    """One line per reused cell (the count alone past ten, unless verbose; references only when verbose)."""
+    many = sum(o.cell.trains for o in settled) > 10
+    for o in settled:
+        if o.status != "cached-failed" and not options.verbose and (many or not o.cell.trains):
+            continue  # the summary line counts them
+        where = store.cell_dir(o.cell.dirname)
+        error = o.record.first_error_line() if o.record is not None else "?"
+        msg = {"cached": "cached", "missing": "not in the store, skipped (--resume cache-only)",
+               "cached-failed": f"failed earlier ({error}); --retry-failed reruns it"}[o.status]
+        options.echo(f"{o.cell.describe()}: {msg} ({where})")
+    note = drift_note([o.record.to_json() for o in settled if o.status == "cached" and o.record and o.cell.trains])
+    if note:
+        options.echo(note)
+
+
+def store_result(store: Store, cell: Cell, result: CellResult, say: Callable[[str], None]) -> Outcome:
+    """Write what a cell brought back: weights and encoding state under its training identity, the
+    record and log under its cell id.  A failed cell that trains nothing is reported, not stored."""
+    record = result.record
+    if record.ok and result.weights is not None and cell.model_dirname:
+        store.save_model(cell.model_dirname, result.weights, record.training or {})
+    if record.ok and result.encoding and cell.model_dirname and store.weights_path(cell.model_dirname):
+        store.save_encoding(cell.model_dirname, result.encoding)  # also for re-scored models saved without it
+    if record.ok or cell.trains:
+        store.save(cell.dirname, record, result.log)
+    if not record.ok:
+        where = f" (log: {store.cell_dir(cell.dirname)})" if cell.trains else ""
+        say(f"{cell.describe()}: FAILED: {record.first_error_line()}{where}")
+        return Outcome(cell, record, "failed")
+    say(f"{cell.describe()}: {'re-scored' if record.rescored else 'done'} in {record.wall_seconds or 0:.1f}s")
+    return Outcome(cell, record, "rescored" if record.rescored else "ok")
 
 
 def check_results_dir(store: Store) -> None:
@@ -298,14 +234,3 @@ def check_results_dir(store: Store) -> None:
     except OSError as exc:
         raise UserError(f"--results-dir {root}: {folder} cannot be written ({exc.strerror or exc}); "
                         "choose a folder you can write, e.g. --results-dir results") from None
-
-
-def run_references(specs: Sequence[RunSpec], store: Store, *, resume: str = "missing",
-                   corpus_options: dict[str, Any] | None = None, echo: Callable[[str], None] = print,
-                   verbose: bool = False, threads: int | None = None):
-    """The hook that schedules the reference rows of every corpus in ``specs`` after the cells
-    (:mod:`bench.cells.reference`: computed in this process, cached in the store like cells)."""
-    from bench.cells.reference import run_references as compute
-
-    return compute(specs, store, resume=resume, corpus_options=corpus_options, echo=echo, verbose=verbose,
-                   threads=threads)

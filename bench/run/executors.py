@@ -1,9 +1,11 @@
 """Where cells run: in this process, in fresh local worker processes on device slots, or on a Dask cluster.
 
-Every executor takes cell tasks and yields ``(spec, record)`` as cells finish; none writes the store.
-A worker that dies (killed, out of memory) yields a failed record with its exit status and the tail
-of its output, so one bad cell never stops a sweep.  Executors are chosen by name (``--backend``)
-from :mod:`bench.run.backends`, where plugins add their own.
+Every executor takes cell tasks (method and reference cells alike) and yields ``(cell, result)`` as
+cells finish; none writes the store.  A worker that dies (killed, out of memory) yields a failed
+result with its exit status and the tail of its output (:meth:`bench.cells.protocol.Cell.failed`),
+so one bad cell never stops a sweep.  Executors are chosen by name (``--executor``) from
+:mod:`bench.run.backends`, where plugins add their own; :mod:`bench.run.conformance` is the suite
+every executor passes.
 """
 from __future__ import annotations
 
@@ -20,15 +22,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator, Protocol, Sequence
 
+from bench.cells.protocol import RESULT_FILE, Cell, CellResult
 from bench.run.slots import Slot, SlotAllocator
 from bench.threads import cell_threads, pinned_threads
-from bench.config.spec import RunSpec
-from bench.run.worker import WEIGHTS_FILE
 
 
 @dataclass(frozen=True)
 class CellTask:
-    spec: RunSpec
+    cell: Cell
     corpus_options: dict[str, Any]
     verbose: bool = False
     #: Stored weights of this cell's training identity: the cell re-scores them instead of training.
@@ -36,11 +37,11 @@ class CellTask:
     training: dict[str, Any] | None = None
 
     def payload(self, device: str, inline_weights: bool = False) -> dict[str, Any]:
-        """What a worker needs: the spec *and its resolved config* (never resolved twice), data options,
+        """What a worker needs: the cell *with its resolved config* (never resolved twice), data options,
         device, and the stored weights to re-score (a path, or the bytes for workers without the disk)."""
         opts = {k: (str(v) if isinstance(v, Path) else v) for k, v in self.corpus_options.items()}
-        out: dict[str, Any] = {"spec": self.spec.to_dict(), "config": self.spec.config, "corpus_options": opts,
-                               "device": device, "verbose": self.verbose}
+        out: dict[str, Any] = {"cell": self.cell.to_payload(), "corpus_options": opts, "device": device,
+                               "verbose": self.verbose}
         if self.weights_path:
             out["training"] = self.training
             if inline_weights:
@@ -54,22 +55,15 @@ class Executor(Protocol):
     """What the driver needs from a backend (built-in or plugin: see ``docs/running-at-scale.md``).
 
     ``echo`` prints one line for the user; the driver replaces it before ``run`` so that lines and
-    its progress bar do not tear each other.  ``run`` yields one ``(spec, record)`` per task, in any
-    order, as cells finish: a record from :func:`bench.run.worker.execute`, or :func:`failed_record` for a
-    cell whose worker died; it never raises for one bad cell.  ``scratch`` is a folder of this run
+    its progress bar do not tear each other.  ``run`` yields one ``(cell, result)`` per task, in any
+    order, as cells finish: a result from :func:`bench.run.worker.execute`, or ``task.cell.failed(why)``
+    for a cell whose worker died; it never raises for one bad cell.  ``scratch`` is a folder of this run
     (under the results folder, removed by the driver when the run ends) for task and result files.
     """
 
     echo: Callable[[str], None]
 
-    def run(self, tasks: Sequence[CellTask], scratch: Path) -> Iterator[tuple[RunSpec, dict[str, Any]]]: ...
-
-
-def failed_record(spec: RunSpec, error: str, log: str = "") -> dict[str, Any]:
-    from bench.store.provenance import now
-
-    return {"cell_id": spec.cell_id, "spec": spec.to_dict(), "config": spec.config, "status": "failed",
-            "error": error, "traceback": "", "finished": now(), "log": log}
+    def run(self, tasks: Sequence[CellTask], scratch: Path) -> Iterator[tuple[Cell, CellResult]]: ...
 
 
 class InProcessExecutor:
@@ -84,13 +78,13 @@ class InProcessExecutor:
         self.device, self.echo, self.threads = device, echo, threads
         self.progress = _stdout_is_a_terminal() if progress is None else progress
 
-    def run(self, tasks: Sequence[CellTask], scratch: Path | None = None) -> Iterator[tuple[RunSpec, dict[str, Any]]]:
+    def run(self, tasks: Sequence[CellTask], scratch: Path | None = None) -> Iterator[tuple[Cell, CellResult]]:
         from bench.run.worker import execute
 
         with pinned_threads(cell_threads(1, self.threads) if self.device == "cpu" else None):
             for t in tasks:
-                log = (lambda s, p=t.spec.method: self.echo(f"    [{p}] {s}")) if t.verbose else (lambda s: None)
-                yield t.spec, execute(t.payload(self.device), log=log, progress=self.progress)
+                log = (lambda s, p=t.cell.name: self.echo(f"    [{p}] {s}")) if t.verbose else (lambda s: None)
+                yield t.cell, execute(t.payload(self.device), log=log, progress=self.progress)
 
 
 def _stdout_is_a_terminal() -> bool:
@@ -116,7 +110,7 @@ class SubprocessExecutor:
                  threads: int | None = None) -> None:
         self.alloc, self.echo, self.poll, self.threads = allocator, echo, poll, threads
 
-    def run(self, tasks: Sequence[CellTask], scratch: Path) -> Iterator[tuple[RunSpec, dict[str, Any]]]:
+    def run(self, tasks: Sequence[CellTask], scratch: Path) -> Iterator[tuple[Cell, CellResult]]:
         """Task, output and result files of each cell live in ``scratch/<cell id>/`` until it is collected."""
         pending = deque(tasks)
         running: dict[subprocess.Popen, tuple[CellTask, Slot, Path]] = {}
@@ -125,12 +119,12 @@ class SubprocessExecutor:
             while pending or running:
                 while pending and (slot := self.alloc.acquire()) is not None:
                     task = pending.popleft()
-                    folder = Path(scratch) / task.spec.cell_id
+                    folder = Path(scratch) / task.cell.cell_id
                     folder.mkdir(parents=True)
                     (folder / "task.json").write_text(json.dumps(task.payload(slot.worker_device)))
                     out = open(folder / "output.txt", "w")
                     proc = subprocess.Popen(
-                        [sys.executable, "-m", "bench.run.worker", str(folder / "task.json"), str(folder / "result.json")],
+                        [sys.executable, "-m", "bench.run.worker", str(folder / "task.json"), str(folder)],
                         env={**os.environ, **slot.env(threads)}, stdout=out, stderr=subprocess.STDOUT,
                         preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None)
                     out.close()
@@ -146,35 +140,31 @@ class SubprocessExecutor:
                         raise Terminated  # not the cell's failure: it is left for --resume
                     task, slot, folder = running.pop(proc)
                     self.alloc.release(slot)
-                    record = self._collect(task, slot, proc.returncode, folder)
+                    result = self._collect(task, slot, proc.returncode, folder)
                     shutil.rmtree(folder, ignore_errors=True)
-                    yield task.spec, record
+                    yield task.cell, result
         finally:  # interrupted, or the driver stopped reading: no worker outlives the run
             for proc in running:
                 proc.kill()
             for proc in running:
                 proc.wait()
 
-    def _collect(self, task: CellTask, slot: Slot, code: int, folder: Path) -> dict[str, Any]:
+    def _collect(self, task: CellTask, slot: Slot, code: int, folder: Path) -> CellResult:
         output = (folder / "output.txt").read_text(errors="replace") if (folder / "output.txt").exists() else ""
         if task.verbose and output.strip():
             for line in output.strip().splitlines():
-                self.echo(f"    [{task.spec.method} on {slot.device}] {line}")
-        result = folder / "result.json"
-        if code == 0 and result.exists():
-            record = json.loads(result.read_text())
-            record.setdefault("provenance", {})["slot"] = f"{slot.device}#{slot.index}"
-            weights = folder / WEIGHTS_FILE
-            if weights.exists():
-                record["_weights"] = weights.read_bytes()
-            return record
+                self.echo(f"    [{task.cell.name} on {slot.device}] {line}")
+        if code == 0 and (folder / RESULT_FILE).exists():
+            result = CellResult.read(folder)
+            result.record.provenance = {**(result.record.provenance or {}), "slot": f"{slot.device}#{slot.index}"}
+            return result
         if code < 0:
             name = signal.Signals(-code).name
             why = f"worker process killed by {name}" + (" (out of memory?)" if name == "SIGKILL" else "")
         else:
             why = f"worker process exited with status {code}"
         tail = "\n".join(output.strip().splitlines()[-20:])
-        return failed_record(task.spec, f"{why} on {slot.device}; last output:\n{tail}", output)
+        return task.cell.failed(f"{why} on {slot.device}; last output:\n{tail}", output)
 
 
 #: One cell at a time per process: cells seed torch's global random generator, which the threads of
@@ -183,7 +173,7 @@ class SubprocessExecutor:
 _CELL_LOCK = threading.Lock()
 
 
-def _remote_cell(payload: dict[str, Any]) -> dict[str, Any]:
+def _remote_cell(payload: dict[str, Any]) -> CellResult:
     """Runs on a Dask worker: the worker's own device (its one GPU, or CPU)."""
     from bench.run.worker import execute
 
@@ -201,13 +191,13 @@ class DaskExecutor:
     def __init__(self, scheduler: str, echo: Callable[[str], None] = print) -> None:
         self.scheduler, self.echo = scheduler, echo
 
-    def run(self, tasks: Sequence[CellTask], scratch: Path | None = None) -> Iterator[tuple[RunSpec, dict[str, Any]]]:
+    def run(self, tasks: Sequence[CellTask], scratch: Path | None = None) -> Iterator[tuple[Cell, CellResult]]:
         from bench.errors import UserError
 
         try:
             from distributed import Client, as_completed
         except ImportError:
-            raise UserError("--backend dask needs the `distributed` package: pip install 'sparsebench[dask]'") from None
+            raise UserError("--executor dask needs the `distributed` package: pip install 'sparsebench[dask]'") from None
         try:
             client = Client(self.scheduler, timeout="10s")
         except (OSError, TimeoutError) as exc:
@@ -215,13 +205,13 @@ class DaskExecutor:
         futures: dict[Any, CellTask] = {}
         try:
             futures = {client.submit(_remote_cell, t.payload("auto", inline_weights=True), pure=False,
-                                     key=f"cell-{t.spec.dirname}"): t for t in tasks}
+                                     key=f"cell-{t.cell.dirname}"): t for t in tasks}
             for fut in as_completed(futures):
                 task = futures[fut]
                 try:
-                    yield task.spec, fut.result()
+                    yield task.cell, fut.result()
                 except Exception as exc:  # the worker died or the task could not run
-                    yield task.spec, failed_record(task.spec, f"dask task failed: {type(exc).__name__}: {exc}")
+                    yield task.cell, task.cell.failed(f"dask task failed: {type(exc).__name__}: {exc}")
         finally:  # interrupted, or the driver stopped reading: cells still queued must not run on
             unfinished = [f for f in futures if not f.done()]
             if unfinished:

@@ -13,8 +13,8 @@ Layout under the results folder:
 Writes go to a temporary file in the same folder and are moved into place with ``os.replace``, so a
 run killed at any moment leaves either the old file or the new one, never half of one.  Files are
 created with the process umask (0644 by default), so a shared results folder stays readable.  A
-record that is unreadable or breaks :data:`RECORD_SCHEMA` is *damaged*: never reused, named and
-counted by whoever reads the store.
+record that is unreadable or breaks :data:`~bench.store.record.RECORD_SCHEMA` is *damaged*: never reused, named and
+counted by whoever reads the store.  What a record holds is :class:`bench.store.record.Record`.
 """
 from __future__ import annotations
 
@@ -25,45 +25,15 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterator, Mapping
+
+from bench.store.record import Record, record_problems, to_json
 
 RECORD = "record.json"
 LOG = "log.txt"
 WEIGHTS = "model.pt"
 TRAINING = "training.json"
 ENCODING = "encoding.json"
-
-#: What every record must look like (JSON Schema); checked in one place, :func:`record_problems`.
-RECORD_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "required": ["cell_id", "spec", "config", "status"],
-    "properties": {
-        "cell_id": {"type": "string"},
-        "status": {"enum": ["ok", "failed"]},
-        "spec": {"type": "object", "required": ["method", "corpus", "seed", "preset"],
-                 "properties": {"method": {"type": "string"}, "corpus": {"type": "string"},
-                                "seed": {"type": "integer"}, "preset": {"type": "string"}}},
-        "config": {"type": "object", "required": ["method_config", "train"]},
-        "error": {"type": "string"},
-    },
-    "if": {"properties": {"status": {"const": "ok"}}},
-    "then": {"required": ["metrics", "provenance"],
-             "properties": {"metrics": {"type": "object", "required": ["modes"],
-                                        "properties": {"modes": {"type": "object", "minProperties": 1,
-                                                                 "additionalProperties": {"type": "object"}}}},
-                            "provenance": {"type": "object"}}},
-    "else": {"required": ["error"]},
-}
-
-
-def record_problems(record: Any) -> list[str]:
-    """Why ``record`` is not a valid run record (empty when it is)."""
-    import jsonschema
-
-    validator = jsonschema.Draft202012Validator(RECORD_SCHEMA)
-    return [f"{'/'.join(map(str, e.absolute_path)) or 'record'}: {e.message}"
-            for e in sorted(validator.iter_errors(record), key=lambda e: list(e.absolute_path))]
-
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -117,38 +87,44 @@ class Store:
     def cell_dir(self, dirname: str) -> Path:
         return self.runs / dirname
 
-    def read(self, dirname: str) -> tuple[dict[str, Any] | None, str | None]:
+    def read(self, dirname: str) -> tuple[Record | None, str | None]:
         """(record, None), (None, None) when absent, or (None, why) when damaged."""
+        data, why = self._read_json(dirname)
+        return (Record.from_json(data, check=False) if data is not None else None), why
+
+    def _read_json(self, dirname: str) -> tuple[dict[str, Any] | None, str | None]:
         path = self.cell_dir(dirname) / RECORD
         try:
-            record = json.loads(path.read_text(encoding="utf-8"))
+            data = json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             return None, None
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             return None, f"not valid JSON ({exc})"
         except OSError as exc:
             return None, f"unreadable ({exc})"
-        problems = record_problems(record)
+        problems = record_problems(data)
         if problems:
             return None, "; ".join(problems[:3])
-        return record, None
+        return data, None
 
-    def load(self, dirname: str) -> dict[str, Any] | None:
+    def load(self, dirname: str) -> Record | None:
         """The valid record of a cell, or None (absent or damaged: either way it is run again)."""
         return self.read(dirname)[0]
 
-    def save(self, dirname: str, record: dict[str, Any], log: str = "") -> Path:
-        """Write a cell's record and log.  A re-scored record keeps the log of its training: the new
-        lines are appended under a ``--- re-scored <time> ---`` rule, never written over it."""
+    def save(self, dirname: str, record: Record | Mapping[str, Any], log: str = "") -> Path:
+        """Write a cell's record (a :class:`Record`, or its JSON) and log.  A re-scored record keeps the log
+        of its training: the new lines are appended under a ``--- re-scored <time> ---`` rule, never
+        written over it."""
+        data = record.to_json() if isinstance(record, Record) else dict(record)
         folder = self.cell_dir(dirname)
-        if log and record.get("provenance", {}).get("scoring", {}).get("rescored"):
+        if log and data.get("provenance", {}).get("scoring", {}).get("rescored"):
             previous = folder / LOG
             old = previous.read_text(encoding="utf-8") if previous.is_file() else ""
             if old:
-                log = f"{old.rstrip()}\n--- re-scored {record.get('finished', '')} ---\n{log}"
+                log = f"{old.rstrip()}\n--- re-scored {data.get('finished', '')} ---\n{log}"
         if log:
             atomic_write_text(folder / LOG, log)
-        atomic_write_text(folder / RECORD, to_json(record))
+        atomic_write_text(folder / RECORD, to_json(data))
         return folder
 
     def scan(self) -> Scan:
@@ -156,7 +132,7 @@ class Store:
         if not self.runs.is_dir():
             return out
         for folder in sorted(p for p in self.runs.iterdir() if p.is_dir()):
-            record, why = self.read(folder.name)
+            record, why = self._read_json(folder.name)
             if why is not None:
                 out.damaged.append(Damaged(folder / RECORD, why))
             elif record is not None:
@@ -165,6 +141,7 @@ class Store:
         return out
 
     def records(self) -> Iterator[dict[str, Any]]:
+        """Every valid record's JSON (tables read records as data), with its folder name as ``dirname``."""
         yield from self.scan().records
 
     # -- trained models --------------------------------------------------------------------
@@ -266,16 +243,3 @@ def _owner_alive(folder: Path) -> bool:
         pass  # alive, another user's
     current = _process_start(pid)
     return start is None or current is None or current == start
-
-
-def to_json(record: dict[str, Any]) -> str:
-    return json.dumps(record, sort_keys=True, separators=(",", ":"), default=_jsonable)  # compact: one record a line
-
-
-def _jsonable(obj: Any) -> Any:
-    if hasattr(obj, "item"):
-        return obj.item()
-    if hasattr(obj, "tolist"):
-        return obj.tolist()
-    raise TypeError(f"not JSON-serialisable: {type(obj).__name__}")
-

@@ -14,22 +14,23 @@ from pathlib import Path
 from typing import Any
 
 from bench.errors import UserError
+from bench.cells.method import MethodCell
 from bench.config.spec import RunSpec
 from bench.store.results import RECORD, Store
 
 
 @dataclass(frozen=True)
-class Cell:
-    """A scored cell and where its results folder is."""
+class StoredCell:
+    """A scored cell's record and where its results folder is."""
 
     record: dict[str, Any]
     root: Path
     folder: Path
 
     @property
-    def spec(self) -> RunSpec:
-        """The cell's spec with the config it was scored under (not resolved again by today's code)."""
-        return RunSpec.from_dict(self.record["spec"], self.record["config"])
+    def cell(self) -> MethodCell:
+        """The cell with the config it was scored under (not resolved again by today's code)."""
+        return MethodCell.from_record(self.record)
 
     @property
     def cell_id(self) -> str:
@@ -37,13 +38,13 @@ class Cell:
 
     @property
     def model_folder(self) -> Path:
-        return Store(self.root).model_dir(self.spec.model_dirname)
+        return Store(self.root).model_dir(self.cell.model_dirname)
 
     def weights(self) -> Path:
         """The stored weights, or a :class:`UserError` that says how to get them."""
-        path = Store(self.root).weights_path(self.spec.model_dirname)
+        path = Store(self.root).weights_path(self.cell.model_dirname)
         if path is None:
-            raise UserError(f"cell {self.cell_id} ({self.spec.describe()}) has no trained weights: "
+            raise UserError(f"cell {self.cell_id} ({self.cell.describe()}) has no trained weights: "
                             f"{self.model_folder / 'model.pt'} is absent (records keep scores, weights stay with "
                             f"whoever trained them); train it with `{retrain_command(self.record, self.root)}`"
                             + (f" ({note})" if (note := retrain_note(self.record)) else "")
@@ -51,7 +52,7 @@ class Cell:
         return path
 
 
-def find_cell(ref: str | Path, results_dir: str | Path | None = None) -> Cell:
+def find_cell(ref: str | Path, results_dir: str | Path | None = None) -> StoredCell:
     """The cell ``ref`` names: a cell folder, a ``record.json``, or a cell id / folder name prefix in ``results_dir``."""
     text = str(ref).strip()
     if not text:
@@ -61,7 +62,7 @@ def find_cell(ref: str | Path, results_dir: str | Path | None = None) -> Cell:
         record_path = path if path.is_file() else path / RECORD
         runs = record_path.parent.parent
         root = Path(results_dir) if results_dir is not None else (runs.parent if runs.name == "runs" else runs)
-        return Cell(_read(record_path), root, record_path.parent)
+        return StoredCell(_read(record_path), root, record_path.parent)
     if path.is_dir() or "/" in text:
         raise UserError(f"{text!r} is not a cell folder (no {RECORD} in it) nor a record file; give a cell id, "
                         "a folder under <results>/runs/ or its record.json")
@@ -83,7 +84,7 @@ def find_cell(ref: str | Path, results_dir: str | Path | None = None) -> Cell:
     if len(hits) > 1:
         shown = ", ".join(p.name for p in hits[:5]) + (f", … ({len(hits)} in all)" if len(hits) > 5 else "")
         raise UserError(f"cell {text!r} is ambiguous in {runs}: it matches {shown}; give more of the cell id")
-    return Cell(_read(hits[0] / RECORD), root, hits[0])
+    return StoredCell(_read(hits[0] / RECORD), root, hits[0])
 
 
 def _read(path: Path) -> dict[str, Any]:
@@ -146,10 +147,7 @@ def retrain_note(record: dict[str, Any]) -> str:
     if variant and lookup(variant) is None:
         notes.append(f"EXPERIMENT.toml is the experiment file that declares variant {variant!r}")
     try:
-        fresh = RunSpec(spec["method"], spec["corpus"], int(spec["seed"]), spec["preset"],
-                        tuple((str(k), str(v)) for k, v in spec.get("overrides", [])), spec.get("train_split", "train"),
-                        spec.get("encoder", ""), variant)
-        now = fresh.train_id
+        now = MethodCell.resolve(RunSpec.from_dict(spec)).train_id
     except Exception:  # noqa: BLE001 - an encoder or plugin absent here: the command is still the right one
         now = None
     if now is not None and now != record.get("train_id", now):

@@ -18,7 +18,7 @@ import torch
 
 from bench.data.batches import PaddedSplit
 from bench.errors import UserError
-from bench.use.cells import Cell, find_cell
+from bench.use.cells import StoredCell, find_cell
 from bench.use.state import check_against_record, check_shape, read_state
 
 
@@ -44,13 +44,15 @@ class CellEncoder:
     those of the cell's scoring, which encoded the training split first.
     """
 
-    def __init__(self, cell: Cell, model: Any, state: dict[str, Any], *, device: str = "cpu",
+    def __init__(self, cell: StoredCell, model: Any, state: dict[str, Any], *, device: str = "cpu",
                  encoder: Any = None) -> None:
         self.cell, self.model, self.state, self.device = cell, model, state, torch.device(device)
         self.frozen_encoder = encoder
-        self.spec = cell.spec
+        #: the resolved cell this encoder's model was trained as (its ids, backbone, folders)
+        self.method_cell = cell.cell
+        self.spec = self.method_cell.spec
         cls = type(model)
-        self.method, self.backbone = self.spec.method, self.spec.backbone
+        self.method, self.backbone = self.spec.method, self.method_cell.backbone
         self.modes: tuple[str, ...] = tuple(cls.modes)
         self.default_mode: str = cls.default_mode
         #: What ``bench explore`` shows by default: the deterministic headline mode (repeatable), else the default.
@@ -93,7 +95,7 @@ class CellEncoder:
         eos = self.state["eos_id"]
         raw = self.frozen_encoder.encode(list(sentences), batch_size=64, device=str(self.device), progress=progress)
         mean, scale = np.asarray(self.state["mean"], dtype=np.float64), float(self.state["scale"])
-        inputs = ((raw.astype(np.float64) - mean) * scale).astype(np.float32)  # as bench.cells.method.prepare_data
+        inputs = ((raw.astype(np.float64) - mean) * scale).astype(np.float32)  # as bench.data.prepare
         return _CountedSplit(Split.from_sequences([[eos]] * len(sentences), labels), inputs)
 
     # -- encoding -----------------------------------------------------------------------------
@@ -172,12 +174,12 @@ def load(cell: str | Path, results_dir: str | Path | None = None, *, data_dir: s
 
     found = find_cell(cell, results_dir)
     weights_path = found.weights()
-    spec = found.spec
+    trained = found.cell
     state = read_state(found.model_folder)
-    if state is None or state.get("train_id", spec.train_id) != spec.train_id:
-        state = recompute_state(spec, found.record, data_dir=data_dir, cache_dir=cache_dir, say=say)
+    if state is None or state.get("train_id", trained.train_id) != trained.train_id:
+        state = recompute_state(trained, found.record, data_dir=data_dir, cache_dir=cache_dir, say=say)
         try:  # next time it is read, not recomputed
-            Store(found.root).save_encoding(spec.model_dirname, state)
+            Store(found.root).save_encoding(trained.model_dirname, state)
         except OSError:
             pass
     where = f"cell {found.cell_id}"
@@ -185,7 +187,7 @@ def load(cell: str | Path, results_dir: str | Path | None = None, *, data_dir: s
     check_shape(state, weights, where)
     dev = torch.device(device)
     set_fp32_precision(dev, found.record["config"]["train"].get("precision", "fp32"))
-    model = build_model(spec.method, found.record["config"]["method_config"],
+    model = build_model(trained.spec.method, found.record["config"]["method_config"],
                         DataShape(state["vocab_size"], state["eos_id"], state["input_dim"]))
     try:
         model.load_state_dict(weights)
@@ -193,15 +195,15 @@ def load(cell: str | Path, results_dir: str | Path | None = None, *, data_dir: s
         raise UserError(f"{where}: the stored weights do not fit the model built from its record "
                         f"({str(exc).splitlines()[0]}); {weights_path} belongs to another configuration") from None
     model.to(dev).eval()
-    frozen = frozen_encoder(found, state, encoder, cache_dir) if spec.backbone == "embedding" else None
+    frozen = frozen_encoder(found, state, encoder, cache_dir) if trained.backbone == "embedding" else None
     return CellEncoder(found, model, state, device=str(dev), encoder=frozen)
 
 
-def frozen_encoder(cell: Cell, state: dict[str, Any], name: str | Path | None, cache_dir: str | Path | None) -> Any:
+def frozen_encoder(cell: StoredCell, state: dict[str, Any], name: str | Path | None, cache_dir: str | Path | None) -> Any:
     """The cell's frozen sentence encoder, resolved offline and verified to compute what it trained on."""
     from bench.encoders.identity import resolve_encoder
 
-    spec = cell.spec
+    spec = cell.cell.spec
     given = str(name) if name else spec.encoder
     try:
         ref = resolve_encoder(given, cache_dir=cache_dir)
@@ -219,7 +221,7 @@ def frozen_encoder(cell: Cell, state: dict[str, Any], name: str | Path | None, c
     return ref
 
 
-def recompute_state(spec: Any, record: dict[str, Any], *, data_dir: str | Path | None = None,
+def recompute_state(cell: Any, record: dict[str, Any], *, data_dir: str | Path | None = None,
                     cache_dir: str | Path | None = None, say: Callable[[str], None] = lambda s: None
                     ) -> dict[str, Any]:
     """The state of a model saved before ``encoding.json`` existed, from the corpus, checked.
@@ -229,11 +231,10 @@ def recompute_state(spec: Any, record: dict[str, Any], *, data_dir: str | Path |
     model trained on (:func:`bench.use.state.check_against_record`): other data would give another
     vocabulary or centring, and is refused.
     """
-    from bench.data.prepare import load_data
+    from bench.data.prepare import DataOptions, load_data
 
-    out: dict[str, Any] = {}
     options = {k: str(v) for k, v in (("data_dir", data_dir), ("cache_dir", cache_dir)) if v}
-    say(f"recomputing the encoding state of {spec.describe()} from its training data")
-    load_data(spec, options, say, with_test=False, encoding_out=out)
+    say(f"recomputing the encoding state of {cell.describe()} from its training data")
+    out = load_data(cell, DataOptions(options, with_test=False, with_encoding=True, say=say)).encoding
     check_against_record(out, record)
     return out

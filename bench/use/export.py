@@ -48,7 +48,7 @@ def sae_parameters(encoder: Any) -> dict[str, Any]:
     """(W, b_pre, b_lat, k, settings) of the cell's autoencoder in the harness's input space, or a refusal."""
     spec, model = encoder.spec, encoder.model
     where = f"cell {encoder.cell_id} ({spec.method})"
-    if spec.backbone != "embedding":
+    if encoder.backbone != "embedding":
         raise UserError(f"{where} runs on the text backbone: a sentence-transformers SparseEncoder sparsifies a "
                         "sentence embedding; encode it with `bench encode` or bench.use.load")
     if spec.method == "csr":
@@ -112,7 +112,7 @@ def export_sentence_transformers(encoder: Any, out_dir: str | Path, *, check: bo
     try:
         with _quiet():
             model.save(str(staging))
-        about = {"exported_by": "sparsebench bench export", "cell_id": encoder.cell_id, "train_id": encoder.spec.train_id,
+        about = {"exported_by": "sparsebench bench export", "cell_id": encoder.cell_id, "train_id": encoder.method_cell.train_id,
                  "spec": encoder.cell.record["spec"], "method_config": encoder.cell.record["config"]["method_config"],
                  "encoder": state["encoder"], "folded": {"scale": float(state["scale"]),
                                                          "mean_norm": float(np.linalg.norm(state["mean"]))},

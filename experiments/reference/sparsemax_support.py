@@ -32,15 +32,18 @@ def main() -> None:
 
     from entmax import sparsemax
 
-    from bench.data.prepare import BATCH_STREAM, load_data
+    from bench.cells.method import MethodCell
     from bench.cells.models import build_model
-    from bench.config.spec import RunSpec
     from bench.cells.train import train
+    from bench.config.spec import RunSpec
+    from bench.data.prepare import BATCH_STREAM, DataOptions, load_data
 
-    spec = RunSpec("sparsemax", args.corpus, args.seed, "reference", (("sparsemax.norm", args.norm),), "valid")
-    shape, train_data, test_data, _ = load_data(spec, {"data_dir": args.data_dir}, lambda s: None)
-    torch.manual_seed(args.seed)  # as run_cell does: the same initial weights as the grid's cell
-    model = build_model("sparsemax", spec.config["method_config"], shape)
+    cell = MethodCell.resolve(RunSpec("sparsemax", args.corpus, args.seed, "reference",
+                                      (("sparsemax.norm", args.norm),), "valid"))
+    data = load_data(cell, DataOptions({"data_dir": args.data_dir}))
+    train_data, test_data = data.train, data.test
+    torch.manual_seed(args.seed)  # as a method cell does: the same initial weights as the grid's cell
+    model = build_model("sparsemax", cell.config["method_config"], data.shape)
     rows = np.sort(np.random.default_rng(123).choice(len(test_data), min(args.sentences, len(test_data)), replace=False))
     fixed = test_data.batch(rows)
 
@@ -61,7 +64,7 @@ def main() -> None:
                           "top_share": round(p.max(1).values.mean().item(), 4)}), flush=True)
 
     measure(0)
-    t = spec.config["train"]
+    t = cell.config["train"]
     rng = np.random.default_rng(np.random.SeedSequence([args.seed, BATCH_STREAM]))
     train(model, train_data, epochs=args.epochs, batch_size=t["batch_size"], lr=t["lr"], rng=rng,
           device=torch.device("cpu"), on_step=measure, length_pool=t["length_pool"])

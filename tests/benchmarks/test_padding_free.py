@@ -84,7 +84,8 @@ def _rss_mb() -> float:
 def test_memory_does_not_grow_across_a_grid_in_one_process(benchmark):
     """Ten cells run in one process (the in-process executor): the resident memory after the last is not
     above what it was after the third by more than a tripwire's margin."""
-    from bench.cells.method import run_cell
+    from bench.cells.method import MethodCell
+    from bench.cells.protocol import CellRun
     from bench.config.spec import RunSpec
 
     rss: list[float] = []
@@ -92,7 +93,7 @@ def test_memory_does_not_grow_across_a_grid_in_one_process(benchmark):
     def grid():
         for seed in range(10):
             spec = RunSpec("hsvae", "synthetic", seed, "smoke", (("epochs", "1"), ("max_train_sentences", "500")))
-            assert run_cell(spec)["status"] == "ok"
+            assert MethodCell.resolve(spec).run(CellRun()).record.ok
             rss.append(_rss_mb())
 
     benchmark.pedantic(grid, rounds=1, warmup_rounds=0)

@@ -40,7 +40,7 @@ BAD_INPUTS = [
     (["profile", "--method", "vae", "--corpus", "synthetic", "--preset", "smoke", "--device", "cuda:3"],
      "--device cuda:3: cuda:3 is not available here (0 CUDA device(s) visible)"),
     (["run", "--results-dir", "{tmp}/afile/sub"], "--results-dir {tmp}/afile/sub: {tmp}/afile is a file, not a folder"),
-    (["run", "--backend", "dsak"], "unknown --backend 'dsak' (did you mean 'dask'?); available: dask, local"),
+    (["run", "--executor", "dsak"], "unknown --executor 'dsak' (did you mean 'dask'?); available: dask, local"),
 ]
 
 
@@ -136,3 +136,17 @@ def test_leaderboard_without_records_says_what_to_do(run_bench, tmp_path):
     res = run_bench("leaderboard", "--results-dir", str(tmp_path))
     assert res.exit_code == 2
     assert "run `bench run` first" in res.output
+
+
+def test_the_old_executor_option_still_runs_and_says_its_new_name(run_bench, tmp_path):
+    """``--backend`` (renamed ``--executor``, so it cannot be confused with ``--backbone``) is a hidden alias:
+    one line on stderr, then the run as before; both at once is a user error."""
+    args = ["run", "-m", "ae", "--set", "epochs=1", "--set", "max_train_sentences=200", "--no-references",
+            "--threads", "1", "--results-dir", str(tmp_path)]
+    old = run_bench(*args, "--backend", "local")
+    assert old.exit_code == 0, old.output
+    assert old.output.count("--backend is now --executor") == 1 and "1 trained" in old.output
+    both = run_bench(*args, "--backend", "local", "--executor", "local")
+    assert both.exit_code == 2 and "--backend is the old name of --executor" in both.output
+    helped = run_bench("run", "--help")
+    assert "--executor" in helped.output and "--backend " not in helped.output and "--backbone" in helped.output

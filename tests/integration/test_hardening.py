@@ -262,10 +262,10 @@ class Recording(InProcessExecutor):
         self.note = settings.options["note"]
 
     def run(self, tasks, scratch):
-        for spec, record in super().run(tasks, scratch):
+        for cell, result in super().run(tasks, scratch):
             with open(self.note, "a") as fh:
-                fh.write(spec.cell_id + "\\n")
-            yield spec, record
+                fh.write(cell.dirname + "\\n")
+            yield cell, result
 
 def make(settings):
     return Recording(settings)
@@ -288,12 +288,13 @@ def executor_plugins(tmp_path, monkeypatch):
 
 
 def test_an_executor_plugin_runs_cells_by_name(run_bench, tmp_path, executor_plugins):
-    res = run_bench("run", *QUICK, "--backend", "recording", "--backend-option", f"note={executor_plugins}",
+    res = run_bench("run", *QUICK, "--executor", "recording", "--executor-option", f"note={executor_plugins}",
                     "--results-dir", str(tmp_path / "r"))
     assert res.exit_code == 0, res.output
-    assert "1 trained" in res.output
-    (cell,) = executor_plugins.read_text().split()
-    assert (tmp_path / "r" / "runs").glob(f"*{cell}/record.json")
+    assert "1 trained" in res.output and "references: 3 computed" in res.output
+    ran = executor_plugins.read_text().split()
+    assert len(ran) == 4 and sum(not d.startswith("ref-") for d in ran) == 1  # references run where cells run
+    assert all((tmp_path / "r" / "runs" / d / "record.json").is_file() for d in ran)
 
 
 def test_a_broken_or_clashing_executor_plugin_blocks_only_its_name(run_bench, tmp_path, executor_plugins):
@@ -302,20 +303,20 @@ def test_a_broken_or_clashing_executor_plugin_blocks_only_its_name(run_bench, tm
     names = executor_names()
     assert names["recording"] == names["broken"] == "plugin sparsebench-recording 0.3"
     assert names["dask"] == "built-in and plugin sparsebench-recording 0.3"
-    listed = " ".join(run_bench("list", "executors").output.split())  # what --backend takes, with origins
+    listed = " ".join(run_bench("list", "executors").output.split())  # what --executor takes, with origins
     assert "recording plugin sparsebench-recording 0.3" in listed and "local built-in" in listed
     assert "dask built-in and plugin sparsebench-recording 0.3 UNUSABLE: registered by more than one" in listed
-    typo = run_bench("run", "--backend", "recordin", "--results-dir", str(tmp_path))
+    typo = run_bench("run", "--executor", "recordin", "--results-dir", str(tmp_path))
     assert typo.exit_code == 2
-    assert "unknown --backend 'recordin' (did you mean 'recording'?); available: broken, dask, local, recording" \
+    assert "unknown --executor 'recordin' (did you mean 'recording'?); available: broken, dask, local, recording" \
         in typo.output
-    broken = run_bench("run", "--backend", "broken", "--results-dir", str(tmp_path))
+    broken = run_bench("run", "--executor", "broken", "--results-dir", str(tmp_path))
     assert broken.exit_code == 2 and "Traceback" not in broken.output
-    assert ("--backend 'broken' (plugin sparsebench-recording 0.3, no_such_module_here:make) cannot be loaded: "
+    assert ("--executor 'broken' (plugin sparsebench-recording 0.3, no_such_module_here:make) cannot be loaded: "
             "ModuleNotFoundError") in broken.output
-    clash = run_bench("run", "--backend", "dask", "--scheduler", "tcp://127.0.0.1:9", "--results-dir", str(tmp_path))
+    clash = run_bench("run", "--executor", "dask", "--scheduler", "tcp://127.0.0.1:9", "--results-dir", str(tmp_path))
     assert clash.exit_code == 2
-    assert "--backend 'dask' is registered by more than one source (built-in; plugin sparsebench-recording 0.3)" \
+    assert "--executor 'dask' is registered by more than one source (built-in; plugin sparsebench-recording 0.3)" \
         in clash.output
-    fine = run_bench("run", *QUICK, "--backend", "local", "--results-dir", str(tmp_path / "r"))
+    fine = run_bench("run", *QUICK, "--executor", "local", "--results-dir", str(tmp_path / "r"))
     assert fine.exit_code == 0, fine.output

@@ -88,19 +88,34 @@ def test_the_text_track_is_complete():
 
 def test_the_committed_cells_keep_their_ids_so_the_grid_resumes_them():
     """A change of the configuration schema (a new option) must leave a published cell's id unchanged,
-    or `run.sh` would train it again: every committed cell's id is what its spec resolves to today."""
+    or `run.sh` would train it again: every committed cell's id is what its spec resolves to today, and
+    every committed reference row's id is what the references beside those cells resolve to today."""
     import json
 
+    from bench.cells.method import MethodCell
+    from bench.cells.reference import references_for
     from bench.config.spec import RunSpec
 
     for runs in (ROOT / "results" / "reference").glob("*/runs"):
-        for path in sorted(runs.glob("*/record.json")):
-            record = json.loads(path.read_text())
+        records = [json.loads(path.read_text()) for path in sorted(runs.glob("*/record.json"))]
+        cells = {}
+        for record in records:
             if "reference" in record:
                 continue
-            spec = RunSpec.from_dict(record["spec"])
-            assert spec.config == record["config"], path.parent.name
-            assert spec.cell_id == record["cell_id"], path.parent.name
+            cell = MethodCell.resolve(RunSpec.from_dict(record["spec"]))
+            assert cell.config == record["config"], record["cell_id"]
+            assert cell.cell_id == record["cell_id"] and cell.spec.to_dict() == record["spec"], record["cell_id"]
+            cells[cell.cell_id] = cell
+        refs = [r for r in records if "reference" in r]
+        assert refs, f"no committed reference rows under {runs}"
+        for record in refs:
+            spec = record["spec"]
+            beside = [c for c in cells.values() if (c.spec.corpus, c.spec.seed, c.spec.preset, c.spec.train_split)
+                      == (spec["corpus"], spec["seed"], spec["preset"], spec["train_split"])]
+            checksums = record["provenance"]["checksums"]
+            made = {r.cell_id: r for r in references_for(beside, lambda cell: checksums) if r.name == spec["method"]}
+            assert record["cell_id"] in made, f"{runs.parent.name}: reference {record['cell_id']} is not made today"
+            assert made[record["cell_id"]].config == record["config"]
 
 
 def test_every_text_track_record_is_of_the_published_protocol():

@@ -100,7 +100,7 @@ def test_grid_runs_on_a_local_dask_cluster(tmp_path, grid):
     results = tmp_path / "results"
     with distributed.LocalCluster(host="127.0.0.1", n_workers=2, threads_per_worker=1, processes=True,
                                   dashboard_address=None) as cluster:
-        res = bench("run", *grid, "--backend", "dask", "--scheduler", cluster.scheduler_address,
+        res = bench("run", *grid, "--executor", "dask", "--scheduler", cluster.scheduler_address,
                     "--results-dir", str(results))
     assert res.returncode == 0, res.stdout + res.stderr
     assert "8 trained" in res.stdout
@@ -109,7 +109,7 @@ def test_grid_runs_on_a_local_dask_cluster(tmp_path, grid):
 
 
 def test_unreachable_scheduler_is_a_user_error(tmp_path):
-    res = bench("run", "--backend", "dask", "--scheduler", "tcp://127.0.0.1:9", "--results-dir", str(tmp_path))
+    res = bench("run", "--executor", "dask", "--scheduler", "tcp://127.0.0.1:9", "--results-dir", str(tmp_path))
     assert res.returncode == 2
     assert "cannot reach the Dask scheduler at 'tcp://127.0.0.1:9'" in res.stderr
 

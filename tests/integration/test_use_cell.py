@@ -45,7 +45,7 @@ def _scored(encoder, mode: str):
     from bench.data.prepare import load_data
     from bench.cells.evaluate import encode_split
 
-    _, _, test, _ = load_data(encoder.spec, None, lambda s: None)
+    test = load_data(encoder.method_cell).test
     return encode_split(encoder.model, test, mode, encoder.batch_size, torch.device("cpu"),
                         with_activity=mode in type(encoder.model).activity_rules), test
 
@@ -205,7 +205,7 @@ def test_absent_weights_are_one_line_naming_the_command_that_trains_them(text_re
     rerun = _cli(*command.split()[1:], "--threads", "1")
     assert rerun.exit_code == 0, rerun.output
     again = load(cell, tmp_path / "results")
-    assert again.spec.train_id == original.spec.train_id and np.array_equal(again.encode(texts), expected)
+    assert again.method_cell.train_id == original.method_cell.train_id and np.array_equal(again.encode(texts), expected)
 
 
 def test_reference_records_without_weights_are_refused_with_the_command():

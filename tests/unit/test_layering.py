@@ -92,7 +92,7 @@ ROOMS: dict[str, set[str]] = {
     "config": {"errors", "encoders"},
     "data": {"errors", "config", "encoders"},
     "cells": {"errors", "threads", "store", "encoders", "config", "data"},
-    "run": {"errors", "threads", "store", "config", "cells"},
+    "run": {"errors", "threads", "store", "encoders", "config", "cells"},
     "report": {"errors", "store", "config"},
     "perf": {"errors", "threads", "store", "config", "data", "cells"},
     "use": {"errors", "threads", "store", "encoders", "config", "data", "cells"},

@@ -3,15 +3,16 @@ from __future__ import annotations
 
 import pytest
 
-from bench.cells.method import run_cell
+from bench.cells.method import MethodCell
+from bench.cells.protocol import CellRun
 from bench.config.spec import RunSpec
 from tasks.metrics import all_scorers
 
 
 @pytest.mark.slow
 def test_record_carries_the_time_of_each_part():
-    spec = RunSpec("vae", "synthetic", 0, "smoke", (("epochs", "1"), ("max_train_sentences", "400")))
-    record = run_cell(spec)
+    cell = MethodCell.resolve(RunSpec("vae", "synthetic", 0, "smoke", (("epochs", "1"), ("max_train_sentences", "400"))))
+    record = cell.run(CellRun()).record.to_json()
     assert record["status"] == "ok", record.get("error")
     timing = record["provenance"]["timing"]
     assert set(timing) >= {"data", "train", "encode", "test_loss", "scorers"}

@@ -294,38 +294,81 @@ def encoders(monkeypatch):
     return calls
 
 
-def test_backbone_and_encoder_change_the_cell_id_and_the_training_id(encoders):
+def _cell(*args, encoders=None, **kwargs):
+    from bench.cells.method import MethodCell
     from bench.config.spec import RunSpec
 
+    return MethodCell.resolve(RunSpec(*args, **kwargs), encoders)
+
+
+def test_backbone_and_encoder_change_the_cell_id_and_the_training_id(encoders):
+    from bench.encoders.identity import EncoderIdentities
+
     emb = (("backbone", "embedding"),)
-    text = RunSpec("vae", "synthetic")
-    a = RunSpec("vae", "synthetic", overrides=emb, encoder="enc-a")
-    b = RunSpec("vae", "synthetic", overrides=emb, encoder="enc-b")
-    copy = RunSpec("vae", "synthetic", overrides=emb, encoder="copy-of-a")
+    table = EncoderIdentities()
+    text = _cell("vae", "synthetic", encoders=table)
+    a = _cell("vae", "synthetic", overrides=emb, encoder="enc-a", encoders=table)
+    b = _cell("vae", "synthetic", overrides=emb, encoder="enc-b", encoders=table)
+    copy = _cell("vae", "synthetic", overrides=emb, encoder="copy-of-a", encoders=table)
+    again = _cell("vae", "synthetic", 1, overrides=emb, encoder="enc-a", encoders=table)
     assert len({text.cell_id, a.cell_id, b.cell_id}) == 3 and len({text.train_id, a.train_id, b.train_id}) == 3
     assert a.config["encoder"] == _identity("a") and "encoder" not in text.config
     # the same files under another name or path are the same model: the identity is hashed, not the name
     assert (copy.cell_id, copy.train_id) == (a.cell_id, a.train_id) and copy.describe() != a.describe()
-    assert encoders == ["enc-a", "enc-b", "copy-of-a"]  # resolved once per spec, where the config is
+    assert again.config["encoder"] == a.config["encoder"]
+    assert encoders == ["enc-a", "enc-b", "copy-of-a"]  # each name resolved once per run, however many cells
+
+
+def test_the_encoder_is_a_field_set_like_any_other_and_one_cell_however_it_is_spelled(encoders):
+    """``--set encoder=NAME`` and ``--encoder NAME`` are one cell: the spec names the encoder in its own
+    field (as committed records do), never in its overrides; a method-scoped key wins."""
+    emb = (("backbone", "embedding"),)
+    by_option = _cell("vae", "synthetic", overrides=emb, encoder="enc-a")
+    by_set = _cell("vae", "synthetic", overrides=emb + (("encoder", "enc-a"),))
+    scoped = _cell("vae", "synthetic", overrides=emb + (("encoder", "enc-b"), ("vae.encoder", "enc-a")))
+    assert by_set == by_option and scoped == by_option
+    assert by_set.spec.to_dict() == by_option.spec.to_dict() and by_set.spec.encoder == "enc-a"
+    assert by_set.spec.overrides == (("backbone", "embedding"),)
+    over = _cell("vae", "synthetic", overrides=emb + (("encoder", "enc-b"),), encoder="enc-a")
+    assert over.config["encoder"] == _identity("b")  # --set is the field; --encoder is its default
+
+
+def test_a_grid_sweeps_the_backbone_each_cell_resolving_its_encoder(encoders):
+    """``--grid backbone=text,embedding --encoder NAME``: the text cells are plain text cells (no encoder in
+    their spec, config or id), the embedding cells carry the encoder's identity."""
+    from bench.config.resolve import parse_overrides
+    from bench.run.expand import Grid, expand
+
+    cells = expand(Grid(["vae", "topk"], ["synthetic"], (0,), "smoke", parse_overrides(["epochs=1"]),
+                        grid={"backbone": ["text", "embedding"]}, encoder="enc-a"))
+    by = {(c.spec.method, c.backbone): c for c in cells}
+    assert sorted(by) == [("topk", "embedding"), ("topk", "text"), ("vae", "embedding"), ("vae", "text")]
+    for method in ("vae", "topk"):
+        text, emb = by[(method, "text")], by[(method, "embedding")]
+        assert text == _cell(method, "synthetic", overrides=parse_overrides(["epochs=1", "backbone=text"]))
+        assert "encoder" not in text.config and text.spec.encoder == "" and "encoder" not in text.spec.to_dict()
+        assert emb.config["encoder"] == _identity("a") and emb.spec.encoder == "enc-a"
+    assert by[("topk", "embedding")].config["method_config"]["latent_dim"] == 64  # 4 × the encoder's 16
+    assert encoders == ["enc-a"]  # resolved once for the whole grid
+    with pytest.raises(UserError, match="used only on the embedding backbone"):
+        expand(Grid(["vae"], ["synthetic"], encoder="enc-a"))
+    with pytest.raises(UserError, match="needs a frozen sentence encoder"):
+        expand(Grid(["vae"], ["synthetic"], overrides=(("backbone", "embedding"),)))
 
 
 def test_a_sparse_autoencoders_dictionary_is_sized_from_the_encoder_in_the_config(encoders):
-    from bench.config.spec import RunSpec
-
     emb = (("backbone", "embedding"),)
-    narrow = RunSpec("topk", "synthetic", overrides=emb, encoder="enc-a")
-    wide = RunSpec("topk", "synthetic", overrides=emb, encoder="wide")
+    narrow = _cell("topk", "synthetic", overrides=emb, encoder="enc-a")
+    wide = _cell("topk", "synthetic", overrides=emb, encoder="wide")
     assert (narrow.config["method_config"]["latent_dim"], narrow.config["method_config"]["k"]) == (64, 16)  # smoke
     assert wide.config["method_config"]["latent_dim"] == 128 and wide.train_id != narrow.train_id
-    text = RunSpec("topk", "synthetic")  # text backbone: 4 × the GRU state (smoke hidden_dim 64)
+    text = _cell("topk", "synthetic")  # text backbone: 4 × the GRU state (smoke hidden_dim 64)
     assert text.config["method_config"]["latent_dim"] == 256 and "encoder" not in text.config
 
 
 def test_an_unknown_encoder_fails_when_the_config_is_resolved(encoders):
-    from bench.config.spec import RunSpec
-
     with pytest.raises(UserError, match="unknown encoder 'nope'"):
-        RunSpec("vae", "synthetic", overrides=(("backbone", "embedding"),), encoder="nope").cell_id
+        _cell("vae", "synthetic", overrides=(("backbone", "embedding"),), encoder="nope")
 
 
 class _Ref:
@@ -334,10 +377,9 @@ class _Ref:
 
 
 def test_load_data_embeds_on_the_cells_device_centres_scales_and_checks_the_identity(encoders, monkeypatch):
-    from bench.data.prepare import load_data
-    from bench.config.spec import RunSpec
+    from bench.data.prepare import DataOptions, load_data
 
-    spec = RunSpec("vae", "synthetic", overrides=(("backbone", "embedding"),), train_split="valid", encoder="enc-a")
+    cell = _cell("vae", "synthetic", overrides=(("backbone", "embedding"),), train_split="valid", encoder="enc-a")
     rng = np.random.default_rng(0)
     arrays = {"valid": 5.0 + 0.1 * rng.normal(size=(800, 16)), "test": 5.0 + 0.1 * rng.normal(size=(800, 16))}
     devices = []
@@ -349,7 +391,8 @@ def test_load_data_embeds_on_the_cells_device_centres_scales_and_checks_the_iden
     identity = {"now": _identity("a")}
     monkeypatch.setattr(I, "resolve_encoder", lambda name, cache_dir=None: _Ref(identity["now"]))
     monkeypatch.setattr(C, "embed_split", fake_embed)
-    shape, train, test, info = load_data(spec, None, lambda s: None, "cuda:7")
+    data = load_data(cell, DataOptions(device="cuda:7"))
+    shape, train, test, info = data.shape, data.train, data.test, data.info
     assert devices == ["cuda:7", "cuda:7"] and shape.input_dim == 16
     x = train.inputs.astype(np.float64)
     np.testing.assert_allclose(x.mean(0), 0.0, atol=1e-4)  # centred on the training mean ...
@@ -360,4 +403,4 @@ def test_load_data_embeds_on_the_cells_device_centres_scales_and_checks_the_iden
 
     identity["now"] = _identity("c")  # the files changed between the driver's resolution and the worker's
     with pytest.raises(RuntimeError, match="changed after the run resolved it"):
-        load_data(spec, None, lambda s: None)
+        load_data(cell)

@@ -18,9 +18,10 @@ BUILTINS = sorted(n for n, e in all_methods().items() if e.origin == "built-in" 
 
 
 def paper_train_config() -> dict:
+    from bench.cells.method import MethodCell
     from bench.config.spec import RunSpec
 
-    return RunSpec("hsvae", "yahoo", 0, "paper", ()).config["train"]
+    return MethodCell.resolve(RunSpec("hsvae", "yahoo", 0, "paper", ())).config["train"]
 
 
 class RecordingSplit(PaddedSplit):

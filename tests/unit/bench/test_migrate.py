@@ -9,6 +9,7 @@ import pytest
 
 from bench.encoders import identity as I
 from bench.paper.migrate import MigrationError, main, migrate
+from bench.cells.method import MethodCell
 from bench.config.spec import RunSpec, digest
 from bench.store.results import Store
 
@@ -19,17 +20,17 @@ EMB = (("backbone", "embedding"),)
 
 
 @pytest.fixture
-def spec(monkeypatch) -> RunSpec:
+def spec(monkeypatch) -> MethodCell:
     monkeypatch.setattr(I, "encoder_identity", lambda name, cache_dir=None: MODEL.model_identity)
-    return RunSpec("vae", "synthetic", 0, "smoke", EMB, "valid", encoder="enc")
+    return MethodCell.resolve(RunSpec("vae", "synthetic", 0, "smoke", EMB, "valid", encoder="enc"))
 
 
-def _old_cell(spec: RunSpec, store: Store) -> str:
+def _old_cell(spec: MethodCell, store: Store) -> str:
     """A record as the old rule wrote it: the library versions inside config.encoder, ids digested from that."""
     old = {**spec.config, "encoder": MODEL.cache_identity}
     assert old["encoder"]["sentence_transformers"] == "6.2.0"
     training = {k: v for k, v in old.items() if k not in ("eval", "scoring_protocol")}
-    record = {"cell_id": digest(old), "train_id": digest(training), "spec": spec.to_dict(), "config": old,
+    record = {"cell_id": digest(old), "train_id": digest(training), "spec": spec.spec.to_dict(), "config": old,
               "status": "ok", "metrics": {"modes": {"mean": {"probe_accuracy": 0.5}}}, "provenance": {"seed": 0},
               "training": {"config": training, "train_id": digest(training)}}
     dirname = f"vae-synthetic-seed0-{record['cell_id']}"
@@ -65,7 +66,7 @@ def test_old_records_get_the_ids_that_todays_code_gives_them(spec, tmp_path):
 
     moves = {m.kind: m for m in migrate(tmp_path)}
     assert moves["cell"].new == spec.dirname and moves["reference"].new.endswith(digest(ref_identity))
-    cell = store.load(spec.dirname)
+    cell = store.load(spec.dirname).to_json()
     assert cell["config"] == spec.config and cell["cell_id"] == spec.cell_id and cell["train_id"] == spec.train_id
     assert cell["training"]["config"]["encoder"] == MODEL.model_identity and cell["training"]["train_id"] == spec.train_id
     note = cell["migrations"][0]
@@ -75,7 +76,7 @@ def test_old_records_get_the_ids_that_todays_code_gives_them(spec, tmp_path):
     weights = store.weights_path(spec.model_dirname)  # the stored model follows: a re-score needs no retraining
     assert weights is not None and weights.read_bytes() == b"weights"
     assert store.training_record(spec.model_dirname)["train_id"] == spec.train_id
-    ref = store.load(moves["reference"].new)
+    ref = store.load(moves["reference"].new).to_json()
     assert ref["provenance"]["checksums"] == ref_identity["checksums"] and ref["migrations"][0]["old_dirname"] == old_ref
     assert not (store.runs / old_cell).exists() and not (store.runs / old_ref).exists()
 
@@ -85,7 +86,7 @@ def test_old_records_get_the_ids_that_todays_code_gives_them(spec, tmp_path):
 def test_a_record_whose_id_is_not_what_the_old_rule_gives_is_refused(spec, tmp_path, capsys):
     store = Store(tmp_path)
     dirname = _old_cell(spec, store)
-    record = store.load(dirname)
+    record = store.load(dirname).to_json()
     record["config"]["seed"] = 7  # edited by hand after it was written: its id no longer says what it is
     store.save(dirname, record)
     with pytest.raises(MigrationError, match="not the digest of its config"):

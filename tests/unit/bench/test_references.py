@@ -8,59 +8,81 @@ import numpy as np
 import pytest
 import torch
 
-from bench.cells.method import run_cell
-from bench.data.prepare import load_data
 from bench.cells.evaluate import encode_split
-from bench.report.leaderboard import render
+from bench.cells.method import MethodCell
 from bench.cells.models import build_model, load_weights
-from bench.cells.reference import ReferenceSpec, references_for, run_references
-from bench.run.driver import expand
+from bench.cells.protocol import CellRun
+from bench.cells.reference import Checksums, ReferenceCell, references_for
 from bench.config.spec import RunSpec
+from bench.data.prepare import load_data
+from bench.report.leaderboard import render
+from bench.run.driver import RunOptions, Summary, run_all
+from bench.run.executors import InProcessExecutor
+from bench.run.expand import Grid, expand
 from bench.store.results import Store
 from tasks.references import score_codes
 from tasks.scoring import ScoringConfig
 
 #: Tiny and fast: 200 training sentences, one epoch, a two-size probe sweep.
 BASE = (("epochs", "1"), ("max_train_sentences", "200"), ("probe_sizes", "5,all"), ("probe_repeats", "2"))
-QUIET = {"echo": lambda s: None}
+
+
+def cells_of(*methods: str, seed: int = 0, extra=()) -> list[MethodCell]:
+    return expand(Grid(list(methods), ["synthetic"], (seed,), "smoke", BASE + tuple(extra)))
+
+
+def run_references(cells, store: Store, *, resume: str = "missing", echo=lambda s: None, options=None) -> Summary:
+    """The reference rows beside ``cells``, through the one path every cell takes (plan, execute, store)."""
+    refs = references_for(cells, Checksums(options or {}))
+    return run_all(refs, store, InProcessExecutor("cpu", threads=1, progress=False),
+                   RunOptions(resume=resume, references=False, corpus_options=options or {}, echo=echo, progress=False))
+
+
+def ref_beside(name: str, cell: MethodCell, checksums=None) -> ReferenceCell:
+    return ReferenceCell.beside(name, cell, checksums or {"corpus": "c"})
 
 
 @pytest.fixture(scope="module")
 def computed(tmp_path_factory):
     """The text-track references of an ae + vae run on the synthetic corpus, computed once."""
     store = Store(tmp_path_factory.mktemp("refs"))
-    specs = expand(["ae", "vae"], ["synthetic"], [0], "smoke", BASE)
-    return specs, store, run_references(specs, store, **QUIET)
+    cells = cells_of("ae", "vae")
+    return cells, store, run_references(cells, store)
 
 
 def test_a_methods_own_codes_through_the_reference_path_reproduce_its_probe_numbers():
     """The reference scoring path is the methods' one: same probe, same split, same seed handling."""
-    spec = RunSpec("ae", "synthetic", 1, "smoke", BASE)
-    record = run_cell(spec)
-    shape, train, test, _ = load_data(spec, None, lambda s: None)
-    model = load_weights(build_model("ae", spec.config["method_config"], shape), record["_weights"])
+    spec = MethodCell.resolve(RunSpec("ae", "synthetic", 1, "smoke", BASE))
+    result = spec.run(CellRun())
+    record = result.record.to_json()
+    data = load_data(spec)
+    shape, train, test = data.shape, data.train, data.test
+    model = load_weights(build_model("ae", spec.config["method_config"], shape), result.weights)
     cpu = torch.device("cpu")
     size = spec.config["train"]["eval_batch_size"]  # the cell's batches: a row's float rounding may depend on them
     train_codes, _ = encode_split(model, train, "code", size, cpu)
     test_codes, _ = encode_split(model, test, "code", size, cpu)
     config = ScoringConfig.from_dict(spec.config["eval"])
-    got = score_codes(train_codes, train.labels, test_codes, test.labels, seed=spec.seed, config=config,
+    got = score_codes(train_codes, train.labels, test_codes, test.labels, seed=spec.spec.seed, config=config,
                       exact_zeros=False)
     want = record["metrics"]["modes"]["code"]
     assert got.scalars == want
     assert got.analysis["probes"] == record["metrics"]["analysis"]["code"]["probes"]
     # the seed reaches the probe's subsamples: another seed gives other @5 numbers, so the equality is not vacuous
-    other = score_codes(train_codes, train.labels, test_codes, test.labels, seed=spec.seed + 1, config=config,
+    other = score_codes(train_codes, train.labels, test_codes, test.labels, seed=spec.spec.seed + 1, config=config,
                         exact_zeros=False)
     assert other.scalars["probe_accuracy@5"] != want["probe_accuracy@5"]
 
 
 def test_a_reference_reads_the_cells_split_subsample_and_seed():
-    cell = RunSpec("hsvae", "synthetic", 2, "smoke", BASE)
-    _, train, test, info = load_data(RunSpec("ae", "synthetic", 2, "smoke", BASE), None, lambda s: None)
+    (cell,) = cells_of("hsvae", seed=2)
+    (ae,) = cells_of("ae", seed=2)
+    data = load_data(ae)
+    train, test, info = data.train, data.test, data.info
     for name in ("tfidf", "tfidf-svd", "untrained"):
-        ref = ReferenceSpec(name, cell)
-        _, rtrain, rtest, rinfo = load_data(ref.model_spec, None, lambda s: None)
+        ref = ref_beside(name, cell)
+        rdata = load_data(ref.model)
+        rtrain, rtest, rinfo = rdata.train, rdata.test, rdata.info
         np.testing.assert_array_equal(rtrain.padded, train.padded)  # the same seeded 200-sentence subsample
         np.testing.assert_array_equal(rtest.labels, test.labels)
         assert rinfo["train_sentences"] == info["train_sentences"] == 200
@@ -69,23 +91,23 @@ def test_a_reference_reads_the_cells_split_subsample_and_seed():
 
 def test_references_are_computed_once_stored_marked_and_reused(computed):
     specs, store, first = computed
-    assert [(o.ref.name, o.status) for o in first.outcomes] == [
-        ("tfidf", "computed"), ("tfidf-svd", "computed"), ("untrained", "computed")]  # ae and vae share them
+    assert [(o.cell.name, o.status) for o in first.outcomes] == [
+        ("tfidf", "ok"), ("tfidf-svd", "ok"), ("untrained", "ok")]  # ae and vae share them
     folders = sorted(p.name for p in store.runs.iterdir())
     assert len(folders) == 3 and all(f.startswith("ref-") for f in folders)
     for folder in folders:
         record = json.loads((store.runs / folder / "record.json").read_text())
         assert record["reference"]["name"] in folder and record["status"] == "ok"
         assert record["provenance"]["checksums"]["corpus"] and record["provenance"]["train_sentences"] == 200
-    second = run_references(specs, store, **QUIET)
+    second = run_references(specs, store)
     assert [o.status for o in second.outcomes] == ["cached"] * 3
-    assert [o.record["cell_id"] for o in second.outcomes] == [o.record["cell_id"] for o in first.outcomes]
-    assert second.line() == "references: 0 computed, 3 cached"
+    assert [o.record.cell_id for o in second.outcomes] == [o.record.cell_id for o in first.outcomes]
+    assert second.references_line() == "references: 0 computed, 3 cached"
     # a reference trains nothing: --resume cache-only adds it to a finished grid, and reuses it after
     fresh = Store(store.root / "fresh")
-    assert [o.status for o in run_references(specs, fresh, resume="cache-only", **QUIET).outcomes] == ["computed"] * 3
-    assert [o.status for o in run_references(specs, fresh, resume="cache-only", **QUIET).outcomes] == ["cached"] * 3
-    assert [o.status for o in run_references(specs, fresh, resume="always", **QUIET).outcomes] == ["computed"] * 3
+    assert [o.status for o in run_references(specs, fresh, resume="cache-only").outcomes] == ["ok"] * 3
+    assert [o.status for o in run_references(specs, fresh, resume="cache-only").outcomes] == ["cached"] * 3
+    assert [o.status for o in run_references(specs, fresh, resume="always").outcomes] == ["ok"] * 3
 
 
 def test_a_stored_reference_scored_by_other_scorers_is_recomputed(computed, tmp_path):
@@ -94,12 +116,12 @@ def test_a_stored_reference_scored_by_other_scorers_is_recomputed(computed, tmp_
     for folder in store.runs.iterdir():
         record = json.loads((folder / "record.json").read_text())
         copy.save(folder.name, dict(record, scorers=["probes:built-in"]))  # as if scored before a metric was added
-    assert [o.status for o in run_references(specs, copy, **QUIET).outcomes] == ["computed"] * 3
+    assert [o.status for o in run_references(specs, copy).outcomes] == ["ok"] * 3
 
 
 def test_identity_follows_seed_latent_size_subsample_and_scoring():
     def key(name, *extra, seed=0):
-        return ReferenceSpec(name, RunSpec("ae", "synthetic", seed, "smoke", BASE + extra)).identity({"corpus": "c"})
+        return ref_beside(name, MethodCell.resolve(RunSpec("ae", "synthetic", seed, "smoke", BASE + extra))).cell_id
 
     base = key("tfidf-svd")
     assert key("tfidf-svd") == base
@@ -108,13 +130,13 @@ def test_identity_follows_seed_latent_size_subsample_and_scoring():
                 key("tfidf")}) == 6
     assert key("tfidf", ("latent_dim", "8")) == key("tfidf")  # full TF-IDF has no latent size
     assert key("tfidf", ("epochs", "5")) == key("tfidf")  # nor does training length matter to it
-    spec = ReferenceSpec("tfidf", RunSpec("ae", "synthetic", 0, "smoke", BASE))
-    assert spec.identity({"corpus": "a"}) != spec.identity({"corpus": "b"})  # the corpus checksum
+    (ae,) = cells_of("ae")
+    assert ref_beside("tfidf", ae, {"corpus": "a"}).cell_id != ref_beside("tfidf", ae, {"corpus": "b"}).cell_id
 
 
 def test_tfidf_svd_has_the_latent_size_and_tfidf_stays_sparse(computed):
     _, _, first = computed
-    by = {o.ref.name: o.record for o in first.outcomes}
+    by = {o.cell.name: o.record.to_json() for o in first.outcomes}
     svd = by["tfidf-svd"]
     assert svd["config"]["method_config"] == {"latent_dim": 16}
     assert svd["provenance"]["reference"]["svd"]["components"] == 16
@@ -130,12 +152,12 @@ def test_tfidf_svd_has_the_latent_size_and_tfidf_stays_sparse(computed):
 
 def test_untrained_is_seeded_reproducible_and_is_the_ae_at_init(computed, tmp_path):
     specs, store, first = computed
-    untrained = next(o.record for o in first.outcomes if o.ref.name == "untrained")
+    untrained = next(o.record.to_json() for o in first.outcomes if o.cell.name == "untrained")
     assert untrained["config"]["method"] == "ae" and untrained["config"]["method_config"]["latent_dim"] == 16
-    again = run_references(specs, Store(tmp_path / "again"), **QUIET)
-    assert next(o.record for o in again.outcomes if o.ref.name == "untrained")["metrics"] == untrained["metrics"]
-    seed1 = run_references(expand(["ae"], ["synthetic"], [1], "smoke", BASE), Store(tmp_path / "s1"), **QUIET)
-    other = next(o.record for o in seed1.outcomes if o.ref.name == "untrained")
+    again = run_references(specs, Store(tmp_path / "again"))
+    assert next(o.record for o in again.outcomes if o.cell.name == "untrained").metrics == untrained["metrics"]
+    seed1 = run_references(cells_of("ae", seed=1), Store(tmp_path / "s1"))
+    other = next(o.record.to_json() for o in seed1.outcomes if o.cell.name == "untrained")
     assert other["metrics"]["modes"]["code"]["avg_hoyer"] != untrained["metrics"]["modes"]["code"]["avg_hoyer"]
     # an untrained model reconstructs no better than chance over the vocabulary: NLL/token about ln(V)
     assert untrained["metrics"]["reconstruction"]["nll_per_token"] == pytest.approx(np.log(193), rel=0.05)
@@ -185,22 +207,21 @@ def test_the_embedding_track_gets_the_embedding_and_its_pca(monkeypatch, tmp_pat
 
     monkeypatch.setattr(embeddings, "resolve_encoder", lambda name, cache_dir=None: StandIn())
     overrides = BASE + (("backbone", "embedding"), ("latent_dim", "4"))
-    specs = [RunSpec("ae", "synthetic", 0, "smoke", overrides, encoder="stand-in")]
-    assert [r.name for r in references_for(specs)] == ["embedding", "embedding-pca"]
-    summary = run_references(specs, Store(tmp_path / "r"), corpus_options={"cache_dir": str(tmp_path / "cache")},
-                             **QUIET)
-    assert [o.status for o in summary.outcomes] == ["computed", "computed"], [o.error for o in summary.outcomes]
-    emb, pca = (o.record for o in summary.outcomes)
+    specs = [MethodCell.resolve(RunSpec("ae", "synthetic", 0, "smoke", overrides, encoder="stand-in"))]
+    assert [r.name for r in references_for(specs, lambda c: {"corpus": "c"})] == ["embedding", "embedding-pca"]
+    summary = run_references(specs, Store(tmp_path / "r"), options={"cache_dir": str(tmp_path / "cache")})
+    assert [o.status for o in summary.outcomes] == ["ok", "ok"], [o.record.error for o in summary.outcomes]
+    emb, pca = (o.record.to_json() for o in summary.outcomes)
     e, p = emb["metrics"]["modes"]["code"], pca["metrics"]["modes"]["code"]
     assert e["l0"] <= 12 and e["fvu"] == 0.0 and e["recon_probe_accuracy"] == e["probe_accuracy"]
     assert p["l0"] == 4.0 and 0 < p["fvu"] < 1  # PCA to 4 of 12 dimensions, its reconstruction as decoded
     assert pca["provenance"]["checksums"]["encoder"] and emb["config"]["encoder"] == "stand-in"
     assert pca["provenance"]["encoder"]["encoder"]["name"] == "stand-in"
     # a sparse autoencoder's latent_dim is its dictionary: the reference takes k, its active latents
-    sae = RunSpec("topk", "synthetic", 0, "smoke", BASE + (("backbone", "embedding"), ("topk.k", "3")),
-                  encoder="stand-in")
+    sae = MethodCell.resolve(RunSpec("topk", "synthetic", 0, "smoke", BASE + (("backbone", "embedding"), ("topk.k", "3")),
+                                     encoder="stand-in"))
     assert sae.config["method_config"]["latent_dim"] != 3
-    assert ReferenceSpec("embedding-pca", sae).config["method_config"] == {"latent_dim": 3}
+    assert ref_beside("embedding-pca", sae).config["method_config"] == {"latent_dim": 3}
 
 
 def test_bench_run_reports_references_and_no_references_turns_them_off(run_bench, tmp_path):
@@ -223,10 +244,10 @@ def test_a_damaged_reference_record_is_named_and_computed_again(computed, tmp_pa
     copy = Store(tmp_path)
     for folder in store.runs.iterdir():
         copy.save(folder.name, json.loads((folder / "record.json").read_text()))
-    victim = copy.cell_dir(ReferenceSpec("tfidf", specs[0]).dirname(first.outcomes[0].record["cell_id"]))
+    victim = copy.cell_dir(first.outcomes[0].cell.dirname)
     (victim / "record.json").write_text("{not json")
     said: list[str] = []
     again = run_references(specs, copy, echo=said.append)
-    assert [o.status for o in again.outcomes] == ["computed", "cached", "cached"]
+    assert [o.status for o in again.outcomes] == ["cached", "cached", "ok"]  # settled first, then the one run
     assert any(s.startswith("damaged reference record") and str(victim) in s for s in said)
     assert json.loads((victim / "record.json").read_text())["status"] == "ok"

@@ -7,6 +7,14 @@ from bench.config.experiment import load_experiment
 from bench.config.grid import parse_grid, points_for
 from bench.run.slots import SlotAllocator, parse_devices
 from methods.vae.config import VAEConfig
+from bench.run.expand import Grid, expand as expand_grid
+
+
+def expand(methods, corpora, seeds, preset, overrides, train_split="train", grid=None, encoder="", variants=None,
+           sweep=False):
+    """The cells ``bench run`` expands these options into (:func:`bench.run.expand.expand` of a :class:`Grid`)."""
+    return expand_grid(Grid(methods, corpora, seeds, preset, overrides, train_split, grid or {}, encoder,
+                            variants or {}, sweep))
 
 
 def test_allocator_never_exceeds_per_device_and_balances():
@@ -69,23 +77,22 @@ def test_shipped_paper_experiment_expands_to_the_documented_grid():
     from pathlib import Path
 
     from bench.config.resolve import parse_overrides
-    from bench.run.driver import expand
 
     exp = load_experiment(Path(__file__).resolve().parents[3] / "experiments" / "paper.toml")
     specs = expand(exp.methods, exp.corpora, exp.seeds, exp.preset, parse_overrides([]), exp.train_split, exp.grid,
                    variants=exp.variants)
     assert len(specs) == 153
     assert len({s.cell_id for s in specs}) == 153
-    hs = [s for s in specs if s.method == "hsvae"]
+    hs = [s for s in specs if s.spec.method == "hsvae"]
     assert {(s.config["method_config"]["alpha"], s.config["method_config"]["beta"]) for s in hs} == {
         (a, b) for a in (4.0, 30.0) for b in (1.0, 10.0, 30.0)}
     assert {s.config["method_config"]["latent_dim"] for s in specs} == {32}
     assert all(s.config["method_config"]["hidden_dim"] == 512 for s in specs)
     assert all(s.config["train"]["precision"] == "fp32" for s in specs)
-    control = [s for s in specs if s.variant == "vae-beta0.01"]
+    control = [s for s in specs if s.spec.variant == "vae-beta0.01"]
     assert len(control) == 9 and {s.config["method_config"]["beta"] for s in control} == {0.01}
-    assert {s.config["method_config"]["beta"] for s in specs if s.method == "vae" and not s.variant} == {1.0}
-    assert {s.config["train"]["batch_size"] for s in hs if s.corpus == "dbpedia"} == {512}
+    assert {s.config["method_config"]["beta"] for s in specs if s.spec.method == "vae" and not s.spec.variant} == {1.0}
+    assert {s.config["train"]["batch_size"] for s in hs if s.spec.corpus == "dbpedia"} == {512}
     assert {s.config["method_config"]["std_head"] for s in hs} == {"exp"}
     wide = expand(["hsvae"], ["yahoo"], [0], "paper768", parse_overrides([]))
     assert wide[0].config["method_config"]["latent_dim"] == 768 and wide[0].config["train"]["batch_size"] == 256
@@ -94,14 +101,13 @@ def test_shipped_paper_experiment_expands_to_the_documented_grid():
 def test_experiment_variants_are_named_configurations(tmp_path):
     from bench.config.resolve import parse_overrides
     from bench.report.leaderboard import records_to_frame
-    from bench.run.driver import expand
 
     p = tmp_path / "e.toml"
     p.write_text('methods = ["vae", "soft"]\n[variants.soft]\nmethod = "vae"\nbeta = 0.5\n')
     exp = load_experiment(p)
     specs = expand(exp.methods, ["synthetic"], [0], "smoke", parse_overrides(["vae.beta=2"]), variants=exp.variants)
-    assert [(s.label, s.config["method_config"]["beta"]) for s in specs] == [("vae", 2.0), ("soft", 0.5)]
+    assert [(s.spec.label, s.config["method_config"]["beta"]) for s in specs] == [("vae", 2.0), ("soft", 0.5)]
     assert specs[1].dirname.startswith("soft-synthetic-seed0-")
-    rec = {"status": "ok", "spec": specs[1].to_dict(), "config": specs[1].config,
+    rec = {"status": "ok", "spec": specs[1].spec.to_dict(), "config": specs[1].config,
            "metrics": {"modes": {"mean": {"probe_accuracy": 0.5}}, "default_mode": "mean"}}
     assert list(records_to_frame([rec])["method"]) == ["soft"]

@@ -10,15 +10,22 @@ from bench.config.resolve import parse_overrides
 from bench.errors import UserError
 from bench.config.experiment import load_experiment
 from bench.config.grid import budget_note, point_name
-from bench.run.driver import expand
+from bench.run.expand import Grid, expand as expand_grid
 from methods.registry import get_method, register_in_process, unregister_in_process
 from methods.sweeps import EQUAL_BUDGET, sweep_of
+
+
+def expand(methods, corpora, seeds, preset, overrides, train_split="train", grid=None, encoder="", variants=None,
+           sweep=False):
+    """The cells ``bench run`` expands these options into (:func:`bench.run.expand.expand` of a :class:`Grid`)."""
+    return expand_grid(Grid(methods, corpora, seeds, preset, overrides, train_split, grid or {}, encoder,
+                            variants or {}, sweep))
 
 ROOT = Path(__file__).resolve().parents[3]
 
 
 def names(specs):
-    return [(s.method, point_name(s.config["method_config"], get_method(s.method).config), s.seed) for s in specs]
+    return [(s.spec.method, point_name(s.config["method_config"], get_method(s.spec.method).config), s.spec.seed) for s in specs]
 
 
 def test_each_method_expands_into_its_declared_points_times_the_seeds():
@@ -28,7 +35,7 @@ def test_each_method_expands_into_its_declared_points_times_the_seeds():
     expected = [(m, p.name, seed) for m in ("hsvae", "ton", "ae") for p in sweep_of(get_method(m).config).points
                 for seed in (0, 1)]
     assert names(specs) == expected
-    ton = [s.config["method_config"] for s in specs if s.method == "ton" and s.seed == 0]
+    ton = [s.config["method_config"] for s in specs if s.spec.method == "ton" and s.spec.seed == 0]
     assert [c.get("kl_weight", 1.0) for c in ton] == [1.0, 0.1, 0.01, 0.01, 0.01]
     assert "kl_weight" not in ton[0], "the default point is the published cell: no new key in its id"
 
@@ -44,7 +51,7 @@ def test_a_points_k_wins_over_the_presets_and_the_dictionary_is_still_sized_from
     for s in specs:
         cfg = s.config["method_config"]
         assert cfg["latent_dim"] == 4 * 64, "expansion 4 × the smoke preset's GRU state (64)"
-    assert [s.config["method_config"]["k"] for s in specs if s.method == "topk"] == [32, 4, 8, 16, 64]
+    assert [s.config["method_config"]["k"] for s in specs if s.spec.method == "topk"] == [32, 4, 8, 16, 64]
 
 
 def test_sweep_combines_with_free_set_keys_and_grid_points():
@@ -114,7 +121,7 @@ def plugins(tmp_path, monkeypatch):
 
 def test_a_plugin_declares_its_sweep_on_its_config_and_one_without_runs_as_one_point(plugins):
     specs = expand(["plainplug", "sweptplug"], ["synthetic"], [0], "smoke", parse_overrides([]), sweep=True)
-    assert [(s.method, s.config["method_config"]["beta"]) for s in specs] == [
+    assert [(s.spec.method, s.config["method_config"]["beta"]) for s in specs] == [
         ("plainplug", 1.0), ("sweptplug", 1.0), ("sweptplug", 0.1)]
     assert names(specs) == [("plainplug", "default", 0), ("sweptplug", "default", 0), ("sweptplug", "light", 0)]
     note = budget_note(["hsvae", "plainplug", "sweptplug", "ae"])
@@ -133,8 +140,8 @@ def test_the_published_cells_are_reused_as_the_first_points():
             committed[record["spec"]["method"]] = path.parent.name
     specs = expand(["hsvae", "mat", "ton", "sparsemax", "vae", "ae"], ["yahoo"], [0], "reference",
                    parse_overrides([]), train_split="valid", sweep=True)
-    firsts = {s.method: s.dirname for s in specs if point_name(s.config["method_config"], get_method(s.method).config)
-              == sweep_of(get_method(s.method).config).points[0].name}
+    firsts = {s.spec.method: s.dirname for s in specs if point_name(s.config["method_config"], get_method(s.spec.method).config)
+              == sweep_of(get_method(s.spec.method).config).points[0].name}
     assert firsts == committed
 
 

@@ -79,17 +79,20 @@ def test_training_curves_do_not_change_the_trained_model():
     """Scoring on the way draws from torch's generator (stochastic modes); it must leave it as it found it."""
     import torch
 
-    from bench.cells.method import run_cell
+    from bench.cells.method import MethodCell
+    from bench.cells.protocol import CellRun
     from bench.config.spec import RunSpec
 
     base = (("epochs", "2"), ("max_train_sentences", "300"), ("probe_sizes", "all"), ("probe_C", "0.3"))
-    plain = run_cell(RunSpec("hsvae", "synthetic", 0, "smoke", base))
-    curved = run_cell(RunSpec("hsvae", "synthetic", 0, "smoke", base + (("curve_every", "1"),)))
+    plain_run = MethodCell.resolve(RunSpec("hsvae", "synthetic", 0, "smoke", base)).run(CellRun())
+    curved_run = MethodCell.resolve(RunSpec("hsvae", "synthetic", 0, "smoke",
+                                            base + (("curve_every", "1"),))).run(CellRun())
+    plain, curved = plain_run.record.to_json(), curved_run.record.to_json()
     assert plain["status"] == curved["status"] == "ok"
     assert [p["epoch"] for p in curved["metrics"]["curve"]] == [1, 2] and plain["metrics"]["curve"] == []
     assert {"probe_accuracy", "active_dims", "kl", "collapsed_dims", "mode"} <= set(curved["metrics"]["curve"][0])
-    a = torch.load(__import__("io").BytesIO(plain["_weights"]), weights_only=True)
-    b = torch.load(__import__("io").BytesIO(curved["_weights"]), weights_only=True)
+    a = torch.load(__import__("io").BytesIO(plain_run.weights), weights_only=True)
+    b = torch.load(__import__("io").BytesIO(curved_run.weights), weights_only=True)
     assert all(torch.equal(a[k], b[k]) for k in a), "a run with curves trains exactly the same model"
     assert plain["metrics"]["train_loss"] == curved["metrics"]["train_loss"]
     last = curved["metrics"]["curve"][-1]  # the run's own probe (C = 0.3) and seed: the record's number
@@ -123,10 +126,11 @@ def test_kl_warmup_ramps_every_term_but_the_reconstruction_by_hand_computed_weig
 def test_kl_warmup_is_part_of_a_cells_id_only_when_it_is_used():
     """At its default (0) the option is left out of the canonical config, so the cells published before
     it existed keep their ids; any other value is another cell."""
+    from bench.cells.method import MethodCell
     from bench.config.spec import RunSpec
 
-    plain = RunSpec("vae", "synthetic", 0, "smoke")
-    warmed = RunSpec("vae", "synthetic", 0, "smoke", (("kl_warmup", "0.3"),))
-    zero = RunSpec("vae", "synthetic", 0, "smoke", (("kl_warmup", "0"),))
+    plain = MethodCell.resolve(RunSpec("vae", "synthetic", 0, "smoke"))
+    warmed = MethodCell.resolve(RunSpec("vae", "synthetic", 0, "smoke", (("kl_warmup", "0.3"),)))
+    zero = MethodCell.resolve(RunSpec("vae", "synthetic", 0, "smoke", (("kl_warmup", "0"),)))
     assert "kl_warmup" not in plain.config["train"] and warmed.config["train"]["kl_warmup"] == 0.3
     assert zero.cell_id == plain.cell_id != warmed.cell_id

@@ -1,0 +1,166 @@
+"""From what a run asks for to its cells: the grid expanded, every cell resolved once and checked before anything trains.
+
+:func:`expand` turns a :class:`Grid` (methods or variants × corpora × seeds × ``--grid`` points ×
+declared sweep points) into resolved :class:`~bench.cells.method.MethodCell` values, resolving each
+frozen encoder the grid names once (:class:`~bench.encoders.identity.EncoderIdentities`); a typo
+anywhere fails here.  :func:`check_data` and :func:`preflight` then refuse, in seconds, what would
+otherwise fail after a long training run: a missing split, a corpus with one class, a plugin whose
+codes have the wrong shape.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Sequence
+
+from bench.cells.method import MethodCell
+from bench.config.grid import check_sweep_conflicts, check_values, merge, points_for, sweep_points
+from bench.config.resolve import ENCODER_KEY, check_override_keys
+from bench.config.spec import RunSpec
+from bench.config.variants import Variant, lookup
+from bench.errors import UserError
+from methods.registry import get_method
+from tasks.corpora import corpus_info, load_corpus
+
+
+@dataclass(frozen=True)
+class Grid:
+    """What a run asks for (``bench run``'s grid options, or an experiment file's).
+
+    ``methods`` may name variants (built-in or from ``variants``): a method plus fixed settings.
+    ``sweep``: each method runs every point of its declared sweep (``bench list methods``), each point
+    a cell of its own (combined with the seeds and any ``grid`` points).  ``encoder`` is the frozen
+    encoder of the cells on the embedding backbone (``--encoder``; ``--set``/``--grid encoder=...``
+    set it per cell), dropped from cells on the text backbone.
+    """
+
+    methods: Sequence[str]
+    corpora: Sequence[str]
+    seeds: Sequence[int] = (0,)
+    preset: str = "smoke"
+    overrides: tuple[tuple[str, str], ...] = ()
+    train_split: str = "train"
+    grid: Mapping[str, list[str]] = field(default_factory=dict)
+    encoder: str = ""
+    variants: Mapping[str, Variant] = field(default_factory=dict)
+    sweep: bool = False
+
+
+def expand(request: Grid, cache_dir: Any = None) -> list[MethodCell]:
+    """All cells, resolved and validated up front: a typo anywhere fails before anything trains."""
+    from bench.encoders.identity import EncoderIdentities
+
+    named = {m: lookup(m, dict(request.variants)) for m in request.methods}
+    if request.sweep:
+        fixed = [m for m, v in named.items() if v]
+        if fixed:
+            v = named[fixed[0]]
+            raise UserError(f"--sweep: {fixed[0]!r} is a variant (a fixed configuration of {v.method}) and is not "
+                            f"swept; name its method instead (--methods {v.method}): its declared sweep is "
+                            "listed by `bench list methods`")
+    real = {m: (v.method if v else m) for m, v in named.items()}
+    entries = {r: get_method(r) for r in real.values()}
+    for c in request.corpora:
+        corpus_info(c)
+    configs = {m: (e.config or e.load().Config) for m, e in entries.items()}
+    grid = dict(request.grid)
+    overrides = request.overrides
+    check_override_keys(overrides + tuple((k, v[0]) for k, v in grid.items())
+                        + tuple(kv for v in named.values() if v for kv in v.overrides()), configs)
+    check_values(grid, configs)
+    swept = {}
+    for m in request.methods:
+        if request.sweep:
+            check_sweep_conflicts(real[m], configs[real[m]], overrides, grid)
+        swept[m] = sweep_points(real[m], configs[real[m]]) if request.sweep else [("", ())]
+    specs = []
+    for c in request.corpora:
+        for m in request.methods:
+            method, variant = real[m], named[m]
+            for _, declared in swept[m]:
+                for point in points_for(method, configs[method], grid):
+                    cell = merge(merge(merge(overrides, point), declared), variant.overrides() if variant else ())
+                    for s in request.seeds:
+                        specs.append(RunSpec(method, c, s, request.preset, cell, request.train_split,
+                                             request.encoder, variant.name if variant else ""))
+    encoders = EncoderIdentities(cache_dir)  # each encoder name resolved once, here, before any worker starts
+    cells = list(dict.fromkeys(MethodCell.resolve(spec, encoders) for spec in dict.fromkeys(specs)))
+    asked = [request.encoder, *(v for k, v in overrides if k.rpartition(".")[2] == ENCODER_KEY),
+             *(v for k, vs in grid.items() if k.rpartition(".")[2] == ENCODER_KEY for v in vs)]
+    named_encoder = next((a for a in asked if a), "")
+    if named_encoder and not any(c.backbone == "embedding" for c in cells):
+        raise UserError(f"encoder {named_encoder!r} is used only on the embedding backbone, and no cell of this run "
+                        f"is on it (its methods run on the text backbone): add --backbone embedding, or "
+                        "--grid backbone=text,embedding to run both")
+    return cells
+
+
+def check_data(cells: Sequence[MethodCell], data_dir: Any) -> None:
+    """Every split a cell will read must be on disk before anything trains (workers would only fail later)."""
+    from tasks.corpora.datadir import download_hint
+
+    needed: dict[str, dict[str, None]] = {}  # insertion-ordered: a training split before "test"
+    for cell in cells:
+        needed.setdefault(cell.spec.corpus, {}).update(dict.fromkeys((cell.spec.train_split, "test")))
+    for corpus, splits in sorted(needed.items()):
+        info = corpus_info(corpus)
+        if info.present is not None:
+            have = set(info.present(data_dir))
+            for split in sorted(set(splits) - have):
+                load_corpus(corpus, data_dir=data_dir, splits=(split,))  # raises the loader's message naming the file
+                raise UserError(f"corpus {corpus!r} has no {split} split in the "
+                                f"{download_hint(corpus, split, data_dir)}")
+        check_classes(corpus, info, list(splits), data_dir)
+
+
+def check_classes(corpus: str, info: Any, splits: Sequence[str], data_dir: Any) -> None:
+    """A probe needs two classes: refuse a corpus with fewer before training, not after it.
+
+    Built-in corpora declare their classes; a user file is read here once (its cells would read it
+    anyway) and the labels of each training split counted: the probes fit on those.
+    """
+    from tasks.corpora import is_user_corpus
+
+    if info.class_names and len(info.class_names) >= 2:
+        return
+    where = f"the file {corpus}" if is_user_corpus(corpus) else f"corpus {corpus!r} ({info.origin})"
+    if info.class_names:
+        raise UserError(f"{where} declares {len(info.class_names)} class ({info.class_names[0]!r}); "
+                        "the probes and class analyses need at least 2 labelled classes")
+    if not is_user_corpus(corpus):
+        return  # a plugin without declared classes: its loader is its author's to check
+    train = tuple(s for s in splits if s != "test") or tuple(splits)  # the probes fit on the training split
+    data = load_corpus(corpus, data_dir=data_dir, splits=train)
+    for split in train:
+        labels = data.split(split).labels
+        n = len(set(labels.tolist()))
+        if n < 2:
+            names = sorted({data.class_names[i] for i in set(labels.tolist())}) if len(labels) else []
+            raise UserError(f"{where} has {n} class in its {split} split"
+                            + (f" (every label is {names[0]!r})" if names else "")
+                            + "; the probes and class analyses need at least 2 labelled classes: "
+                            "check its label column")
+
+
+def preflight(cells: Sequence[MethodCell]) -> None:
+    """Each selected method, with its resolved config, encodes a tiny toy batch before anything trains.
+
+    A plugin whose codes have the wrong shape (or whose loss does not run) fails here in seconds, with
+    the conformance suite's message, instead of after a full training run.
+    """
+    from methods.conformance import Checks, ConformanceError, toy_data
+
+    seen = set()
+    for cell in cells:
+        cfg = cell.config["method_config"]
+        key = (cell.spec.method, tuple(sorted(cfg.items())))
+        if key in seen:
+            continue
+        seen.add(key)
+        entry = get_method(cell.spec.method)
+        checks = Checks(entry.load(), toy_data(0, n_batches=1, batch_size=4), config_overrides=cfg,
+                        backbone=cfg.get("backbone", "text"))
+        try:
+            checks.check_shapes()
+        except ConformanceError as exc:
+            raise UserError(f"method {cell.spec.method!r} ({entry.origin}) fails the interface check before training: "
+                            f"{exc}; run `bench check-plugin {cell.spec.method}` for every check") from None
