@@ -45,6 +45,11 @@ class BackboneConfig:
     latent_dim: int = param(32, ge=2, doc="code dimensions")
     backbone: str = param("text", choices=BACKBONES, doc="text: GRU autoencoder; embedding: frozen encoder")
     embed_layers: int = param(1, ge=0, le=4, doc="hidden layers of the embedding backbone's MLPs (0: linear)")
+    #: The embedding backbone's frozen sentence encoder, by name or folder.  Set and swept like any field
+    #: (``--set encoder=NAME``, ``--grid encoder=A,B``; ``--encoder NAME`` is its default); the harness
+    #: records what the encoder computes (its resolved identity), not the name, and a model never reads it.
+    encoder: str = param("", omit_default=True,
+                         doc="frozen sentence encoder of the embedding backbone: a name (all-MiniLM-L6-v2) or a folder")
 
 
 @dataclass(frozen=True)

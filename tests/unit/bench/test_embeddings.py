@@ -350,6 +350,10 @@ def test_a_grid_sweeps_the_backbone_each_cell_resolving_its_encoder(encoders):
         assert emb.config["encoder"] == _identity("a") and emb.spec.encoder == "enc-a"
     assert by[("topk", "embedding")].config["method_config"]["latent_dim"] == 64  # 4 × the encoder's 16
     assert encoders == ["enc-a"]  # resolved once for the whole grid
+    two = expand(Grid(["vae"], ["synthetic"], overrides=parse_overrides(["backbone=embedding"]),
+                      grid={"encoder": ["enc-a", "enc-b"]}))
+    assert [c.spec.encoder for c in two] == ["enc-a", "enc-b"] and [c.config["encoder"] for c in two] == [
+        _identity("a"), _identity("b")] and all(c.spec.overrides == (("backbone", "embedding"),) for c in two)
     with pytest.raises(UserError, match="used only on the embedding backbone"):
         expand(Grid(["vae"], ["synthetic"], encoder="enc-a"))
     with pytest.raises(UserError, match="needs a frozen sentence encoder"):
