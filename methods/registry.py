@@ -1,24 +1,22 @@
 """The method registry: built-ins declared on their Configs, third-party methods by entry point, all lazy.
 
-Modelled on lm-evaluation-harness's registry: an entry knows where its class lives (``module:Class``)
-and, for built-ins, its identity and config, so listing methods never imports torch; the class is
-imported and checked against the interface the first time it is needed.  Plugins are found through
-the entry-point group ``sparsebench.methods`` (name = method name, value = ``module:Class``).
-
-One bad plugin never breaks the harness: an entry point that fails to import is listed with its
-error and refused only when that method is asked for; two distributions registering one name are
-reported, naming both, only when that name is asked for.
+One instance of the generic registry (:mod:`sparsebench.registry`, the same mechanism and clash rule as
+metrics, corpora and executors).  An entry knows where its class lives (``module:Class``) and, for
+built-ins, its identity and config, so listing methods never imports torch; the class is imported and
+checked against the interface (:func:`methods.base.interface_problems`) the first time it is needed.
+Plugins are found through the entry-point group ``sparsebench.methods`` (name = method name, value =
+``module:Class``); a plugin may not shadow a built-in, and two plugins with one name are both unusable.
 """
 from __future__ import annotations
 
 import dataclasses
 import importlib
-from dataclasses import dataclass, field
-from importlib import metadata
+from dataclasses import dataclass
 from typing import Any
 
 from methods.declare import MethodIdentity, identity_of
 from methods.errors import MethodError
+from sparsebench.registry import BUILT_IN, Entry, Registry
 
 ENTRY_POINT_GROUP = "sparsebench.methods"
 
@@ -27,17 +25,11 @@ BUILTIN_METHODS = ("vae", "ae", "hsvae", "mat", "ton", "sparsemax", "topk", "bat
 
 
 @dataclass
-class MethodEntry:
+class MethodEntry(Entry[type]):
     """Everything the harness knows about a method before importing its model."""
 
-    name: str
-    target: str  # "package.module:Class"
-    origin: str  # "built-in", "plugin <distribution> <version>", "registered in-process"
     config: type | None = None  # the Config dataclass; None for a plugin until loaded
     identity: MethodIdentity | None = None  # None for a plugin until loaded
-    #: Why the method cannot be used (a broken or clashing plugin); it is refused when asked for.
-    error: str | None = None
-    _cls: type | None = field(default=None, repr=False)
 
     @property
     def description(self) -> str:
@@ -52,29 +44,10 @@ class MethodEntry:
         return self.identity.default_mode if self.identity else ""
 
     def load(self) -> type:
-        if self.error:
-            raise MethodError(self.error)
-        if self._cls is None:
-            module_name, _, attr = self.target.partition(":")
-            try:
-                cls = getattr(importlib.import_module(module_name), attr)
-            except Exception as exc:  # a broken plugin must not look like a bug in sparsebench
-                raise MethodError(
-                    f"method {self.name!r} ({self.origin}) could not be loaded from {self.target!r}: "
-                    f"{type(exc).__name__}: {exc}"
-                ) from exc
-            from methods.base import interface_problems
-
-            problems = interface_problems(cls)
-            if problems:
-                raise MethodError(f"method {self.name!r} ({self.origin}): class {cls!r} " + "; ".join(problems))
-            if cls.name != self.name:
-                raise MethodError(f"method {self.name!r} ({self.origin}): its class {cls.__qualname__} is named "
-                                  f"{cls.name!r}; the entry-point name and the class's `name` must agree")
-            self._cls = cls
-            self.config = cls.Config
-            self.identity = cls.identity()
-        return self._cls
+        cls = super().load()
+        self.config = cls.Config
+        self.identity = cls.identity()
+        return cls
 
     def hyperparameters(self) -> dict[str, Any]:
         config = self.config if self.config is not None else self.load().Config
@@ -97,75 +70,43 @@ def _builtin(name: str) -> MethodEntry:
         raise RuntimeError(f"methods.{name}.config must declare method {name!r} exactly once")
     identity = identity_of(configs[0])
     assert identity is not None
-    return MethodEntry(name, identity.model, "built-in", configs[0], identity)
+    return MethodEntry(name, BUILT_IN, identity.model, config=configs[0], identity=identity)
 
 
-_BUILTINS: dict[str, MethodEntry] = {}
-_IN_PROCESS: dict[str, MethodEntry] = {}
+def _check(name: str, cls: Any) -> list[str]:
+    from methods.base import interface_problems
+
+    problems = interface_problems(cls)
+    if problems:
+        return [f"class {cls!r} " + "; ".join(problems)]
+    if cls.name != name:
+        return [f"its class {cls.__qualname__} is named {cls.name!r}; the entry-point name and the class's `name` "
+                "must agree"]
+    return []
+
+
+METHODS: Registry[type] = Registry("method", ENTRY_POINT_GROUP, builtins=lambda: {n: _builtin(n) for n in BUILTIN_METHODS},
+                                   check=_check, error=MethodError, entry_type=MethodEntry)
 
 
 def builtin_methods() -> dict[str, MethodEntry]:
-    if not _BUILTINS:
-        _BUILTINS.update({n: _builtin(n) for n in BUILTIN_METHODS})
-    return _BUILTINS
-
-
-def _origin(ep: metadata.EntryPoint) -> str:
-    dist = getattr(ep, "dist", None)
-    return f"plugin {dist.name} {dist.version}" if dist is not None else f"plugin {ep.value}"
-
-
-def _plugins(taken: dict[str, MethodEntry]) -> dict[str, MethodEntry]:
-    """Installed plugins by name; clashes become entries that explain themselves when asked for."""
-    found: dict[str, MethodEntry] = {}
-    try:
-        eps = list(metadata.entry_points(group=ENTRY_POINT_GROUP))
-    except Exception:  # pragma: no cover - broken site-packages metadata must not break the CLI
-        return found
-    claims: dict[str, list[metadata.EntryPoint]] = {}
-    for ep in eps:
-        claims.setdefault(ep.name, []).append(ep)
-    for name, group in claims.items():
-        origins = [_origin(ep) for ep in group]
-        if name in taken:
-            origins.insert(0, taken[name].origin)
-        if len(origins) > 1:
-            found[name] = MethodEntry(name, group[0].value, " and ".join(origins), error=(
-                f"method {name!r} is registered by more than one source ({'; '.join(origins)}); uninstall one "
-                "of them or rename the entry point in its pyproject.toml"))
-        else:
-            found[name] = MethodEntry(name, group[0].value, origins[0])
-    return found
+    return METHODS.builtins()  # type: ignore[return-value]
 
 
 def all_methods() -> dict[str, MethodEntry]:
     """Built-ins, in-process registrations and installed plugins, by name; never raises for a bad plugin."""
-    known = {**builtin_methods(), **_IN_PROCESS}
-    return {**known, **_plugins(known)}
+    return METHODS.entries()  # type: ignore[return-value]
 
 
 def get_method(name: str) -> MethodEntry:
     """The entry for ``name``; unknown names and unusable plugins are a :class:`MethodError`."""
-    from sparsebench.hints import did_you_mean
-
-    entries = all_methods()
-    if name not in entries:
-        raise MethodError(f"unknown method {name!r}{did_you_mean(name, entries)}; valid methods: "
-                          f"{', '.join(sorted(entries))}")
-    entry = entries[name]
-    if entry.error:
-        raise MethodError(entry.error)
-    return entry
+    return METHODS.get(name)  # type: ignore[return-value]
 
 
 def register_in_process(name: str, target: str) -> MethodEntry:
     """Register ``module:Class`` under ``name`` without an installed distribution (tests, notebooks)."""
-    if name in builtin_methods():
-        raise MethodError(f"method {name!r} is a built-in; choose another name")
-    entry = MethodEntry(name=name, target=target, origin="registered in-process")
-    _IN_PROCESS[name] = entry
-    return entry
+    return METHODS.register(name, target)  # type: ignore[return-value]
 
 
 def unregister_in_process(name: str) -> None:
-    _IN_PROCESS.pop(name, None)
+    METHODS.unregister(name)

@@ -14,15 +14,15 @@ Names ending in ``@{n}`` are families (``probe_accuracy@{n}`` covers ``probe_acc
 """
 from __future__ import annotations
 
-from importlib import metadata
-from typing import Iterable
+from typing import Any, Iterable
 
+from sparsebench.registry import BUILT_IN, Entry, Registry, builtin
 from tasks.metric_types import INPUTS, Metric, Scored, Scorer, check_scorer, scorer_problems
 from tasks.scorers import BUILTIN_SCORERS
 
-__all__ = ["ENTRY_POINT_GROUP", "INPUTS", "Metric", "Scored", "Scorer", "all_metrics", "all_scorers", "builtin_scorers",
-           "check_scorer", "direction", "metric_info", "metric_rows", "plugin_errors", "plugin_failures", "plugin_scorers",
-           "reset_plugins", "scorer_problems", "scorer_signature"]
+__all__ = ["ENTRY_POINT_GROUP", "INPUTS", "METRICS", "Metric", "Scored", "Scorer", "all_metrics", "all_scorers",
+           "builtin_scorers", "check_scorer", "direction", "metric_info", "metric_rows", "plugin_errors",
+           "plugin_failures", "plugin_scorers", "reset_plugins", "scorer_problems", "scorer_signature"]
 
 ENTRY_POINT_GROUP = "sparsebench.metrics"
 
@@ -31,76 +31,94 @@ def builtin_scorers() -> tuple[Scorer, ...]:
     return BUILTIN_SCORERS
 
 
-_PLUGINS: list[Scorer] | None = None
-#: (entry-point or scorer name, message) of every plugin left out, in the order found.
-_PLUGIN_ERRORS: list[tuple[str, str]] = []
+def _items(loaded: Any) -> list[Any]:
+    """A metric entry point names one scorer or a list of them."""
+    return list(loaded) if isinstance(loaded, (list, tuple)) else [loaded]
 
 
-def _left_out(name: str, message: str) -> None:
-    if (name, message) not in _PLUGIN_ERRORS:  # all_scorers() runs many times; report each problem once
-        _PLUGIN_ERRORS.append((name, message))
+def _check(name: str, loaded: Any) -> list[str]:
+    return [problem for item in _items(loaded) for problem in scorer_problems(item)]
+
+
+def _adapt(entry: Entry[tuple[Scorer, ...]], loaded: Any) -> tuple[Scorer, ...]:
+    """The plugin's scorers, each marked with the plugin's origin (records name it: ``name:origin``)."""
+    return tuple(Scorer(s.name, s.inputs, s.compute, s.metrics, s.per, entry.origin) for s in _items(loaded))
+
+
+#: The metric table's registry (:mod:`sparsebench.registry`): built-in scorers by name, plugins by entry point.
+METRICS: Registry[tuple[Scorer, ...]] = Registry(
+    "metric", ENTRY_POINT_GROUP, builtins=lambda: {s.name: builtin(s.name, (s,)) for s in builtin_scorers()},
+    check=_check, adapt=_adapt, plural="metric scorers")
+
+_LOADED: tuple[list[Scorer], list[tuple[str, str]]] | None = None
+
+
+def _plugins() -> tuple[list[Scorer], list[tuple[str, str]]]:
+    """(usable plugin scorers, (name, message) of every plugin left out), read once per process.
+
+    The registry's rule holds for metric names too, since a table column is a metric name: a plugin
+    scorer may not redefine a built-in metric, and two plugins declaring one metric are both left out.
+    A plugin that fails to load or breaks the rules is left out and said so, never raised: one bad
+    metric must not stop a sweep.
+    """
+    global _LOADED
+    if _LOADED is None:
+        left_out = list(METRICS.problems())
+        loaded: list[Scorer] = []
+        for name, entry in METRICS.entries().items():
+            if entry.origin == BUILT_IN or entry.error:
+                continue
+            try:
+                loaded += entry.load()
+            except Exception as exc:  # noqa: BLE001 - reported, not raised
+                left_out.append((name, str(exc)))
+        builtin_names = {m.name for s in builtin_scorers() for m in s.metrics}
+        claims: dict[str, list[Scorer]] = {}
+        for s in loaded:
+            for m in s.metrics:
+                claims.setdefault(m.name, []).append(s)
+        usable = []
+        for s in loaded:
+            shadowing = [m.name for m in s.metrics if m.name in builtin_names]
+            shared = sorted({o.origin for m in s.metrics for o in claims[m.name] if len(claims[m.name]) > 1})
+            if shadowing:
+                left_out.append((s.name, f"metric plugin {s.name!r} ({s.origin}) redefines {shadowing}: a plugin may "
+                                         "not shadow a built-in metric; left out"))
+            elif shared:
+                left_out.append((s.name, f"metric plugin {s.name!r} declares a metric that more than one plugin "
+                                         f"declares ({'; '.join(shared)}): all of them are left out"))
+            else:
+                usable.append(s)
+        _LOADED = (usable, left_out)
+    return _LOADED
 
 
 def plugin_scorers() -> list[Scorer]:
-    """Scorers from installed plugins (entry-point group ``sparsebench.metrics``), each checked once.
-
-    A plugin that fails to load or breaks the rules is left out and its error kept in
-    :func:`plugin_errors`, never raised: one bad metric must not stop a sweep.
-    """
-    global _PLUGINS
-    if _PLUGINS is None:
-        _PLUGINS = []
-        try:
-            eps = list(metadata.entry_points(group=ENTRY_POINT_GROUP))
-        except Exception:  # pragma: no cover - broken site-packages metadata
-            eps = []
-        for ep in eps:
-            dist = getattr(ep, "dist", None)
-            origin = f"plugin {dist.name} {dist.version}" if dist is not None else f"plugin {ep.value}"
-            try:
-                loaded = ep.load()
-                items = loaded if isinstance(loaded, (list, tuple)) else [loaded]
-                for item in items:
-                    problems = scorer_problems(item)
-                    if problems:
-                        raise ValueError("; ".join(problems))
-                    _PLUGINS.append(Scorer(item.name, item.inputs, item.compute, item.metrics, item.per, origin))
-            except Exception as exc:  # noqa: BLE001 - reported, not raised
-                _left_out(ep.name, f"metric plugin {ep.name!r} ({origin}, {ep.value}): {type(exc).__name__}: {exc}")
-    return _PLUGINS
+    """Scorers from installed plugins (entry-point group ``sparsebench.metrics``) that can be used."""
+    return list(_plugins()[0])
 
 
 def plugin_errors() -> list[str]:
-    """Why each metric plugin was left out (failed to load, broke the rules, or clashed with a built-in):
-    shown by ``bench list metrics`` and, in one line, by ``bench leaderboard``."""
+    """Why each metric plugin was left out (failed to load, broke the rules, or clashed): shown by
+    ``bench list metrics`` and, in one line, by ``bench leaderboard``."""
     return [message for _, message in plugin_failures()]
 
 
 def plugin_failures() -> list[tuple[str, str]]:
     """(name, message) for each metric plugin left out; the name is its entry point's (or scorer's)."""
-    all_scorers()
-    return list(_PLUGIN_ERRORS)
+    return list(_plugins()[1])
 
 
 def reset_plugins() -> None:
     """Forget loaded plugins (tests that install one at run time)."""
-    global _PLUGINS
-    _PLUGINS = None
-    _PLUGIN_ERRORS.clear()
+    global _LOADED
+    _LOADED = None
+    METRICS.forget_plugins()
 
 
 def all_scorers() -> list[Scorer]:
     """Built-in scorers, then plugins' (a plugin may not redefine a built-in metric's name)."""
-    scorers = list(builtin_scorers())
-    taken = {m.name for s in scorers for m in s.metrics}
-    for s in plugin_scorers():
-        clash = [m.name for m in s.metrics if m.name in taken]
-        if clash:
-            _left_out(s.name, f"metric plugin {s.name!r} ({s.origin}) redefines {clash}; left out")
-            continue
-        taken |= {m.name for m in s.metrics}
-        scorers.append(s)
-    return scorers
+    return [*builtin_scorers(), *plugin_scorers()]
 
 
 def scorer_signature() -> list[str]:

@@ -11,7 +11,10 @@ WHAT = ("methods", "corpora", "presets", "settings", "metrics", "executors")
 @click.argument("what", required=False, type=click.Choice(WHAT))
 def list_(what: str | None) -> None:
     """List methods (with modes and hyperparameters), corpora, presets (with their sources), the training
-    and scoring settings --set takes, metrics and executors (the names --backend takes)."""
+    and scoring settings --set takes, metrics and executors (the names --executor takes).
+
+    Every registry is listed the same way: its usable names, then each plugin that cannot be used
+    (broken, clashing with another plugin, or left out for shadowing a built-in) with why."""
     for section in (what,) if what else WHAT:
         click.echo(f"{section}:")
         click.echo(_SECTIONS[section]())
@@ -21,20 +24,18 @@ def list_(what: str | None) -> None:
 def _methods() -> str:
     """Every method, a broken plugin included (marked with its error), then the named variants."""
     from bench.config.variants import BUILTIN_VARIANTS
-    from methods.errors import MethodError
     from methods.registry import all_methods
 
-    rows = []
-    for name, entry in sorted(all_methods().items()):
-        try:
-            params = ", ".join(f"{k}={v}" for k, v in entry.hyperparameters().items())
-        except MethodError as exc:  # listed, not fatal: one bad plugin must not hide the others
-            rows.append([name, entry.origin, "-", "-", f"UNUSABLE: {exc}"])
-            continue
+    from methods.registry import METHODS
+
+    def row(entry) -> list:
+        params = ", ".join(f"{k}={v}" for k, v in entry.hyperparameters().items())
         stochastic = entry.identity.stochastic_modes if entry.identity else ()
         modes = ", ".join(f"{m}{'*' if m == entry.default_mode else ''}{'~' if m in stochastic else ''}"
                           for m in entry.modes)
-        rows.append([name, entry.origin, modes, params, entry.description])
+        return [modes, params, entry.description]
+
+    rows = registry_rows(METHODS, row, width=3)
     table = tabulate(rows, headers=["method", "origin", "modes (* default, ~ stochastic)",
                                     "hyperparameters (defaults)", "description"])
     variants = tabulate([[v.name, v.method, ", ".join(f"{k}={x}" for k, x in v.settings.items()), v.description]
@@ -79,18 +80,28 @@ def _sweeps(entries: dict) -> str:
     return "\n\n".join([textwrap.fill(head, SWEEP_WIDTH), knobs, points, "sources:\n" + notes])
 
 
+def registry_rows(registry, describe, width: int) -> list[list]:
+    """``[name, origin, *describe(entry)]`` for every entry of ``registry``, then a row for each plugin that
+    cannot be used (``UNUSABLE: why``): listed, not fatal, so one bad plugin never hides the others."""
+    rows = []
+    for name, entry in sorted(registry.entries().items()):
+        try:
+            rows.append([name, entry.origin, *describe(entry)])
+        except registry.error as exc:
+            rows.append([name, entry.origin, *["-"] * (width - 1), f"UNUSABLE: {exc}"])
+    listed = {r[0] for r in rows if str(r[-1]).startswith("UNUSABLE")}
+    for name, message in registry.problems():
+        if name not in listed:
+            rows.append([name, "plugin", *["-"] * (width - 1), f"UNUSABLE: {message}"])
+    return rows
+
+
 def _corpora() -> str:
     """Every corpus, a clashing or broken plugin included (marked with its error, refused only when used)."""
-    from tasks.corpora import corpus_info, registered
-    from tasks.errors import CorpusError
+    from tasks.corpora.plugins import CORPORA
 
-    rows = []
-    for name in registered():
-        try:
-            rows.append([name, corpus_info(name).description])
-        except CorpusError as exc:  # listed, not fatal: one bad plugin must not hide the others
-            rows.append([name, f"UNUSABLE: {exc}"])
-    return tabulate(rows, headers=["corpus", "description"])
+    rows = registry_rows(CORPORA, lambda entry: [entry.load().description], width=1)
+    return tabulate([[r[0], r[-1]] for r in rows], headers=["corpus", "description"])
 
 
 def _presets() -> str:
@@ -111,7 +122,7 @@ def _metrics() -> str:
     from tasks.metrics import all_scorers, plugin_failures
 
     rows = [[s.name, s.origin, s.per, ", ".join(m.name for m in s.metrics)] for s in all_scorers()]
-    rows += [[name, "plugin", "-", f"UNUSABLE: {message}"] for name, message in plugin_failures()]
+    rows += [[name, "plugin", "-", f"UNUSABLE: {message}"] for name, message in plugin_failures()]  # its own rule
     from tasks.aggregate_metrics import AGGREGATE_METRICS
 
     rows.append(["frontier", "built-in", "sweep", ", ".join(m.name for m in AGGREGATE_METRICS)
@@ -124,12 +135,15 @@ _EXECUTOR_USE = {"local": "this process (--jobs 1 on CPU), else fresh worker pro
 
 
 def _executors() -> str:
-    """Every backend name with its origin; a plugin that clashes with another shows both origins."""
-    from bench.run.backends import ENTRY_POINT_GROUP, executor_names
+    """Every executor name with its origin; a plugin that cannot be used says why (imported only to say so)."""
+    from bench.run.backends import ENTRY_POINT_GROUP, EXECUTORS
 
-    rows = [[name, origin, "UNUSABLE: registered by more than one source; uninstall one" if " and " in origin
-             else _EXECUTOR_USE.get(name, f"plugin (entry-point group {ENTRY_POINT_GROUP})")]
-            for name, origin in executor_names().items()]
+    def use(entry) -> list:
+        if entry.error:
+            raise EXECUTORS.error(entry.error)
+        return [_EXECUTOR_USE.get(entry.name, f"plugin (entry-point group {ENTRY_POINT_GROUP})")]
+
+    rows = registry_rows(EXECUTORS, use, width=1)
     return tabulate(rows, headers=["executor", "origin", "runs cells in"], maxcolwidths=[None, 60, 70])
 
 

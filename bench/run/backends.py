@@ -8,18 +8,21 @@ a distribution that declares, in its ``pyproject.toml``::
     [project.entry-points."sparsebench.executors"]
     slurm = "my_package.slurm:make_executor"
 
-Entry points are read when a backend is asked for, and only the one asked for is imported, so a
-broken or clashing plugin affects nobody who does not name it.  Hydra's launcher plugins are the
-model; ``tests/integration/test_executor_conformance.py`` is the suite every backend must pass.
+Entry points are read when an executor is asked for, and only the one asked for is imported, so a
+broken or clashing plugin affects nobody who does not name it; a plugin may not shadow a built-in
+(:mod:`sparsebench.registry`'s one clash rule).  Hydra's launcher plugins are the model;
+:mod:`bench.run.conformance` is the suite every executor passes (its author subclasses it in their
+own tests, as ``tests/integration/test_executor_conformance.py`` does for the built-ins).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from importlib import metadata
 from typing import Callable, Mapping
 
 from bench.errors import UserError
 from bench.run.executors import Executor
+from sparsebench.hints import did_you_mean
+from sparsebench.registry import Registry, builtin
 
 ENTRY_POINT_GROUP = "sparsebench.executors"
 
@@ -74,65 +77,34 @@ def dask_executor(settings: ExecutorSettings) -> Executor:
     return DaskExecutor(settings.scheduler)
 
 
-BUILTIN_EXECUTORS: dict[str, ExecutorFactory] = {"local": local_executor, "dask": dask_executor}
+def _check(name: str, factory: object) -> list[str]:
+    if not callable(factory):
+        return [f"{factory!r} is not callable; the entry point must name a factory taking "
+                "bench.run.backends.ExecutorSettings and returning an executor"]
+    return []
 
 
-def _origin(ep: metadata.EntryPoint) -> str:
-    dist = getattr(ep, "dist", None)
-    return f"plugin {dist.name} {dist.version}" if dist is not None else f"plugin {ep.value}"
+def _unknown(name: str, known: list[str]) -> str:
+    return (f"unknown --executor {name!r}{did_you_mean(name, known)}; available: {', '.join(known)} (plugins "
+            f"register under the entry-point group {ENTRY_POINT_GROUP!r})")
 
 
-def _plugin_claims() -> dict[str, list[metadata.EntryPoint]]:
-    try:
-        eps = metadata.entry_points(group=ENTRY_POINT_GROUP)
-    except Exception:  # pragma: no cover - broken site-packages metadata must not break the CLI
-        return {}
-    claims: dict[str, list[metadata.EntryPoint]] = {}
-    for ep in eps:
-        claims.setdefault(ep.name, []).append(ep)
-    return claims
+#: The executors by name (:mod:`sparsebench.registry`: the same mechanism and clash rule as methods, metrics
+#: and corpora): the built-ins, and plugins of the entry-point group ``sparsebench.executors``.
+EXECUTORS: Registry[ExecutorFactory] = Registry(
+    "executor", ENTRY_POINT_GROUP, builtins=lambda: {"local": builtin("local", local_executor),
+                                                     "dask": builtin("dask", dask_executor)},
+    check=_check, error=UserError, unknown=_unknown)
 
 
 def executor_names() -> dict[str, str]:
-    """Every backend name → where it comes from ("built-in", "plugin dist 1.0", or several, clashing)."""
-    out = {name: "built-in" for name in BUILTIN_EXECUTORS}
-    for name, eps in _plugin_claims().items():
-        origins = ([out[name]] if name in out else []) + [_origin(ep) for ep in eps]
-        out[name] = " and ".join(origins)
-    return out
-
-
-def executor_factory(name: str) -> ExecutorFactory:
-    """The factory registered as ``name``; unknown, clashing or unloadable names are a :class:`UserError`."""
-    from sparsebench.hints import did_you_mean
-
-    claims = _plugin_claims().get(name, [])
-    if name in BUILTIN_EXECUTORS and not claims:
-        return BUILTIN_EXECUTORS[name]
-    if not claims:
-        names = executor_names()
-        raise UserError(f"unknown --executor {name!r}{did_you_mean(name, names)}; available: "
-                        f"{', '.join(sorted(names))} (plugins register under the entry-point group "
-                        f"{ENTRY_POINT_GROUP!r})")
-    origins = (["built-in"] if name in BUILTIN_EXECUTORS else []) + [_origin(ep) for ep in claims]
-    if len(origins) > 1:
-        raise UserError(f"--executor {name!r} is registered by more than one source ({'; '.join(origins)}); "
-                        "uninstall one of them or rename the entry point in its pyproject.toml")
-    (ep,) = claims
-    try:
-        factory = ep.load()
-    except Exception as exc:  # a plugin's import error is its message, not our traceback
-        raise UserError(f"--executor {name!r} ({origins[0]}, {ep.value}) cannot be loaded: "
-                        f"{type(exc).__name__}: {exc}") from None
-    if not callable(factory):
-        raise UserError(f"--executor {name!r} ({origins[0]}): {ep.value} is not callable; the entry point must "
-                        "name a factory taking bench.run.backends.ExecutorSettings and returning an executor")
-    return factory
+    """Every executor name → where it comes from ("built-in", "plugin dist 1.0", or several, clashing)."""
+    return {name: entry.origin for name, entry in EXECUTORS.entries().items()}
 
 
 def make_executor(name: str, settings: ExecutorSettings) -> Executor:
     """The executor ``--executor name`` builds from ``settings``, checked to have the protocol's ``run``."""
-    executor = executor_factory(name)(settings)
+    executor = EXECUTORS.load(name)(settings)
     if not callable(getattr(executor, "run", None)):
         raise UserError(f"--executor {name!r} returned {type(executor).__name__}, which has no run(tasks, scratch) "
                         "method (see bench.run.executors.Executor)")

@@ -2,7 +2,7 @@
 
 A corpus name is one of the built-ins (:data:`tasks.corpora.catalogue.BUILTIN_CORPORA`, each one
 :class:`CorpusInfo`), a plugin registered under the entry-point group ``sparsebench.corpora`` (found
-by name, imported only when used: :mod:`tasks.corpora.plugins`), or the path of a user corpus
+by name, imported only when used: the registry :data:`tasks.corpora.plugins.CORPORA`), or the path of a user corpus
 (``.tsv``, ``.csv``, ``.jsonl`` or a ``.toml`` that describes one).  Importing this package imports
 no plugin and reads no metadata.
 
@@ -15,22 +15,17 @@ import os
 from pathlib import Path
 
 from sparsebench.hints import did_you_mean
+from sparsebench.registry import Entry
 from tasks.corpora.base import Corpus, Split
 from tasks.corpora.info import CorpusInfo, FileLayout, LengthShape, RemoteFile
-from tasks.corpora.plugins import ENTRY_POINT_GROUP, PluginClaim
+from tasks.corpora.plugins import CORPORA, ENTRY_POINT_GROUP
 from tasks.errors import CorpusError
 
 
-def registered() -> dict[str, CorpusInfo | PluginClaim]:
-    """Built-ins and installed plugins by name, importing no plugin; never raises for a bad one.
-
-    A plugin whose name is taken (by a built-in or another plugin) replaces the name's entry with a
-    claim that refuses, naming every source, when it is resolved.
-    """
-    from tasks.corpora import plugins
-    from tasks.corpora.catalogue import BUILTIN_CORPORA
-
-    return {**BUILTIN_CORPORA, **plugins.discover(BUILTIN_CORPORA)}
+def registered() -> dict[str, Entry[CorpusInfo]]:
+    """Built-ins and installed plugins by name (:data:`tasks.corpora.plugins.CORPORA`), importing no plugin;
+    never raises for a bad one (a clashing or broken plugin refuses, naming why, when it is loaded)."""
+    return CORPORA.entries()
 
 
 def is_user_corpus(name: str) -> bool:
@@ -46,8 +41,7 @@ def corpus_info(name: str) -> CorpusInfo:
     """
     entries = registered()
     if name in entries:
-        entry = entries[name]
-        return entry.resolve() if isinstance(entry, PluginClaim) else entry
+        return CORPORA.load(name)
     if is_user_corpus(name):
         from tasks.corpora.user import user_corpus_info
 
@@ -62,5 +56,5 @@ def load_corpus(name: str, **options: object) -> Corpus:
     return corpus_info(name).loader(**options)
 
 
-__all__ = ["ENTRY_POINT_GROUP", "Corpus", "CorpusInfo", "FileLayout", "LengthShape", "PluginClaim", "RemoteFile",
+__all__ = ["CORPORA", "ENTRY_POINT_GROUP", "Corpus", "CorpusInfo", "FileLayout", "LengthShape", "RemoteFile",
            "Split", "corpus_info", "is_user_corpus", "load_corpus", "registered"]

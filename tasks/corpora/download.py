@@ -130,7 +130,9 @@ def sources_of(name: str) -> tuple[RemoteFile, ...]:
         generated = info.layout is None and info.origin == "built-in"
         why = (f" (the {name} corpus is generated, there is nothing to download)" if generated
                else f" ({info.origin}: its description lists no files to fetch)")
-    downloadable = sorted(n for n, e in entries.items() if isinstance(e, CorpusInfo) and e.sources)
+    # the built-ins' descriptions, and those of plugins imported already: listing imports no plugin
+    downloadable = sorted(n for n, e in entries.items()
+                          if (e.origin == "built-in" or isinstance(e.value, CorpusInfo)) and e.load().sources)
     raise CorpusError(f"no download source for corpus {name!r}{did_you_mean(name, downloadable) if not why else why}; "
                       f"downloadable: {', '.join(downloadable)}")
 

@@ -2,8 +2,9 @@
 
 A fake ``*.dist-info`` with an ``entry_points.txt`` goes on ``sys.path`` beside the plugin's module, so
 entry points are discovered exactly as for an installed distribution.  The rules are the method
-registry's: listed by name without importing, a plain loader or the same :class:`CorpusInfo` the
-built-ins declare, a broken plugin listed with its error, a clash refused only when the name is used.
+registry's (one mechanism, :mod:`sparsebench.registry`): listed by name without importing, a plain loader
+or the same :class:`CorpusInfo` the built-ins declare, a broken plugin listed with its error, a plugin
+may not shadow a built-in, and two plugins with one name are both refused when the name is used.
 """
 from __future__ import annotations
 
@@ -87,40 +88,50 @@ def test_a_plugin_registers_the_same_description_as_the_builtins(plugins):
     assert len(load_corpus("mine").split("train")) == 8
 
 
-def test_a_plugin_clashing_with_a_builtin_is_refused_when_asked_for(plugins):
-    assert "yahoo" in registered()  # listing never raises
-    with pytest.raises(CorpusError, match=r"corpus 'yahoo' is registered by more than one source "
-                                          r"\(built-in; plugin fake-corpora 1\.0\); uninstall one of them or rename "
-                                          r"the entry point"):
-        corpus_info("yahoo")
+def test_a_plugin_may_not_shadow_a_builtin(plugins):
+    from tasks.corpora import CORPORA
+
+    assert registered()["yahoo"].origin == "built-in"  # listing never raises, and the name stays the built-in's
+    assert corpus_info("yahoo").origin == "built-in" and corpus_info("yahoo").sources  # the real description
+    (why,) = [message for name, message in CORPORA.problems() if name == "yahoo"]
+    assert why == ("corpus plugin 'yahoo' (plugin fake-corpora 1.0) is left out: a plugin may not shadow the "
+                   "built-in corpus 'yahoo'; rename its entry point")
+    assert MODULE not in sys.modules  # left out without being imported
     assert corpus_info("dbpedia").origin == "built-in"  # the others are untouched
 
 
 def test_two_plugins_with_one_name_name_both(plugins):
-    with pytest.raises(CorpusError, match=r"corpus 'dup' is registered by more than one source") as caught:
+    with pytest.raises(CorpusError, match=r"corpus 'dup' is registered by more than one plugin .*: both are "
+                                          r"unusable") as caught:
         load_corpus("dup")
     assert "plugin fake-corpora 1.0" in str(caught.value) and "plugin other-corpora 2.0" in str(caught.value)
 
 
 def test_broken_plugins_say_which(plugins):
-    with pytest.raises(CorpusError, match=r"corpus plugin 'broken' \(plugin fake-corpora 1\.0: no_such_module_xyz:load\) "
-                                          r"failed to import: ModuleNotFoundError"):
+    with pytest.raises(CorpusError, match=r"corpus 'broken' \(plugin fake-corpora 1\.0, no_such_module_xyz:load\) "
+                                          r"could not be loaded: ModuleNotFoundError"):
         load_corpus("broken")
     with pytest.raises(CorpusError, match=r"corpus plugin 'wrong' returned int, expected tasks\.corpora\.Corpus"):
         load_corpus("wrong")
-    with pytest.raises(CorpusError, match=r"corpus plugin 'misnamed' .* describes a corpus named 'other'"):
+    with pytest.raises(CorpusError, match=r"corpus 'misnamed' \(plugin fake-corpora 1\.0, .*\): describes a corpus "
+                                          r"named 'other'"):
         corpus_info("misnamed")
 
 
 def test_bench_list_shows_broken_and_clashing_plugins_and_the_rest(plugins, run_bench):
     res = run_bench("list", "corpora")
     assert res.exit_code == 0, res.output
-    rows = {line.split()[0]: line for line in res.output.splitlines()[3:] if line.strip()}
-    assert "UNUSABLE: corpus plugin 'broken'" in rows["broken"] and "failed to import" in rows["broken"]
-    assert "UNUSABLE: corpus 'yahoo' is registered by more than one source" in rows["yahoo"]
-    assert "my corpus, described once" in rows["mine"] and "UNUSABLE" not in rows["dbpedia"]
+    lines = [line for line in res.output.splitlines()[3:] if line.strip()]
+    rows = {}
+    for line in lines:
+        rows.setdefault(line.split()[0], []).append(line)
+    assert len(rows["broken"]) == 1 and "UNUSABLE: corpus 'broken'" in rows["broken"][0]
+    assert "could not be loaded" in rows["broken"][0]
+    assert "Yahoo Answers" in rows["yahoo"][0] and "UNUSABLE: corpus plugin 'yahoo'" in rows["yahoo"][1]
+    assert "UNUSABLE: corpus 'dup' is registered by more than one plugin" in rows["dup"][0]
+    assert "my corpus, described once" in rows["mine"][0] and "UNUSABLE" not in rows["dbpedia"][0]
     info = run_bench("data", "info", "broken")
-    assert info.exit_code == 2 and "failed to import" in info.output
+    assert info.exit_code == 2 and "could not be loaded" in info.output
 
 
 def test_unknown_name_keeps_did_you_mean(plugins):
