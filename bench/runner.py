@@ -36,10 +36,16 @@ def expand(methods: Sequence[str], corpora: Sequence[str], seeds: Sequence[int],
            variants: dict[str, Variant] | None = None, sweep: bool = False) -> list[RunSpec]:
     """All cells, validated up front: a typo anywhere fails before anything trains.
 
+    ``train_split`` may not be ``test``: the probes and every score are read on the test split, so a
+    model (and the probes) trained on it would be scored on what they were fitted to.
+
     ``methods`` may name variants (built-in or from ``variants``): a method plus fixed settings.
     ``sweep``: each method runs every point of its declared sweep (``bench list methods``), each
     point a cell of its own (combined with the seeds and any ``--grid`` points).
     """
+    if train_split == "test":
+        raise UserError("--train-split test: every score is read on the test split, so training on it would score "
+                        "the models on the sentences they were trained on; use train, or valid where train is absent")
     named = {m: lookup(m, variants) for m in methods}
     if sweep:
         fixed = [m for m, v in named.items() if v]

@@ -5,11 +5,13 @@ from pathlib import Path
 
 import click
 
+from bench.cli.options import FolderPath
+
 from bench.leaderboard import FORMATS, KEY_COLUMNS, MODE_VIEWS
 
 
 @click.command()
-@click.option("--results-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("results"),
+@click.option("--results-dir", type=FolderPath(), default=Path("results"),
               show_default=True)
 @click.option("--metric", "metrics", multiple=True,
               help="Metric column(s) (default: probe_accuracy, avg_hoyer, nll_per_token). Repeatable or comma list.")

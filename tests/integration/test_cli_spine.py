@@ -20,6 +20,11 @@ BAD_INPUTS = [
     (["run", "--seeds", "two"], "invalid --seeds 'two'"),
     (["run", "--set", "precision=fp16"], "precision='fp16' is out of range; it must be one of fp32, bf16, auto"),
     (["run", "--seeds", "0"], "for seed 0 alone, give a list: --seeds 0,"),
+    # issue 24 §4: silent-wrong input refused
+    (["run", "--seeds", ","], "invalid --seeds ',': the list names no seed"),
+    (["run", "--train-split", "test"], "--train-split test: every score is read on the test split"),
+    (["run", "--results-dir", ""], "--results-dir is empty; name a folder"),
+    (["leaderboard", "--results-dir", " "], "--results-dir is empty; name a folder"),
     # issue 12 §1: every one refused before anything trains
     (["run", "--set", "epochs=0"], "training: epochs=0 is out of range; it must be a finite number ≥ 1"),
     (["run", "--set", "vae.beta=-1"], "vae: beta=-1.0 is out of range; it must be a finite number ≥ 0"),
