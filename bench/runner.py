@@ -84,21 +84,46 @@ def expand(methods: Sequence[str], corpora: Sequence[str], seeds: Sequence[int],
 
 
 def check_data(specs: Sequence[RunSpec], data_dir: Any) -> None:
-    """Every split a cell will read must be on disk before anything trains (workers would only fail later)."""
-    from tasks.corpora.datadir import download_hint
+    """Every split a cell will read must be on disk before anything trains (workers would only fail later).
+
+    Every missing split of every corpus is named in one message: a user asking for ``yelp,yahoo`` on a
+    fresh machine learns in one try what to fetch, not one corpus per attempt.
+    """
+    from tasks.corpora.datadir import describe_data_dir
+    from tasks.errors import CorpusError
 
     needed: dict[str, dict[str, None]] = {}  # insertion-ordered: a training split before "test"
     for spec in specs:
         needed.setdefault(spec.corpus, {}).update(dict.fromkeys((spec.train_split, "test")))
+    missing: dict[str, list[str]] = {}
+    errors: list[CorpusError] = []
     for corpus, splits in sorted(needed.items()):
         info = corpus_info(corpus)
         if info.present is not None:
             have = set(info.present(data_dir))
-            for split in sorted(set(splits) - have):
-                load_corpus(corpus, data_dir=data_dir, splits=(split,))  # raises the loader's message naming the file
-                raise UserError(f"corpus {corpus!r} has no {split} split in the "
-                                f"{download_hint(corpus, split, data_dir)}")
-        check_classes(corpus, info, list(splits), data_dir)
+            for split in [s for s in splits if s not in have]:
+                try:
+                    load_corpus(corpus, data_dir=data_dir, splits=(split,))
+                except CorpusError as exc:
+                    errors.append(exc)
+                missing.setdefault(corpus, []).append(split)
+    if len(errors) == 1 and sum(map(len, missing.values())) == 1:
+        raise errors[0]  # one split of one corpus: the loader's own message, naming the file
+    if missing:
+        raise UserError(missing_data_message(missing, data_dir, describe_data_dir(data_dir)))
+    for corpus, splits in sorted(needed.items()):
+        check_classes(corpus, corpus_info(corpus), list(splits), data_dir)
+
+
+def missing_data_message(missing: dict[str, list[str]], data_dir: Any, where: str) -> str:
+    """One line naming every missing split and the command(s) that fetch them."""
+    parts = [f"{corpus} ({', '.join(splits)})" for corpus, splits in sorted(missing.items())]
+    flag = f" --data-dir {data_dir}" if data_dir else ""
+    fetch = "; ".join(f"bench data download {c}{flag}" for c in sorted(missing))
+    train_only = any(splits == ["train"] or splits[:1] == ["train"] for splits in missing.values())
+    return (f"missing corpus files in the data folder {where}: {', '.join(parts)}; fetch them with `{fetch}`"
+            + (", or train on a split that is present with --train-split valid" if train_only else "")
+            + " (or point --data-dir at a folder that holds them)")
 
 
 def check_classes(corpus: str, info: Any, splits: Sequence[str], data_dir: Any) -> None:

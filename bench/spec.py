@@ -18,6 +18,7 @@ from functools import cached_property
 from pathlib import PurePath
 from typing import Any
 
+from bench.presets import DEFAULT_PRESET
 from bench.config import resolve
 from bench.errors import UserError
 from methods.registry import get_method
@@ -48,7 +49,7 @@ class RunSpec:
     method: str
     corpus: str
     seed: int = 0
-    preset: str = "smoke"
+    preset: str = DEFAULT_PRESET
     overrides: tuple[tuple[str, str], ...] = ()
     train_split: str = "train"
     #: The frozen sentence encoder of the embedding backbone as the user named it ("" on the text

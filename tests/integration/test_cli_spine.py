@@ -141,3 +141,15 @@ def test_leaderboard_without_records_says_what_to_do(run_bench, tmp_path):
     res = run_bench("leaderboard", "--results-dir", str(tmp_path))
     assert res.exit_code == 2
     assert "run `bench run` first" in res.output
+
+
+def test_every_missing_corpus_is_named_at_once(run_bench, tmp_path):
+    """`bench run --methods hsvae,mat --corpora yelp,yahoo` on a fresh machine: one message names both corpora
+    and every split each lacks, with the commands that fetch them (issue 23: it took one try per corpus)."""
+    empty = tmp_path / "data"
+    empty.mkdir()
+    res = run_bench("run", "--methods", "hsvae,mat", "--corpora", "yelp,yahoo", "--data-dir", str(empty),
+                    "--results-dir", str(tmp_path / "r"))
+    assert res.exit_code == 2 and len(res.output.strip().splitlines()) == 1, res.output
+    assert "yahoo (train, test), yelp (train, test)" in res.output
+    assert f"bench data download yahoo --data-dir {empty}; bench data download yelp --data-dir {empty}" in res.output

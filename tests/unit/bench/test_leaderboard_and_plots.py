@@ -255,3 +255,42 @@ def test_training_curves_are_the_mean_over_seeds_per_step_beside_the_reference_l
     assert lines == [0.3], "the reference's accuracy is drawn once, on the accuracy panel"
     assert [c["ylabel"] for c in calls["set"] if c.get("xlabel") == "optimiser step"] == \
         ["probe acc ↑", "active dims", "KL (nats)", "test recon / token ↓"]
+
+
+def _on_embedding(r, encoder="all-MiniLM-L6-v2", sha="c4a57a7f"):
+    r = {**r, "spec": {**r["spec"], "encoder": encoder},
+         "config": {**r["config"], "method_config": {**r["config"]["method_config"], "backbone": "embedding"},
+                    "encoder": {"sha256": sha + "0" * 56, "dim": 384}}}
+    return r
+
+
+def test_backbones_are_never_ranked_together():
+    """A folder of text- and embedding-backbone cells: a section per backbone, each with its own bold, and the
+    config column does not carry `backbone=... encoder=...` (issue 23: csr on embeddings took hsvae's bold)."""
+    text = [rec(m, s, acc, 0.6) for m, acc in (("hsvae", 0.50), ("vae", 0.40)) for s in (0, 1)]
+    emb = [_on_embedding(rec(m, s, acc, 0.3)) for m, acc in (("csr", 0.90), ("topk", 0.85)) for s in (0, 1)]
+    out = render(text + emb, fmt="md")
+    sections = out.split("### backbone ")
+    assert len(sections) == 3 and sections[1].startswith("embedding:all-MiniLM-L6-v2@c4a57a7f")
+    assert sections[2].startswith("text")
+    assert "**0.900 ± 0.000**" in sections[1] and "**0.500 ± 0.000**" in sections[2], "bold within each backbone"
+    assert "backbone=" not in out and "encoder=" not in out
+    csv = pd.read_csv(__import__("io").StringIO(render(text + emb, fmt="csv")))
+    assert sorted(set(csv.backbone)) == ["embedding:all-MiniLM-L6-v2@c4a57a7f", "text"]
+    # two encoders are two backbones, too
+    other = [_on_embedding(rec("csr", s, 0.8, 0.3), encoder="other", sha="deadbeef") for s in (0, 1)]
+    assert render(emb + other, fmt="md").count("### backbone ") == 2
+
+
+def test_a_one_seed_row_never_takes_the_bold_from_replicated_rows():
+    rows = [rec(m, s, acc, 0.5) for m, acc in (("hsvae", 0.60), ("ton", 0.30)) for s in range(3)]
+    out = render(rows + [rec("ton-klwarmup", 0, 0.70, 0.9)], fmt="md")
+    assert "**0.600 ± 0.000**" in out and "**0.700" not in out and "**0.900" not in out
+
+
+def test_identical_seeds_print_a_zero_std_and_smoke_tables_carry_their_caveat():
+    rows = [rec("tfidf", s, 0.408 + 1e-17 * s, 0.2) for s in range(3)]
+    out = render(rows, fmt="md", notes=True)
+    assert "0.408 ± 0.000" in out and "e-1" not in out
+    assert "preset smoke: a tiny model trained for seconds" in out
+    assert "preset smoke" not in render([{**r, "spec": {**r["spec"], "preset": "cpu"}} for r in rows], notes=True)
