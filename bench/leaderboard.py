@@ -283,7 +283,9 @@ def render(records: Iterable[dict[str, Any]], metrics: Sequence[str] = DEFAULT_M
         out = "\n\n".join(parts)
     else:
         out = _table(frame, metrics, fmt, group_by, ci, digits)
-    lines = table_notes(frame) if notes and fmt in ("md", "plain") else []
+    lines = table_notes(frame) if notes and fmt in ("md", "plain", "html") else []
+    if fmt == "html":
+        return out + "".join(f'\n<p class="note">{html.escape(n)}</p>' for n in lines)
     return out + "".join("\n\n" + n for n in lines)
 
 
@@ -352,6 +354,9 @@ def table_notes(frame: pd.DataFrame) -> list[str]:
     """The footnotes of a table: the smoke preset's caveat, what a "(reference)" row is, which corpora
     have none yet, and that fewer-seed rows are never bold."""
     notes = []
+    if "backbone" in frame and frame["backbone"].nunique() == 1:
+        only = frame["backbone"].iloc[0]
+        notes.append(f"backbone {only}: {_backbone_words(only)}.")
     smoke = sorted(set(frame["preset"]) & set(CHECK_PRESETS)) if "preset" in frame else []
     if smoke:
         notes.append(f"preset {', '.join(smoke)}: a tiny model trained for seconds, to check that everything runs; "

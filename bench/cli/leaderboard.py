@@ -36,12 +36,15 @@ def leaderboard(results_dir: Path, metrics: tuple[str, ...], modes: str, group_b
     from bench.cli.records import track_folders
 
     tracks = track_folders(results_dir)
-    parts = []
-    for folder in tracks:
-        table = _one_table(folder, metrics, modes, group_by, fmt, ci, hoyer_level, all_protocols)
-        parts.append(table if len(tracks) == 1 else
-                     (f"<h2>{folder}</h2>\n{table}" if fmt == "html" else f"## {folder}\n\n{table}"))
-    table = "\n\n".join(parts)
+    tables = [(folder, _one_table(folder, metrics, modes, group_by, fmt, ci, hoyer_level, all_protocols))
+              for folder in tracks]
+    if fmt == "html" and hoyer_level is None:  # a page that opens on its own: doctype, charset, styles, notes
+        from bench.html_page import page
+
+        table = page([(str(folder) if len(tracks) > 1 else "", t) for folder, t in tables], [],
+                     subtitle=str(results_dir))
+    else:
+        table = "\n\n".join(t if len(tracks) == 1 else f"## {folder}\n\n{t}" for folder, t in tables)
     _warn_broken_metric_plugins()
     click.echo(table)
     if output:
