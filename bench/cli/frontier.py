@@ -5,6 +5,8 @@ from pathlib import Path
 
 import click
 
+from bench.cli.options import FolderPath
+
 #: The sparsity readings and formats (``bench.report.frontier.READINGS``, ``FORMATS``), spelled here so that
 #: ``bench frontier --help`` reads no records module; a test checks that the two agree.
 READINGS = ("avg_hoyer", "active_dims")
@@ -26,7 +28,7 @@ def _levels(value: str | None) -> list[float] | None:
 
 
 @click.command()
-@click.option("--results-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("results"),
+@click.option("--results-dir", type=FolderPath(), default=Path("results"),
               show_default=True)
 @click.option("--x", "x", type=click.Choice(READINGS), default="avg_hoyer", show_default=True,
               help="How sparsity is read: Average Hoyer (higher = sparser) or active dimensions per code "

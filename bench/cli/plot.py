@@ -5,9 +5,11 @@ from pathlib import Path
 
 import click
 
+from bench.cli.options import FolderPath
+
 
 @click.command()
-@click.option("--results-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("results"),
+@click.option("--results-dir", type=FolderPath(), default=Path("results"),
               show_default=True)
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Folder for the PNGs [default: RESULTS_DIR/plots].")

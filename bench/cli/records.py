@@ -7,6 +7,15 @@ from typing import Any
 import click
 
 
+def track_folders(results_dir: Path) -> list[Path]:
+    """``results_dir`` itself when it holds ``runs/``; else its subfolders that do (``results/reference`` holds
+    ``text/`` and ``embedding/``); else ``results_dir`` (whose missing ``runs/`` the caller reports)."""
+    if (results_dir / "runs").is_dir() or not results_dir.is_dir():
+        return [results_dir]
+    found = sorted(p for p in results_dir.iterdir() if (p / "runs").is_dir())
+    return found or [results_dir]
+
+
 def current_records(results_dir: Path) -> list[dict[str, Any]]:
     """The successful records of today's protocols under ``results_dir``: damaged records and those of an
     older protocol are named on stderr and left out; none left is a user error."""

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import click
 
+from bench.cli.options import FolderPath
+
 CELL_HELP = "A cell id (or a unique prefix), a cell folder under <results>/runs/, or its record.json."
 OUTPUT_SUFFIXES = (".npy", ".npz")
 
@@ -16,7 +18,7 @@ OUTPUT_SUFFIXES = (".npy", ".npz")
 def _cell_options(command):
     """The options every command of this module shares: where the cell is and what it needs."""
     for option in reversed([
-        click.option("--results-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+        click.option("--results-dir", type=FolderPath(), default=None,
                      help="Results folder holding runs/ and models/. [default: results, or the folder of a record path]"),
         click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
                      help="Corpus files (a model saved before encoding.json existed recomputes its vocabulary or "

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import PurePath
 from typing import Any, Callable
 
+from bench.config.presets import DEFAULT_PRESET
 from bench.config.resolve import encoder_setting, resolve, strip_encoder
 from bench.errors import UserError
 from methods.registry import get_method
@@ -56,7 +57,7 @@ class RunSpec:
     method: str
     corpus: str
     seed: int = 0
-    preset: str = "smoke"
+    preset: str = DEFAULT_PRESET
     overrides: tuple[tuple[str, str], ...] = ()
     train_split: str = "train"
     #: The frozen sentence encoder of the embedding backbone as the user named it ("" on the text

@@ -37,13 +37,29 @@ RECORD_SCHEMA: dict[str, Any] = {
 }
 
 
+#: Keys of ``metrics.reconstruction`` that are not scores (its kind and its analysis).
+_RECON_NOT_SCORES = ("recon_kind", "analysis", "terms")
+
+
 def record_problems(record: Any) -> list[str]:
-    """Why ``record`` (its JSON) is not a valid run record (empty when it is)."""
+    """Why ``record`` (its JSON) is not a valid run record (empty when it is): its shape
+    (:data:`RECORD_SCHEMA`), then each stored score's type and range (:func:`tasks.metrics.value_problems`)."""
     import jsonschema
 
+    from tasks.metrics import value_problems
+
     validator = jsonschema.Draft202012Validator(RECORD_SCHEMA)
-    return [f"{'/'.join(map(str, e.absolute_path)) or 'record'}: {e.message}"
-            for e in sorted(validator.iter_errors(record), key=lambda e: list(e.absolute_path))]
+    problems = [f"{'/'.join(map(str, e.absolute_path)) or 'record'}: {e.message}"
+                for e in sorted(validator.iter_errors(record), key=lambda e: list(e.absolute_path))]
+    if problems or record.get("status") != "ok":
+        return problems
+    metrics = record["metrics"]
+    for mode, scores in metrics["modes"].items():
+        problems += value_problems(scores, f"metrics/modes/{mode}/")
+    recon = metrics.get("reconstruction") or {}
+    problems += value_problems({k: v for k, v in recon.items() if k not in _RECON_NOT_SCORES},
+                               "metrics/reconstruction/")
+    return problems
 
 
 class RecordError(ValueError):

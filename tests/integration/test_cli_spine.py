@@ -20,6 +20,11 @@ BAD_INPUTS = [
     (["run", "--seeds", "two"], "invalid --seeds 'two'"),
     (["run", "--set", "precision=fp16"], "precision='fp16' is out of range; it must be one of fp32, bf16, auto"),
     (["run", "--seeds", "0"], "for seed 0 alone, give a list: --seeds 0,"),
+    # issue 24 §4: silent-wrong input refused
+    (["run", "--seeds", ","], "invalid --seeds ',': the list names no seed"),
+    (["run", "--train-split", "test"], "--train-split test: every score is read on the test split"),
+    (["run", "--results-dir", ""], "--results-dir is empty; name a folder"),
+    (["leaderboard", "--results-dir", " "], "--results-dir is empty; name a folder"),
     # issue 12 §1: every one refused before anything trains
     (["run", "--set", "epochs=0"], "training: epochs=0 is out of range; it must be a finite number ≥ 1"),
     (["run", "--set", "vae.beta=-1"], "vae: beta=-1.0 is out of range; it must be a finite number ≥ 0"),
@@ -150,3 +155,15 @@ def test_the_old_executor_option_still_runs_and_says_its_new_name(run_bench, tmp
     assert both.exit_code == 2 and "--backend is the old name of --executor" in both.output
     helped = run_bench("run", "--help")
     assert "--executor" in helped.output and "--backend " not in helped.output and "--backbone" in helped.output
+
+
+def test_every_missing_corpus_is_named_at_once(run_bench, tmp_path):
+    """`bench run --methods hsvae,mat --corpora yelp,yahoo` on a fresh machine: one message names both corpora
+    and every split each lacks, with the commands that fetch them (issue 23: it took one try per corpus)."""
+    empty = tmp_path / "data"
+    empty.mkdir()
+    res = run_bench("run", "--methods", "hsvae,mat", "--corpora", "yelp,yahoo", "--data-dir", str(empty),
+                    "--results-dir", str(tmp_path / "r"))
+    assert res.exit_code == 2 and len(res.output.strip().splitlines()) == 1, res.output
+    assert "yahoo (train, test), yelp (train, test)" in res.output
+    assert f"bench data download yahoo --data-dir {empty}; bench data download yelp --data-dir {empty}" in res.output

@@ -303,7 +303,7 @@ def test_a_broken_or_clashing_executor_plugin_blocks_only_its_name(run_bench, tm
     names = executor_names()
     assert names["recording"] == names["broken"] == "plugin sparsebench-recording 0.3"
     assert names["dask"] == "built-in"  # a plugin may not shadow a built-in: it is left out, and listed so
-    listed = " ".join(run_bench("list", "executors").output.split())  # what --executor takes, with origins
+    listed = " ".join(run_bench("list", "executors", "--wide").output.split())  # what --executor takes, with origins
     assert "recording plugin sparsebench-recording 0.3" in listed and "local built-in" in listed
     assert ("dask plugin UNUSABLE: executor plugin 'dask' (plugin sparsebench-recording 0.3) is left out: a "
             "plugin may not shadow the built-in executor 'dask'") in listed

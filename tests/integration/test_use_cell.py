@@ -9,7 +9,6 @@ from __future__ import annotations
 import importlib.util
 import json
 import shutil
-import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -221,27 +220,15 @@ def test_reference_records_without_weights_are_refused_with_the_command():
             "--set backbone=embedding") in str(err.value)
 
 
-def test_explore_page_renders_in_headless_chromium(text_results, tmp_path):
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    if chromium is None:
-        pytest.skip("chromium is not installed (apt-get install chromium): the page is not rendered here")
+def test_explore_page_renders_in_headless_chromium(text_results, tmp_path, headless):
     out = tmp_path / "page"
     res = _cli("explore", _ids(text_results)["ae-0"], "--out", str(out), "--results-dir", str(text_results))
     assert res.exit_code == 0, res.output
     html = (out / "index.html").read_text()
     assert "<script src" not in html and "<link" not in html and "http" not in html.split('id="data"')[0]  # offline
-    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-             "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}"]
-    url = (out / "index.html").as_uri()
-    dom = subprocess.run([chromium, *flags, "--dump-dom", url], capture_output=True, text=True, timeout=120).stdout
+    dom, pixels = headless(out / "index.html")
     assert dom.count('class="dim-row') == 16 and dom.count('class="sent-row"') == 200  # rows the script built
     assert 'class="dim-row' not in html  # ... not in the file itself
-    png = tmp_path / "page.png"
-    subprocess.run([chromium, *flags, f"--screenshot={png}", "--window-size=1200,900", url], capture_output=True,
-                   timeout=120)
-    from PIL import Image
-
-    pixels = np.asarray(Image.open(png).convert("L"), dtype=np.float64)
     assert pixels.shape == (900, 1200) and pixels.std() > 20  # not blank: header, bars and text
     assert (pixels < 80).mean() > 0.05  # the dark header band and text are drawn
 
