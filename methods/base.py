@@ -18,9 +18,9 @@ from typing import Any, ClassVar
 import torch
 from torch import Tensor, nn
 
-from methods.declare import BackboneConfig, MethodIdentity, check_config, identity_of
+from methods.declare import BackboneConfig, MethodIdentity, SparseAutoencoder, check_config, identity_of
 
-__all__ = ["Batch", "LossOutput", "SparseEncoder", "BackboneConfig"]
+__all__ = ["Batch", "LossOutput", "SparseEncoder", "BackboneConfig", "SparseAutoencoder"]
 
 
 @dataclass
@@ -79,6 +79,9 @@ class SparseEncoder(nn.Module, ABC):
     #: Backbones the method can run on; a plugin that builds its backbone with
     #: ``methods.backbones.backbone_for`` can declare ``("text", "embedding")``.
     backbones: ClassVar[tuple[str, ...]] = ("text",)
+    #: Set for a sparse autoencoder (:class:`methods.declare.SparseAutoencoder`): which Config field is its
+    #: dictionary and which its active latents per code; presets and reference rows read it.
+    sparse_autoencoder: ClassVar[Any] = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -93,6 +96,7 @@ class SparseEncoder(nn.Module, ABC):
             cls.exact_zeros = identity.exact_zeros
             cls.backbones = identity.backbones
             cls.description = identity.description
+            cls.sparse_autoencoder = identity.sparse_autoencoder
 
     @classmethod
     def identity(cls) -> MethodIdentity:
@@ -103,7 +107,8 @@ class SparseEncoder(nn.Module, ABC):
         return MethodIdentity(cls.name, f"{cls.__module__}:{cls.__qualname__}", tuple(cls.modes), cls.default_mode,
                               tuple(cls.stochastic_modes),
                               cls.description or (cls.__doc__ or "").strip().split("\n")[0],
-                              bool(cls.exact_zeros), backbones=tuple(cls.backbones))
+                              bool(cls.exact_zeros), backbones=tuple(cls.backbones),
+                              sparse_autoencoder=cls.sparse_autoencoder)
 
     def __init__(self, config: Any, vocab_size: int, eos_id: int, *, input_dim: int | None = None) -> None:
         super().__init__()

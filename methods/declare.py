@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from methods.errors import MethodError
 from methods.sweeps import (EQUAL_BUDGET, Sweep, SweepPoint, authors_code, harness, paper, point,  # noqa: F401
@@ -53,6 +53,26 @@ class BackboneConfig:
 
 
 @dataclass(frozen=True)
+class SparseAutoencoder:
+    """What makes a method a sparse autoencoder, declared on it (``@method(..., sparse_autoencoder=...)``).
+
+    Its ``dictionary`` field (``latent_dim``) is the dictionary, not the code's budget: 0 means sized
+    from the input (its ``expansion`` × the input size); its ``active`` field (``k``) is the number of
+    active latents per code, the budget it is compared at.  The harness reads both from here: a preset's
+    ``latent_dim`` (every other method's code size) becomes a sparse autoencoder's ``active`` with its
+    dictionary left to ``expansion`` (``bench.config.presets``), and a reference row beside it projects
+    to ``active`` dimensions, not to the dictionary (``bench.cells.reference``).
+    """
+
+    dictionary: str = "latent_dim"
+    active: str = "k"
+
+    def budget(self, method_config: Mapping[str, Any]) -> int:
+        """The active latents per code of a resolved configuration."""
+        return int(method_config[self.active])
+
+
+@dataclass(frozen=True)
 class MethodIdentity:
     """What a method is, declared once: registry name, model class, encode modes and their kinds."""
 
@@ -68,6 +88,8 @@ class MethodIdentity:
     #: The mode compared with other methods' modes of the same kind (deterministic vs stochastic).
     deterministic_headline: str | None = None
     backbones: tuple[str, ...] = BACKBONES
+    #: Set for a sparse autoencoder: which field is its dictionary and which its active budget.
+    sparse_autoencoder: SparseAutoencoder | None = None
 
     def __post_init__(self) -> None:
         problems = identity_problems(self.name, self.modes, self.default_mode, self.stochastic_modes)
@@ -79,6 +101,13 @@ class MethodIdentity:
     @property
     def deterministic_modes(self) -> tuple[str, ...]:
         return tuple(m for m in self.modes if m not in self.stochastic_modes)
+
+    def code_budget(self, method_config: Mapping[str, Any]) -> int:
+        """The active dimensions per code a method of this identity is compared at: its ``latent_dim``, or
+        a sparse autoencoder's active latents (its ``latent_dim`` is its dictionary)."""
+        if self.sparse_autoencoder is not None:
+            return self.sparse_autoencoder.budget(method_config)
+        return int(method_config["latent_dim"])
 
     def headline(self, kind: str) -> str | None:
         """The mode that stands for this method among ``kind`` ("deterministic"/"stochastic") modes."""
@@ -107,10 +136,11 @@ def identity_problems(name: str, modes: Sequence[str], default_mode: str, stocha
 
 def method(name: str, *, model: str, modes: Sequence[str], default_mode: str, stochastic_modes: Sequence[str] = (),
            description: str = "", exact_zeros: bool = False, deterministic_headline: str | None = None,
-           backbones: Sequence[str] = BACKBONES) -> Callable[[type], type]:
+           backbones: Sequence[str] = BACKBONES,
+           sparse_autoencoder: SparseAutoencoder | None = None) -> Callable[[type], type]:
     """Class decorator for a method's Config: attaches its :class:`MethodIdentity` (no global state)."""
     identity = MethodIdentity(name, model, tuple(modes), default_mode, tuple(stochastic_modes), description,
-                              exact_zeros, deterministic_headline, tuple(backbones))
+                              exact_zeros, deterministic_headline, tuple(backbones), sparse_autoencoder)
 
     def deco(config_cls: type) -> type:
         if not dataclasses.is_dataclass(config_cls):

@@ -42,18 +42,20 @@ UNTRAINED_METHOD = "ae"
 _BACKBONE_SIZES = ("embed_dim", "hidden_dim", "latent_dim", "embed_layers")
 
 
-def latent_size(method_config: dict[str, Any]) -> int:
-    """The code size a reference projects to: ``latent_dim``, except for a sparse autoencoder (a config
-    with ``k`` and ``expansion``), whose ``latent_dim`` is its dictionary and whose presets match ``k``,
-    its active latents, to the other methods' ``latent_dim``."""
-    if "k" in method_config and "expansion" in method_config:
-        return int(method_config["k"])
-    return int(method_config["latent_dim"])
+def latent_size(cell: MethodCell) -> int:
+    """The code size a reference beside ``cell`` projects to: the active dimensions its method is compared
+    at, as the method declares them (``latent_dim``, or a sparse autoencoder's active latents: its
+    ``latent_dim`` is its dictionary; :meth:`methods.declare.MethodIdentity.code_budget`)."""
+    from methods.registry import get_method
+
+    entry = get_method(cell.spec.method)
+    identity = entry.identity if entry.identity is not None else entry.load().identity()
+    return identity.code_budget(cell.config["method_config"])
 
 
 def untrained_model_cell(source: MethodCell) -> MethodCell:
     """The ``ae`` cell with ``source``'s backbone sizes: whose model, before its first step, is ``untrained``."""
-    cfg = {**source.config["method_config"], "latent_dim": latent_size(source.config["method_config"])}
+    cfg = {**source.config["method_config"], "latent_dim": latent_size(source)}
     sizes = tuple((f"{UNTRAINED_METHOD}.{k}", str(cfg[k])) for k in _BACKBONE_SIZES if k in cfg)
     spec = RunSpec(UNTRAINED_METHOD, source.spec.corpus, source.spec.seed, source.spec.preset,
                    tuple(sorted(set(source.spec.overrides) | set(sizes))), source.spec.train_split)
@@ -150,7 +152,7 @@ class ReferenceCell:
             config["method_config"] = src["method_config"]
             config["training_protocol"] = src["protocol"]
         elif self.info.uses_latent_dim:
-            config["method_config"] = {"latent_dim": latent_size(src["method_config"])}
+            config["method_config"] = {"latent_dim": latent_size(self.model)}
         if spec.encoder:
             config["encoder"] = spec.encoder
         return config

@@ -136,10 +136,19 @@ def _corpora() -> str:
 def _presets() -> str:
     """Every preset with its settings and where they come from (``Preset.source``: a paper, a repository)."""
     from bench.config.presets import PRESETS
+    from methods.registry import builtin_methods
+
+    saes = [n for n, e in builtin_methods().items() if e.identity and e.identity.sparse_autoencoder]
+
+    def budget(p) -> str:  # what the preset's latent_dim means for a method declared a sparse autoencoder
+        if "latent_dim" not in p.model or not saes:
+            return ""
+        return (f"; sparse autoencoders ({', '.join(saes)}): k={p.model['latent_dim']} active, the dictionary "
+                "expansion × the input")
 
     rows = [[n, p.description, ", ".join(f"{k}={v}" for k, v in {**p.model, **p.train}.items())
              + "".join(f"; {m}" + (f" on {c}" if c != "*" else "") + ": " + ", ".join(f"{k}={v}" for k, v in extra.items())
-                       for (m, c), extra in p.special.items()),
+                       for (m, c), extra in p.special.items()) + budget(p),
              getattr(p, "source", "") or "-"]
             for n, p in PRESETS.items()]
     return fit_table(rows, ["preset", "description", "settings", "source"])

@@ -20,6 +20,25 @@ class Preset:
     #: Where the sizes come from, for the record and ``bench list presets``.
     source: str = ""
 
+    def settings_for(self, method: str, corpus: str | None, sparse_autoencoder: Any = None) -> dict[str, Any]:
+        """The preset's settings that apply to ``method`` alone (on ``corpus``): its ``special`` ones, and a
+        sparse autoencoder's budget (``sparse_autoencoder``: what the method declares it is,
+        :class:`methods.declare.SparseAutoencoder`).
+
+        Why the budget: methods are compared at matched *active* dimensions.  A preset's ``latent_dim`` is
+        the code size of every other method (all of it active, or its sparse share); a sparse autoencoder
+        gets the same number as its active latents (``k``), and keeps its own dictionary (``latent_dim =
+        0``: its ``expansion`` × the input size, 4× by default), since a dictionary no larger than the code
+        would not be one.  Derived from the preset's own ``latent_dim``, so a change of its sizes carries
+        over; a ``special`` entry for the method on every corpus wins.
+        """
+        derived: dict[str, Any] = {}
+        budget = self.model.get("latent_dim")
+        if sparse_autoencoder is not None and budget is not None and (method, "*") not in self.special:
+            derived = {sparse_autoencoder.dictionary: 0, sparse_autoencoder.active: int(budget)}
+        return {**derived, **self.special.get((method, "*"), {}),
+                **(self.special.get((method, corpus), {}) if corpus else {})}
+
 
 PAPER_SIZES = {"embed_dim": 256, "hidden_dim": 512}
 #: What a bare ``bench run`` (no --preset, no experiment file) trains with: seconds, to check the machinery.
@@ -52,23 +71,3 @@ PRESETS: dict[str, Preset] = {
         model={**PAPER_SIZES, "latent_dim": 768}, train={"epochs": 15, "batch_size": 256, "precision": "fp32"},
         source="HSVAE repository (Prokhorov et al.), current code: Yahoo, latent 768, batch 256"),
 }
-
-#: The sparse autoencoders, whose ``latent_dim`` is their dictionary size and ``k`` their active latents.
-SPARSE_AUTOENCODERS = ("topk", "batchtopk", "csr")
-
-
-def _sae_settings(preset: Preset) -> dict[tuple[str, str], dict[str, Any]]:
-    """Why: methods are compared at matched *active* dimensions.  A preset's ``latent_dim`` is the code
-    size of every other method (all of it active, or its sparse share); a sparse autoencoder gets the
-    same number as its ``k``, and keeps its own dictionary (``latent_dim = 0``: its ``expansion`` × the
-    input size, 4× by default), since a dictionary no larger than the code would not be one.  Derived
-    from the preset's own ``latent_dim``, so a change of a preset's sizes carries over."""
-    budget = preset.model.get("latent_dim")
-    if budget is None:
-        return {}
-    return {(m, "*"): {"latent_dim": 0, "k": int(budget)} for m in SPARSE_AUTOENCODERS
-            if (m, "*") not in preset.special}
-
-
-for _preset in PRESETS.values():
-    _preset.special.update(_sae_settings(_preset))

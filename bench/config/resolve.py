@@ -97,17 +97,20 @@ def parse_overrides(items: Iterable[str]) -> tuple[tuple[str, str], ...]:
 
 
 def resolve(method: str, config_cls: type, preset: str, overrides: tuple[tuple[str, str], ...],
-            corpus: str | None = None, backbones: tuple[str, ...] = ("text",),
+            corpus: str | None = None, identity: Any = None,
             ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
     """Method, train and scoring configs (as plain dicts) for one method under a preset and overrides.
 
-    ``backbones`` are those the method declares; asking one it lacks for another is a user error.
+    ``identity`` is what the method declares (:class:`methods.declare.MethodIdentity`): the backbones it
+    runs on (asking one it lacks is a user error; text only when None) and whether it is a sparse
+    autoencoder (then the preset's ``latent_dim`` is its active budget: :meth:`Preset.settings_for`).
     """
+    backbones = identity.backbones if identity is not None else ("text",)
     if preset not in PRESETS:
         raise UserError(f"unknown preset {preset!r}{did_you_mean(preset, PRESETS)}; valid presets: {', '.join(PRESETS)}")
     p = PRESETS[preset]
     mtypes, ttypes, etypes = field_types(config_cls), field_types(TrainConfig), field_types(ScoringConfig)
-    special = {**p.special.get((method, "*"), {}), **(p.special.get((method, corpus), {}) if corpus else {})}
+    special = p.settings_for(method, corpus, identity.sparse_autoencoder if identity is not None else None)
     model = {k: v for k, v in {**p.model, **special}.items() if k in mtypes}
     train = {k: v for k, v in {**p.train, **special}.items() if k in ttypes}
     evaluation: dict[str, Any] = {}

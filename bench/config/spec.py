@@ -108,8 +108,8 @@ def resolve_config(spec: RunSpec, encoders: EncoderLookup) -> tuple[RunSpec, dic
     """
     entry = get_method(spec.method)
     cls = entry.config if entry.config is not None else entry.load().Config
-    backbones = entry.identity.backbones if entry.identity else ("text",)
-    method_cfg, train_cfg, eval_cfg = resolve(spec.method, cls, spec.preset, spec.overrides, spec.corpus, backbones)
+    method_cfg, train_cfg, eval_cfg = resolve(spec.method, cls, spec.preset, spec.overrides, spec.corpus,
+                                              entry.identity)
     backbone = method_cfg.get("backbone", "text")
     encoder = encoder_setting(spec.method, spec.overrides, spec.encoder) if backbone == "embedding" else ""
     spec = dataclasses.replace(spec, overrides=strip_encoder(spec.overrides), encoder=encoder)

@@ -3,13 +3,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from methods.declare import method, sweep
+from methods.declare import SparseAutoencoder, method, sweep
 from methods.topk.config import K_KNOBS, K_POINTS, TopKConfig
 
 
 @sweep(*K_POINTS, knobs=K_KNOBS)
 @method("batchtopk", model="methods.batchtopk.model:BatchTopK", modes=("code",), default_mode="code",
         exact_zeros=True,
+        sparse_autoencoder=SparseAutoencoder(dictionary="latent_dim", active="k"),
         description="BatchTopK sparse autoencoder (Bussmann et al. 2024): k·B largest per batch, threshold at "
                     "inference; dictionary expansion × input (default 4×), k active on average")
 @dataclass(frozen=True)

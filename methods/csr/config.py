@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from methods.declare import BackboneConfig, method, param, sweep
+from methods.declare import BackboneConfig, SparseAutoencoder, method, param, sweep
 from methods.errors import MethodError
 from methods.topk.config import K_KNOBS, K_POINTS, SAESizes
 
@@ -11,6 +11,7 @@ from methods.topk.config import K_KNOBS, K_POINTS, SAESizes
 @sweep(*K_POINTS, knobs=K_KNOBS)
 @method("csr", model="methods.csr.model:CSR", modes=("code",), default_mode="code", exact_zeros=True,
         backbones=("embedding",),
+        sparse_autoencoder=SparseAutoencoder(dictionary="latent_dim", active="k"),
         description="CSR (Wen et al. 2025) via sentence-transformers' SparseAutoEncoder + CSR reconstruction loss; "
                     "dictionary expansion × input (default 4×), k active")
 @dataclass(frozen=True)

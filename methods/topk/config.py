@@ -5,7 +5,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-from methods.declare import BackboneConfig, SweepPoint, harness, method, param, point, sweep
+from methods.declare import BackboneConfig, SparseAutoencoder, SweepPoint, harness, method, param, point, sweep
 from methods.errors import MethodError
 
 
@@ -64,6 +64,7 @@ K_KNOBS = {"k": "active latents per code (BatchTopK: per code on average)"}
 
 @sweep(*K_POINTS, knobs=K_KNOBS)
 @method("topk", model="methods.topk.model:TopK", modes=("code",), default_mode="code", exact_zeros=True,
+        sparse_autoencoder=SparseAutoencoder(dictionary="latent_dim", active="k"),
         description="TopK sparse autoencoder (Gao et al. 2024): the k largest of W(x−b)+b, ReLU, AuxK loss; "
                     "dictionary expansion × input (default 4×), k active")
 @dataclass(frozen=True)

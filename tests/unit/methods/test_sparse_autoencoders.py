@@ -20,6 +20,7 @@ from methods.batchtopk.model import THRESHOLD_RATE, BatchTopK
 from methods.conformance import TOY_INPUT_DIM, toy_data
 from methods.csr.config import CSRConfig
 from methods.errors import MethodError
+from methods.declare import identity_of
 from methods.topk.config import TopKConfig
 from methods.topk.model import TopK
 from methods.vae.model import VAE
@@ -45,12 +46,39 @@ def topk(cls=TopK, input_dim: int = TOY_INPUT_DIM, **fields) -> TopK:
 def test_every_preset_gives_each_sae_k_equal_to_the_presets_latent_dim_and_a_dictionary_of_4x_the_input(preset,
                                                                                                         method):
     cls = SAES[method]
-    backbones = ("embedding",) if method == "csr" else ("text", "embedding")
-    method_cfg, _, _ = resolve(method, cls, preset, (("backbone", "embedding"),), "yahoo", backbones)
+    method_cfg, _, _ = resolve(method, cls, preset, (("backbone", "embedding"),), "yahoo", identity_of(cls))
     budget = PRESETS[preset].model["latent_dim"]
     assert method_cfg["k"] == budget and method_cfg["latent_dim"] == 0  # the dictionary is left to `expansion`
     sized = cls(**method_cfg).sized_for(MINILM_DIM)  # raises if k, 4k (csr) or k_aux do not fit
     assert sized.latent_dim == 4 * max(MINILM_DIM, budget) and sized.k == budget
+
+
+def test_what_makes_a_sparse_autoencoder_is_declared_on_the_method_and_read_from_there():
+    """The presets give the budget to whatever fields a method declares as its dictionary and active latents
+    (a plugin's own names included), and nothing to a method that does not declare itself one."""
+    from dataclasses import dataclass
+
+    from methods.declare import BackboneConfig, SparseAutoencoder, method, param
+
+    @method("atomic", model="nowhere:Atomic", modes=("code",), default_mode="code",
+            sparse_autoencoder=SparseAutoencoder(dictionary="atoms", active="on"))
+    @dataclass(frozen=True)
+    class AtomicConfig(BackboneConfig):
+        atoms: int = param(512, ge=0)
+        on: int = param(8, ge=1)
+
+    @method("lookalike", model="nowhere:Lookalike", modes=("code",), default_mode="code")
+    @dataclass(frozen=True)
+    class LookalikeConfig(BackboneConfig):  # k and expansion, as TopK's, but not declared a sparse autoencoder
+        k: int = param(8, ge=1)
+        expansion: int = param(4, ge=1)
+
+    cfg, _, _ = resolve("atomic", AtomicConfig, "cpu", (), "yahoo", identity_of(AtomicConfig))
+    assert (cfg["atoms"], cfg["on"]) == (0, PRESETS["cpu"].model["latent_dim"])
+    assert identity_of(AtomicConfig).code_budget(cfg) == cfg["on"] == 32
+    other, _, _ = resolve("lookalike", LookalikeConfig, "cpu", (), "yahoo", identity_of(LookalikeConfig))
+    assert other["k"] == 8 and identity_of(LookalikeConfig).code_budget(other) == other["latent_dim"] == 32
+    assert all(identity_of(cls).sparse_autoencoder == SparseAutoencoder("latent_dim", "k") for cls in SAES.values())
 
 
 def test_the_dictionary_is_expansion_times_the_input_never_less_than_expansion_times_k():

@@ -63,7 +63,7 @@ def test_each_point_resolves_under_every_preset_to_a_distinct_config_holding_its
     entry = builtin_methods()[name]
     resolved = []
     for point_name, overrides in sweep_points(name, entry.config):
-        cfg, _, _ = resolve(name, entry.config, preset, overrides, "yahoo", entry.identity.backbones)
+        cfg, _, _ = resolve(name, entry.config, preset, overrides, "yahoo", entry.identity)
         point = next(p for p in sweep_of(entry.config).points if p.name == point_name)
         assert entry.config(**cfg).__dict__ | point.values == entry.config(**cfg).__dict__
         assert sweep_of(entry.config).point_for(cfg) == point
