@@ -19,7 +19,9 @@ scratch folder.  An executor whose cells run in worker processes also subclasses
 :class:`KilledWorkerConformance` and says how to kill its workers: a worker killed with SIGKILL
 (what the out-of-memory killer does) must be a failed cell, and the other cells must finish.
 
-The cells are tiny (a VAE on 300 synthetic sentences, seconds on one CPU thread).
+The cells are tiny (a VAE on 300 synthetic sentences, seconds on one CPU thread).  Numbers are compared
+bit for bit with the same cell run in the test's process on one thread, so the executor under test
+must run its cells on one CPU thread each (e.g. ``ExecutorSettings(threads=1)``).
 """
 from __future__ import annotations
 
@@ -72,11 +74,14 @@ _EXPECTED: dict[str, CellResult] = {}
 
 
 def expected(cell: Cell) -> CellResult:
-    """What ``cell`` gives when run in this process, directly: what every executor must bring back."""
+    """What ``cell`` gives when run in this process, directly, on one CPU thread: what every executor must
+    bring back (bit for bit: an executor under test runs its cells with one thread too, ``threads=1``)."""
     from bench.run.worker import execute
+    from bench.threads import pinned_threads
 
     if cell.cell_id not in _EXPECTED:
-        _EXPECTED[cell.cell_id] = execute(CellTask(cell, {}).payload("cpu"))
+        with pinned_threads(1):
+            _EXPECTED[cell.cell_id] = execute(CellTask(cell, {}).payload("cpu"))
     return _EXPECTED[cell.cell_id]
 
 

@@ -1,6 +1,7 @@
 """The example plugins in ``examples/`` work end to end with no edit to sparsebench: a method
-(``sparsebench-l1``) and a metric (``sparsebench-gini``), installed as ``tests/conftest.py``'s
-``install_example`` does (what ``pip install`` leaves behind)."""
+(``sparsebench-l1``), a metric (``sparsebench-gini``), a corpus (``sparsebench-seasons``) and an
+executor (``sparsebench-pool``), installed as ``tests/conftest.py``'s ``install_example`` does (what
+``pip install`` leaves behind).  Each example's own tests run sparsebench's conformance suite for its kind."""
 from __future__ import annotations
 
 import json
@@ -52,7 +53,7 @@ def test_check_plugin_exit_codes(run_bench):
     assert unknown.exit_code == 2 and "unknown method" in unknown.output
 
 
-@pytest.mark.parametrize("example", ["sparsebench-l1", "sparsebench-gini"])
+@pytest.mark.parametrize("example", ["sparsebench-l1", "sparsebench-gini", "sparsebench-seasons", "sparsebench-pool"])
 def test_the_examples_own_tests_pass_against_this_sparsebench(example):
     """A plugin written against the public API keeps working: its own test suite runs green here."""
     res = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(EXAMPLES / example / "tests")],
@@ -78,3 +79,32 @@ def test_a_metric_plugin_is_scored_and_bolded_by_its_declared_direction(install_
     assert rows[best].startswith("**"), "the highest Gini is bold: the plugin declared higher_is_better=True"
     assert sum(v.startswith("**") for v in rows.values()) == 1
     assert "Gini" in board.output  # the plugin's header
+
+
+def test_a_corpus_plugin_is_listed_described_and_run_on(install_example, run_bench, tmp_path):
+    install_example("sparsebench-seasons")
+    listed = run_bench("list", "corpora", "--wide")
+    assert listed.exit_code == 0 and "sentences about the four seasons" in listed.output
+    info = run_bench("data", "info", "seasons")
+    assert info.exit_code == 0, info.output
+    res = run_bench("run", "--methods", "vae", "--corpora", "seasons", "--set", "epochs=1", "--threads", "1",
+                    "--results-dir", str(tmp_path))
+    assert res.exit_code == 0, res.output
+    assert "1 trained" in res.output and "references: 3 computed" in res.output
+    (cell,) = [p for p in (tmp_path / "runs").iterdir() if p.name.startswith("vae-seasons-")]
+    record = json.loads((cell / "record.json").read_text())
+    assert record["status"] == "ok" and 0.25 < record["metrics"]["modes"]["mean"]["probe_accuracy"] <= 1.0
+
+
+def test_an_executor_plugin_runs_cells_and_references_by_name(install_example, run_bench, tmp_path):
+    install_example("sparsebench-pool")
+    listed = " ".join(run_bench("list", "executors", "--wide").output.split())
+    assert "pool plugin sparsebench-pool 0.1.0" in listed
+    res = run_bench("run", "--methods", "ae", "--corpora", "synthetic", "--set", "epochs=1", "--set",
+                    "max_train_sentences=300", "--executor", "pool", "--jobs", "2", "--threads", "1",
+                    "--results-dir", str(tmp_path))
+    assert res.exit_code == 0, res.output
+    assert "1 trained" in res.output and "references: 3 computed" in res.output
+    again = run_bench("run", "--methods", "ae", "--corpora", "synthetic", "--set", "epochs=1", "--set",
+                      "max_train_sentences=300", "--executor", "pool", "--results-dir", str(tmp_path))
+    assert again.exit_code == 0 and "1 cached" in again.output and "references: 0 computed, 3 cached" in again.output
