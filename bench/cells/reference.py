@@ -99,6 +99,31 @@ def references_for_track(track: str) -> list[str]:
     return [r.name for r in REFERENCES.values() if r.track == track]
 
 
+def reference_config(info: ReferenceInfo, source: MethodCell, model: MethodCell) -> dict[str, Any]:
+    """Everything that determines a reference's numbers, except the data checksums (see :attr:`ReferenceCell.cell_id`)."""
+    src = model.config
+    train = src["train"]
+    spec = source.spec
+    config: dict[str, Any] = {
+        "reference": info.name, "reference_protocol": REFERENCE_VERSION, "scoring_protocol": SCORING_VERSION,
+        "corpus": spec.corpus, "train_split": spec.train_split, "seed": spec.seed,
+        "preset": spec.preset, "eval": src["eval"],
+        "train": {"max_train_sentences": train["max_train_sentences"]},
+        "method_config": {},
+    }
+    if info.track == "text":
+        config["train"]["max_vocab"] = train["max_vocab"]
+    if isinstance(info, ModelReference):
+        config["method"] = model.spec.method
+        config["method_config"] = src["method_config"]
+        config["training_protocol"] = src["protocol"]
+    elif info.uses_latent_dim:
+        config["method_config"] = {"latent_dim": latent_size(model)}
+    if spec.encoder:
+        config["encoder"] = spec.encoder
+    return config
+
+
 @dataclass(frozen=True, eq=False)
 class ReferenceCell:
     """One reference beside the cell ``source`` (whose corpus, seed, preset, split, sizes and encoder it takes).
@@ -112,6 +137,8 @@ class ReferenceCell:
     source: MethodCell
     checksums: Mapping[str, Any]
     model: MethodCell
+    #: everything that determines the reference's numbers but the data checksums (:func:`reference_config`)
+    config: dict[str, Any]
     kind: ClassVar[str] = "reference"
     trains: ClassVar[bool] = False
     model_dirname: ClassVar[None] = None
@@ -120,7 +147,7 @@ class ReferenceCell:
     def beside(cls, name: str, source: MethodCell, checksums: Mapping[str, Any]) -> "ReferenceCell":
         info = REFERENCES[name]
         model = info.model_of(source) if isinstance(info, ModelReference) else source
-        return cls(name, source, dict(checksums), model)
+        return cls(name, source, dict(checksums), model, reference_config(info, source, model))
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, ReferenceCell) and self.cell_id == other.cell_id
@@ -131,31 +158,6 @@ class ReferenceCell:
     @property
     def info(self) -> ReferenceInfo:
         return REFERENCES[self.name]
-
-    @cached_property
-    def config(self) -> dict[str, Any]:
-        """Everything that determines the reference's numbers, except the data checksums (see :attr:`cell_id`)."""
-        src = self.model.config
-        train = src["train"]
-        spec = self.source.spec
-        config: dict[str, Any] = {
-            "reference": self.name, "reference_protocol": REFERENCE_VERSION, "scoring_protocol": SCORING_VERSION,
-            "corpus": spec.corpus, "train_split": spec.train_split, "seed": spec.seed,
-            "preset": spec.preset, "eval": src["eval"],
-            "train": {"max_train_sentences": train["max_train_sentences"]},
-            "method_config": {},
-        }
-        if self.info.track == "text":
-            config["train"]["max_vocab"] = train["max_vocab"]
-        if isinstance(self.info, ModelReference):
-            config["method"] = self.model.spec.method
-            config["method_config"] = src["method_config"]
-            config["training_protocol"] = src["protocol"]
-        elif self.info.uses_latent_dim:
-            config["method_config"] = {"latent_dim": latent_size(self.model)}
-        if spec.encoder:
-            config["encoder"] = spec.encoder
-        return config
 
     @cached_property
     def key(self) -> str:
@@ -182,12 +184,12 @@ class ReferenceCell:
     # -- travel ----------------------------------------------------------------------------------
     def to_payload(self) -> dict[str, Any]:
         return {"kind": self.kind, "name": self.name, "source": self.source.to_payload(),
-                "model": self.model.to_payload(), "checksums": dict(self.checksums)}
+                "model": self.model.to_payload(), "checksums": dict(self.checksums), "config": self.config}
 
     @classmethod
     def from_payload(cls, payload: dict[str, Any]) -> "ReferenceCell":
         return cls(payload["name"], MethodCell.from_payload(payload["source"]), payload["checksums"],
-                   MethodCell.from_payload(payload["model"]))
+                   MethodCell.from_payload(payload["model"]), payload["config"])
 
     # -- results ---------------------------------------------------------------------------------
     def _record(self, **fields: Any) -> Record:
