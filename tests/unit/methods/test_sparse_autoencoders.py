@@ -293,3 +293,19 @@ def test_an_mlp_decoder_trains_without_auxk():
         out = model.loss(batch)
         assert "aux" not in out.terms and torch.isfinite(out.total)
         out.total.backward()
+
+
+def test_a_plugin_declares_itself_a_sparse_autoencoder_on_its_class():
+    from methods.base import SparseAutoencoder
+    from methods.topk.model import TopK
+
+    class Plugin(TopK):
+        name = "plugin-sae"
+        sparse_autoencoder = SparseAutoencoder(dictionary="latent_dim", active="k")
+
+    class Dense(VAE):
+        name = "plugin-dense"
+
+    assert Plugin.identity().sparse_autoencoder == SparseAutoencoder("latent_dim", "k")
+    assert Plugin.identity().code_budget({"latent_dim": 1536, "k": 24}) == 24
+    assert Dense.identity().sparse_autoencoder is None and Dense.identity().code_budget({"latent_dim": 16}) == 16
