@@ -70,8 +70,8 @@ DEFAULT_CV_FOLDS: int = 5
 #: lbfgs stopping: scikit-learn's tolerance, a generous iteration cap (see :func:`logistic_probe`).
 DEFAULT_MAX_ITER: int = 1000
 DEFAULT_TOL: float = 1e-4
-#: A dense code with at most this fraction of non-zero entries is probed as a sparse matrix: lbfgs' products
-#: then cost its non-zeros instead of N × D (20× faster on 1536-wide codes with 32 active), the same problem.
+#: A dense code with at most this fraction of non-zero entries is cross-validated as a sparse matrix: lbfgs'
+#: products then cost its non-zeros instead of N × D (20× faster on 1536-wide codes with 32 active), the same problem.
 SPARSE_DENSITY: float = 0.25
 
 
@@ -87,17 +87,19 @@ class ProbeScore:
     cv_accuracy: float | None = None  # mean inner-CV accuracy at the chosen C
 
 
-def _features(x: Any) -> Any:
-    """float64 features; a sparse matrix, or a dense code that is mostly exact zeros, as CSR.
+def _features(x: Any, compact: bool) -> Any:
+    """float64 features; a sparse matrix as CSR, and with ``compact`` a dense code that is mostly exact zeros too.
 
-    A 20K-word TF-IDF reference never densifies, and a TopK code is fit at the cost of its active
-    entries.  The scalers never centre a sparse matrix (centring would densify it); lbfgs leaves the
-    intercept unpenalised, so centring only moves into it and the optimum is the same model.
+    A 20K-word TF-IDF reference never densifies, and a cross-validated TopK code is fit at the cost of
+    its active entries.  The scalers never centre a sparse matrix (centring would densify it); lbfgs
+    leaves the intercept unpenalised, so centring only moves into it and the optimum is the same model
+    (reached along another path: at the solver's tolerance a test point or so apart).  A fixed-C probe
+    (``compact=False``) keeps dense codes dense and centred, as the probe of scoring protocol ≤ 2 did.
     """
     if sp.issparse(x):
         return sp.csr_matrix(x, dtype=np.float64)
     x = np.asarray(x, dtype=np.float64)
-    if x.ndim == 2 and x.size and np.count_nonzero(x) <= SPARSE_DENSITY * x.size:
+    if compact and x.ndim == 2 and x.size and np.count_nonzero(x) <= SPARSE_DENSITY * x.size:
         return sp.csr_matrix(x)
     return x
 
@@ -197,7 +199,7 @@ def logistic_probe(train_x: Any, train_y: np.ndarray, test_x: Any, test_y: np.nd
     """
     if scaler != AUTO and scaler not in SCALERS:
         raise ValueError(f"unknown probe scaler {scaler!r}; valid: {', '.join((AUTO, *SCALERS))}")
-    train_x, test_x = _features(train_x), _features(test_x)
+    train_x, test_x = _features(train_x, bool(cv_C)), _features(test_x, bool(cv_C))
     train_y, test_y = np.asarray(train_y), np.asarray(test_y)
     if len(np.unique(train_y)) < 2:
         raise ValueError("a probe needs at least 2 classes in its training labels")
@@ -277,7 +279,8 @@ def probe_sweep(train_x: Any, train_y: np.ndarray, test_x: Any, test_y: np.ndarr
 
 def _sweep(train_x: Any, train_y: np.ndarray, test_x: Any, test_y: np.ndarray,
            sizes: Sequence[int | None], repeats: int, random_state: int, kw: dict[str, Any]) -> list[SweepRow]:
-    train_x, test_x = _features(train_x), _features(test_x)  # float32 → float64 (and CSR) once, not once per fit
+    compact = bool(kw["cv_C"])  # float32 → float64 (and CSR) once, not once per fit
+    train_x, test_x = _features(train_x, compact), _features(test_x, compact)
     train_y = np.asarray(train_y)
     largest = int(np.bincount(np.unique(train_y, return_inverse=True)[1]).max())
     cache: dict[tuple[int, int], ProbeScore] = {}  # (per_class or -1, repeat) → score

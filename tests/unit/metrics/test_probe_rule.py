@@ -179,16 +179,18 @@ def test_folds_are_capped_by_the_smallest_class_and_a_class_of_one_keeps_the_fix
 
 
 def test_the_old_probe_is_one_setting_away():
-    """``--set probe_cv=false``: standardised codes, the fixed ``probe_C`` (the probe of scoring protocol ≤ 2)."""
+    """``--set probe_cv=false``: the probe of scoring protocol ≤ 2, exactly: a scikit-learn ``StandardScaler``
+    (centred, also for a mostly-zero code) and ``LogisticRegression(C=probe_C)``."""
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
     cfg = ScoringConfig.from_dict({"probe_cv": False, "probe_C": 0.5})
     assert cfg.probe_options() == {"C": 0.5, "cv_C": None, "scaler": "auto"}
-    rng = np.random.default_rng(6)
-    y = np.arange(200) % 3
-    x = 0.4 * np.eye(3, 16)[y] + rng.standard_normal((200, 16))
+    x, y = _rare_noise(np.random.default_rng(6), 200)  # 97 % zeros
     old = logistic_probe(x[:100], y[:100], x[100:], y[100:], **cfg.probe_options())
     assert (old.scaler, old.C, old.folds, old.cv_accuracy) == ("standard", 0.5, 0, None)
-    direct = LogisticRegression(C=0.5, max_iter=DEFAULT_MAX_ITER).fit(scale("standard", x[:100])[0], y[:100])
-    assert old.accuracy == np.mean(direct.predict(scale("standard", x[:100], x[100:])[1]) == y[100:])
+    pipeline = make_pipeline(StandardScaler(), LogisticRegression(C=0.5, max_iter=DEFAULT_MAX_ITER, tol=DEFAULT_TOL))
+    assert old.accuracy == np.mean(pipeline.fit(x[:100], y[:100]).predict(x[100:]) == y[100:])
 
 
 def test_the_chosen_values_are_recorded_per_fit_and_on_the_leaderboard(wide_sparse):
