@@ -101,6 +101,10 @@ def _reconstruction(x: Mapping[str, Any], cfg: Any) -> Scored:
     return Scored(scalars, analysis)
 
 
+def _decade(c: float) -> str:
+    return f"1e{round(math.log10(c))}"
+
+
 _SPARSITY = (
     Metric("avg_hoyer", True, "avg Hoyer", "Average Hoyer on std-normalised codes: mean over codes of "
            "(√D − ‖z̃‖₁/‖z̃‖₂)/(√D − 1), z̃_d = z_d/σ_d (population std, no centring); 0 flat, 1 one-hot "
@@ -124,8 +128,8 @@ _ACTIVITY = (
 )
 _PROBES = (
     Metric("probe_accuracy", True, "probe acc", "test accuracy of a logistic-regression probe (lbfgs) fit on all "
-           f"training codes, its C (decades {DEFAULT_C_GRID[0]:g}…{DEFAULT_C_GRID[-1]:g}) and feature scaler "
-           f"(standard or max-abs) chosen by stratified {DEFAULT_CV_FOLDS}-fold CV on the training codes alone "
+           f"training codes, its C (decades {_decade(DEFAULT_C_GRID[0])}…{_decade(DEFAULT_C_GRID[-1])}) and feature "
+           f"scaler (standard or max-abs) chosen by stratified {DEFAULT_CV_FOLDS}-fold CV on the training codes alone "
            "(probe_cv=false: standardised codes, the fixed probe_C, the probe of scoring protocol ≤ 2)"),
     Metric("probe_macro_f1", True, "probe F1", "macro-F1 of the same probe, (1/C) Σ_c F1_c"),
     Metric("probe_train_size", None, "probe n", "training codes the all-labels probe was fit on", ".0f"),

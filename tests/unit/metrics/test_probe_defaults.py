@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import inspect
+import math
 from pathlib import Path
 
 import tasks.probes as probes
@@ -31,7 +32,8 @@ def test_every_default_is_the_one_statement():
         assert params["scaler"].default == probes.DEFAULT_SCALER
     definition = metric_info("probe_accuracy").definition
     assert f"{probes.DEFAULT_CV_FOLDS}-fold" in definition
-    assert f"{probes.DEFAULT_C_GRID[0]:g}" in definition and f"{probes.DEFAULT_C_GRID[-1]:g}" in definition
+    ends = [f"1e{round(math.log10(c))}" for c in (probes.DEFAULT_C_GRID[0], probes.DEFAULT_C_GRID[-1])]
+    assert f"{ends[0]}…{ends[1]}" in definition
 
 
 def _literal_defaults(path: Path, names: set[str]) -> list[str]:
