@@ -14,7 +14,7 @@ import numpy as np
 
 from tasks.class_activation import NULL_PERMUTATIONS, class_activation, null_class_kl
 from tasks.metric_types import Metric, Scored, Scorer
-from tasks.probes import DEFAULT_C, DEFAULT_C_GRID, logistic_probe, probe_sweep, sweep_scalars, sweep_table
+from tasks.probes import DEFAULT_C_GRID, DEFAULT_CV_FOLDS, logistic_probe, probe_sweep, sweep_scalars, sweep_table
 from tasks.sparsity import active_dims, active_fraction, average_hoyer, dead_fraction, exact_l0, hoyer_ratio
 
 #: A code dimension whose KL is below this many nats carries (almost) no information: collapsed.
@@ -37,8 +37,7 @@ def _activity(x: Mapping[str, Any], cfg: Any) -> Scored:
 
 def _probes(x: Mapping[str, Any], cfg: Any) -> Scored:
     rows = probe_sweep(x["train_codes"], x["train_labels"], x["test_codes"], x["test_labels"], sizes=cfg.sizes(),
-                       repeats=cfg.probe_repeats, random_state=x["seed"], C=cfg.probe_C,
-                       cv_C=DEFAULT_C_GRID if cfg.probe_cv else None)
+                       repeats=cfg.probe_repeats, random_state=x["seed"], **cfg.probe_options())
     return Scored(sweep_scalars(rows), {"sweep": sweep_table(rows)})
 
 
@@ -78,9 +77,11 @@ def _embedding_reconstruction(x: Mapping[str, Any], cfg: Any) -> Scored:
 
 
 def _reconstruction_probe(x: Mapping[str, Any], cfg: Any) -> Scored:
-    probe = logistic_probe(x["train_decoded"], x["train_labels"], np.asarray(x["test_decoded"], dtype=np.float64),
-                           x["test_labels"], C=cfg.probe_C, random_state=x["seed"])
-    return Scored({"recon_probe_accuracy": probe.accuracy})
+    probe = logistic_probe(x["train_decoded"], x["train_labels"], x["test_decoded"], x["test_labels"],
+                           random_state=x["seed"], **cfg.probe_options())
+    return Scored({"recon_probe_accuracy": probe.accuracy, "recon_probe_C": probe.C},
+                  {"C": probe.C, "scaler": probe.scaler, "folds": probe.folds, "cv_accuracy": probe.cv_accuracy,
+                   "converged": probe.converged})
 
 
 def _reconstruction(x: Mapping[str, Any], cfg: Any) -> Scored:
@@ -98,6 +99,10 @@ def _reconstruction(x: Mapping[str, Any], cfg: Any) -> Scored:
         scalars["collapsed_dims"] = int((kl < COLLAPSE_NATS).sum())
         analysis["kl_per_dim"] = kl.tolist()
     return Scored(scalars, analysis)
+
+
+def _decade(c: float) -> str:
+    return f"1e{round(math.log10(c))}"
 
 
 _SPARSITY = (
@@ -122,12 +127,18 @@ _ACTIVITY = (
            "(a_d(x) ≤ 0.5 for every code)", bounds=(0.0, 1.0)),
 )
 _PROBES = (
-    Metric("probe_accuracy", True, "probe acc", "test accuracy of a logistic-regression probe (standardised codes, "
-           f"lbfgs, C = {DEFAULT_C:g}) fit on all training codes", bounds=(0.0, 1.0)),
+    Metric("probe_accuracy", True, "probe acc", "test accuracy of a logistic-regression probe (lbfgs) fit on all "
+           f"training codes, its C (decades {_decade(DEFAULT_C_GRID[0])}…{_decade(DEFAULT_C_GRID[-1])}) and feature "
+           f"scaler (standard or max-abs) chosen by stratified {DEFAULT_CV_FOLDS}-fold CV on the training codes alone "
+           "(probe_cv=false: standardised codes, the fixed probe_C, the probe of scoring protocol ≤ 2)", bounds=(0.0, 1.0)),
     Metric("probe_macro_f1", True, "probe F1", "macro-F1 of the same probe, (1/C) Σ_c F1_c", bounds=(0.0, 1.0)),
-    Metric("probe_train_size", None, "probe n", "training codes the all-labels probe was fit on", ".0f", bounds=(0.0, None)),
+    Metric("probe_train_size", None, "probe n", "training codes the all-labels probe was fit on", ".0f",
+           bounds=(0.0, None)),
+    Metric("probe_C", None, "probe C", "the C (inverse L2 strength) the all-labels probe used; every fit's C, "
+           "scaler and inner-CV accuracy are in the record's analysis", ".3g", bounds=(0.0, None)),
     Metric("probe_accuracy@{n}", True, "probe acc @{n}", "mean test accuracy over seeded, stratified subsamples of n "
-           "labelled codes per class", bounds=(0.0, 1.0)),
+           "labelled codes per class, each probe choosing by the same CV on its own subsample (folds capped by the "
+           "smallest class: at 10 per class, 5 folds holding out 2 codes of each class)", bounds=(0.0, 1.0)),
     Metric("probe_accuracy_std@{n}", None, "probe acc std @{n}", "sample std (ddof = 1) of that accuracy over the "
            "repeats", bounds=(0.0, None)),
     Metric("probe_macro_f1@{n}", True, "probe F1 @{n}", "mean macro-F1 over the same subsamples", bounds=(0.0, 1.0)),
@@ -165,6 +176,8 @@ _RECON_PROBE = (
     Metric("recon_probe_accuracy", True, "recon probe acc", "accuracy of the same probe on the decoded embeddings "
            "x̂ (fit on the training split): what the reconstruction keeps of the class; headline and default modes "
            "only (a 384-d probe per mode would dominate a cell's time)", bounds=(0.0, 1.0)),
+    Metric("recon_probe_C", None, "recon probe C", "the C that probe used (chosen by the same CV; its scaler is in "
+           "the analysis)", ".3g", bounds=(0.0, None)),
 )
 _RECONSTRUCTION = (
     Metric("nll_per_sentence", False, "NLL/sent", "the method's reconstruction term on the test split per sentence "

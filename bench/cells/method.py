@@ -190,7 +190,7 @@ class _Training:
             if not every or epoch % every:
                 return None
             point = curve_point(model, data.train, data.test, seed=cell.spec.seed, batch_size=cfg["eval_batch_size"],
-                                device=self.device, threshold=scoring.activity_threshold, probe_C=scoring.probe_C)
+                                device=self.device, threshold=scoring.activity_threshold, probe=scoring.probe_options())
             self.say(f"  curve at epoch {epoch}: " + " ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
                                                               for k, v in point.items()))
             return point
@@ -217,11 +217,11 @@ class _Training:
 
 
 def curve_point(model, train_data, test_data, *, seed: int, batch_size: int, device, threshold: float,
-                probe_C: float | None = None) -> dict[str, Any]:
+                probe: dict[str, Any] | None = None) -> dict[str, Any]:
     """One point of the training curve: the deterministic headline mode's probe accuracy and activity,
-    the test NLL and KL per dimension, with the run's own probe C and seed (so the last point is the
-    number the record's scores give for that mode).  Leaves every random generator as it found it, so a run with
-    curves trains exactly the model a run without them trains."""
+    the test NLL and KL per dimension, with the run's own probe rule (``ScoringConfig.probe_options``) and
+    seed (so the last point is the number the record's scores give for that mode).  Leaves every random
+    generator as it found it, so a run with curves trains exactly the model a run without them trains."""
     import torch
 
     from bench.cells.evaluate import encode_split, reconstruction
@@ -240,7 +240,7 @@ def curve_point(model, train_data, test_data, *, seed: int, batch_size: int, dev
         if activity is None:
             activity, _ = read_activity(test_codes, exact_zeros=bool(model.exact_zeros), threshold=threshold)
         probe = logistic_probe(train_codes, train_data.labels, test_codes, test_data.labels, random_state=seed,
-                               **({} if probe_C is None else {"C": probe_C}))
+                               **(probe or {}))
         recon = reconstruction(model, test_data, batch_size, device, seed=seed)
         point: dict[str, Any] = {"mode": mode, "probe_accuracy": probe.accuracy, "active_dims": active_dims(activity),
                                  "recon_per_unit": recon["sums"]["recon"] / recon["units"]}

@@ -1,8 +1,14 @@
 """The published reference leaderboard is what its records say: the committed summaries are exactly what
 `bench leaderboard` makes from the committed records (the command experiments/reference/tables.sh runs),
-and the README carries those summaries.  A record added without regenerating the tables fails here."""
+and the README carries those summaries.  A record added without regenerating the tables fails here.
+
+A scoring-protocol bump (``tasks.scoring.SCORING_VERSION``) makes every published record one of the
+previous protocol until the grid is re-scored from its stored weights (the training ids are unchanged).
+Until then the tables are read as of the records' own protocol: the newest scoring protocol among a
+track's records, today's or the one before, and the tables that protocol's leaderboard made of them."""
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -11,6 +17,7 @@ from click.testing import CliRunner
 
 from bench.cli import cli
 from bench.paper.docs import README, REFERENCE_BLOCKS, REFERENCE_TRACKS, reference_block, reference_markers
+from tasks.scoring import SCORING_VERSION
 
 ROOT = README.parent
 SUMMARY_ARGS = {"embedding": "probe_accuracy,l0,active_dims,fvu,recon_probe_accuracy",
@@ -26,9 +33,10 @@ def _summary_metrics(track: str) -> str:
 
 
 @pytest.mark.parametrize("track", REFERENCE_TRACKS)
-def test_committed_summary_is_regenerated_from_the_records(track, tmp_path):
+def test_committed_summary_is_regenerated_from_the_records(track, tmp_path, as_of_the_records_protocol):
     runs = ROOT / "results" / "reference" / track / "runs"
     assert any(runs.glob("*/record.json")), f"no committed records under {runs}"
+    as_of_the_records_protocol(track)
     assert _summary_metrics(track) == SUMMARY_ARGS[track]
     out = tmp_path / "summary.md"
     res = CliRunner().invoke(cli, ["leaderboard", "--results-dir", str(runs.parent), "--metric", SUMMARY_ARGS[track],
@@ -46,19 +54,17 @@ def test_readme_shows_the_committed_tables(block):
         "README's reference table is stale: run `python -m bench.paper.docs`"
 
 
-def test_committed_claims_are_what_the_rule_makes_of_the_records():
-    import subprocess
-    import sys
+def test_committed_claims_are_what_the_rule_makes_of_the_records(as_of_the_records_protocol, capsys):
+    from bench.paper.claims import main
 
-    out = subprocess.run([sys.executable, "-m", "bench.paper.claims", str(ROOT / "results" / "reference" / "text"),
-                          "--single-point"], capture_output=True, text=True, check=True).stdout
-    assert out.strip() == reference_block("text-claims"), "claims.md is stale: run `bash experiments/reference/tables.sh`"
+    as_of_the_records_protocol("text")
+    assert main([str(ROOT / "results" / "reference" / "text"), "--single-point"]) == 0  # in-process
+    assert capsys.readouterr().out.strip() == reference_block("text-claims"), \
+        "claims.md is stale: run `bash experiments/reference/tables.sh`"
 
 
 def test_the_embedding_track_is_complete():
     """Issue 14's grid: 9 methods x 2 corpora x 3 seeds, every record ok, and both references per seed."""
-    import json
-
     runs = sorted((ROOT / "results" / "reference" / "embedding" / "runs").glob("*/record.json"))
     records = [json.loads(p.read_text()) for p in runs]
     cells = {(r["spec"]["method"], r["spec"]["corpus"], r["spec"]["seed"]) for r in records if "reference" not in r}
@@ -70,8 +76,6 @@ def test_the_embedding_track_is_complete():
 def test_the_text_track_is_complete():
     """Issue 11's grid: 7 configurations x 2 corpora x 3 seeds on the fixed protocol (preset `reference`,
     trained on valid), every record ok, and the three references per corpus and seed."""
-    import json
-
     runs = sorted((ROOT / "results" / "reference" / "text" / "runs").glob("*/record.json"))
     records = [json.loads(p.read_text()) for p in runs]
     assert all(r["status"] == "ok" for r in records)
@@ -89,12 +93,15 @@ def test_the_text_track_is_complete():
 def test_the_committed_cells_keep_their_ids_so_the_grid_resumes_them():
     """A change of the configuration schema (a new option) must leave a published cell's id unchanged,
     or `run.sh` would train it again: every committed cell's id is what its spec resolves to today, and
-    every committed reference row's id is what the references beside those cells resolve to today."""
-    import json
-
+    every committed reference row's id is what the references beside those cells resolve to today.
+    A record of the previous scoring protocol keeps its training id (the grid re-scores its stored
+    weights instead of training it again); only its scoring part, and so its cell id, is another."""
     from bench.cells.method import MethodCell
     from bench.cells.reference import references_for
-    from bench.config.spec import RunSpec
+    from bench.config.spec import SCORING_KEYS, RunSpec
+
+    def training_part(config: dict) -> dict:
+        return {k: v for k, v in config.items() if k not in SCORING_KEYS}
 
     for runs in (ROOT / "results" / "reference").glob("*/runs"):
         records = [json.loads(path.read_text()) for path in sorted(runs.glob("*/record.json"))]
@@ -103,8 +110,13 @@ def test_the_committed_cells_keep_their_ids_so_the_grid_resumes_them():
             if "reference" in record:
                 continue
             cell = MethodCell.resolve(RunSpec.from_dict(record["spec"]))
-            assert cell.config == record["config"], record["cell_id"]
-            assert cell.cell_id == record["cell_id"] and cell.spec.to_dict() == record["spec"], record["cell_id"]
+            assert cell.spec.to_dict() == record["spec"], record["cell_id"]
+            assert cell.training_config == training_part(record["config"]), record["cell_id"]
+            assert cell.train_id == record["train_id"], record["cell_id"]
+            if record["config"]["scoring_protocol"] == SCORING_VERSION:
+                assert cell.config == record["config"] and cell.cell_id == record["cell_id"], record["cell_id"]
+            else:
+                assert record["config"]["scoring_protocol"] == SCORING_VERSION - 1, record["cell_id"]
             cells[cell.cell_id] = cell
         refs = [r for r in records if "reference" in r]
         assert refs, f"no committed reference rows under {runs}"
@@ -113,16 +125,17 @@ def test_the_committed_cells_keep_their_ids_so_the_grid_resumes_them():
             beside = [c for c in cells.values() if (c.spec.corpus, c.spec.seed, c.spec.preset, c.spec.train_split)
                       == (spec["corpus"], spec["seed"], spec["preset"], spec["train_split"])]
             checksums = record["provenance"]["checksums"]
-            made = {r.cell_id: r for r in references_for(beside, lambda cell: checksums) if r.name == spec["method"]}
-            assert record["cell_id"] in made, f"{runs.parent.name}: reference {record['cell_id']} is not made today"
-            assert made[record["cell_id"]].config == record["config"]
+            made = [r for r in references_for(beside, lambda cell: checksums) if r.name == spec["method"]]
+            if record["config"]["scoring_protocol"] == SCORING_VERSION:
+                assert record["cell_id"] in {r.cell_id for r in made}, f"reference {record['cell_id']} is not made today"
+            else:  # of the previous scoring protocol: today's reference is the same but for its scoring part
+                assert training_part(record["config"]) in [training_part(r.config) for r in made], record["cell_id"]
 
 
 def test_every_text_track_record_is_of_the_published_protocol():
     """Until the text grid is complete (issue 11: 7 configurations x 2 corpora x 3 seeds), what is
     committed must at least be of its protocol: a configuration of the grid or a diagnostic variant of
     experiments/reference/diagnostics.toml, preset reference, trained on valid, finished."""
-    import json
     import tomllib
 
     diagnostics = tomllib.loads((ROOT / "experiments" / "reference" / "diagnostics.toml").read_text())
