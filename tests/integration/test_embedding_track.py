@@ -151,3 +151,29 @@ def test_a_bad_encoder_is_one_line_exit_2_before_any_cell(run_bench, cache, tmp_
     assert res.output.startswith("error: ") and len(res.output.strip().splitlines()) == 1, res.output
     assert "does not exist" in res.output and "Traceback" not in res.output
     assert not list(results.rglob("record.json"))
+
+
+def test_a_grid_sweeps_the_backbone_each_cell_with_its_encoder(run_bench, encoder, cache, tmp_path):
+    """``--grid backbone=text,embedding --encoder PATH``: one run trains the text cell and the embedding cell
+    of each method, with the reference rows of both tracks; ``--set encoder=PATH`` is the same run."""
+    results = tmp_path / "r"
+    args = ["run", "--methods", "vae,topk", "--corpora", "synthetic", "--train-split", "valid", "--preset", "smoke",
+            "--set", "epochs=1", "--set", "max_train_sentences=300", "--grid", "backbone=text,embedding",
+            "--threads", "1", "--results-dir", str(results)]
+    res = run_bench(*args, "--encoder", str(encoder))
+    assert res.exit_code == 0, res.output
+    # text: tfidf, tfidf-svd and an untrained ae of each method's sizes (topk's embed_layers is 0, vae's 1);
+    # embedding: the embedding and its PCA to the common budget (vae's latent_dim 16 = topk's k)
+    assert "4 trained" in res.output and "references: 6 computed" in res.output
+    cells = [json.loads(p.read_text()) for p in (results / "runs").glob("*/record.json")]
+    by = {(r["spec"]["method"], r["config"]["method_config"].get("backbone", "text")): r
+          for r in cells if "reference" not in r}
+    assert sorted(by) == [("topk", "embedding"), ("topk", "text"), ("vae", "embedding"), ("vae", "text")]
+    for method in ("vae", "topk"):
+        text, emb = by[(method, "text")], by[(method, "embedding")]
+        assert "encoder" not in text["config"] and "encoder" not in text["spec"]
+        assert emb["config"]["encoder"]["dim"] == DIM and emb["spec"]["encoder"] == str(encoder)
+    again = run_bench(*args, "--set", f"encoder={encoder}")
+    assert again.exit_code == 0 and "4 cached" in again.output and "references: 0 computed, 6 cached" in again.output
+    refs = {r["reference"]["name"] for r in cells if "reference" in r}
+    assert refs == {"tfidf", "tfidf-svd", "untrained", "embedding", "embedding-pca"}
