@@ -65,7 +65,8 @@ def _exit_130_on_interrupt(command):
 @click.option("--backbone", type=click.Choice(["text", "embedding"]), default=None,
               help="text: the papers' GRU autoencoder; embedding: a frozen sentence encoder (needs --encoder). [default: text]")
 @click.option("--encoder", default=None,
-              help="Frozen sentence encoder of the embedding backbone: a name (all-MiniLM-L6-v2) or a local folder.")
+              help="Frozen sentence encoder of the embedding backbone: a name (all-MiniLM-L6-v2) or a local folder; "
+                   "the default of the `encoder` field (--set encoder=NAME, --grid encoder=A,B).")
 @click.option("--resume", type=click.Choice(["missing", "always", "cache-only"]), default="missing", show_default=True,
               help="missing: reuse finished cells; always: rerun; cache-only: never train.")
 @click.option("--retry-failed", is_flag=True, help="Rerun cells whose stored record is a failure.")
