@@ -5,7 +5,8 @@ k-means (scikit-learn ``KMeans``, Lloyd, k-means++ seeding, :data:`N_INIT` seede
 (no scaling: the geometry the code defines; a sparse code stays sparse, so a 1536-wide TopK code costs
 its active entries), then the V-measure (harmonic mean of homogeneity and completeness: MTEB's
 clustering score) and the adjusted Rand index against the labels.  Splits above :data:`MAX_POINTS`
-codes are clustered on a seeded random subsample of that many (DBpedia's 14K test codes → 10K): k-means' cost grows with the points, its scores barely do.
+codes are clustered on a seeded random subsample of that many (DBpedia's 14K test codes → 10K):
+k-means' cost grows with the points, its scores barely do.
 """
 from __future__ import annotations
 
