@@ -26,6 +26,7 @@ The summary number is the accuracy at k = :data:`HEADLINE_K` with all labels.
 """
 from __future__ import annotations
 
+import contextlib
 from dataclasses import asdict, dataclass
 from typing import Any, Mapping, Sequence
 
@@ -86,14 +87,10 @@ def ksparse_surface(train_codes: Any, train_labels: np.ndarray, test_codes: Any,
     train_y, test_y = np.asarray(train_labels), np.asarray(test_labels)
     if train.shape[1] != test.shape[1]:
         raise ValueError(f"train and test codes differ in width: {train.shape[1]} and {test.shape[1]}")
-    limits = threadpool_limits(limits=threads) if threads is not None else None
-    try:
+    with threadpool_limits(limits=threads) if threads is not None else contextlib.nullcontext():
         return [point for size in sizes
                 for point in _size(train, train_y, test, test_y, size, [int(k) for k in ks], repeats, random_state,
                                    dict(probe or {}))]
-    finally:
-        if limits is not None:
-            limits.unregister()
 
 
 def _size(train: Any, train_y: np.ndarray, test: Any, test_y: np.ndarray, size: int | None, ks: list[int],
