@@ -29,7 +29,7 @@ Cost of the index, on the index's exact non-zeros:
   every query touching them scans most of the index.  An index with no entries has 1.
 
 Codes without exact zeros (VAEs, HSVAE's spike noise around 0) are dense by this count: FLOPS = D,
-the index as large as the dense matrix.  That is what storing them costs; but such a code says itself
+the CSR index twice the size of the dense float32 matrix.  That is what storing them costs; but such a code says itself
 which entries are "off" (HSVAE's slab indicator, TON's gate, |z| > 0.15 for a Gaussian: the mode's
 activity rule), so :func:`masked` zeroes the inactive entries (activity ≤ 0.5) and the same quality
 and cost are reported for that code as well, the index one would build from it.  For codes with exact
@@ -54,7 +54,7 @@ SIMILARITIES = ("dot", "cosine")
 QUERY_CHUNK = 1024
 #: Queries scored at most (a seeded random sample beyond; the index is always the whole training split): the
 #: standard error of a mean precision over 5,000 queries is at most 0.5 / √5000 ≈ 0.007, and the top-100
-#: search costs about 60 ms per 1024 queries against 10K documents, the most expensive part of a mode's scoring.
+#: search costs about 60 ms per 1024 queries against 10K documents, the dearest step of the use metrics.
 MAX_QUERIES = 5000
 #: Scores are sparse products (scipy CSR) when the FLOPS is below width / this, dense BLAS products otherwise:
 #: measured on 1024 × 10K blocks, a sparse product costs about 0.16 s per unit of FLOPS, a dense one about
