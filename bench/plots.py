@@ -98,10 +98,7 @@ def plot_all(records: Iterable[dict[str, Any]], out_dir: Path, modes: str = "all
     written += paths
     if why:
         skipped.append(why)
-    from bench.plots_metrics import metric_figures  # the use metrics' figures: k-sparse surface, accuracy vs FLOPS
-
-    paths, whys = metric_figures(records, out_dir, modes)
-    return written + paths, skipped + whys
+    return written, skipped
 
 
 def tradeoff_name(x: str) -> str:

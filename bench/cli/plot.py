@@ -17,8 +17,9 @@ import click
               help="The trade-off's x-axis: any metric of the table, e.g. l0 for the sparse-autoencoder "
                    "track (written as tradeoff_<METRIC>.png). Repeatable: one figure per metric.")
 def plot(results_dir: Path, out: Path | None, modes: str, x_metrics: tuple[str, ...]) -> None:
-    """Accuracy–sparsity trade-off, class KL, probe accuracy by labelled size, activation heatmaps and
-    training curves (of runs with --set curve_every=N)."""
+    """Accuracy–sparsity trade-off, class KL, probe accuracy by labelled size, activation heatmaps,
+    training curves (of runs with --set curve_every=N), the k-sparse probe surface and accuracy against
+    an index's FLOPS."""
     from bench.errors import UserError
     from bench.store import Store
 
@@ -42,6 +43,10 @@ def plot(results_dir: Path, out: Path | None, modes: str, x_metrics: tuple[str, 
     if not records:
         raise UserError(f"no successful run records under {store.runs}; run `bench run` first or pass --results-dir")
     written, skipped = plot_all(records, out or results_dir / "plots", modes, x_metrics)
+    from bench.plots_metrics import metric_figures  # the use metrics' figures: k-sparse surface, accuracy vs FLOPS
+
+    more, why = metric_figures(records, out or results_dir / "plots", modes)
+    written, skipped = written + more, skipped + why
     for p in written:
         click.echo(f"wrote {p}")
     for why in skipped:

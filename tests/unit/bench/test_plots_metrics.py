@@ -3,8 +3,6 @@ from __future__ import annotations
 
 import pytest
 
-import bench.plots_metrics as plots_metrics
-from bench.plots import plot_all
 from bench.plots_metrics import PLOTTED, metric_figures
 from tasks.metrics import all_metrics
 
@@ -77,13 +75,21 @@ def test_accuracy_against_flops_marks_the_code_as_it_is_where_masking_changes_it
     assert [32.0] in hollow and [0.9] not in hollow, "the raw index is drawn only where it differs"
 
 
-def test_plot_all_draws_them_and_a_record_without_them_is_skipped_and_said(tmp_path):
-    written, skipped = plot_all([_rec("topk", 0, 1.0, 0.9, 0.9)], tmp_path)
-    assert {"ksparse_synthetic.png", "accuracy_flops.png"} <= {p.name for p in written}
+def test_bench_plot_draws_them_and_a_record_without_them_is_skipped_and_said(tmp_path):
+    from click.testing import CliRunner
+
+    from bench.cli import cli
+    from bench.store import Store
+
+    r = _rec("topk", 0, 1.0, 0.9, 0.9)
+    r.update(cell_id="c", provenance={})
+    Store(tmp_path).save("topk-synthetic-seed0-c", r)
+    res = CliRunner().invoke(cli, ["plot", "--results-dir", str(tmp_path)], prog_name="bench")
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "plots" / "ksparse_synthetic.png").exists() and (tmp_path / "plots" / "accuracy_flops.png").exists()
     bare = _rec("topk", 0, 1.0, 0.9, 0.9)
     bare["metrics"]["analysis"] = {}
     del bare["metrics"]["modes"]["mean"]["masked_flops"]
     _, skipped = metric_figures([bare], tmp_path / "b")
     assert skipped == ["ksparse_<corpus>.png: no record has a k-sparse surface (scorer ksparse_probes)",
                        "accuracy_flops.png: no record has masked_flops"]
-    assert plots_metrics.SURFACE_SCORER == "ksparse_probes"
