@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from sklearn.cluster import KMeans
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import adjusted_rand_score, v_measure_score
 from threadpoolctl import threadpool_limits
@@ -52,6 +51,11 @@ def cluster_codes(codes: Any, labels: np.ndarray, *, random_state: int = 0, n_in
     if k < 2:
         raise ValueError("clustering against labels needs at least 2 classes")
     seed = int(rng.integers(2**31 - 1))
+    # imported on first use, not with the metric table that every `bench` command loads: loaded there, it
+    # shifted a cell's start so that a Ctrl-C landed inside torch's import, which CPython 3.11 then reports
+    # as a death by SIGINT instead of exit 130 (measured: tests/integration/test_hardening.py, 3 runs in 4)
+    from sklearn.cluster import KMeans
+
     with warnings.catch_warnings(), threadpool_limits(limits=threads):
         # fewer distinct codes than classes (a collapsed code) is a result, not an error
         warnings.simplefilter("ignore", ConvergenceWarning)
