@@ -22,25 +22,30 @@ SUBSAMPLE_STREAM, BATCH_STREAM = 0, 1
 
 
 def load_data(spec: RunSpec, corpus_options: dict[str, Any] | None, say: Callable[[str], None],
-              device: str = "cpu", *, with_test: bool = True):
+              device: str = "cpu", *, with_test: bool = True, encoding_out: dict[str, Any] | None = None):
     """(data shape, train split, test split, provenance): the cell's data, subsampled, with the vocabulary
     restricted and the sentences embedded as its config says (on ``device``, the cell's own, when the
     embeddings are not cached yet).  ``with_test=False`` (``bench profile``) reads the training split
-    alone; the test split is then None."""
+    alone; the test split is then None.  ``encoding_out``: see :func:`prepare_data`."""
     from tasks.corpora import load_corpus
 
     splits = (spec.train_split, "test") if with_test else (spec.train_split,)
     # only the splits this cell reads: a missing train file matters only when training on it
     corpus = load_corpus(spec.corpus, **{"splits": splits, **(corpus_options or {})})
     test_split = corpus.split("test") if with_test else None
-    return prepare_data(spec, corpus, corpus.split(spec.train_split), test_split, corpus_options, say, device)
+    return prepare_data(spec, corpus, corpus.split(spec.train_split), test_split, corpus_options, say, device,
+                        encoding_out=encoding_out)
 
 
 def prepare_data(spec: RunSpec, corpus: Any, train_split: Any, test_split: Any, corpus_options: dict[str, Any] | None,
-                 say: Callable[[str], None], device: str = "cpu"):
+                 say: Callable[[str], None], device: str = "cpu", *, encoding_out: dict[str, Any] | None = None):
     """The cell's data from its splits: what :func:`load_data` returns, for a corpus's splits or (``bench
     profile`` without the files) splits shaped like it; ``corpus`` needs ``vocab_size``, ``eos_id``,
-    ``vocab``, ``checksum`` and ``source`` (and the texts, on the embedding backbone)."""
+    ``vocab``, ``checksum`` and ``source`` (and the texts, on the embedding backbone).
+
+    ``encoding_out``, when given, is filled with what encoding new text needs (the vocabulary after
+    ``max_vocab``, or the centring mean and scale: :mod:`bench.use.state`), which the driver stores
+    beside the weights; it is not part of the record."""
     from bench.data import PaddedSplit, restrict_vocabulary
     from bench.models import DataShape
 
@@ -57,9 +62,11 @@ def prepare_data(spec: RunSpec, corpus: Any, train_split: Any, test_split: Any, 
     shape = DataShape(corpus.vocab_size, corpus.eos_id)
     others = [test_split] if test_split is not None else []
     if spec.backbone != "embedding":
+        words = corpus.vocab
         if train_cfg.get("max_vocab"):
             from tasks.corpora.base import UNK
 
+            unrestricted = train_split
             train_split, others, size, eos, note = restrict_vocabulary(
                 train_split, others, eos_id=corpus.eos_id, unk_id=corpus.vocab.index(UNK),
                 max_vocab=train_cfg["max_vocab"])
@@ -67,6 +74,14 @@ def prepare_data(spec: RunSpec, corpus: Any, train_split: Any, test_split: Any, 
             info["vocabulary"] = note
             say(f"vocabulary: the {note['kept_words']} most frequent training words + _UNK "
                 f"({note['train_token_coverage']:.1%} of training tokens kept)")
+            if encoding_out is not None:
+                from bench.use.state import restricted_words
+
+                words = restricted_words(corpus.vocab, unrestricted, train_split, size)
+        if encoding_out is not None:
+            from bench.use.state import text_state
+
+            encoding_out.update(text_state(spec, corpus, shape, words))
         return shape, PaddedSplit(train_split), (PaddedSplit(others[0]) if others else None), info
     from bench.embeddings import embed_split, resolve_encoder
 
@@ -101,16 +116,21 @@ def prepare_data(spec: RunSpec, corpus: Any, train_split: Any, test_split: Any, 
     say(f"embeddings: {spec.encoder}, dim {train_x.shape[1]}, centred (mean norm {np.linalg.norm(mean):.3g}), "
         f"scaled ×{scale:.4g}")
     shape = DataShape(corpus.vocab_size, corpus.eos_id, int(train_x.shape[1]))
+    if encoding_out is not None:
+        from bench.use.state import embedding_state
+
+        encoding_out.update(embedding_state(spec, corpus, shape, mean, scale,
+                                            expected if isinstance(expected, dict) else encoder.model_identity))
     test = PaddedSplit(others[0], transform(test_emb.embeddings)) if test_emb is not None else None
     return shape, PaddedSplit(train_split, transform(train_x)), test, info
 
 
 def curve_point(model, train_data, test_data, *, seed: int, batch_size: int, device, threshold: float,
-                probe_C: float | None = None) -> dict[str, Any]:
+                probe: dict[str, Any] | None = None) -> dict[str, Any]:
     """One point of the training curve: the deterministic headline mode's probe accuracy and activity,
-    the test NLL and KL per dimension, with the run's own probe C and seed (so the last point is the
-    number the record's scores give for that mode).  Leaves every random generator as it found it, so a run with
-    curves trains exactly the model a run without them trains."""
+    the test NLL and KL per dimension, with the run's own probe rule (``ScoringConfig.probe_options``) and
+    seed (so the last point is the number the record's scores give for that mode).  Leaves every random
+    generator as it found it, so a run with curves trains exactly the model a run without them trains."""
     import torch
 
     from bench.evaluate import encode_split, reconstruction
@@ -129,7 +149,7 @@ def curve_point(model, train_data, test_data, *, seed: int, batch_size: int, dev
         if activity is None:
             activity, _ = read_activity(test_codes, exact_zeros=bool(model.exact_zeros), threshold=threshold)
         probe = logistic_probe(train_codes, train_data.labels, test_codes, test_data.labels, random_state=seed,
-                               **({} if probe_C is None else {"C": probe_C}))
+                               **(probe or {}))
         recon = reconstruction(model, test_data, batch_size, device, seed=seed)
         point: dict[str, Any] = {"mode": mode, "probe_accuracy": probe.accuracy, "active_dims": active_dims(activity),
                                  "recon_per_unit": recon["sums"]["recon"] / recon["units"]}
@@ -175,7 +195,9 @@ def run_cell(spec: RunSpec, *, device: str = "cpu", corpus_options: dict[str, An
         cfg = spec.config
         train_cfg = cfg["train"]
         t_data = time.perf_counter()
-        shape, train_data, test_data, data_info = load_data(spec, corpus_options, say, device)
+        encoding: dict[str, Any] = {}
+        shape, train_data, test_data, data_info = load_data(spec, corpus_options, say, device, encoding_out=encoding)
+        record["_encoding"] = encoding  # what encoding new text needs, stored beside the weights (bench.use)
         timing["data"] = time.perf_counter() - t_data
         dev = torch.device(device)
         from bench.train import set_fp32_precision
@@ -200,7 +222,7 @@ def run_cell(spec: RunSpec, *, device: str = "cpu", corpus_options: dict[str, An
                     return None
                 point = curve_point(model, train_data, test_data, seed=spec.seed,
                                     batch_size=train_cfg["eval_batch_size"], device=dev,
-                                    threshold=scoring.activity_threshold, probe_C=scoring.probe_C)
+                                    threshold=scoring.activity_threshold, probe=scoring.probe_options())
                 say(f"  curve at epoch {epoch}: " + " ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
                                                          for k, v in point.items()))
                 return point
@@ -257,6 +279,7 @@ def run_cell(spec: RunSpec, *, device: str = "cpu", corpus_options: dict[str, An
         if isinstance(exc, USER_ERRORS):
             raise
         record.pop("_weights", None)
+        record.pop("_encoding", None)
         record.update(status="failed", error=f"{type(exc).__name__}: {exc}", traceback=traceback.format_exc())
         say(f"FAILED: {type(exc).__name__}: {exc}")
     record["wall_seconds"] = round(time.perf_counter() - t0, 3)

@@ -1,8 +1,50 @@
 """The paper's three claims, judged from stored records by a rule stated in advance.
 
 Why a module and not prose: a verdict in a README is only worth as much as the rule that produced it,
-and that rule must not be chosen after looking at the numbers.  The rules (each on the matched
-headline modes of the leaderboard, per corpus and encode kind, seeds as the unit of noise):
+and that rule must not be chosen after looking at the numbers.
+
+**On frontiers** (the verdicts ``python -m bench.claims RESULTS_DIR`` prints).  Each method is read
+along its accuracy–sparsity frontier over its sweep (:mod:`bench.frontier`: panels, points, frontier
+and interpolation are defined there), per corpus, backbone and mode kind, and for (a) and (c) per
+sparsity reading (Average Hoyer; active dims).  The rule was written, with its tests, before any
+sweep's numbers were read:
+
+- a method takes part with its sweep points that have at least ``MIN_SEEDS`` (2) seeds; with fewer
+  than ``MIN_POINTS`` (3) such points it has no frontier to judge and the verdict is inconclusive,
+  "too few sweep points" (a single point is the old single-point comparison, below);
+- *levels*: a claim compares two frontiers at the levels of their common range (the breakpoints of
+  both frontiers inside it, its ends, and ``GRID`` evenly spaced levels across it), each frontier
+  interpolated there, never extrapolated; no common range: inconclusive, "no overlap";
+- at a level, each method's value is read per seed (each seed's values at the two neighbouring
+  frontier points, interpolated with the same weights); *separated* and *close* mean what they mean
+  below (every seed of one above every seed of the other; means within ``CLOSE`` = 0.02); a level
+  where a method has fewer than two paired seeds makes the claim inconclusive;
+- (a) "HSVAE's frontier dominates MAT-VAE's over the sparsity range both cover": refuted when at
+  some level MAT-VAE's accuracy is more than ``CLOSE`` above HSVAE's and separated above it;
+  reproduced when HSVAE's is never more than ``CLOSE`` below MAT-VAE's and, somewhere, separated
+  above it (above by more than the seed noise); otherwise inconclusive (below by more than ``CLOSE``
+  but within the noise; or never clearly above);
+- (b) "HSVAE's accuracy is within ``CLOSE`` of the dense VAE's at the VAE's best β": HSVAE's best
+  sweep point against the VAE's best (each the highest mean probe accuracy of its eligible points;
+  a named variant such as ``vae-beta0.01`` is one of the VAE's points), judged by the single-point
+  rule (b) below on those two points' seeds.  Best against best, not HSVAE's frontier at the VAE's
+  sparsity: the dense VAE sits at the dense end, mostly outside HSVAE's range, so that reading would
+  be inconclusive by construction, and the claim is about accuracy.  (Each "best" is picked on the
+  same seeds it is judged on: with 3 seeds a small optimistic bias for both sides.)  Independent of
+  the sparsity reading;
+- (c) "HSVAE's class KL above its null (``class_kl_excess``) exceeds the dense VAE's at matched
+  accuracy": ``class_kl_excess`` interpolated along each frontier's accuracy (strictly monotone on
+  a frontier) at the levels of the common accuracy range, each level judged by the single-point
+  rule (c) below: refuted when the VAE's is separated above HSVAE's at some level; reproduced when
+  HSVAE's is above its null on every seed and separated above the VAE's at every level; otherwise
+  inconclusive, with the first level that is not;
+- a collapsed dense VAE point among those compared is disclosed beside the verdict, which it does
+  not change (:func:`collapse_caveat`).
+
+**Single point (history, ``--single-point``).**  Before sweeps, each method was one configuration,
+and the claims were judged on it.  These verdicts are kept as they were, labelled as history; the
+rules, on the matched headline modes of the leaderboard, per corpus and encode kind, seeds as the
+unit of noise:
 
 - two sets of per-seed values are *separated* when every seed of one lies above every seed of the
   other (min > max); otherwise they *overlap*;
@@ -23,7 +65,8 @@ headline modes of the leaderboard, per corpus and encode kind, seeds as the unit
 - a dense rival whose posterior collapsed is disclosed beside its verdicts (:func:`collapse_caveat`),
   which it does not change.
 
-``python -m bench.claims RESULTS_DIR`` prints the verdicts as Markdown from the records alone.
+``python -m bench.claims RESULTS_DIR [--single-point]`` prints the verdicts as Markdown from the
+records alone.
 """
 from __future__ import annotations
 
@@ -177,20 +220,260 @@ def verdicts_from_records(records: Iterable[dict[str, Any]]) -> list[Verdict]:
     return judge(frame) if len(frame) else []
 
 
+# -- claims on frontiers ------------------------------------------------------------------------------
+
+#: Seeds a sweep point needs to take part in a frontier claim, and points a method needs to have a frontier.
+MIN_SEEDS = 2
+MIN_POINTS = 3
+#: Evenly spaced levels across a common range, besides both frontiers' breakpoints: the per-seed
+#: separation is not linear between breakpoints (a min against a max), so it is read inside them too.
+GRID = 21
+#: The dense VAE of claims (b) and (c): one method swept over β (``vae-beta0.01`` is one of its points).
+DENSE_METHOD = "vae"
+FRONTIER_CLAIMS = {"a": "(a) frontier dominates MAT-VAE's", "b": "(b) best accuracy close to the dense VAE's best",
+                   "c": "(c) class KL − null above the dense VAE's at matched accuracy"}
+
+
+@dataclass(frozen=True)
+class FrontierVerdict:
+    claim: str
+    corpus: str
+    backbone: str
+    kind: str
+    reading: str  # the sparsity reading, or "–" for a claim that reads none
+    verdict: str
+    reason: str
+    numbers: str
+
+
+def eligible(points: Sequence[Any], name: str, *metrics: str) -> tuple[list[Any], str]:
+    """(the points with ``MIN_SEEDS`` seeds of every metric, why the method has no frontier to judge or "")."""
+    from bench.frontier import ACCURACY
+
+    metrics = metrics or (ACCURACY,)
+    kept = [p for p in points if len(set.intersection(*(set(p.seeds(m)) for m in metrics))) >= MIN_SEEDS]
+    if len(kept) >= MIN_POINTS:
+        return kept, ""
+    return kept, (f"{name} has {_count(len(kept), 'sweep point')} with ≥ {MIN_SEEDS} seeds"
+                  f"{'' if len(kept) == len(points) else f' (of {len(points)})'}")
+
+
+def _count(n: int, what: str) -> str:
+    return f"{n} {what}{'' if n == 1 else 's'}"
+
+
+TOO_FEW = f"too few sweep points (a frontier claim needs {MIN_POINTS} per method)"
+
+
+def common_levels(a: Sequence[float], b: Sequence[float], grid: int = GRID) -> list[float]:
+    """The levels two piecewise-linear curves with knots ``a`` and ``b`` are compared at: their common
+    range's ends, every knot inside it and ``grid`` evenly spaced levels; [] when the ranges are disjoint."""
+    from bench.frontier import EPS
+
+    if not len(a) or not len(b):
+        return []
+    lo, hi = max(min(a), min(b)), min(max(a), max(b))
+    if lo > hi + EPS:
+        return []
+    if hi <= lo:
+        return [lo]
+    inner = [v for v in (*a, *b) if lo < v < hi]
+    return sorted({lo, hi, *inner, *np.linspace(lo, hi, grid).tolist()})
+
+
+def _fmt_level(v: float) -> str:
+    from bench.leaderboard import format_number
+
+    return format_number(v, 3)
+
+
+def _span(f: Any) -> str:
+    lo, hi = f.range
+    return f"{len(f.front)} frontier pts over [{_fmt_level(lo)}, {_fmt_level(hi)}]"
+
+
+def frontier_dominates(s: Any, r: Any, s_name: str = SPARSE, r_name: str = SPARSE_RIVAL) -> tuple[str, str, str]:
+    """Claim (a) on two :class:`bench.frontier.Frontier` of one sparsity reading: (verdict, why, numbers)."""
+    from bench.frontier import ACCURACY
+
+    numbers = f"{s_name}: {_span(s)}; {r_name}: {_span(r)}"
+    levels = common_levels([p.mean(s.x) for p in s.front], [p.mean(r.x) for p in r.front])
+    if not levels:
+        return "inconclusive", "no overlap: the two frontiers cover disjoint sparsity ranges", numbers
+    pairs = [(level, s.at(level, ACCURACY), r.at(level, ACCURACY)) for level in levels]
+    unpaired = next((lv for lv, a, b in pairs if a is None or b is None or not a.paired or not b.paired), None)
+    if unpaired is not None:
+        return ("inconclusive", f"fewer than two seeds shared by neighbouring frontier points at "
+                f"{_fmt_level(unpaired)}", numbers)
+    gaps = [(lv, a.mean - b.mean, a.values(), b.values()) for lv, a, b in pairs]
+    numbers += (f"; common range [{_fmt_level(levels[0])}, {_fmt_level(levels[-1])}], {s_name} − {r_name} "
+                f"accuracy from {min(g for _, g, _, _ in gaps):+.3f} to {max(g for _, g, _, _ in gaps):+.3f}")
+    below = [(lv, g) for lv, g, a, b in gaps if -g > CLOSE and _separated_above(b, a)]
+    if below:
+        lv, g = min(below, key=lambda t: t[1])
+        return ("refuted", f"{r_name}'s frontier is {-g:.3f} above at {_fmt_level(lv)}, more than {CLOSE} and on "
+                f"every seed", numbers)
+    near = [(lv, g) for lv, g, _, _ in gaps if -g > CLOSE]
+    if near:
+        lv, g = min(near, key=lambda t: t[1])
+        return ("inconclusive", f"{-g:.3f} below {r_name} at {_fmt_level(lv)}, more than {CLOSE} but the seeds "
+                f"overlap", numbers)
+    above = [lv for lv, _, a, b in gaps if _separated_above(a, b)]
+    if above:
+        return ("reproduced", f"never more than {CLOSE} below {r_name} over the common range, above it on every "
+                f"seed at {len(above)} of {len(levels)} levels", numbers)
+    return ("inconclusive", f"within {CLOSE} of {r_name} or above it, but nowhere above it on every seed",
+            numbers)
+
+
+def best_point_close(s_points: Sequence[Any], d_points: Sequence[Any], s_name: str = SPARSE,
+                     d_name: str = DENSE_METHOD) -> tuple[str, str, str]:
+    """Claim (b): the best eligible point of each (highest mean probe accuracy), by :func:`close_accuracy`."""
+    from bench.frontier import ACCURACY
+
+    s_best = max(s_points, key=lambda p: p.mean(ACCURACY))
+    d_best = max(d_points, key=lambda p: p.mean(ACCURACY))
+    acc = [np.array([p.values[ACCURACY][k] for k in p.seeds(ACCURACY)]) for p in (s_best, d_best)]
+    verdict, reason = close_accuracy(*acc)
+    numbers = (f"{_summary(f'{s_name} [{s_best.label}]', 'acc', acc[0])}; "
+               f"{_summary(f'{d_name} [{d_best.label}]', 'acc', acc[1])}")
+    return verdict, reason + _collapsed(d_name, [d_best]), numbers
+
+
+def _collapsed(name: str, points: Sequence[Any]) -> str:
+    """The caveat of the most collapsed of ``points`` (none when none collapsed)."""
+    from bench.frontier import COLLAPSED
+
+    arrays = [np.array(list(p.values.get(COLLAPSED, {}).values()), dtype=float) for p in points]
+    worst = max(arrays, key=lambda a: a.mean() if len(a) else -1.0, default=np.array([]))
+    return collapse_caveat(name, worst)
+
+
+def higher_kl_at_matched_accuracy(s: Any, d: Any, s_name: str = SPARSE,
+                                  d_name: str = DENSE_METHOD) -> tuple[str, str, str]:
+    """Claim (c) on two frontiers: ``class_kl_excess`` along accuracy, :func:`higher_class_kl` at each level."""
+    from bench.frontier import ACCURACY, KL
+
+    acc_s, acc_d = [p.mean(ACCURACY) for p in s.front], [p.mean(ACCURACY) for p in d.front]
+    numbers = (f"{s_name}: accuracy [{_fmt_level(min(acc_s))}, {_fmt_level(max(acc_s))}]; "
+               f"{d_name}: accuracy [{_fmt_level(min(acc_d))}, {_fmt_level(max(acc_d))}]")
+    levels = common_levels(acc_s, acc_d)
+    if not levels:
+        return "inconclusive", "no overlap: the two frontiers reach disjoint accuracy ranges", numbers
+    caveat = _collapsed(d_name, d.front)
+    judged = []
+    for level in levels:
+        a, b = s.at_accuracy(level, KL), d.at_accuracy(level, KL)
+        if a is None or b is None or not a.paired or not b.paired:
+            return ("inconclusive", f"fewer than two seeds with {KL} shared by neighbouring frontier points at "
+                    f"accuracy {_fmt_level(level)} (or records scored before the class-KL null)" + caveat, numbers)
+        judged.append((level, *higher_class_kl(a.values(), b.values()), a.mean - b.mean))
+    numbers += (f"; common accuracy [{_fmt_level(levels[0])}, {_fmt_level(levels[-1])}], {s_name} − {d_name} "
+                f"{KL} from {min(j[3] for j in judged):+.2e} to {max(j[3] for j in judged):+.2e}")
+    refuted = next((j for j in judged if j[1] == "refuted"), None)
+    if refuted:
+        return "refuted", f"at accuracy {_fmt_level(refuted[0])}: {refuted[2]}" + caveat, numbers
+    other = next((j for j in judged if j[1] != "reproduced"), None)
+    if other:
+        return "inconclusive", f"at accuracy {_fmt_level(other[0])}: {other[2]}" + caveat, numbers
+    return "reproduced", f"higher on every seed at each of {len(levels)} matched accuracies" + caveat, numbers
+
+
+def judge_frontiers(panels: Any) -> list[FrontierVerdict]:
+    """Every frontier claim for every panel (:func:`bench.frontier.collect`) that holds HSVAE and the
+    method the claim names."""
+    from bench.frontier import ACCURACY, KL, READINGS, Frontier
+
+    out: list[FrontierVerdict] = []
+    for panel, series in panels.items():
+        by_name = {s.method: s for s in series if not s.reference}
+        if SPARSE not in by_name:
+            continue
+
+        def verdict(key: str, reading: str, result: tuple[str, str, str]) -> None:
+            out.append(FrontierVerdict(FRONTIER_CLAIMS[key], panel.corpus,
+                                       panel.backbone + (f" ({panel.encoder})" if panel.encoder else ""),
+                                       panel.kind, reading, *result))
+
+        def judged(key: str, reading: str, rival: str, *metrics: str) -> tuple[Any, Any] | None:
+            """Both methods' frontiers on their eligible points, or None after an inconclusive verdict."""
+            s_pts, s_why = eligible(by_name[SPARSE].points, SPARSE, ACCURACY, *metrics)
+            r_pts, r_why = eligible(by_name[rival].points, rival, ACCURACY, *metrics)
+            if s_why or r_why:
+                verdict(key, reading, ("inconclusive", f"{TOO_FEW}: " + "; ".join(w for w in (s_why, r_why) if w),
+                                       f"{SPARSE}: {_count(len(by_name[SPARSE].points), 'sweep point')}; "
+                                       f"{rival}: {_count(len(by_name[rival].points), 'sweep point')}"))
+                return None
+            if not metrics:
+                return s_pts, r_pts
+            return Frontier.of(s_pts, metrics[0]), Frontier.of(r_pts, metrics[0])
+
+        for reading in READINGS:
+            if SPARSE_RIVAL in by_name and (pair := judged("a", reading, SPARSE_RIVAL, reading)):
+                verdict("a", reading, frontier_dominates(*pair))
+        if DENSE_METHOD in by_name and (pair := judged("b", "–", DENSE_METHOD)):
+            verdict("b", "–", best_point_close(*pair))
+        for reading in READINGS:
+            if DENSE_METHOD in by_name and (pair := judged("c", reading, DENSE_METHOD, reading, KL)):
+                verdict("c", reading, higher_kl_at_matched_accuracy(*pair))
+    return out
+
+
+HISTORY_NOTE = ("The single-point verdicts (`python -m bench.claims RESULTS_DIR --single-point`) are history: "
+                "they compared one setting per method, before methods were swept.")
+
+
+def render_frontier_verdicts(verdicts: Sequence[FrontierVerdict]) -> str:
+    from bench.frontier import READINGS
+    from bench.leaderboard import header
+
+    lines = [f"Claims judged on accuracy–sparsity frontiers, by the rule fixed in advance in bench/claims.py "
+             f"(docs/frontiers.md). {HISTORY_NOTE}"]
+    if verdicts and all(v.reason.startswith(TOO_FEW) for v in verdicts):
+        lines.append(f"**Every verdict is inconclusive for lack of sweep points**: a frontier claim needs "
+                     f"{MIN_POINTS} sweep points with ≥ {MIN_SEEDS} seeds of each method it compares.")
+    lines += ["", "| claim | corpus | backbone | modes | sparsity | verdict | why | numbers |",
+              "|---|---|---|---|---|---|---|---|"]
+    for v in verdicts:
+        reading = header(v.reading) if v.reading in READINGS else v.reading
+        lines.append(f"| {v.claim} | {v.corpus} | {v.backbone} | {v.kind} | {reading} | **{v.verdict}** | "
+                     f"{v.reason} | {v.numbers} |")
+    return "\n".join(lines)
+
+
+def frontier_verdicts_from_records(records: Iterable[dict[str, Any]]) -> list[FrontierVerdict]:
+    from bench.frontier import collect
+    from bench.stale import split_stale
+
+    current, _ = split_stale(list(records))
+    return judge_frontiers(collect(current))
+
+
+USAGE = "usage: python -m bench.claims RESULTS_DIR [--single-point]"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     from bench.store import Store
 
     args = list(sys.argv[1:] if argv is None else argv)
-    if len(args) != 1:
-        print("usage: python -m bench.claims RESULTS_DIR", file=sys.stderr)
+    single = "--single-point" in args
+    paths = [a for a in args if a != "--single-point"]
+    if len(paths) != 1 or paths[0].startswith("-"):
+        print(USAGE, file=sys.stderr)
         return 2
-    scan = Store(Path(args[0])).scan()
-    verdicts = verdicts_from_records(scan.records)
-    if not verdicts:
-        print(f"no records of {SPARSE} beside {SPARSE_RIVAL} or a dense VAE under {args[0]}", file=sys.stderr)
-        return 2
-    print(render(verdicts))
-    return 0
+    scan = Store(Path(paths[0])).scan()
+    if single:
+        verdicts = verdicts_from_records(scan.records)
+        if verdicts:
+            print(render(verdicts))
+            return 0
+    else:
+        frontier = frontier_verdicts_from_records(scan.records)
+        if frontier:
+            print(render_frontier_verdicts(frontier))
+            return 0
+    print(f"no records of {SPARSE} beside {SPARSE_RIVAL} or a dense VAE under {paths[0]}", file=sys.stderr)
+    return 2
 
 
 if __name__ == "__main__":

@@ -19,9 +19,6 @@ from sparsebench.hints import did_you_mean
 from sparsebench.params import canonical, check_config, param
 from tasks.scoring import ScoringConfig
 
-#: The scoring settings (a separate identity from training: see ``bench.spec``).
-EvalConfig = ScoringConfig
-
 
 @dataclass(frozen=True)
 class TrainConfig:
@@ -105,7 +102,7 @@ def resolve(method: str, config_cls: type, preset: str, overrides: tuple[tuple[s
     if preset not in PRESETS:
         raise UserError(f"unknown preset {preset!r}{did_you_mean(preset, PRESETS)}; valid presets: {', '.join(PRESETS)}")
     p = PRESETS[preset]
-    mtypes, ttypes, etypes = field_types(config_cls), field_types(TrainConfig), field_types(EvalConfig)
+    mtypes, ttypes, etypes = field_types(config_cls), field_types(TrainConfig), field_types(ScoringConfig)
     special = {**p.special.get((method, "*"), {}), **(p.special.get((method, corpus), {}) if corpus else {})}
     model = {k: v for k, v in {**p.model, **special}.items() if k in mtypes}
     train = {k: v for k, v in {**p.train, **special}.items() if k in ttypes}
@@ -136,7 +133,7 @@ def resolve(method: str, config_cls: type, preset: str, overrides: tuple[tuple[s
     kind = getattr(method_obj, "backbone", "text")
     if kind not in backbones:
         raise UserError(f"method {method!r} cannot run on the {kind!r} backbone; it declares: {', '.join(backbones)}")
-    eval_cfg = dataclasses.asdict(EvalConfig.from_dict(evaluation))
+    eval_cfg = dataclasses.asdict(ScoringConfig.from_dict(evaluation))
     # canonical: a field added after results were published (``omit_default``) is left out at its
     # default, so the ids of the published cells do not change
     return canonical(method_obj), canonical(train_obj), eval_cfg
@@ -144,7 +141,7 @@ def resolve(method: str, config_cls: type, preset: str, overrides: tuple[tuple[s
 
 def check_override_keys(overrides: tuple[tuple[str, str], ...], method_configs: dict[str, type]) -> None:
     """Every override must set something: a training field, or a field of at least one selected method."""
-    known = set(field_types(TrainConfig)) | set(field_types(EvalConfig)) | {"backbone"}
+    known = set(field_types(TrainConfig)) | set(field_types(ScoringConfig)) | {"backbone"}
     for cls in method_configs.values():
         known |= set(field_types(cls))
     for key, _ in overrides:

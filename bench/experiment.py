@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bench.presets import DEFAULT_PRESET
 from bench.errors import UserError
 from bench.variants import Variant
 from sparsebench.hints import did_you_mean
@@ -27,7 +28,7 @@ class Experiment:
     methods: list[str] = field(default_factory=lambda: ["vae"])
     corpora: list[str] = field(default_factory=lambda: ["synthetic"])
     seeds: list[int] = field(default_factory=lambda: [0])
-    preset: str = "smoke"
+    preset: str = DEFAULT_PRESET
     train_split: str = "train"
     sweep: bool = False
     sets: dict[str, str] = field(default_factory=dict)

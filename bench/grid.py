@@ -14,7 +14,8 @@ import dataclasses
 import itertools
 from typing import Iterable
 
-from bench.config import EvalConfig, TrainConfig, field_types, parse_value
+from bench.config import TrainConfig, field_types, parse_value
+from tasks.scoring import ScoringConfig
 from bench.errors import UserError
 from methods.sweeps import EQUAL_BUDGET, sweep_of
 from sparsebench.params import Range, field_range
@@ -35,7 +36,7 @@ def parse_grid(items: Iterable[str]) -> dict[str, list[str]]:
 
 def points_for(method: str, config_cls: type, grid: dict[str, list[str]]) -> list[tuple[tuple[str, str], ...]]:
     """Override tuples of every grid point that applies to ``method`` (one empty tuple if none)."""
-    fields = set(field_types(config_cls)) | set(field_types(TrainConfig)) | set(field_types(EvalConfig))
+    fields = set(field_types(config_cls)) | set(field_types(TrainConfig)) | set(field_types(ScoringConfig))
     keys = []
     for key in sorted(grid):
         scope, dot, name = key.rpartition(".")
@@ -56,7 +57,7 @@ def check_values(grid: dict[str, list[str]], method_configs: dict[str, type]) ->
     Checked here, per value, so that the message names ``--grid`` and the value list it came from;
     once merged into a cell's overrides a value would be reported as if it were a ``--set``.
     """
-    shared = (TrainConfig, EvalConfig)
+    shared = (TrainConfig, ScoringConfig)
     for key, values in grid.items():
         scope, dot, name = key.rpartition(".")
         owners = [cls for cls in shared if not dot and name in field_types(cls)] or [

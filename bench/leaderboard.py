@@ -24,7 +24,9 @@ from tasks.metrics import direction, metric_info
 
 #: NLL/token on the text track; FVU, which every method of the embedding track shares, on that one.
 DEFAULT_METRICS = ("probe_accuracy", "avg_hoyer", "nll_per_token", "fvu")
-KEY_COLUMNS = ["method", "corpus", "kind", "mode", "preset", "train_split", "config"]
+KEY_COLUMNS = ["method", "corpus", "backbone", "kind", "mode", "preset", "train_split", "config"]
+#: Rows are ranked (bold) only against rows of the same corpus, backbone (and encoder), kind and protocol.
+COMPARABLE = ("corpus", "backbone", "kind", "preset", "train_split")
 FORMATS = ("md", "latex", "csv", "html", "plain")
 MODE_VIEWS = ("matched", "all", "default")
 
@@ -38,17 +40,32 @@ def header(metric: str) -> str:
 
 
 def _flat_config(rec: dict[str, Any]) -> dict[str, Any]:
+    """The settings a row's config label is read from; the backbone and its encoder are a column of their own."""
     cfg = rec.get("config", {})
-    return {**cfg.get("method_config", {}), **cfg.get("train", {}), **cfg.get("eval", {}),
-            **({"encoder": _encoder_label(rec)} if cfg.get("encoder") else {})}
+    flat = {**cfg.get("method_config", {}), **cfg.get("train", {}), **cfg.get("eval", {})}
+    flat.pop("backbone", None)
+    return flat
+
+
+def backbone_label(rec: dict[str, Any]) -> str:
+    """``text`` (the GRU autoencoder) or ``embedding:<encoder>@<sha256 prefix>`` (a frozen sentence encoder):
+    part of a row's identity, so that two backbones are never one row, one ranking or one line."""
+    cfg = rec.get("config", {})
+    backbone = cfg.get("method_config", {}).get("backbone", "text")
+    if backbone == "embedding" or cfg.get("encoder"):
+        return f"embedding:{_encoder_label(rec)}"
+    return str(backbone)
 
 
 def _encoder_label(rec: dict[str, Any]) -> str:
-    """The encoder as named, with its weights' sha256 prefix (configs hold its identity, older ones a name)."""
+    """The encoder as named, with its weights' sha256 prefix: a cell's config holds its identity; a
+    reference's config only its name, and its provenance the identity it embedded with."""
     enc = rec.get("config", {}).get("encoder")
+    name = rec.get("spec", {}).get("encoder") or (enc if isinstance(enc, str) else "?")
     if not isinstance(enc, dict):
-        return str(enc)
-    return f"{rec.get('spec', {}).get('encoder', '?')}@{str(enc.get('sha256', ''))[:8]}"
+        enc = ((rec.get("provenance") or {}).get("encoder") or {}).get("encoder")
+    sha = str(enc.get("sha256", "")) if isinstance(enc, dict) else ""
+    return f"{name}@{sha[:8]}" if sha else str(name)
 
 
 def _by_recon_kind(rec: dict[str, Any], shared: dict[str, float]) -> dict[str, float]:
@@ -120,7 +137,8 @@ def records_to_frame(records: Iterable[dict[str, Any]]) -> pd.DataFrame:
         for mode, scores in metrics["modes"].items():
             kind = mode_kind(rec, mode)
             rows.append({
-                "method": spec.get("variant") or spec["method"], "corpus": spec["corpus"], "kind": kind, "mode": mode,
+                "method": spec.get("variant") or spec["method"], "corpus": spec["corpus"], "backbone": backbone_label(rec),
+                "kind": kind, "mode": mode,
                 "preset": spec["preset"], "train_split": spec.get("train_split", "train"),
                 "config": label, "reference": bool(rec.get("reference")),
                 "seed": spec["seed"], "default_mode": mode == metrics.get("default_mode"),
@@ -159,7 +177,7 @@ def aggregate(frame: pd.DataFrame, metrics: Sequence[str], group_by: Sequence[st
         for m in metrics:
             vals = pd.to_numeric(grp[m], errors="coerce").to_numpy(dtype=float)
             row[f"{m}_mean"] = float(np.nanmean(vals)) if np.isfinite(vals).any() else float("nan")
-            row[f"{m}_std"] = float(np.nanstd(vals, ddof=1)) if np.isfinite(vals).sum() > 1 else float("nan")
+            row[f"{m}_std"] = _std(vals)
             if ci:
                 row[f"{m}_ci_low"], row[f"{m}_ci_high"] = _bootstrap_ci(vals)
         row["seeds"] = int(grp["seed"].nunique())
@@ -168,9 +186,24 @@ def aggregate(frame: pd.DataFrame, metrics: Sequence[str], group_by: Sequence[st
     return pd.DataFrame(rows)
 
 
+def _std(vals: np.ndarray) -> float:
+    """Sample std over seeds (NaN for one seed); exactly 0 when the seeds agree to rounding, so identical
+    values never print as ``± 6.80e-17`` (numpy's two-pass std of equal floats can leave such residue)."""
+    finite = vals[np.isfinite(vals)]
+    if len(finite) < 2:
+        return float("nan")
+    if np.ptp(finite) <= 1e-12 * max(1.0, float(np.max(np.abs(finite)))):
+        return 0.0
+    return float(np.std(finite, ddof=1))
+
+
 def _best_rows(table: pd.DataFrame, metric: str, within: Sequence[str], digits: int = 3) -> set[int]:
-    """Rows whose mean prints as the best one does (at the table's digits): a tie is what a reader sees
-    as equal, so class KLs of 1e-4 that print apart are not all bold, and 0.2501 ties 0.2504."""
+    """Rows whose mean prints as the best one does (at the table's digits), among comparable rows only.
+
+    A tie is what a reader sees as equal, so class KLs of 1e-4 that print apart are not all bold, and
+    0.2501 ties 0.2504.  Comparable: the same ``within`` columns (corpus, backbone, kind and protocol),
+    and as many seeds as the best-replicated rows of the group, so a one-seed diagnostic never takes
+    the bold from rows averaged over three seeds.  References are read against, never ranked."""
     sign = direction(metric)
     if sign == 0 or len(table) < 2:
         return set()
@@ -179,7 +212,9 @@ def _best_rows(table: pd.DataFrame, metric: str, within: Sequence[str], digits: 
     groups = table.groupby(list(within), dropna=False) if within else [(None, table)]
     for _, grp in groups:
         if "reference" in grp:
-            grp = grp[~grp["reference"].astype(bool)]  # references are read against, never ranked
+            grp = grp[~grp["reference"].astype(bool)]
+        if "seeds" in grp and len(grp):
+            grp = grp[grp["seeds"] == grp["seeds"].max()]
         vals = grp[col]
         if len(grp) < 2 or vals.isna().all():
             continue
@@ -223,21 +258,55 @@ def select_modes(frame: pd.DataFrame, modes: str) -> pd.DataFrame:
 def render(records: Iterable[dict[str, Any]], metrics: Sequence[str] = DEFAULT_METRICS, fmt: str = "md",
            modes: str = "matched", group_by: Sequence[str] | None = None, ci: bool = False, digits: int = 3,
            notes: bool = False) -> str:
-    """The leaderboard table; ``notes`` adds, below a Markdown or plain table, what a "(reference)" row is
-    and which corpora have no reference rows yet (:func:`reference_notes`)."""
+    """The leaderboard table; ``notes`` adds, below a Markdown or plain table, what a "(reference)" row is,
+    which corpora have no reference rows yet and the smoke preset's caveat (:func:`table_notes`).
+
+    Rows of different backbones are never ranked together: Markdown, plain and HTML tables give each
+    backbone a section of its own (its heading names the backbone and the encoder); CSV and LaTeX keep
+    one table with a ``backbone`` column, bold within each backbone.
+    """
     frame = records_to_frame(records)
     if frame.empty:
         return ""
     frame = select_modes(frame, modes)
     metrics = [m for m in metrics if m in frame.columns] or list(metrics)  # e.g. NLL/token: text backbone only
     group_by = kept_apart(frame, list(group_by or KEY_COLUMNS))
+    if "backbone" not in group_by:
+        group_by = group_by[:1] + ["backbone"] + group_by[1:]  # never averaged across backbones
+    backbones = sorted(frame["backbone"].unique())
+    if fmt in ("md", "plain", "html") and len(backbones) > 1:
+        parts = []
+        for backbone in backbones:
+            heading = f"backbone {backbone}: {_backbone_words(backbone)}"
+            body = _table(frame[frame["backbone"] == backbone], metrics, fmt, group_by, ci, digits)
+            parts.append((f"<h3>{html.escape(heading)}</h3>\n" if fmt == "html" else f"### {heading}\n\n") + body)
+        out = "\n\n".join(parts)
+    else:
+        out = _table(frame, metrics, fmt, group_by, ci, digits)
+    lines = table_notes(frame) if notes and fmt in ("md", "plain", "html") else []
+    if fmt == "html":
+        return out + "".join(f'\n<p class="note">{html.escape(n)}</p>' for n in lines)
+    return out + "".join("\n\n" + n for n in lines)
+
+
+def _backbone_words(backbone: str) -> str:
+    if backbone == "text":
+        return "the GRU text autoencoder, trained from scratch"
+    if backbone.startswith("embedding:"):
+        return f"a latent model on the frozen sentence encoder {backbone.split(':', 1)[1]}"
+    return backbone
+
+
+def _table(frame: pd.DataFrame, metrics: Sequence[str], fmt: str, group_by: list[str], ci: bool,
+           digits: int) -> str:
     table = aggregate(frame, metrics, group_by, ci)
     if fmt == "csv":
         return table.to_csv(index=False, float_format="%.6g")
-    # columns that never vary (no override anywhere, all trained on train) are noise in the table
+    # columns that never vary (no override anywhere, all trained on train, one backbone) are noise in the table
     shown = [c for c in group_by if not (c in ("train_split", "config") and
-                                         (table[c] == ("train" if c == "train_split" else "")).all())]
-    within = [c for c in ("corpus", "kind") if c in group_by]
+                                         (table[c] == ("train" if c == "train_split" else "")).all())
+             and not (c == "backbone" and table[c].nunique() == 1 and fmt != "latex")]
+    within = [c for c in COMPARABLE if c in group_by]
     bold = {m: _best_rows(table, m, within, _digits(m, digits)) for m in metrics}
     table = table.sort_values("reference", kind="stable")  # reference rows after the methods, same order otherwise
     pm = {"latex": r" $\pm$ ", "html": " ± "}.get(fmt, " ± ")
@@ -258,9 +327,7 @@ def render(records: Iterable[dict[str, Any]], metrics: Sequence[str] = DEFAULT_M
         headers = [_latex_escape(h) for h in headers]
         return _latex_table(headers, rows)
     tablefmt = {"md": "github", "plain": "simple", "html": "unsafehtml"}[fmt]
-    out = tabulate(rows, headers=headers, tablefmt=tablefmt, disable_numparse=True)
-    lines = reference_notes(frame) if notes and fmt in ("md", "plain") else []
-    return out + "".join("\n\n" + n for n in lines)
+    return tabulate(rows, headers=headers, tablefmt=tablefmt, disable_numparse=True)
 
 
 #: What a row must never average over, whatever ``--group-by`` says: another protocol is another row.
@@ -277,6 +344,24 @@ def kept_apart(frame: pd.DataFrame, group_by: list[str]) -> list[str]:
         if (frame.groupby(group_by + extra, dropna=False)[col].nunique(dropna=False) > 1).any():
             extra.append(col)
     return group_by + extra
+
+
+#: Presets whose numbers check the machinery only (tiny models, a few epochs).
+CHECK_PRESETS = ("smoke",)
+
+
+def table_notes(frame: pd.DataFrame) -> list[str]:
+    """The footnotes of a table: the smoke preset's caveat, what a "(reference)" row is, which corpora
+    have none yet, and that fewer-seed rows are never bold."""
+    notes = []
+    if "backbone" in frame and frame["backbone"].nunique() == 1:
+        only = frame["backbone"].iloc[0]
+        notes.append(f"backbone {only}: {_backbone_words(only)}.")
+    smoke = sorted(set(frame["preset"]) & set(CHECK_PRESETS)) if "preset" in frame else []
+    if smoke:
+        notes.append(f"preset {', '.join(smoke)}: a tiny model trained for seconds, to check that everything runs; "
+                     "its numbers say nothing about the methods (use --preset cpu, reference or paper).")
+    return notes + reference_notes(frame)
 
 
 def reference_notes(frame: pd.DataFrame) -> list[str]:

@@ -6,14 +6,16 @@
   bars; markers: o deterministic, x stochastic, * the paper's reference numbers);
 - ``class_kl.png``: mean KL between class activation distributions per method and corpus, with its shuffled-label null;
 - ``probe_sizes.png``: probe accuracy against the number of labelled training examples;
-- ``activation_<row>_<corpus>_<mode>.png``: the class × dimension activation profile, one per table
-  row (a named variant such as ``vae-beta0.01`` is its own row, beside the plain ``vae``);
+- ``activation_<row>_<corpus>_<backbone>_<mode>[_<config>].png`` (``--heatmaps``): the class × dimension
+  activation profile, one per table row (a named variant such as ``vae-beta0.01`` is its own row,
+  beside the plain ``vae``; a sweep point's config hash when a row has several);
 - ``curves.png``: training curves of runs with ``--set curve_every=N`` (probe accuracy, active
   dimensions, KL and test reconstruction of the deterministic headline mode against the optimiser
   step, mean ± std over seeds), one row of panels per corpus, with the corpus's reference rows as
   dashed lines on the accuracy panel: whether a code is still learning, collapsed, or never left
   what the untrained encoder gives.
-Which metric each figure draws is named here; its axis label and direction (an arrow: ↑ higher is
+Every figure has one panel per corpus and backbone (the text backbone and each frozen encoder): two
+backbones never share a panel, a line or a bar group.  Which metric each figure draws is named here; its axis label and direction (an arrow: ↑ higher is
 better, ↓ lower) come from the metric table (``tasks.metrics``), as the leaderboard's headers do, so a
 plugin metric can be the trade-off's x-axis.  A figure whose metrics no record holds is skipped and
 reported, never drawn empty.
@@ -67,6 +69,17 @@ def _with_setting(name: str, setting: str) -> str:
     return f"{name} [{setting}]" if setting else name
 
 
+def _panels(table) -> list[tuple[str, Any]]:
+    """(title, rows) per corpus and backbone, in order; the backbone is named only when the table has several."""
+    several = "backbone" in table and table["backbone"].nunique() > 1
+    keys = ["corpus", "backbone"] if "backbone" in table else ["corpus"]
+    out = []
+    for key, grp in table.groupby(keys, sort=True):
+        key = key if isinstance(key, tuple) else (key,)
+        out.append((f"{key[0]} · {key[1]}" if several else str(key[0]), grp))
+    return out
+
+
 def _pyplot():
     import matplotlib
 
@@ -77,9 +90,10 @@ def _pyplot():
 
 
 def plot_all(records: Iterable[dict[str, Any]], out_dir: Path, modes: str = "all",
-             x: str | Sequence[str] = DEFAULT_X) -> tuple[list[Path], list[str]]:
+             x: str | Sequence[str] = DEFAULT_X, heatmaps: bool = False) -> tuple[list[Path], list[str]]:
     """Every figure the records allow, in ``out_dir``, one trade-off figure per metric of ``x``; returns
-    (written files, why each other was skipped)."""
+    (written files, why each other was skipped).  The per-row activation heatmaps only with ``heatmaps``:
+    one figure per table row and mode is many files (69 for the reference leaderboard), made on demand."""
     xs = [x] if isinstance(x, str) else list(x)
     for metric in xs:
         check_x_metric(metric)
@@ -94,10 +108,11 @@ def plot_all(records: Iterable[dict[str, Any]], out_dir: Path, modes: str = "all
         (written.append(path) if path else skipped.append(why))
     path, why = _curves(records, out_dir)
     (written.append(path) if path else skipped.append(why))
-    paths, why = _activation_heatmaps(records, out_dir)
-    written += paths
-    if why:
-        skipped.append(why)
+    if heatmaps:
+        paths, why = _activation_heatmaps(records, out_dir)
+        written += paths
+        if why:
+            skipped.append(why)
     return written, skipped
 
 
@@ -112,11 +127,10 @@ def _tradeoff(frame, out_dir: Path, x: str = DEFAULT_X):
     plt = _pyplot()
     frame = frame[frame[x].notna() & frame[y].notna()]
     table = aggregate(frame, [x, y])
-    corpora = sorted(table["corpus"].unique())
-    fig, axes = plt.subplots(1, len(corpora), figsize=(5 * len(corpora), 4), squeeze=False)
+    panels = _panels(table)
+    fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 4), squeeze=False)
     colours = _colours(table["method"])
-    for ax, corpus in zip(axes[0], corpora):
-        sub = table[table["corpus"] == corpus]
+    for ax, (title, sub) in zip(axes[0], panels):
         for (method, kind, mode), grp in sub.groupby(["method", "kind", "mode"]):
             grp = grp.sort_values(f"{x}_mean")
             ref = bool(grp["reference"].any())
@@ -124,7 +138,7 @@ def _tradeoff(frame, out_dir: Path, x: str = DEFAULT_X):
                         yerr=grp[f"{y}_std"].fillna(0), capsize=3, color=colours[method],
                         marker="*" if ref else ("o" if kind == "deterministic" else "x"),
                         linestyle=":" if ref else "-", label=f"{method} ({mode}{', reference' if ref else ''})")
-        ax.set(title=corpus, xlabel=axis_label(x), ylabel=axis_label(y))
+        ax.set(title=title, xlabel=axis_label(x), ylabel=axis_label(y))
         ax.grid(alpha=0.3)
     _shared_legend(fig, axes[0])
     return _save(plt, fig, out_dir / name), ""
@@ -157,19 +171,22 @@ def _class_kl(frame, out_dir: Path):
     plt = _pyplot()
     frame = frame[frame[CLASS_KL].notna()]
     nulls = [CLASS_KL_NULL] if CLASS_KL_NULL in frame.columns else []
-    table = aggregate(frame, [CLASS_KL, *nulls], kept_apart(frame, ["corpus", "method", "kind", "mode"]))
-    corpora = sorted(table["corpus"].unique())
-    fig, axes = plt.subplots(1, len(corpora), figsize=(5 * len(corpora), 4), squeeze=False)
-    for ax, corpus in zip(axes[0], corpora):
-        sub = table[table["corpus"] == corpus]
-        labels = [f"{_with_setting(r['method'], r.get('config') or '')}\n({r['mode']})" for _, r in sub.iterrows()]
-        ax.bar(labels, sub[f"{CLASS_KL}_mean"], yerr=sub[f"{CLASS_KL}_std"].fillna(0), capsize=3)
+    table = aggregate(frame, [CLASS_KL, *nulls], kept_apart(frame, ["corpus", "backbone", "method", "kind", "mode"]))
+    panels = _panels(table)
+    most = max(len(sub) for _, sub in panels)
+    # horizontal bars, one label a line: long labels (a method, its settings, its mode) never overlap, at any count
+    fig, axes = plt.subplots(1, len(panels), figsize=(5.5 * len(panels), 1.2 + 0.32 * most), squeeze=False)
+    for ax, (title, sub) in zip(axes[0], panels):
+        labels = [f"{_with_setting(r['method'], r.get('config') or '')} ({r['mode']})" for _, r in sub.iterrows()]
+        ys = np.arange(len(labels))
+        ax.barh(ys, sub[f"{CLASS_KL}_mean"], xerr=sub[f"{CLASS_KL}_std"].fillna(0), capsize=3)
         if nulls and sub[f"{CLASS_KL_NULL}_mean"].notna().any():  # the level class-blind activity reaches
-            ax.scatter(labels, sub[f"{CLASS_KL_NULL}_mean"], marker="_", s=400, color="k", zorder=3,
+            ax.scatter(sub[f"{CLASS_KL_NULL}_mean"], ys, marker="|", s=200, color="k", zorder=3,
                        label="shuffled-label null")
             ax.legend(fontsize=8)
-        ax.set(title=corpus, ylabel=axis_label(CLASS_KL))
-        ax.tick_params(axis="x", labelsize=8)
+        ax.set_yticks(ys, labels, fontsize=8)
+        ax.invert_yaxis()
+        ax.set(title=title, xlabel=axis_label(CLASS_KL))
     return _save(plt, fig, out_dir / "class_kl.png"), ""
 
 
@@ -186,17 +203,17 @@ def _probe_sizes(frame, out_dir: Path):
         return None, f"probe_sizes.png: no record has a probe sweep ({PROBE_SIZES.replace('{n}', 'N')})"
     plt = _pyplot()
     sizes, cols = [n for n, _ in found], [c for _, c in found]
-    table = aggregate(frame, cols, kept_apart(frame, ["corpus", "method", "kind", "mode"]))
-    corpora = sorted(table["corpus"].unique())
-    fig, axes = plt.subplots(1, len(corpora), figsize=(5 * len(corpora), 4), squeeze=False)
+    table = aggregate(frame, cols, kept_apart(frame, ["corpus", "backbone", "method", "kind", "mode"]))
+    panels = _panels(table)
+    fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 4), squeeze=False)
     colours = _colours(_with_setting(r["method"], r.get("config") or "") for _, r in table.iterrows())
-    for ax, corpus in zip(axes[0], corpora):
-        for _, r in table[table["corpus"] == corpus].iterrows():
+    for ax, (title, sub) in zip(axes[0], panels):
+        for _, r in sub.iterrows():
             ys = [r[f"{c}_mean"] for c in cols]
             row = _with_setting(r["method"], r.get("config") or "")
             ax.plot(sizes, ys, marker="o" if r["kind"] == "deterministic" else "x", color=colours[row],
                     linestyle="-" if r["kind"] == "deterministic" else "--", label=f"{row} ({r['mode']})")
-        ax.set(xscale="log", title=corpus, xlabel="labelled examples per class", ylabel=axis_label(ACCURACY))
+        ax.set(xscale="log", title=title, xlabel="labelled examples per class", ylabel=axis_label(ACCURACY))
         ax.grid(alpha=0.3)
     _shared_legend(fig, axes[0])
     return _save(plt, fig, out_dir / "probe_sizes.png"), ""
@@ -261,26 +278,42 @@ def _reference_levels(refs: list[dict[str, Any]], presets: set[str]) -> dict[str
 def _activation_heatmaps(records: list[dict[str, Any]], out_dir: Path) -> tuple[list[Path], str]:
     """One heatmap per table row (a variant is its own row), corpus and headline mode (deterministic and
     stochastic), first seed."""
+    import hashlib
+    import json
+    import re
+
+    from bench.leaderboard import backbone_label
+
     plt = None
     seen, paths = set(), []
+    configs: dict[tuple, set[str]] = {}  # (row, corpus, backbone) → its configurations: several need a tag
+    for rec in records:
+        cfg = json.dumps(rec.get("config", {}).get("method_config", {}), sort_keys=True)
+        configs.setdefault((_row_label(rec["spec"]), rec["spec"]["corpus"], backbone_label(rec)), set()).add(cfg)
     for rec in sorted(records, key=lambda r: r["spec"]["seed"]):
         spec, metrics = rec["spec"], rec["metrics"]
+        backbone = backbone_label(rec)
+        cfg = json.dumps(rec.get("config", {}).get("method_config", {}), sort_keys=True)
+        tag = hashlib.sha256(cfg.encode()).hexdigest()[:8] if len(configs[(_row_label(spec), spec["corpus"],
+                                                                            backbone)]) > 1 else ""
         for kind in ("deterministic", "stochastic"):
             mode = headline(rec, kind)
             ca = metrics.get("analysis", {}).get(mode, {}).get("class_activation", {}) if mode else {}
             row = _row_label(spec)
-            key = (row, spec["corpus"], mode)
+            key = (row, spec["corpus"], backbone, tag, mode)
             if not ca.get("profile") or key in seen:
                 continue
             seen.add(key)
+            safe = re.sub(r"[^A-Za-z0-9.+-]+", "-", backbone.split("@")[0]).strip("-")
+            name = "_".join(p for p in ("activation", row, spec["corpus"], safe, mode, tag) if p) + ".png"
             plt = plt or _pyplot()
             arr = np.asarray(ca["profile"], dtype=float)
             fig, ax = plt.subplots(figsize=(max(6, arr.shape[1] / 6), max(3, arr.shape[0] / 2.5)))
             im = ax.imshow(arr, aspect="auto", cmap="viridis", interpolation="nearest", vmin=0, vmax=1)
-            ax.set(title=f"{row} on {spec['corpus']} ({mode}, seed {spec['seed']})", xlabel="dimension",
-                   ylabel="class")
+            ax.set(title=f"{row} on {spec['corpus']}, {backbone} backbone ({mode}, seed {spec['seed']})",
+                   xlabel="dimension", ylabel="class")
             fig.colorbar(im, ax=ax, label=f"mean activity ({ca.get('rule') or 'see record'})")
-            paths.append(_save(plt, fig, out_dir / f"activation_{row}_{spec['corpus']}_{mode}.png"))
+            paths.append(_save(plt, fig, out_dir / name))
     return paths, "" if paths else "activation_*.png: no record has an activation profile"
 
 
@@ -291,3 +324,98 @@ def _save(plt, fig, path: Path) -> Path:
     plt.close(fig)
     tmp.replace(path)
     return path
+
+
+# -- accuracy–sparsity frontiers (bench.frontier) ----------------------------------------------------
+
+#: How reference rows are drawn on a frontier panel: grey horizontal lines, one dash pattern each.
+_REFERENCE_STYLES = (("0.35", "--"), ("0.55", ":"), ("0.35", "-."), ("0.55", (0, (5, 2, 1, 2))), ("0.2", ":"))
+
+
+def frontier_figure(panels, x: str):
+    """The frontier figure: one panel per corpus × backbone (columns) and mode kind (rows); each method's
+    frontier as a line through its seed means (error bars: std over seeds), its dominated sweep points as
+    faint hollow marks, each reference's accuracy as a grey horizontal line.  Sparser is always to the
+    right (the active-dims axis is reversed); the legend names what each method's sweep varied."""
+    from matplotlib.lines import Line2D
+    from matplotlib.ticker import MaxNLocator
+
+    from bench.frontier import ACCURACY as Y, READINGS, check_reading, protocol_differences
+
+    check_reading(x)
+    plt = _pyplot()
+    groups = list(dict.fromkeys(p.group for p in panels))
+    kinds = [k for k in ("deterministic", "stochastic") if any(p.kind == k for p in panels)]
+    fig, axes = plt.subplots(len(kinds), len(groups), figsize=(5.2 * len(groups), 4.0 * len(kinds)),
+                             squeeze=False)
+    protocols = protocol_differences(panels)
+    methods = sorted({s.method for ss in panels.values() for s in ss if not s.reference})
+    colours = _distinct_colours(methods)
+    labels = _sweep_labels([s for ss in panels.values() for s in ss if not s.reference])
+    refs = sorted({s.method for ss in panels.values() for s in ss if s.reference})
+    ref_style = {name: _REFERENCE_STYLES[i % len(_REFERENCE_STYLES)] for i, name in enumerate(refs)}
+    any_dominated = False
+    for panel, series in panels.items():
+        ax = axes[kinds.index(panel.kind)][groups.index(panel.group)]
+        for s in series:
+            f = s.frontier(x)
+            if not f.points:
+                continue
+            if s.reference:
+                grey, dash = ref_style[s.method]
+                ax.axhline(f.points[0].mean(Y), color=grey, linestyle=dash, linewidth=1.2, label=s.name)
+                continue
+            ax.errorbar([p.mean(x) for p in f.front], [p.mean(Y) for p in f.front],
+                        xerr=[_zero_nan(p.std(x)) for p in f.front], yerr=[_zero_nan(p.std(Y)) for p in f.front],
+                        color=colours[s.method], marker="o", markersize=4, capsize=2, linewidth=1.5,
+                        label=labels[s.method])
+            if f.dominated:
+                any_dominated = True
+                ax.scatter([p.mean(x) for p in f.dominated], [p.mean(Y) for p in f.dominated], s=28,
+                           facecolors="none", edgecolors=[colours[s.method]], alpha=0.35, linewidths=1)
+        ax.set_title(panel.title(protocols), fontsize=9)
+        ax.set(xlabel=f"{axis_label(x)} (sparser →)", ylabel=axis_label(Y))
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=5))
+        if READINGS[x] < 0 and not ax.xaxis_inverted():
+            ax.invert_xaxis()
+        ax.grid(alpha=0.3)
+    for ax in axes.flat:
+        if not ax.has_data():
+            ax.set_axis_off()
+    if any_dominated:
+        axes.flat[0].add_line(Line2D([], [], color="grey", marker="o", markerfacecolor="none", alpha=0.35,
+                                     linestyle="none", label="dominated sweep point (faint)"))
+    _shared_legend(fig, axes.flat)
+    return fig
+
+
+def _sweep_labels(series) -> dict[str, str]:
+    """One legend entry per method, the same in every panel: what its sweep varied (over all panels),
+    or that it has one point, hence no frontier."""
+    varies: dict[str, set[str]] = {}
+    for s in series:
+        varies.setdefault(s.method, set()).update(s.varies)
+    return {m: f"{m} (sweeps {', '.join(sorted(v))})" if v else f"{m} (1 point: no frontier)"
+            for m, v in varies.items()}
+
+
+def _distinct_colours(names: Sequence[str]) -> dict[str, Any]:
+    """tab10 for up to ten lines (tab20 pairs a dark and a light shade of one hue: two methods of a
+    frontier figure read as one), tab20 beyond."""
+    import matplotlib
+
+    if len(names) > 10:
+        return _colours(names)
+    cmap = matplotlib.colormaps["tab10"]
+    return {m: cmap(i) for i, m in enumerate(names)}
+
+
+def _zero_nan(v: float) -> float:
+    return 0.0 if v != v else v
+
+
+def plot_frontiers(panels, x: str, path: Path) -> Path:
+    """:func:`frontier_figure`, written as a PNG to ``path``."""
+    fig = frontier_figure(panels, x)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return _save(_pyplot(), fig, path)

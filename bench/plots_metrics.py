@@ -1,10 +1,10 @@
 """Figures of the use metrics (``tasks.scorers_use``), from the stored records alone; ``bench plot`` draws them.
 
-- ``ksparse_<corpus>.png``: the k-sparse probe surface, probe accuracy against k (the features the
+- ``ksparse_<corpus>[-<backbone>].png``: the k-sparse probe surface, probe accuracy against k (the features the
   probe may read), one line per number of labelled examples per class, one panel per table row
   (method, its distinguishing settings, mode), mean ± std over seeds;
 - ``accuracy_flops.png``: probe accuracy (top) and same-class precision@10 (bottom) against the average
-  FLOPS of the index, one point per table row, one column of panels per corpus.  Filled markers: the
+  FLOPS of the index, one point per table row, one column of panels per corpus and backbone.  Filled markers: the
   code with its inactive entries zeroed (the index one would build, ``masked_*``); hollow markers joined
   to them: the code as it is (``retrieval_*``), where that differs (codes without exact zeros).
 
@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import copy
 import math
+import re
 from pathlib import Path
 from typing import Any, Iterable
 
 import numpy as np
 
 from bench.leaderboard import aggregate, kept_apart, records_to_frame, select_modes
-from bench.plots import _colours, _pyplot, _save, _shared_legend, _with_setting, axis_label
+from bench.plots import _colours, _panels, _pyplot, _save, _shared_legend, _with_setting, axis_label
 
 #: The scorer whose analysis holds the surface, and the metrics the accuracy-cost figure draws.
 SURFACE_SCORER = "ksparse_probes"
@@ -31,7 +32,7 @@ FLOPS = "masked_flops"
 RAW_PRECISION = "retrieval_precision@10"
 RAW_FLOPS = "retrieval_flops"
 PLOTTED = (ACCURACY, PRECISION, FLOPS, RAW_PRECISION, RAW_FLOPS, "ksparse_accuracy")
-_ROW = ["corpus", "method", "kind", "mode"]
+_ROW = ["corpus", "backbone", "method", "kind", "mode"]
 
 
 def metric_figures(records: Iterable[dict[str, Any]], out_dir: Path, modes: str = "all") -> tuple[list[Path], list[str]]:
@@ -83,8 +84,7 @@ def _surfaces(records: list[dict[str, Any]], out_dir: Path, modes: str) -> tuple
     table = aggregate(frame, [c for c in cols if c in frame.columns], kept_apart(frame, _ROW))
     plt = _pyplot()
     paths = []
-    for corpus in sorted(table["corpus"].unique()):
-        sub = table[table["corpus"] == corpus]
+    for title, sub in _panels(table):  # one figure per corpus and backbone: two backbones never share one
         n = len(sub)
         ncols = min(n, 4)
         nrows = -(-n // ncols)
@@ -105,8 +105,8 @@ def _surfaces(records: list[dict[str, Any]], out_dir: Path, modes: str) -> tuple
         for ax in axes.ravel()[n:]:
             ax.set_visible(False)
         _shared_legend(fig, axes.ravel()[:n])
-        fig.suptitle(f"k-sparse probe surface on {corpus}")
-        paths.append(_save(plt, fig, out_dir / f"ksparse_{corpus}.png"))
+        fig.suptitle(f"k-sparse probe surface on {title}")
+        paths.append(_save(plt, fig, out_dir / f"ksparse_{re.sub(r'[^A-Za-z0-9.+-]+', '-', title).strip('-')}.png"))
     return paths, ""
 
 
@@ -120,14 +120,12 @@ def _accuracy_flops(records: list[dict[str, Any]], out_dir: Path, modes: str):
     metrics = [m for m in (ACCURACY, PRECISION, RAW_PRECISION, FLOPS, RAW_FLOPS) if m in frame.columns]
     table = aggregate(frame, metrics, kept_apart(frame, _ROW))
     plt = _pyplot()
-    corpora = sorted(table["corpus"].unique())
-    fig, axes = plt.subplots(2, len(corpora), figsize=(5 * len(corpora), 7), squeeze=False)
-    labels = [_with_setting(r["method"], r.get("config") or "") for _, r in table.iterrows()]
-    colours = _colours(labels)
-    for col, corpus in enumerate(corpora):
-        for (_, row), label in zip(table.iterrows(), labels):
-            if row["corpus"] != corpus:
-                continue
+    panels = _panels(table)  # a column of panels per corpus and backbone
+    fig, axes = plt.subplots(2, len(panels), figsize=(5 * len(panels), 7), squeeze=False)
+    colours = _colours(_with_setting(r["method"], r.get("config") or "") for _, r in table.iterrows())
+    for col, (title, sub) in enumerate(panels):
+        for _, row in sub.iterrows():
+            label = _with_setting(row["method"], row.get("config") or "")
             for ax, y, raw_y in ((axes[0, col], ACCURACY, None), (axes[1, col], PRECISION, RAW_PRECISION)):
                 if f"{y}_mean" not in row or not np.isfinite(row[f"{y}_mean"]):
                     continue
@@ -141,7 +139,7 @@ def _accuracy_flops(records: list[dict[str, Any]], out_dir: Path, modes: str):
                 if np.isfinite(rx) and np.isfinite(ry) and (rx, ry) != (x, row[f"{y}_mean"]):
                     ax.plot([rx, x], [ry, row[f"{y}_mean"]], color=colours[label], linewidth=0.8, alpha=0.6)
                     ax.scatter([rx], [ry], facecolors="none", edgecolors=colours[label], marker="o")
-        axes[0, col].set(title=corpus, xscale="log", ylabel=axis_label(ACCURACY))
+        axes[0, col].set(title=title, xscale="log", ylabel=axis_label(ACCURACY))
         axes[1, col].set(xscale="log", xlabel=f"{axis_label(FLOPS)} (hollow: the code as it is)",
                          ylabel=axis_label(PRECISION))
         for ax in axes[:, col]:

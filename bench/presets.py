@@ -22,6 +22,8 @@ class Preset:
 
 
 PAPER_SIZES = {"embed_dim": 256, "hidden_dim": 512}
+#: What a bare ``bench run`` (no --preset, no experiment file) trains with: seconds, to check the machinery.
+DEFAULT_PRESET = "smoke"
 
 PRESETS: dict[str, Preset] = {
     "smoke": Preset("tiny model, a few epochs: seconds on CPU (tests, CI)",

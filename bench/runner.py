@@ -36,10 +36,16 @@ def expand(methods: Sequence[str], corpora: Sequence[str], seeds: Sequence[int],
            variants: dict[str, Variant] | None = None, sweep: bool = False) -> list[RunSpec]:
     """All cells, validated up front: a typo anywhere fails before anything trains.
 
+    ``train_split`` may not be ``test``: the probes and every score are read on the test split, so a
+    model (and the probes) trained on it would be scored on what they were fitted to.
+
     ``methods`` may name variants (built-in or from ``variants``): a method plus fixed settings.
     ``sweep``: each method runs every point of its declared sweep (``bench list methods``), each
     point a cell of its own (combined with the seeds and any ``--grid`` points).
     """
+    if train_split == "test":
+        raise UserError("--train-split test: every score is read on the test split, so training on it would score "
+                        "the models on the sentences they were trained on; use train, or valid where train is absent")
     named = {m: lookup(m, variants) for m in methods}
     if sweep:
         fixed = [m for m, v in named.items() if v]
@@ -78,21 +84,46 @@ def expand(methods: Sequence[str], corpora: Sequence[str], seeds: Sequence[int],
 
 
 def check_data(specs: Sequence[RunSpec], data_dir: Any) -> None:
-    """Every split a cell will read must be on disk before anything trains (workers would only fail later)."""
-    from tasks.corpora.datadir import download_hint
+    """Every split a cell will read must be on disk before anything trains (workers would only fail later).
+
+    Every missing split of every corpus is named in one message: a user asking for ``yelp,yahoo`` on a
+    fresh machine learns in one try what to fetch, not one corpus per attempt.
+    """
+    from tasks.corpora.datadir import describe_data_dir
+    from tasks.errors import CorpusError
 
     needed: dict[str, dict[str, None]] = {}  # insertion-ordered: a training split before "test"
     for spec in specs:
         needed.setdefault(spec.corpus, {}).update(dict.fromkeys((spec.train_split, "test")))
+    missing: dict[str, list[str]] = {}
+    errors: list[CorpusError] = []
     for corpus, splits in sorted(needed.items()):
         info = corpus_info(corpus)
         if info.present is not None:
             have = set(info.present(data_dir))
-            for split in sorted(set(splits) - have):
-                load_corpus(corpus, data_dir=data_dir, splits=(split,))  # raises the loader's message naming the file
-                raise UserError(f"corpus {corpus!r} has no {split} split in the "
-                                f"{download_hint(corpus, split, data_dir)}")
-        check_classes(corpus, info, list(splits), data_dir)
+            for split in [s for s in splits if s not in have]:
+                try:
+                    load_corpus(corpus, data_dir=data_dir, splits=(split,))
+                except CorpusError as exc:
+                    errors.append(exc)
+                missing.setdefault(corpus, []).append(split)
+    if len(errors) == 1 and sum(map(len, missing.values())) == 1:
+        raise errors[0]  # one split of one corpus: the loader's own message, naming the file
+    if missing:
+        raise UserError(missing_data_message(missing, data_dir, describe_data_dir(data_dir)))
+    for corpus, splits in sorted(needed.items()):
+        check_classes(corpus, corpus_info(corpus), list(splits), data_dir)
+
+
+def missing_data_message(missing: dict[str, list[str]], data_dir: Any, where: str) -> str:
+    """One line naming every missing split and the command(s) that fetch them."""
+    parts = [f"{corpus} ({', '.join(splits)})" for corpus, splits in sorted(missing.items())]
+    flag = f" --data-dir {data_dir}" if data_dir else ""
+    fetch = "; ".join(f"bench data download {c}{flag}" for c in sorted(missing))
+    train_only = any(splits == ["train"] or splits[:1] == ["train"] for splits in missing.values())
+    return (f"missing corpus files in the data folder {where}: {', '.join(parts)}; fetch them with `{fetch}`"
+            + (", or train on a split that is present with --train-split valid" if train_only else "")
+            + " (or point --data-dir at a folder that holds them)")
 
 
 def check_classes(corpus: str, info: Any, splits: Sequence[str], data_dir: Any) -> None:
@@ -251,8 +282,11 @@ def run_all(specs: Sequence[RunSpec], store: Store, executor: Executor, *, resum
         for spec, record in executor.run(tasks, scratch):
             log = record.pop("log", "")
             weights = record.pop("_weights", None)
+            encoding = record.pop("_encoding", None)
             if weights is not None and record.get("status") == "ok":
                 store.save_model(spec.model_dirname, weights, record["training"])
+            if encoding and record.get("status") == "ok" and store.weights_path(spec.model_dirname):
+                store.save_encoding(spec.model_dirname, encoding)  # also for re-scored models saved without it
             store.save(spec.dirname, record, log)
             status = record["status"]
             if status == "failed":

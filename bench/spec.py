@@ -18,6 +18,7 @@ from functools import cached_property
 from pathlib import PurePath
 from typing import Any
 
+from bench.presets import DEFAULT_PRESET
 from bench.config import resolve
 from bench.errors import UserError
 from methods.registry import get_method
@@ -26,8 +27,6 @@ from tasks.scoring import SCORING_VERSION
 
 #: Bump when a change to the harness changes how a model is trained, so old weights are not reused.
 TRAINING_VERSION = 5  # 5: random batches longest-first inside; TopK AuxK only with the linear decoder
-#: Kept for callers of the single-number protocol (records before the split carried ``protocol``).
-PROTOCOL_VERSION = TRAINING_VERSION
 
 _SCORING_KEYS = ("eval", "scoring_protocol")
 
@@ -50,7 +49,7 @@ class RunSpec:
     method: str
     corpus: str
     seed: int = 0
-    preset: str = "smoke"
+    preset: str = DEFAULT_PRESET
     overrides: tuple[tuple[str, str], ...] = ()
     train_split: str = "train"
     #: The frozen sentence encoder of the embedding backbone as the user named it ("" on the text

@@ -6,7 +6,9 @@ Layout under the results folder:
   resolved config, metrics for every encode mode, provenance, status;
 - ``models/<method>-<corpus>-seed<s>-<train id>/model.pt`` (+ ``training.json``): the trained weights
   (a state dict, loaded with ``weights_only=True``) and the training part of the record, keyed by
-  the training identity alone, so a scoring change re-scores them instead of retraining.
+  the training identity alone, so a scoring change re-scores them instead of retraining; beside them
+  ``encoding.json``, what encoding new text needs (vocabulary, or centring mean and scale:
+  :mod:`bench.use.state`).
 
 Writes go to a temporary file in the same folder and are moved into place with ``os.replace``, so a
 run killed at any moment leaves either the old file or the new one, never half of one.  Files are
@@ -29,6 +31,7 @@ RECORD = "record.json"
 LOG = "log.txt"
 WEIGHTS = "model.pt"
 TRAINING = "training.json"
+ENCODING = "encoding.json"
 
 #: What every record must look like (JSON Schema); checked in one place, :func:`record_problems`.
 RECORD_SCHEMA: dict[str, Any] = {
@@ -53,13 +56,29 @@ RECORD_SCHEMA: dict[str, Any] = {
 }
 
 
+#: Keys of ``metrics.reconstruction`` that are not scores (its kind and its analysis).
+_RECON_NOT_SCORES = ("recon_kind", "analysis", "terms")
+
+
 def record_problems(record: Any) -> list[str]:
-    """Why ``record`` is not a valid run record (empty when it is)."""
+    """Why ``record`` is not a valid run record (empty when it is): its shape (:data:`RECORD_SCHEMA`), then
+    each stored score's type and range (:func:`tasks.metrics.value_problems`)."""
     import jsonschema
 
+    from tasks.metrics import value_problems
+
     validator = jsonschema.Draft202012Validator(RECORD_SCHEMA)
-    return [f"{'/'.join(map(str, e.absolute_path)) or 'record'}: {e.message}"
-            for e in sorted(validator.iter_errors(record), key=lambda e: list(e.absolute_path))]
+    problems = [f"{'/'.join(map(str, e.absolute_path)) or 'record'}: {e.message}"
+                for e in sorted(validator.iter_errors(record), key=lambda e: list(e.absolute_path))]
+    if problems or record.get("status") != "ok":
+        return problems
+    metrics = record["metrics"]
+    for mode, scores in metrics["modes"].items():
+        problems += value_problems(scores, f"metrics/modes/{mode}/")
+    recon = metrics.get("reconstruction") or {}
+    problems += value_problems({k: v for k, v in recon.items() if k not in _RECON_NOT_SCORES},
+                               "metrics/reconstruction/")
+    return problems
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
@@ -187,6 +206,12 @@ class Store:
         atomic_write_text(folder / TRAINING, to_json(training))
         return folder
 
+    def save_encoding(self, model_dirname: str, state: dict[str, Any]) -> Path:
+        """What encoding new text with the model needs (:mod:`bench.use.state`), atomically, beside its weights."""
+        path = self.model_dir(model_dirname) / ENCODING
+        atomic_write_text(path, json.dumps(state, sort_keys=True))
+        return path
+
     # -- scratch ---------------------------------------------------------------------------
     @property
     def scratch(self) -> Path:
@@ -260,7 +285,7 @@ def _owner_alive(folder: Path) -> bool:
 
 
 def to_json(record: dict[str, Any]) -> str:
-    return json.dumps(record, indent=2, sort_keys=True, default=_jsonable)
+    return json.dumps(record, sort_keys=True, separators=(",", ":"), default=_jsonable)  # compact: one record a line
 
 
 def _jsonable(obj: Any) -> Any:

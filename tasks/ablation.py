@@ -15,7 +15,8 @@ alike (score near 0).
   another question).  The probe reads each latent divided by its largest |value| on the training codes
   (scikit-learn's MaxAbsScaler: no centring), so a latent set to zero adds exactly nothing to any
   probe's logit, whatever the code's offsets, with L2 strength ``C`` (the scoring settings' fixed
-  ``probe_C``: a probe fit once cannot follow a per-fit cross-validated rule) and class-balanced
+  ``probe_C``: choosing C by inner CV for each of 10-14 binary probes would cost more than the other
+  scorers of a mode together) and class-balanced
   weights, and is scored by **balanced accuracy** (the mean of the true-positive and true-negative
   rates: with 10 to 14 classes a one-vs-rest accuracy is 90 % for a probe that always says "no");
 * **zero** is the ablated value: "off" for a sparse code, the prior mean of a VAE's code;

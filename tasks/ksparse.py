@@ -12,7 +12,8 @@ from one that spreads it over all of them, at every budget of labels:
   feature's scale or offset, and a sparse code and a dense code of another scale are ranked alike.
   A feature constant over the subsample is never chosen;
 * **probe**: the headline probe (:func:`tasks.probes.logistic_probe`, called with the scoring
-  settings' probe rule, whatever it is) fit on the k chosen features of that subsample, scored on
+  settings' probe rule, ``ScoringConfig.probe_options()``: C and scaler chosen by inner CV on the
+  probe's own training codes by default) fit on the k chosen features of that subsample, scored on
   the same k features of the test codes;
 * **grid**: k ∈ :data:`KS` (capped at the features available: the code's width less its constant
   features) × labelled examples per class ∈ :data:`SIZES` (``None``: all), each size below the

@@ -36,6 +36,9 @@ class Metric:
     fmt: str = ".3f"
     #: "paper" (HSVAE's released code), "harness" (this harness's protocol) or a plugin's own tag.
     source: str = "harness"
+    #: The values the metric can take, (low, high), either None for unbounded: a stored value outside
+    #: them (an accuracy of 7.5) marks the record damaged (:func:`tasks.metrics.value_problems`).
+    bounds: tuple[float | None, float | None] | None = None
 
     def header_for(self, column: str) -> str:
         """The header of ``column``: a family's placeholder replaced by the column's own part."""

@@ -14,8 +14,9 @@ Names ending in ``@{n}`` are families (``probe_accuracy@{n}`` covers ``probe_acc
 """
 from __future__ import annotations
 
+import math
 from importlib import metadata
-from typing import Iterable
+from typing import Any, Iterable, Mapping
 
 from tasks.metric_types import INPUTS, Metric, Scored, Scorer, check_scorer, scorer_problems
 from tasks.scorers import BUILTIN_SCORERS
@@ -138,3 +139,30 @@ def metric_rows(metrics: Iterable[Metric] | None = None) -> list[tuple[str, str,
     arrow = {True: "↑", False: "↓", None: ""}
     return [(m.name, arrow[m.higher_is_better], m.header, f"{m.definition} [{m.source}]")
             for m in (metrics if metrics is not None else all_metrics())]
+
+
+def value_problems(scalars: Mapping[str, Any], where: str = "") -> list[str]:
+    """Why the stored values of a record's metrics cannot be numbers it reported (empty when they can).
+
+    Every value must be a finite number (a bool, a string, NaN or infinity is never a score a scorer
+    returns: a record holding one was edited or written by a broken plugin), and lie within its
+    declared :attr:`Metric.bounds`.  Checked when records are read, so a bad one is counted as damaged
+    and never reused as cached.
+    """
+    problems = []
+    for name, value in scalars.items():
+        label = f"{where}{name}"
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            problems.append(f"{label} = {value!r} is not a number")
+            continue
+        if not math.isfinite(value):
+            problems.append(f"{label} = {value!r} is not finite")
+            continue
+        info = metric_info(name)
+        if info is not None and info.bounds is not None:
+            low, high = info.bounds
+            slack = 1e-9 * max(1.0, abs(value))  # float rounding at a bound (a Hoyer of -1e-16)
+            if (low is not None and value < low - slack) or (high is not None and value > high + slack):
+                span = f"[{'-inf' if low is None else f'{low:g}'}, {'inf' if high is None else f'{high:g}'}]"
+                problems.append(f"{label} = {value!r} is outside {span}")
+    return problems

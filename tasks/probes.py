@@ -1,22 +1,33 @@
 """Classification probes on codes: how much label information a frozen code carries.
 
-A multinomial logistic regression (lbfgs) on standardised codes, a scikit-learn pipeline fit on
-train codes and scored on test codes by accuracy and macro-F1.  The probe protocol of Prokhorov et
-al. (2021) is not published (their repository, VictorProkhorov/HSVAE, has no classification
-script); everything here is the harness's protocol:
+A multinomial logistic regression (lbfgs) on scaled codes, fit on train codes and scored on test
+codes by accuracy and macro-F1.  The probe protocol of Prokhorov et al. (2021) is not published
+(their repository, VictorProkhorov/HSVAE, has no classification script); everything here is the
+harness's protocol, scoring protocol 3 (``docs/probes.md`` has the reasons and the measurements):
 
+* **one rule for every code, chosen on the training codes**: per fit, stratified inner k-fold
+  cross-validation on the *training* codes only (the test split never touches the choice) picks the
+  regularisation C from a grid in decades and the feature scaler from {standard, max-abs}; the pair
+  of the best mean inner accuracy (ties: the smaller C, then standard) is refit on the whole training
+  subsample.  The probe of protocol ≤ 2 (standardised codes, fixed C = 1) overfit wide sparse codes
+  so badly that they probed below the majority class while dense 32-d codes barely noticed, and
+  neither scaler is right for every code: standardising multiplies a feature active in a fraction
+  p of the codes by about √((1 − p)/p) against a dense one (×10 at 1 %), which on 1536-wide TopK
+  codes at 10 labels per class costs 4 points against max-abs scaling (zeros stay zero, nothing is
+  inflated), and on TF-IDF, whose rare words are the informative ones, gains 2-3 points;
 * a sweep over labelled training sizes (``n`` per class, stratified, without replacement, and
-  "all"), each size repeated on independent seeded subsamples, reported as mean and std;
+  "all"), each size repeated on independent seeded subsamples, reported as mean and std; every fit
+  of the sweep follows the same rule on its own subsample (folds capped by the smallest class: at 10
+  per class, 5 folds holding out 2 codes of each class);
 * the subsample of (size n, repeat r) is drawn from ``SeedSequence([random_state, n, r])``, so it
-  does not depend on which other sizes are in the sweep;
-* ``C`` fixed (default :data:`DEFAULT_C`) or, SentEval style, chosen per fit by stratified inner
-  k-fold CV over a grid.
+  does not depend on which other sizes are in the sweep.
+
+The probe of protocol ≤ 2 is ``cv_C=None, scaler="standard"`` (``--set probe_cv=false``).
 
 The protocol's defaults are stated once, below; ``tasks.scoring.ScoringConfig`` (what ``--set``
 changes and the record stores) and the metric table's definitions read them from here.
 
-No argument deprecated in scikit-learn 1.8 is used (no ``penalty``, ``n_jobs`` or ``multi_class``
-on ``LogisticRegression``).
+No argument deprecated in scikit-learn 1.8 is used (no ``penalty``, ``n_jobs`` or ``multi_class``).
 """
 from __future__ import annotations
 
@@ -28,20 +39,30 @@ from typing import Any, Sequence
 import numpy as np
 import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.linear_model import LogisticRegression
+from sklearn.linear_model import LogisticRegression, LogisticRegressionCV
 from sklearn.metrics import accuracy_score, f1_score
-from sklearn.model_selection import GridSearchCV, StratifiedKFold
-from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import StandardScaler
+from sklearn.model_selection import StratifiedKFold
+from sklearn.preprocessing import MaxAbsScaler, StandardScaler
 from threadpoolctl import threadpool_limits
 
-#: Inner-CV grid for C (inverse L2 strength), in decades: on standardised 768-d codes the best C is
-#: often far below 1 (1e-3 on the benchmark's codes), so the grid reaches well below SentEval-style grids.
-DEFAULT_C_GRID: tuple[float, ...] = (1e-4, 1e-3, 1e-2, 1e-1, 1.0, 10.0, 100.0)
+#: Inner-CV grid for C (inverse L2 strength), in decades.  Wide on purpose: on standardised 1536-wide TopK
+#: codes and on TF-IDF the inner CV chose 1e-5 (docs/probes.md); the ends cost little (strongly regularised
+#: fits converge in a few iterations, weakly regularised ones start from their neighbour's solution).
+DEFAULT_C_GRID: tuple[float, ...] = (1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1.0, 10.0, 100.0, 1e3, 1e4)
+#: Choose C (and the scaler) by inner cross-validation (the headline rule); False: the fixed C below.
+DEFAULT_CV: bool = True
 #: Probe labelled-set sizes per class; ``None`` in a sweep means the whole training set.
 DEFAULT_SIZES: tuple[int | None, ...] = (10, 100, 1000, None)
-#: Inverse L2 strength of a probe with a fixed C (scikit-learn's default).
+#: Inverse L2 strength of a probe with a fixed C (scikit-learn's default; the probe of scoring protocol ≤ 2).
 DEFAULT_C: float = 1.0
+#: Feature scalers by name: "standard" (mean 0, std 1; the probe of scoring protocol ≤ 2) and "maxabs" (each
+#: feature divided by its largest |value|: zeros stay zero, a rarely active feature is not inflated).
+SCALERS: tuple[str, ...] = ("standard", "maxabs")
+#: The scaler chosen per fit by the inner CV, with C, among :data:`SCALERS` (docs/probes.md says why).
+AUTO: str = "auto"
+#: What "auto" means for a probe that is not cross-validated: the probe of scoring protocol ≤ 2.
+FIXED_SCALER: str = "standard"
+DEFAULT_SCALER: str = AUTO
 #: Seeded subsamples per labelled size.
 DEFAULT_REPEATS: int = 3
 #: Folds of the inner cross-validation that chooses C.
@@ -49,6 +70,9 @@ DEFAULT_CV_FOLDS: int = 5
 #: lbfgs stopping: scikit-learn's tolerance, a generous iteration cap (see :func:`logistic_probe`).
 DEFAULT_MAX_ITER: int = 1000
 DEFAULT_TOL: float = 1e-4
+#: A dense code with at most this fraction of non-zero entries is cross-validated as a sparse matrix: lbfgs'
+#: products then cost its non-zeros instead of N × D (20× faster on 1536-wide codes with 32 active), the same problem.
+SPARSE_DENSITY: float = 0.25
 
 
 @dataclass(frozen=True)
@@ -56,59 +80,147 @@ class ProbeScore:
     accuracy: float
     macro_f1: float
     n_train: int
-    C: float
+    C: float  # the C of the final fit (chosen by the inner CV, or the fixed one)
     converged: bool
+    scaler: str = FIXED_SCALER  # the scaler of the final fit
+    folds: int = 0  # inner-CV folds that chose C; 0: C was fixed (no CV asked, or a class too small to split)
+    cv_accuracy: float | None = None  # mean inner-CV accuracy at the chosen C
 
 
-def _features(x: Any) -> Any:
-    """float64 features; a scipy.sparse matrix stays sparse (CSR), so a 20K-word TF-IDF reference never densifies."""
-    return sp.csr_matrix(x, dtype=np.float64) if sp.issparse(x) else np.asarray(x, dtype=np.float64)
+def _features(x: Any, compact: bool) -> Any:
+    """float64 features; a sparse matrix as CSR, and with ``compact`` a dense code that is mostly exact zeros too.
+
+    A 20K-word TF-IDF reference never densifies, and a cross-validated TopK code is fit at the cost of
+    its active entries.  The scalers never centre a sparse matrix (centring would densify it); lbfgs
+    leaves the intercept unpenalised, so centring only moves into it and the optimum is the same model
+    (reached along another path: at the solver's tolerance a test point or so apart).  A fixed-C probe
+    (``compact=False``) keeps dense codes dense and centred, as the probe of scoring protocol ≤ 2 did.
+    """
+    if sp.issparse(x):
+        return sp.csr_matrix(x, dtype=np.float64)
+    x = np.asarray(x, dtype=np.float64)
+    if compact and x.ndim == 2 and x.size and np.count_nonzero(x) <= SPARSE_DENSITY * x.size:
+        return sp.csr_matrix(x)
+    return x
 
 
-def _pipeline(C: float, max_iter: int, tol: float, random_state: int, sparse: bool = False) -> Pipeline:
+def _scaler(name: str, sparse: bool) -> Any:
+    if name == "maxabs":
+        return MaxAbsScaler()
+    if name == "standard":
+        return StandardScaler(with_mean=not sparse)
+    raise ValueError(f"unknown probe scaler {name!r}; valid: {', '.join(SCALERS)}")
+
+
+def _logreg(C: float, max_iter: int, tol: float, random_state: int) -> LogisticRegression:
     # random_state is unused by lbfgs (deterministic); passed so that a solver change stays seeded.
-    # Sparse features are scaled by the same (centred) std but not centred, which would densify them: lbfgs
-    # leaves the intercept unpenalised, so centring only moves into it and the optimum is the same model.
-    return Pipeline([("scale", StandardScaler(with_mean=not sparse)),
-                     ("logreg", LogisticRegression(C=C, solver="lbfgs", max_iter=max_iter, tol=tol,
-                                                   random_state=random_state))])
+    return LogisticRegression(C=C, solver="lbfgs", max_iter=max_iter, tol=tol, random_state=random_state)
 
 
-def logistic_probe(train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray, test_y: np.ndarray,
-                   *, C: float = DEFAULT_C, cv_C: Sequence[float] | None = None, cv_folds: int = DEFAULT_CV_FOLDS,
-                   max_iter: int = DEFAULT_MAX_ITER, tol: float = DEFAULT_TOL, random_state: int = 0) -> ProbeScore:
+def _cv_arguments() -> dict[str, Any]:
+    """What this scikit-learn's ``LogisticRegressionCV`` needs to fit a plain L2 path without a FutureWarning:
+    1.8 and 1.9 warn unless ``l1_ratios`` and ``use_legacy_attributes`` are given; older versions have
+    neither (and warn if ``l1_ratios`` is given without an elastic net); 1.10 makes them the defaults."""
+    defaults = LogisticRegressionCV().get_params()
+    out: dict[str, Any] = {}
+    if defaults.get("l1_ratios") == "warn":
+        out["l1_ratios"] = (0.0,)
+    if defaults.get("use_legacy_attributes") == "warn":
+        out["use_legacy_attributes"] = False
+    return out
+
+
+def cv_folds_for(labels: np.ndarray, cv_folds: int = DEFAULT_CV_FOLDS) -> int:
+    """Inner folds for ``labels``: ``cv_folds`` capped by the smallest class (< 2: no stratified split exists)."""
+    return int(min(cv_folds, np.bincount(np.unique(labels, return_inverse=True)[1]).min()))
+
+
+def choose_C(x: Any, y: np.ndarray, grid: Sequence[float], folds: int, *, max_iter: int, tol: float,
+             random_state: int) -> tuple[float, float]:
+    """(C, mean inner accuracy) of the best C of ``grid`` by stratified ``folds``-fold CV on (x, y) alone.
+
+    ``LogisticRegressionCV`` fits each fold's regularisation path with warm starts (smallest C first),
+    the objective and solver of ``LogisticRegression``; a tie goes to the smaller C (more regularised).
+    """
+    grid = sorted(float(c) for c in grid)
+    cv = LogisticRegressionCV(Cs=grid, cv=StratifiedKFold(folds, shuffle=True, random_state=random_state),
+                              scoring="accuracy", solver="lbfgs", tol=tol, max_iter=max_iter, refit=False,
+                              random_state=random_state, **_cv_arguments()).fit(x, y)
+    scores = cv.scores_  # [folds, 1, Cs]; before 1.10's attributes a {class: [folds, Cs]} dict, equal for all classes
+    scores = next(iter(scores.values())) if isinstance(scores, dict) else scores
+    mean = np.asarray(scores).reshape(folds, -1, len(grid)).mean(axis=(0, 1))
+    best = int(np.argmax(mean))  # first maximum: the smallest C among ties
+    return grid[best], float(mean[best])
+
+
+def scale(name: str, train_x: Any, *others: Any) -> list[Any]:
+    """``train_x`` and ``others`` scaled by the scaler ``name`` fit on ``train_x`` alone.
+
+    "standard" centres dense features and only divides sparse ones (see :func:`_features`); "maxabs"
+    divides every feature by its largest |value|, so zeros stay zero and no feature exceeds 1.
+    """
+    fitted = _scaler(name, sp.issparse(train_x)).fit(train_x)
+    return [fitted.transform(x) for x in (train_x, *others)]
+
+
+def choose_scaler_and_C(x: Any, y: np.ndarray, scalers: Sequence[str], grid: Sequence[float], folds: int, *,
+                        max_iter: int, tol: float, random_state: int) -> tuple[str, float, float]:
+    """(scaler, C, mean inner accuracy) of the best pair: each scaler's best C (:func:`choose_C`, the same
+    folds for all), then the scaler of the best accuracy (ties: the first of ``scalers``)."""
+    best: tuple[str, float, float] | None = None
+    for name in scalers:
+        C, accuracy = choose_C(scale(name, x)[0], y, grid, folds, max_iter=max_iter, tol=tol,
+                               random_state=random_state)
+        if best is None or accuracy > best[2]:
+            best = (name, C, accuracy)
+    assert best is not None, "no scaler to choose from"
+    return best
+
+
+def logistic_probe(train_x: Any, train_y: np.ndarray, test_x: Any, test_y: np.ndarray, *, C: float = DEFAULT_C,
+                   cv_C: Sequence[float] | None = DEFAULT_C_GRID, scaler: str = DEFAULT_SCALER,
+                   cv_folds: int = DEFAULT_CV_FOLDS, max_iter: int = DEFAULT_MAX_ITER, tol: float = DEFAULT_TOL,
+                   random_state: int = 0, threads: int | None = 1) -> ProbeScore:
     """Fit one probe on (train_x, train_y), score it on (test_x, test_y).
 
-    sklearn's tolerance (1e-4) with a generous ``max_iter``: on standardised codes lbfgs converges in
-    about ten iterations (measured on 14 classes x 10k x 768), so speed comes from fitting few,
-    well-conditioned problems, not from stopping early (which acts as a hidden extra regulariser
-    and changed accuracy by ~0.7 points in that measurement).  A probe that stops at ``max_iter``
-    is counted (``converged=False``) rather than warned about.  With ``cv_C`` the C of the best mean inner-CV
-    accuracy is refit on the whole subsample (folds capped by the smallest class).
+    With ``cv_C`` the C is chosen on the training codes by :func:`choose_C` (folds capped by the
+    smallest class), and with ``scaler="auto"`` the scaler too (:func:`choose_scaler_and_C`).  Then
+    one ``LogisticRegression`` at that C is fit on all the training codes, scaled by that scaler: the
+    final model is the fixed-C probe at the chosen values.  The scalers' statistics (label-free) come
+    from all training codes, the held-out folds' included; the test codes touch neither them nor the
+    choice.  Without CV (``cv_C=None``, or a class of one code, which no stratified split can hold
+    out: ``folds=0``) the probe is the fixed ``C`` on ``scaler`` ("auto": standard, the probe of
+    scoring protocol ≤ 2).
+
+    sklearn's tolerance (1e-4) with a generous ``max_iter``: stopping early acts as a hidden extra
+    regulariser (it changed accuracy by ~0.7 points in a measurement on 14 classes x 10k x 768).  A
+    final fit that stops at ``max_iter`` is counted (``converged=False``) rather than warned about.
+    ``threads`` caps BLAS/OpenMP threads (``None``: leave them alone).
     """
-    train_x, test_x = _features(train_x), _features(test_x)
-    sparse = sp.issparse(train_x)
+    if scaler != AUTO and scaler not in SCALERS:
+        raise ValueError(f"unknown probe scaler {scaler!r}; valid: {', '.join((AUTO, *SCALERS))}")
+    train_x, test_x = _features(train_x, bool(cv_C)), _features(test_x, bool(cv_C))
     train_y, test_y = np.asarray(train_y), np.asarray(test_y)
     if len(np.unique(train_y)) < 2:
         raise ValueError("a probe needs at least 2 classes in its training labels")
-    with warnings.catch_warnings():
+    if sp.issparse(train_x) != sp.issparse(test_x):  # one representation for both: the scaler is fit on one
+        train_x, test_x = sp.csr_matrix(train_x), sp.csr_matrix(test_x)
+    folds = cv_folds_for(train_y, cv_folds) if cv_C else 0
+    folds = folds if folds >= 2 else 0
+    chosen, cv_accuracy = (FIXED_SCALER if scaler == AUTO else scaler), None
+    with threadpool_limits(limits=threads) if threads is not None else contextlib.nullcontext(), \
+            warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        if cv_C:
-            folds = int(min(cv_folds, np.bincount(np.unique(train_y, return_inverse=True)[1]).min()))
-            if folds >= 2:
-                search = GridSearchCV(_pipeline(C, max_iter, tol, random_state, sparse), {"logreg__C": list(cv_C)},
-                                      cv=StratifiedKFold(folds, shuffle=True, random_state=random_state),
-                                      scoring="accuracy", refit=True)
-                clf = search.fit(train_x, train_y).best_estimator_
-            else:  # one example of some class: no stratified split exists; fall back to the fixed C
-                clf = _pipeline(C, max_iter, tol, random_state, sparse).fit(train_x, train_y)
-        else:
-            clf = _pipeline(C, max_iter, tol, random_state, sparse).fit(train_x, train_y)
-    logreg = clf.named_steps["logreg"]
-    pred = clf.predict(test_x)
+        if folds:
+            chosen, C, cv_accuracy = choose_scaler_and_C(train_x, train_y, SCALERS if scaler == AUTO else (scaler,),
+                                                         cv_C, folds, max_iter=max_iter, tol=tol,
+                                                         random_state=random_state)
+        train_x, test_x = scale(chosen, train_x, test_x)
+        clf = _logreg(C, max_iter, tol, random_state).fit(train_x, train_y)
+        pred = clf.predict(test_x)
     return ProbeScore(float(accuracy_score(test_y, pred)),
                       float(f1_score(test_y, pred, average="macro", zero_division=0)),
-                      len(train_y), float(logreg.C), bool(np.all(logreg.n_iter_ < max_iter)))
+                      len(train_y), float(C), bool(np.all(clf.n_iter_ < max_iter)), chosen, folds, cv_accuracy)
 
 
 def stratified_subsample(labels: np.ndarray, per_class: int, rng: np.random.Generator) -> np.ndarray:
@@ -132,18 +244,22 @@ class SweepRow:
     macro_f1_std: float
     accuracies: list[float]
     macro_f1s: list[float]
-    C: list[float]
+    C: list[float]  # per fit: the C it used (chosen by the inner CV, or fixed)
     unconverged: int
+    scalers: list[str] | None = None  # per fit: the scaler it used
+    folds: list[int] | None = None  # per fit: inner-CV folds (0: fixed C)
+    cv_accuracy: list[float | None] | None = None  # per fit: mean inner-CV accuracy at the chosen C
 
 
 def _std(values: list[float]) -> float:
     return float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
 
 
-def probe_sweep(train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray, test_y: np.ndarray, *,
+def probe_sweep(train_x: Any, train_y: np.ndarray, test_x: Any, test_y: np.ndarray, *,
                 sizes: Sequence[int | None] = DEFAULT_SIZES, repeats: int = DEFAULT_REPEATS, random_state: int = 0,
-                C: float = DEFAULT_C, cv_C: Sequence[float] | None = None, cv_folds: int = DEFAULT_CV_FOLDS,
-                max_iter: int = DEFAULT_MAX_ITER, tol: float = DEFAULT_TOL, threads: int | None = 1) -> list[SweepRow]:
+                C: float = DEFAULT_C, cv_C: Sequence[float] | None = DEFAULT_C_GRID, scaler: str = DEFAULT_SCALER,
+                cv_folds: int = DEFAULT_CV_FOLDS, max_iter: int = DEFAULT_MAX_ITER, tol: float = DEFAULT_TOL,
+                threads: int | None = 1) -> list[SweepRow]:
     """Probe scores over labelled training sizes (per class), ``repeats`` seeded subsamples each.
 
     A size at least as large as every class is the whole training set: it is fit once and reported
@@ -157,12 +273,14 @@ def probe_sweep(train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray, te
         raise ValueError(f"repeats must be ≥ 1, got {repeats}")
     with threadpool_limits(limits=threads) if threads is not None else contextlib.nullcontext():
         return _sweep(train_x, train_y, test_x, test_y, sizes, repeats, random_state,
-                      dict(C=C, cv_C=cv_C, cv_folds=cv_folds, max_iter=max_iter, tol=tol))
+                      dict(C=C, cv_C=cv_C, scaler=scaler, cv_folds=cv_folds, max_iter=max_iter, tol=tol,
+                           threads=None))
 
 
-def _sweep(train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray, test_y: np.ndarray,
+def _sweep(train_x: Any, train_y: np.ndarray, test_x: Any, test_y: np.ndarray,
            sizes: Sequence[int | None], repeats: int, random_state: int, kw: dict[str, Any]) -> list[SweepRow]:
-    train_x, test_x = _features(train_x), _features(test_x)  # float32 → float64 once, not once per fit
+    compact = bool(kw["cv_C"])  # float32 → float64 (and CSR) once, not once per fit
+    train_x, test_x = _features(train_x, compact), _features(test_x, compact)
     train_y = np.asarray(train_y)
     largest = int(np.bincount(np.unique(train_y, return_inverse=True)[1]).max())
     cache: dict[tuple[int, int], ProbeScore] = {}  # (per_class or -1, repeat) → score
@@ -186,17 +304,18 @@ def _sweep(train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray, test_y:
         acc, f1 = [s.accuracy for s in scores], [s.macro_f1 for s in scores]
         rows.append(SweepRow(size, int(round(np.mean([s.n_train for s in scores]))), len(scores),
                              float(np.mean(acc)), _std(acc), float(np.mean(f1)), _std(f1), acc, f1,
-                             [s.C for s in scores], sum(not s.converged for s in scores)))
+                             [s.C for s in scores], sum(not s.converged for s in scores),
+                             [s.scaler for s in scores], [s.folds for s in scores], [s.cv_accuracy for s in scores]))
     return rows
 
 
 def sweep_scalars(rows: Sequence[SweepRow]) -> dict[str, float | int]:
-    """Flat leaderboard names: ``probe_accuracy`` / ``probe_macro_f1`` for "all", ``…@n`` per size."""
+    """Flat leaderboard names: ``probe_accuracy`` / ``probe_macro_f1`` / ``probe_C`` for "all", ``…@n`` per size."""
     out: dict[str, float | int] = {}
     for row in rows:
         if row.per_class is None:
             out.update(probe_accuracy=row.accuracy_mean, probe_macro_f1=row.macro_f1_mean,
-                       probe_train_size=row.n_train)
+                       probe_train_size=row.n_train, probe_C=row.C[0])
             continue
         tag = f"@{row.per_class}"
         out.update({f"probe_accuracy{tag}": row.accuracy_mean, f"probe_accuracy_std{tag}": row.accuracy_std,

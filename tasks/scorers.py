@@ -14,7 +14,7 @@ import numpy as np
 
 from tasks.class_activation import NULL_PERMUTATIONS, class_activation, null_class_kl
 from tasks.metric_types import Metric, Scored, Scorer
-from tasks.probes import DEFAULT_C, DEFAULT_C_GRID, logistic_probe, probe_sweep, sweep_scalars, sweep_table
+from tasks.probes import DEFAULT_C_GRID, DEFAULT_CV_FOLDS, logistic_probe, probe_sweep, sweep_scalars, sweep_table
 from tasks.scorers_use import USE_SCORERS
 from tasks.sparsity import active_dims, active_fraction, average_hoyer, dead_fraction, exact_l0, hoyer_ratio
 
@@ -38,8 +38,7 @@ def _activity(x: Mapping[str, Any], cfg: Any) -> Scored:
 
 def _probes(x: Mapping[str, Any], cfg: Any) -> Scored:
     rows = probe_sweep(x["train_codes"], x["train_labels"], x["test_codes"], x["test_labels"], sizes=cfg.sizes(),
-                       repeats=cfg.probe_repeats, random_state=x["seed"], C=cfg.probe_C,
-                       cv_C=DEFAULT_C_GRID if cfg.probe_cv else None)
+                       repeats=cfg.probe_repeats, random_state=x["seed"], **cfg.probe_options())
     return Scored(sweep_scalars(rows), {"sweep": sweep_table(rows)})
 
 
@@ -79,9 +78,11 @@ def _embedding_reconstruction(x: Mapping[str, Any], cfg: Any) -> Scored:
 
 
 def _reconstruction_probe(x: Mapping[str, Any], cfg: Any) -> Scored:
-    probe = logistic_probe(x["train_decoded"], x["train_labels"], np.asarray(x["test_decoded"], dtype=np.float64),
-                           x["test_labels"], C=cfg.probe_C, random_state=x["seed"])
-    return Scored({"recon_probe_accuracy": probe.accuracy})
+    probe = logistic_probe(x["train_decoded"], x["train_labels"], x["test_decoded"], x["test_labels"],
+                           random_state=x["seed"], **cfg.probe_options())
+    return Scored({"recon_probe_accuracy": probe.accuracy, "recon_probe_C": probe.C},
+                  {"C": probe.C, "scaler": probe.scaler, "folds": probe.folds, "cv_accuracy": probe.cv_accuracy,
+                   "converged": probe.converged})
 
 
 def _reconstruction(x: Mapping[str, Any], cfg: Any) -> Scored:
@@ -101,81 +102,93 @@ def _reconstruction(x: Mapping[str, Any], cfg: Any) -> Scored:
     return Scored(scalars, analysis)
 
 
+def _decade(c: float) -> str:
+    return f"1e{round(math.log10(c))}"
+
+
 _SPARSITY = (
     Metric("avg_hoyer", True, "avg Hoyer", "Average Hoyer on std-normalised codes: mean over codes of "
            "(√D − ‖z̃‖₁/‖z̃‖₂)/(√D − 1), z̃_d = z_d/σ_d (population std, no centring); 0 flat, 1 one-hot "
-           "(higher is sparser)", source="paper"),
-    Metric("avg_hoyer_raw", None, "avg Hoyer (raw)", "the same on the raw codes, without normalisation", source="paper"),
+           "(higher is sparser)", source="paper", bounds=(0.0, 1.0)),
+    Metric("avg_hoyer_raw", None, "avg Hoyer (raw)", "the same on the raw codes, without normalisation", source="paper", bounds=(0.0, 1.0)),
     Metric("hoyer_dropped_dims", None, "dropped dims", "dimensions constant over the test set, dropped before "
-           "normalising (no z̃ exists for them)", ".0f"),
+           "normalising (no z̃ exists for them)", ".0f", bounds=(0.0, None)),
     Metric("hoyer_zero_codes", None, "zero codes", "all-zero codes (after dropping) left out of the Average Hoyer: "
-           "their Hoyer is 0/0", ".0f"),
-    Metric("hoyer_zero_codes_raw", None, "zero codes (raw)", "all-zero codes left out of the raw Average Hoyer", ".0f"),
-    Metric("l0", None, "L0", "exact L0: mean number of entries ≠ 0.0 per code (D for continuous codes)", ".1f"),
-    Metric("zero_fraction", None, "zero frac", "fraction of entries exactly 0.0"),
+           "their Hoyer is 0/0", ".0f", bounds=(0.0, None)),
+    Metric("hoyer_zero_codes_raw", None, "zero codes (raw)", "all-zero codes left out of the raw Average Hoyer", ".0f", bounds=(0.0, None)),
+    Metric("l0", None, "L0", "exact L0: mean number of entries ≠ 0.0 per code (D for continuous codes)", ".1f", bounds=(0.0, None)),
+    Metric("zero_fraction", None, "zero frac", "fraction of entries exactly 0.0", bounds=(0.0, 1.0)),
 )
 _ACTIVITY = (
     Metric("active_fraction", None, "active frac", "mean activity (1/(N·D)) Σ_x Σ_d a_d(x), by the mode's activity "
-           "rule (latent on/off variable, z ≠ 0, or |z| > 0.15 on the raw code)"),
+           "rule (latent on/off variable, z ≠ 0, or |z| > 0.15 on the raw code)", bounds=(0.0, 1.0)),
     Metric("active_dims", None, "active dims", "mean number of active dimensions per code, Σ_d a_d(x), by the same "
-           "rule (an L0 for codes without exact zeros)", ".1f"),
+           "rule (an L0 for codes without exact zeros)", ".1f", bounds=(0.0, None)),
     Metric("dead_fraction", False, "dead frac", "fraction of dimensions never active on the test split "
-           "(a_d(x) ≤ 0.5 for every code)"),
+           "(a_d(x) ≤ 0.5 for every code)", bounds=(0.0, 1.0)),
 )
 _PROBES = (
-    Metric("probe_accuracy", True, "probe acc", "test accuracy of a logistic-regression probe (standardised codes, "
-           f"lbfgs, C = {DEFAULT_C:g}) fit on all training codes"),
-    Metric("probe_macro_f1", True, "probe F1", "macro-F1 of the same probe, (1/C) Σ_c F1_c"),
-    Metric("probe_train_size", None, "probe n", "training codes the all-labels probe was fit on", ".0f"),
+    Metric("probe_accuracy", True, "probe acc", "test accuracy of a logistic-regression probe (lbfgs) fit on all "
+           f"training codes, its C (decades {_decade(DEFAULT_C_GRID[0])}…{_decade(DEFAULT_C_GRID[-1])}) and feature "
+           f"scaler (standard or max-abs) chosen by stratified {DEFAULT_CV_FOLDS}-fold CV on the training codes alone "
+           "(probe_cv=false: standardised codes, the fixed probe_C, the probe of scoring protocol ≤ 2)", bounds=(0.0, 1.0)),
+    Metric("probe_macro_f1", True, "probe F1", "macro-F1 of the same probe, (1/C) Σ_c F1_c", bounds=(0.0, 1.0)),
+    Metric("probe_train_size", None, "probe n", "training codes the all-labels probe was fit on", ".0f",
+           bounds=(0.0, None)),
+    Metric("probe_C", None, "probe C", "the C (inverse L2 strength) the all-labels probe used; every fit's C, "
+           "scaler and inner-CV accuracy are in the record's analysis", ".3g", bounds=(0.0, None)),
     Metric("probe_accuracy@{n}", True, "probe acc @{n}", "mean test accuracy over seeded, stratified subsamples of n "
-           "labelled codes per class"),
+           "labelled codes per class, each probe choosing by the same CV on its own subsample (folds capped by the "
+           "smallest class: at 10 per class, 5 folds holding out 2 codes of each class)", bounds=(0.0, 1.0)),
     Metric("probe_accuracy_std@{n}", None, "probe acc std @{n}", "sample std (ddof = 1) of that accuracy over the "
-           "repeats"),
-    Metric("probe_macro_f1@{n}", True, "probe F1 @{n}", "mean macro-F1 over the same subsamples"),
-    Metric("probe_macro_f1_std@{n}", None, "probe F1 std @{n}", "sample std of that macro-F1 over the repeats"),
-    Metric("probe_unconverged", False, "unconverged", "probe fits that stopped at max_iter", ".0f"),
+           "repeats", bounds=(0.0, None)),
+    Metric("probe_macro_f1@{n}", True, "probe F1 @{n}", "mean macro-F1 over the same subsamples", bounds=(0.0, 1.0)),
+    Metric("probe_macro_f1_std@{n}", None, "probe F1 std @{n}", "sample std of that macro-F1 over the repeats", bounds=(0.0, None)),
+    Metric("probe_unconverged", False, "unconverged", "probe fits that stopped at max_iter", ".0f", bounds=(0.0, None)),
 )
 _CLASS = (
     Metric("class_kl_mean", True, "class KL", "mean over ordered class pairs of KL(P_c ‖ P_c') in nats, "
-           "P_c(d) ∝ Σ_{x∈c} a_d(x) smoothed by 1e-6: how much which dimensions are active says about the class"),
-    Metric("class_js_mean", True, "class JS", "the same mean for the Jensen–Shannon divergence (symmetric, ≤ ln 2)"),
+           "P_c(d) ∝ Σ_{x∈c} a_d(x) smoothed by 1e-6: how much which dimensions are active says about the class", bounds=(0.0, None)),
+    Metric("class_js_mean", True, "class JS", "the same mean for the Jensen–Shannon divergence (symmetric, ≤ ln 2)", bounds=(0.0, 0.6932)),
     Metric("class_silent", False, "silent classes", "classes with no active entry at all (their P_c is uniform)",
-           ".0f"),
+           ".0f", bounds=(0.0, None)),
 )
 _CLASS_NULL = (
     Metric("class_kl_null", None, "class KL null", f"the same class KL with the test labels shuffled (mean of "
-           f"{NULL_PERMUTATIONS} seeded permutations): the level activity unrelated to the class shows at this sample size"),
+           f"{NULL_PERMUTATIONS} seeded permutations): the level activity unrelated to the class shows at this sample size", bounds=(0.0, None)),
     Metric("class_kl_excess", True, "class KL − null", "class KL minus its null: what the active dimensions say "
            "about the class beyond estimation noise (≤ 0: nothing measurable)"),
 )
 _HOYER_RATIO = (
     Metric("hoyer_ratio", None, "Hoyer ratio", "HSVAE's Hoyer ratio: Average Hoyer of the std-normalised K-draw "
            "mean codes over the Hoyer of their dataset-mean code (rarely active dimensions masked); > 1 means "
-           "adaptive sparsity", source="paper"),
-    Metric("hoyer_ratio_numerator", None, "HR num", "its numerator, AH of the normalised mean codes", source="paper"),
+           "adaptive sparsity", source="paper", bounds=(0.0, None)),
+    Metric("hoyer_ratio_numerator", None, "HR num", "its numerator, AH of the normalised mean codes", source="paper", bounds=(0.0, 1.0)),
     Metric("hoyer_ratio_denominator", None, "HR den", "its denominator, Hoyer of the masked dataset-mean code",
-           source="paper"),
+           source="paper", bounds=(0.0, 1.0)),
     Metric("hoyer_ratio_kept_dims", None, "HR dims", "dimensions kept by its 5th-percentile activity mask "
-           "(|m| > 1e-2)", ".0f", source="paper"),
+           "(|m| > 1e-2)", ".0f", source="paper", bounds=(0.0, None)),
 )
 _EMBEDDING = (
     Metric("fvu", False, "FVU", "fraction of variance unexplained of the embedding: Σ‖x − x̂‖² / Σ‖x − x̄‖² on the "
-           "test split, x̂ decoded from the mode's codes"),
+           "test split, x̂ decoded from the mode's codes", bounds=(0.0, None)),
 )
 _RECON_PROBE = (
     Metric("recon_probe_accuracy", True, "recon probe acc", "accuracy of the same probe on the decoded embeddings "
            "x̂ (fit on the training split): what the reconstruction keeps of the class; headline and default modes "
-           "only (a 384-d probe per mode would dominate a cell's time)"),
+           "only (a 384-d probe per mode would dominate a cell's time)", bounds=(0.0, 1.0)),
+    Metric("recon_probe_C", None, "recon probe C", "the C that probe used (chosen by the same CV; its scaler is in "
+           "the analysis)", ".3g", bounds=(0.0, None)),
 )
 _RECONSTRUCTION = (
     Metric("nll_per_sentence", False, "NLL/sent", "the method's reconstruction term on the test split per sentence "
            "(summed token cross-entropy on the text backbone; the ELBO's reconstruction term, not −log p(x))"),
     Metric("nll_per_token", False, "NLL/token", "the same summed over all test tokens (with <EOS>) divided by their "
-           "number"),
-    Metric("perplexity", False, "PPL", "exp(nll_per_token)", ".1f"),
+           "number", bounds=(0.0, None)),
+    Metric("perplexity", False, "PPL", "exp(nll_per_token)", ".1f", bounds=(1.0, None)),
     Metric("loss.{term}", None, "{term}", "each named term of the method's loss on the test split, per sentence"),
     Metric("collapsed_dims", None, "collapsed dims", f"code dimensions whose KL on the test split is below "
-           f"{COLLAPSE_NATS} nats (posterior collapse)", ".0f"),
+           f"{COLLAPSE_NATS} nats (posterior collapse)", ".0f", bounds=(0.0, None)),
 )
 
 BUILTIN_SCORERS: tuple[Scorer, ...] = (

@@ -14,20 +14,7 @@ from tasks.ablation import class_ablation
 from tasks.clustering import MAX_POINTS, N_INIT, cluster_codes
 from tasks.ksparse import HEADLINE_K, KS, SIZES, headline, ksparse_surface, surface_table
 from tasks.metric_types import Metric, Scored, Scorer
-from tasks.probes import DEFAULT_C_GRID
 from tasks.retrieval import MAP_AT, PRECISION_AT, index_cost, masked, masks_nothing, retrieval_quality
-
-
-def probe_rule(cfg: Any) -> dict[str, Any]:
-    """Keyword arguments of ``tasks.probes.logistic_probe`` that fit a probe by the headline probe's rule.
-
-    The scoring settings state the rule once (``ScoringConfig.probe_options()`` where they have it); the
-    fallback is the ``probes`` scorer's own reading of ``probe_C`` / ``probe_cv``.
-    """
-    options = getattr(cfg, "probe_options", None)
-    if callable(options):
-        return dict(options())
-    return {"C": cfg.probe_C, "cv_C": DEFAULT_C_GRID if cfg.probe_cv else None}
 
 
 def _sizes_text(sizes: tuple[int | None, ...]) -> str:
@@ -36,7 +23,7 @@ def _sizes_text(sizes: tuple[int | None, ...]) -> str:
 
 def _ksparse(x: Mapping[str, Any], cfg: Any) -> Scored:
     points = ksparse_surface(x["train_codes"], x["train_labels"], x["test_codes"], x["test_labels"],
-                             repeats=cfg.probe_repeats, random_state=x["seed"], probe=probe_rule(cfg))
+                             repeats=cfg.probe_repeats, random_state=x["seed"], probe=cfg.probe_options())
     top = headline(points)
     return Scored({"ksparse_accuracy": top.accuracy_mean, "ksparse_features": top.k_used},
                   {"surface": surface_table(points), "selection": "correlation ratio η² on the labelled subsample"})
@@ -82,9 +69,9 @@ _KSPARSE = (
            f"only the {HEADLINE_K} training features of largest correlation ratio η² (between-class share of the "
            f"feature's variance: scale-invariant, constant features never chosen), all labels; the surface over "
            f"k ∈ {{{', '.join(map(str, KS))}}} × labels per class ∈ {{{_sizes_text(SIZES)}}} (features chosen on "
-           "each labelled subsample) is in the record's analysis"),
+           "each labelled subsample) is in the record's analysis", bounds=(0.0, 1.0)),
     Metric("ksparse_features", None, "k-sparse k", f"features that probe used: {HEADLINE_K}, fewer for a code with "
-           "fewer non-constant features", ".0f"),
+           "fewer non-constant features", ".0f", bounds=(0.0, None)),
 )
 
 
@@ -92,16 +79,16 @@ def _retrieval_metrics(prefix: str, header: str, what: str) -> tuple[Metric, ...
     return (
         Metric(f"{prefix}_precision@{PRECISION_AT}", True, f"P@{PRECISION_AT}{header}", f"{what}: mean over test "
                f"queries of the share of same-class training codes among the {PRECISION_AT} of largest dot product "
-               "(ties in seeded random order)"),
+               "(ties in seeded random order)", bounds=(0.0, 1.0)),
         Metric(f"{prefix}_map@{MAP_AT}", True, f"mAP@{MAP_AT}{header}", f"{what}: mean over queries of AP@{MAP_AT} = "
-               f"Σ_{{i≤{MAP_AT}}} P@i·rel_i / min(R, {MAP_AT}), R the query class's training codes"),
+               f"Σ_{{i≤{MAP_AT}}} P@i·rel_i / min(R, {MAP_AT}), R the query class's training codes", bounds=(0.0, 1.0)),
         Metric(f"{prefix}_flops", False, f"FLOPS{header}", f"{what}: average FLOPS of its inverted index, "
                "Σ_d p_q(d)·p_D(d), p the fraction of queries (test) and documents (training) non-zero at d: "
-               "multiply-adds per query-document pair (D for a dense code)"),
+               "multiply-adds per query-document pair (D for a dense code)", bounds=(0.0, None)),
         Metric(f"{prefix}_index_bytes", False, f"index bytes{header}", f"{what}: the training codes as a float32 "
-               "scipy.sparse CSR matrix, data + indices + indptr bytes", ".0f"),
+               "scipy.sparse CSR matrix, data + indices + indptr bytes", ".0f", bounds=(0.0, None)),
         Metric(f"{prefix}_posting_skew", None, f"posting skew{header}", f"{what}: largest document frequency over "
-               "the mean of the non-empty posting lists (1: all lists equal)", ".1f"),
+               "the mean of the non-empty posting lists (1: all lists equal)", ".1f", bounds=(1.0, None)),
     )
 
 
@@ -114,16 +101,19 @@ _ABLATION = (
     Metric("ablation_score", True, "ablation score", "class-latent ablation (TPP without a language model): per "
            "class c, zero the n training-chosen latents most tied to c in the test codes; mean drop of c's "
            "one-vs-rest probe minus the mean drop of the other classes' probes (balanced accuracy, probes fit once "
-           "on the intact training codes)"),
-    Metric("ablation_own_drop", None, "own drop", "mean over classes of the drop of the class's own probe"),
-    Metric("ablation_other_drop", None, "other drop", "mean over classes of the mean drop of the other probes"),
+           "on the intact training codes)", bounds=(-2.0, 2.0)),
+    Metric("ablation_own_drop", None, "own drop", "mean over classes of the drop of the class's own probe",
+           bounds=(-1.0, 1.0)),
+    Metric("ablation_other_drop", None, "other drop", "mean over classes of the mean drop of the other probes",
+           bounds=(-1.0, 1.0)),
     Metric("ablation_latents", None, "ablated n", "latents zeroed per class: ⌈W / C⌉, W the non-constant latents "
-           "and C the classes (an equal share of the usable width)", ".0f"),
+           "and C the classes (an equal share of the usable width)", ".0f", bounds=(1.0, None)),
 )
 _CLUSTERING = (
     Metric("cluster_v_measure", True, "V-measure", f"V-measure of k-means clusters (k = classes, {N_INIT} seeded "
-           f"restarts, raw test codes, at most {MAX_POINTS:,} of them) against the labels"),
-    Metric("cluster_ari", True, "ARI", "adjusted Rand index of the same clusters against the labels"),
+           f"restarts, raw test codes, at most {MAX_POINTS:,} of them) against the labels", bounds=(0.0, 1.0)),
+    Metric("cluster_ari", True, "ARI", "adjusted Rand index of the same clusters against the labels",
+           bounds=(-0.5, 1.0)),
 )
 
 USE_SCORERS: tuple[Scorer, ...] = (

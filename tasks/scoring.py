@@ -16,11 +16,14 @@ from typing import Any, Mapping
 from sparsebench.params import ConfigError, check_config, param
 from tasks.activity import RAW_THRESHOLD
 from tasks.metrics import Scored, Scorer, all_scorers, check_scorer
-from tasks.probes import DEFAULT_C, DEFAULT_REPEATS, DEFAULT_SIZES
+from tasks.probes import (AUTO, DEFAULT_C, DEFAULT_C_GRID, DEFAULT_CV, DEFAULT_REPEATS, DEFAULT_SCALER, DEFAULT_SIZES,
+                          SCALERS)
 
 #: Bump when a change to the harness changes how stored codes are scored (not how models are trained).
 #: 2: loss terms on the test split from seeded random batches, not length-sorted ones (``bench.data``).
-SCORING_VERSION = 2
+#: 3: every probe chooses C and its feature scaler by inner CV on the training codes (``tasks.probes``,
+#:    docs/probes.md); protocol 2's probe is ``--set probe_cv=false``.
+SCORING_VERSION = 3
 
 
 def _sizes_text(sizes: tuple[int | None, ...]) -> str:
@@ -39,9 +42,12 @@ class ScoringConfig:
 
     probe_sizes: str = param(_sizes_text(DEFAULT_SIZES), doc="labelled examples per class, and all")
     probe_repeats: int = param(DEFAULT_REPEATS, ge=1, doc="seeded subsamples per size")
-    #: Choose C by stratified inner 5-fold CV over ``tasks.probes.DEFAULT_C_GRID`` (SentEval style).
-    probe_cv: bool = param(False, doc="choose C by inner cross-validation")
-    probe_C: float = param(DEFAULT_C, gt=0, doc="inverse L2 strength of the probe")
+    #: Choose C per fit by stratified inner 5-fold CV on the training codes over ``tasks.probes.DEFAULT_C_GRID``;
+    #: false: the fixed ``probe_C`` (on standardised codes under ``probe_scaler=auto``: the probe of protocol ≤ 2).
+    probe_cv: bool = param(DEFAULT_CV, doc="choose C by inner cross-validation on the training codes")
+    probe_C: float = param(DEFAULT_C, gt=0, doc="inverse L2 strength of the probe when probe_cv=false")
+    #: "auto": chosen with C by the inner CV among ``tasks.probes.SCALERS`` (standard without CV).
+    probe_scaler: str = param(DEFAULT_SCALER, choices=(AUTO, *SCALERS), doc="feature scaling before the probe")
     #: Draws of a stochastic mode averaged per sentence for the Hoyer ratio (HSVAE: 5).
     hoyer_samples: int = param(5, ge=1, doc="draws per sentence for the Hoyer ratio")
     #: Raw-code activity threshold for methods with neither a latent on/off variable nor exact zeros.
@@ -60,6 +66,11 @@ class ScoringConfig:
         cfg = cls(**raw)
         check_config(cfg, "scoring")
         return cfg
+
+    def probe_options(self) -> dict[str, Any]:
+        """Keyword arguments of ``tasks.probes.logistic_probe`` / ``probe_sweep``: every probe of a cell (the
+        sweep, the decoded-embedding probe, a training-curve point) fits by this one rule."""
+        return {"C": self.probe_C, "cv_C": DEFAULT_C_GRID if self.probe_cv else None, "scaler": self.probe_scaler}
 
     def sizes(self) -> tuple[int | None, ...]:
         out: list[int | None] = []

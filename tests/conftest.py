@@ -82,3 +82,51 @@ def install_example(tmp_path, monkeypatch):
 
     yield install
     reset_plugins()
+
+
+@pytest.fixture
+def headless(tmp_path):
+    """``headless(path) -> (dom, grey pixels)``: a local HTML file rendered by Debian's Chromium, headless and
+    offline (the DOM after its scripts ran, and a 1200×900 screenshot); skipped, with its reason, without it."""
+    import shutil
+    import subprocess
+
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        pytest.skip("chromium is not installed (apt-get install chromium; .ci/run installs it): page not rendered")
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+             "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={tmp_path / 'chr'}"]
+
+    def render(path):
+        import numpy as np
+        from PIL import Image
+
+        url = Path(path).resolve().as_uri()
+        dom = subprocess.run([chromium, *flags, "--dump-dom", url], capture_output=True, text=True, timeout=120).stdout
+        png = tmp_path / "shot.png"
+        subprocess.run([chromium, *flags, f"--screenshot={png}", "--window-size=1200,900", url], capture_output=True,
+                       timeout=120)
+        return dom, np.asarray(Image.open(png).convert("L"), dtype=np.float64)
+
+    return render
+
+
+@pytest.fixture
+def as_of_the_records_protocol(monkeypatch):
+    """``as_of_the_records_protocol(track)``: the newest scoring protocol among ``track``'s committed records
+    (results/reference/<track>), today's or the previous one, made the protocol that ``bench.stale`` counts as
+    current for this test, so that the committed tables can be checked while a track waits for its re-score;
+    records of an older protocol beside them are left out, as ``bench leaderboard`` leaves them out."""
+    import json
+
+    from tasks.scoring import SCORING_VERSION
+
+    def pin(track: str) -> int:
+        runs = REPO / "results" / "reference" / track / "runs"
+        newest = max(json.loads(p.read_text())["config"]["scoring_protocol"] for p in runs.glob("*/record.json"))
+        assert newest in (SCORING_VERSION, SCORING_VERSION - 1), \
+            f"the {track} track is of scoring protocol {newest}, today's is {SCORING_VERSION}: re-score it"
+        monkeypatch.setattr("bench.stale.SCORING_VERSION", newest)
+        return newest
+
+    return pin

@@ -16,8 +16,12 @@ LAZY_COMMANDS = {
     "check-plugin": ("bench.cli.check_plugin:check_plugin", "Run the conformance checks on a method or plugin."),
     "data": ("bench.cli.data:data", "Corpus summary (info) and verified download (download)."),
     "leaderboard": ("bench.cli.leaderboard:leaderboard", "Print a table from stored run records."),
+    "frontier": ("bench.cli.frontier:frontier", "Accuracy–sparsity frontiers of swept methods from stored records."),
     "plot": ("bench.cli.plot:plot", "Draw PNG figures from stored run records."),
     "profile": ("bench.cli.profile:profile", "Measure training/encoding throughput, MFU and memory."),
+    "encode": ("bench.cli.use:encode", "Encode sentences (one a line) with a trained cell into .npy/.npz codes."),
+    "explore": ("bench.cli.use:explore", "An offline HTML page: which sentences turn each dimension of a cell on."),
+    "export": ("bench.cli.use:export", "Export an embedding-track sparse autoencoder as a sentence-transformers model."),
 }
 
 

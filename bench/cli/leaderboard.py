@@ -5,11 +5,13 @@ from pathlib import Path
 
 import click
 
+from bench.cli.options import FolderPath
+
 from bench.leaderboard import FORMATS, KEY_COLUMNS, MODE_VIEWS
 
 
 @click.command()
-@click.option("--results-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("results"),
+@click.option("--results-dir", type=FolderPath(), default=Path("results"),
               show_default=True)
 @click.option("--metric", "metrics", multiple=True,
               help="Metric column(s) (default: probe_accuracy, avg_hoyer, nll_per_token). Repeatable or comma list.")
@@ -19,7 +21,7 @@ from bench.leaderboard import FORMATS, KEY_COLUMNS, MODE_VIEWS
 @click.option("--group-by", default=None,
               help=f"Comma list of columns that define a row (default: {','.join(KEY_COLUMNS)}); seeds are averaged.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="md", show_default=True)
-@click.option("--ci", is_flag=True, help="Add 95%% bootstrap confidence intervals over seeds (scipy.stats.bootstrap).")
+@click.option("--ci", is_flag=True, help="Add 95% bootstrap confidence intervals over seeds (scipy.stats.bootstrap).")
 @click.option("--compare-at-hoyer", "hoyer_level", type=float, default=None,
               help="Instead: each method's probe accuracy at this Average Hoyer, interpolated along its sweep.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
@@ -28,7 +30,32 @@ from bench.leaderboard import FORMATS, KEY_COLUMNS, MODE_VIEWS
               help="Also show records made under an older training/scoring protocol (left out by default).")
 def leaderboard(results_dir: Path, metrics: tuple[str, ...], modes: str, group_by: str | None, fmt: str, ci: bool,
                 hoyer_level: float | None, output: Path | None, all_protocols: bool) -> None:
-    """Mean ± std over seeds of every stored configuration; the best value per corpus and mode in bold."""
+    """Mean ± std over seeds of every stored configuration; the best value among comparable rows in bold.
+
+    A folder of result folders (results/reference holds text/ and embedding/) shows one table for each."""
+    from bench.cli.records import track_folders
+
+    tracks = track_folders(results_dir)
+    tables = [(folder, _one_table(folder, metrics, modes, group_by, fmt, ci, hoyer_level, all_protocols))
+              for folder in tracks]
+    if fmt == "html" and hoyer_level is None:  # a page that opens on its own: doctype, charset, styles, notes
+        from bench.html_page import page
+
+        table = page([(str(folder) if len(tracks) > 1 else "", t) for folder, t in tables], [],
+                     subtitle=str(results_dir))
+    else:
+        table = "\n\n".join(t if len(tracks) == 1 else f"## {folder}\n\n{t}" for folder, t in tables)
+    _warn_broken_metric_plugins()
+    click.echo(table)
+    if output:
+        from bench.store import atomic_write_text
+
+        atomic_write_text(output, table + "\n")
+        click.echo(f"written to {output}", err=True)
+
+
+def _one_table(results_dir: Path, metrics: tuple[str, ...], modes: str, group_by: str | None, fmt: str, ci: bool,
+               hoyer_level: float | None, all_protocols: bool) -> str:
     from bench.errors import UserError
     from bench.leaderboard import DEFAULT_METRICS, compare_at_hoyer, render
     from bench.stale import split_stale, stale_note
@@ -59,13 +86,7 @@ def leaderboard(results_dir: Path, metrics: tuple[str, ...], modes: str, group_b
         table = render(records, names, fmt, modes, groups, ci, notes=True)
     if not table:
         raise UserError(f"no successful runs among the {len(records)} records under {store.runs}")
-    _warn_broken_metric_plugins()
-    click.echo(table)
-    if output:
-        from bench.store import atomic_write_text
-
-        atomic_write_text(output, table + "\n")
-        click.echo(f"written to {output}", err=True)
+    return table
 
 
 def _warn_broken_metric_plugins() -> None:

@@ -7,15 +7,46 @@ from tabulate import tabulate
 WHAT = ("methods", "corpora", "presets", "settings", "metrics", "executors")
 
 
+#: Columns a listing fits on a terminal; ``--wide`` lifts it.
+WIDTH = 100
+_width = [WIDTH]
+
+
 @click.command("list")
 @click.argument("what", required=False, type=click.Choice(WHAT))
-def list_(what: str | None) -> None:
+@click.option("--wide", is_flag=True, help=f"Do not wrap the tables to {WIDTH} columns.")
+def list_(what: str | None, wide: bool) -> None:
     """List methods (with modes and hyperparameters), corpora, presets (with their sources), the training
     and scoring settings --set takes, metrics and executors (the names --backend takes)."""
+    _width[0] = 10**6 if wide else WIDTH
     for section in (what,) if what else WHAT:
         click.echo(f"{section}:")
         click.echo(_SECTIONS[section]())
         click.echo("")
+
+
+def fit_table(rows: list[list], headers: list[str], width: int | None = None) -> str:
+    """``tabulate`` with the widest columns wrapped so that the table fits ``width`` columns (water-filling:
+    the columns narrower than the cap keep their width, the others wrap at the cap)."""
+    width = width or _width[0]
+    cells = [[str(h)] + [str(r[i]) for r in rows] for i, h in enumerate(headers)]
+    natural = [max(len(line) for cell in col for line in (cell.splitlines() or [""])) for col in cells]
+    budget = width - 2 * (len(headers) - 1)
+    if sum(natural) <= budget:
+        return tabulate(rows, headers=headers, disable_numparse=True)
+    cap = max(natural)
+    while True:  # unbreakable words can keep a wrapped column wider than its cap: measure what is printed
+        table = tabulate(rows, headers=headers, disable_numparse=True,
+                         maxcolwidths=[cap if w > cap else None for w in natural])
+        if cap <= 8 or max(len(line) for line in table.splitlines()) <= width:
+            return table
+        cap -= 1
+
+
+def _wrap(text: str) -> str:
+    import textwrap
+
+    return textwrap.fill(text, _width[0], break_on_hyphens=False)
 
 
 def _methods() -> str:
@@ -35,10 +66,10 @@ def _methods() -> str:
         modes = ", ".join(f"{m}{'*' if m == entry.default_mode else ''}{'~' if m in stochastic else ''}"
                           for m in entry.modes)
         rows.append([name, entry.origin, modes, params, entry.description])
-    table = tabulate(rows, headers=["method", "origin", "modes (* default, ~ stochastic)",
-                                    "hyperparameters (defaults)", "description"])
-    variants = tabulate([[v.name, v.method, ", ".join(f"{k}={x}" for k, x in v.settings.items()), v.description]
-                         for v in BUILTIN_VARIANTS.values()], headers=["variant", "method", "settings", "description"])
+    table = fit_table(rows, ["method", "origin", "modes (* default, ~ stochastic)", "hyperparameters (defaults)",
+                             "description"])
+    variants = fit_table([[v.name, v.method, ", ".join(f"{k}={x}" for k, x in v.settings.items()), v.description]
+                          for v in BUILTIN_VARIANTS.values()], ["variant", "method", "settings", "description"])
     return f"{table}\n\n{variants}\n\n{_sweeps(all_methods())}"
 
 
@@ -90,7 +121,7 @@ def _corpora() -> str:
             rows.append([name, corpus_info(name).description])
         except CorpusError as exc:  # listed, not fatal: one bad plugin must not hide the others
             rows.append([name, f"UNUSABLE: {exc}"])
-    return tabulate(rows, headers=["corpus", "description"])
+    return fit_table(rows, ["corpus", "description"])
 
 
 def _presets() -> str:
@@ -102,7 +133,7 @@ def _presets() -> str:
                        for (m, c), extra in p.special.items()),
              getattr(p, "source", "") or "-"]
             for n, p in PRESETS.items()]
-    return tabulate(rows, headers=["preset", "description", "settings", "source"], maxcolwidths=[None, 40, 60, 50])
+    return fit_table(rows, ["preset", "description", "settings", "source"])
 
 
 def _metrics() -> str:
@@ -112,7 +143,11 @@ def _metrics() -> str:
 
     rows = [[s.name, s.origin, s.per, ", ".join(m.name for m in s.metrics)] for s in all_scorers()]
     rows += [[name, "plugin", "-", f"UNUSABLE: {message}"] for name, message in plugin_failures()]
-    return tabulate(rows, headers=["scorer", "origin", "per", "metrics"], maxcolwidths=[None, None, None, 90])
+    from tasks.aggregate_metrics import AGGREGATE_METRICS
+
+    rows.append(["frontier", "built-in", "sweep", ", ".join(m.name for m in AGGREGATE_METRICS)
+                 + " (bench frontier: over a method's sweep points, not one cell)"])
+    return fit_table(rows, ["scorer", "origin", "per", "metrics"])
 
 
 _EXECUTOR_USE = {"local": "this process (--jobs 1 on CPU), else fresh worker processes (--jobs N, --devices)",
@@ -126,22 +161,30 @@ def _executors() -> str:
     rows = [[name, origin, "UNUSABLE: registered by more than one source; uninstall one" if " and " in origin
              else _EXECUTOR_USE.get(name, f"plugin (entry-point group {ENTRY_POINT_GROUP})")]
             for name, origin in executor_names().items()]
-    return tabulate(rows, headers=["executor", "origin", "runs cells in"], maxcolwidths=[None, 60, 70])
+    return fit_table(rows, ["executor", "origin", "runs cells in"])
 
 
 def _settings() -> str:
-    """The keys ``--set`` takes besides a method's hyperparameters, with defaults, ranges and what they do."""
+    """The keys ``--set`` takes besides a method's hyperparameters, with defaults, ranges and what they do;
+    the value a bare ``bench run`` uses beside the field's own default (the paper's), which a preset changes."""
     import dataclasses
 
-    from bench.config import EvalConfig, TrainConfig
+    from bench.config import TrainConfig
+    from bench.presets import DEFAULT_PRESET, PRESETS
+    from tasks.scoring import ScoringConfig
     from sparsebench.params import field_range
 
+    preset = PRESETS[DEFAULT_PRESET].train
     rows = []
-    for scope, cls in (("training", TrainConfig), ("scoring", EvalConfig)):
+    for scope, cls in (("training", TrainConfig), ("scoring", ScoringConfig)):
         for f in dataclasses.fields(cls):
             rng = field_range(f)
-            rows.append([f.name, scope, f.default, rng.describe() if rng else "", f.metadata.get("doc", "")])
-    return tabulate(rows, headers=["setting (--set KEY=VALUE)", "scope", "default", "range", "what it does"])
+            rows.append([f.name, scope, f.default, preset.get(f.name, f.default), rng.describe() if rng else "",
+                         f.metadata.get("doc", "")])
+    head = (f"a bare `bench run` uses preset {DEFAULT_PRESET} (column '{DEFAULT_PRESET}'); 'default' is the field's "
+            "own value (the paper's), which --preset paper keeps; --set overrides either (bench list presets)")
+    return _wrap(head) + "\n" + fit_table(rows, ["setting (--set KEY=VALUE)", "scope", "default", DEFAULT_PRESET,
+                                                   "range", "what it does"])
 
 
 _SECTIONS = {"methods": _methods, "corpora": _corpora, "presets": _presets, "settings": _settings, "metrics": _metrics, "executors": _executors}

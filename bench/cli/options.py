@@ -1,7 +1,25 @@
 """Option parsing shared by subcommands: comma lists, seed lists."""
 from __future__ import annotations
 
+from pathlib import Path
+
+import click
+
 from bench.errors import UserError
+
+
+class FolderPath(click.Path):
+    """A folder option that refuses an empty value: ``--results-dir ""`` would otherwise be ``.``, the current
+    folder, and a run would write its ``runs/`` and ``models/`` wherever it was started."""
+
+    def __init__(self) -> None:
+        super().__init__(file_okay=False, path_type=Path)
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, str) and not value.strip():
+            name = param.opts[0] if param is not None and param.opts else "the folder"
+            raise UserError(f"{name} is empty; name a folder, e.g. {name} results")
+        return super().convert(value, param, ctx)
 
 
 def comma_list(value: str, what: str) -> list[str]:
@@ -19,6 +37,8 @@ def parse_seeds(value: str) -> list[int]:
         raise UserError(f"invalid --seeds {value!r}: give a count (3) or a comma list (0,1,2)") from None
     if "," in value:
         seeds = numbers
+        if not seeds:
+            raise UserError(f"invalid --seeds {value!r}: the list names no seed; e.g. --seeds 0,1,2 (or a count: --seeds 3)")
     elif not numbers or numbers[0] < 1:
         hint = "; for seed 0 alone, give a list: --seeds 0," if numbers == [0] else ""
         raise UserError(f"invalid --seeds {value!r}: a single number is a count of seeds (3 → 0,1,2) and must "

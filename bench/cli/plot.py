@@ -5,9 +5,11 @@ from pathlib import Path
 
 import click
 
+from bench.cli.options import FolderPath
+
 
 @click.command()
-@click.option("--results-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("results"),
+@click.option("--results-dir", type=FolderPath(), default=Path("results"),
               show_default=True)
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Folder for the PNGs [default: RESULTS_DIR/plots].")
@@ -16,12 +18,14 @@ import click
 @click.option("--x", "x_metrics", multiple=True, default=("avg_hoyer",), show_default=True, metavar="METRIC",
               help="The trade-off's x-axis: any metric of the table, e.g. l0 for the sparse-autoencoder "
                    "track (written as tradeoff_<METRIC>.png). Repeatable: one figure per metric.")
-def plot(results_dir: Path, out: Path | None, modes: str, x_metrics: tuple[str, ...]) -> None:
-    """Accuracy–sparsity trade-off, class KL, probe accuracy by labelled size, activation heatmaps,
-    training curves (of runs with --set curve_every=N), the k-sparse probe surface and accuracy against
-    an index's FLOPS."""
+@click.option("--heatmaps", is_flag=True,
+              help="Also one class x dimension activation heatmap per table row and mode (many files).")
+def plot(results_dir: Path, out: Path | None, modes: str, x_metrics: tuple[str, ...], heatmaps: bool) -> None:
+    """Accuracy–sparsity trade-off, class KL, probe accuracy by labelled size, training curves (of runs with
+    --set curve_every=N), the k-sparse probe surface, accuracy against an index's FLOPS and, with --heatmaps,
+    activation heatmaps."""
+    from bench.cli.records import current_records
     from bench.errors import UserError
-    from bench.store import Store
 
     try:
         import matplotlib  # noqa: F401
@@ -31,18 +35,8 @@ def plot(results_dir: Path, out: Path | None, modes: str, x_metrics: tuple[str, 
 
     for x_metric in x_metrics:
         check_x_metric(x_metric)  # a misspelt metric fails before the records are read
-    store = Store(results_dir)
-    scan = store.scan()
-    if scan.damaged:
-        click.echo(scan.damaged_note(), err=True)
-    from bench.stale import split_stale, stale_note
-
-    records, stale = split_stale([r for r in scan.records if r.get("status") == "ok"])
-    if stale:
-        click.echo(stale_note(stale).replace(", `--all-protocols` shows them", ""), err=True)
-    if not records:
-        raise UserError(f"no successful run records under {store.runs}; run `bench run` first or pass --results-dir")
-    written, skipped = plot_all(records, out or results_dir / "plots", modes, x_metrics)
+    records = current_records(results_dir)
+    written, skipped = plot_all(records, out or results_dir / "plots", modes, x_metrics, heatmaps)
     from bench.plots_metrics import metric_figures  # the use metrics' figures: k-sparse surface, accuracy vs FLOPS
 
     more, why = metric_figures(records, out or results_dir / "plots", modes)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from bench.cli.options import comma_list, parse_seeds
+from bench.cli.options import FolderPath, comma_list, parse_seeds
 from bench.presets import PRESETS
 
 
@@ -72,7 +72,7 @@ def _exit_130_on_interrupt(command):
 @click.option("--references/--no-references", default=True, show_default=True,
               help="Also score the non-learned reference rows of each corpus (tfidf, tfidf-svd, untrained; "
                    "embedding, embedding-pca on the embedding backbone), cached like cells.")
-@click.option("--results-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("results"),
+@click.option("--results-dir", type=FolderPath(), default=Path("results"),
               show_default=True, help="Where run records and tables go.")
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Folder of corpus files (default: $SPARSEBENCH_DATA, else the per-user cache).")

@@ -23,8 +23,14 @@ for track in text embedding; do
     -o "$dir/summary.md" > /dev/null
   xargs=(); for x in $xs; do xargs+=(--x "$x"); done
   "$BENCH" plot --results-dir "$dir" --out "$dir/plots" --modes matched "${xargs[@]}" > /dev/null
-  if [[ $track == text ]]; then
-    "$PYTHON" -m bench.claims "$dir" > "$dir/claims.md" || rm -f "$dir/claims.md"
+  # accuracy–sparsity frontiers (docs/frontiers.md), both sparsity readings, and the claims judged on them
+  for x in avg_hoyer active_dims; do
+    "$BENCH" frontier --results-dir "$dir" --x "$x" -o "$dir/frontiers_$x.md" --plot "$dir/plots/frontiers_$x.png" \
+      > /dev/null
+  done
+  "$PYTHON" -m bench.claims "$dir" > "$dir/frontier_claims.md" || rm -f "$dir/frontier_claims.md"
+  if [[ $track == text ]]; then  # the single-point verdicts, kept as history (the README copies them)
+    "$PYTHON" -m bench.claims "$dir" --single-point > "$dir/claims.md" || rm -f "$dir/claims.md"
   fi
 done
 "$PYTHON" -m bench.docs  # the README's copies of the summaries

@@ -13,7 +13,7 @@ from typing import Callable, Sequence
 from tasks.corpora.assemble import RawSplit, assemble, requested_splits
 from tasks.corpora.base import Corpus
 from tasks.corpora.datadir import describe_data_dir, download_hint, resolve_data_dir
-from tasks.corpora.files import find_file
+from tasks.corpora.files import find_file, is_dir
 from tasks.corpora.info import CorpusInfo, FileLayout
 from tasks.corpora.vocab import shipped_vocab
 from tasks.errors import CorpusError
@@ -32,7 +32,7 @@ def load_files(info: CorpusInfo, data_dir: os.PathLike[str] | str | None, splits
         raise ValueError(f"corpus {info.name!r}: a file loader needs the description's layout and max_length")
     names = requested_splits(splits)
     folder = resolve_data_dir(data_dir) / info.name
-    if not folder.is_dir():
+    if not is_dir(folder):
         raise CorpusError(f"no {info.name} corpus at {folder}: {download_hint(info.name, 'all', data_dir)}")
     raw = [read_split(folder, layout, split, download_hint(info.name, split, data_dir)) for split in names]
     vocab_path = find_file(folder, layout.vocab) if layout.vocab else None

@@ -16,10 +16,29 @@ _CHUNK = 1 << 20
 NEWLINE = b"\n"
 
 
+def is_file(path: Path) -> bool:
+    """``path.is_file()``, except that a folder this process may not search is a :class:`CorpusError`
+    naming it (pathlib raises ``PermissionError`` there, which would be a traceback)."""
+    try:
+        return path.is_file()
+    except PermissionError:
+        raise CorpusError(f"{path.parent} cannot be read (permission denied): make the folder readable "
+                          f"(chmod u+rx {path.parent}) or point --data-dir elsewhere") from None
+
+
+def is_dir(path: Path) -> bool:
+    """``path.is_dir()``, with a folder this process may not search as a :class:`CorpusError` (see :func:`is_file`)."""
+    try:
+        return path.is_dir()
+    except PermissionError:
+        raise CorpusError(f"{path} cannot be read (permission denied): make it readable (chmod u+rx) "
+                          "or point --data-dir elsewhere") from None
+
+
 def find_file(folder: Path, name: str) -> Path | None:
     """``folder/name`` or ``folder/name.gz``, whichever exists (plain first); None if neither."""
     for candidate in (folder / name, folder / f"{name}.gz"):
-        if candidate.is_file():
+        if is_file(candidate):
             return candidate
     return None
 

@@ -33,12 +33,15 @@ import numpy as np
 
 from tasks.corpora.assemble import RawSplit, assemble, requested_splits
 from tasks.corpora.base import Corpus
-from tasks.corpora.files import decode, read_bytes
+from tasks.corpora.files import decode, is_file, read_bytes
 from tasks.corpora.info import CorpusInfo
 from tasks.corpora.vocab import DEFAULT_MAX_VOCAB
 from tasks.errors import CorpusError
 
 TABLE_SUFFIXES = {".tsv": "\t", ".csv": ","}
+#: The longest field a .tsv/.csv may hold, in characters: Python's csv module stops at 131,072, which a
+#: long review or document can pass; past this a field is more likely an unclosed quote swallowing lines.
+MAX_FIELD = 16 * 2**20
 USER_SUFFIXES = (".tsv", ".csv", ".jsonl", ".toml")
 DEFAULT_MAX_LENGTH = 200
 TEST_FRACTION = 0.2
@@ -70,7 +73,7 @@ class Records:
 
 
 def _check_file(path: Path, what: str) -> Path:
-    if not path.is_file():
+    if not is_file(path):
         raise CorpusError(f"{what}: no such file {path}")
     if path.suffix.lower() not in USER_SUFFIXES[:3] and not (path.suffix == ".gz" and Path(path.stem).suffix in USER_SUFFIXES[:3]):
         raise CorpusError(f"{path}: unsupported corpus file type {path.suffix!r}; use .tsv, .csv or .jsonl "
@@ -103,15 +106,18 @@ def read_records(path: Path, text_key: str, label_key: str) -> Records:
                                   f"got {keys}; name the keys with text=/label= in a .toml")
             _add(out, path, number, obj[text_key], obj[label_key])
     else:
+        if csv.field_size_limit() < MAX_FIELD:
+            csv.field_size_limit(MAX_FIELD)
         reader = csv.reader(io.StringIO(content, newline=""), delimiter=TABLE_SUFFIXES[fmt])
-        header = next(reader)
+        rows = _checked(reader, path)
+        header = next(rows)
         missing = [k for k in (text_key, label_key) if k not in header]
         if missing:
             raise CorpusError(f"{path}, line 1: no column {missing[0]!r} in the header (columns: {', '.join(header)}); "
                               "the first line must name the columns, or name them with text=/label= in a .toml")
         ti, li = header.index(text_key), header.index(label_key)
         start = reader.line_num + 1
-        for row in reader:
+        for row in rows:
             if not row or not any(cell.strip() for cell in row):
                 raise CorpusError(f"{path}, line {start}: empty line; every line must hold one record")
             if len(row) != len(header):
@@ -123,6 +129,19 @@ def read_records(path: Path, text_key: str, label_key: str) -> Records:
     return out
 
 
+def _checked(reader: Any, path: Path):
+    """Rows of ``reader``; a malformed row (an over-long field: often an unclosed quote) names its line."""
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise CorpusError(f"{path}, line {reader.line_num}: {exc} (a field of more than {MAX_FIELD:,} characters "
+                              "is usually an unclosed quote; check the quoting from that line on)") from None
+        yield row
+
+
 def _add(out: Records, path: Path, number: int, text: Any, label: Any) -> None:
     if not isinstance(text, str) or not text.strip():
         raise CorpusError(f"{path}, line {number}: empty text; every record needs a sentence")
@@ -131,6 +150,28 @@ def _add(out: Records, path: Path, number: int, text: Any, label: Any) -> None:
     out.texts.append(text)
     out.labels.append(str(label).strip())
     out.lines.append(number)
+
+
+def _check_label_spellings(records: dict[str, Records], files: dict[str, Path]) -> None:
+    """Refuse one number spelled two ways (``1`` and ``1.0``, ``2`` and ``02``): as strings they would be two
+    classes, silently splitting one class in half."""
+    first: dict[str, tuple[str, int]] = {}  # spelling → (split, line) of its first use
+    for split, r in records.items():
+        for label, line in zip(r.labels, r.lines):
+            first.setdefault(label, (split, line))
+    by_value: dict[float, list[str]] = {}
+    for label in first:
+        try:
+            value = float(label)
+        except ValueError:
+            continue
+        by_value.setdefault(value, []).append(label)
+    for spellings in by_value.values():
+        if len(spellings) > 1:
+            where = "; ".join(f"{s!r} at {files.get(first[s][0], '?')}, line {first[s][1]}" for s in spellings[:3])
+            raise CorpusError(f"labels {' and '.join(repr(s) for s in spellings[:3])} are the same number spelled "
+                              f"differently ({where}): they would be separate classes; write every label of a "
+                              "class the same way")
 
 
 def _class_order(labels: Sequence[str]) -> list[str]:
@@ -219,6 +260,7 @@ def load_user_corpus(path: str | Path, splits: Sequence[str] | None = None, max_
             raise CorpusError(f"user corpus {spec.origin} has no {split!r} split; it has: "
                               f"{', '.join(sorted(set(spec.files) | ({'test'} if single else set())))}")
         records[split] = read_records(spec.files[split], spec.text, spec.label)
+    _check_label_spellings(records, spec.files)
     if single and "train" in records:
         mask = _stratified_test(records["train"].labels, TEST_FRACTION)
         whole = records["train"]
@@ -241,7 +283,7 @@ def load_user_corpus(path: str | Path, splits: Sequence[str] | None = None, max_
 
 def user_corpus_info(name: str) -> CorpusInfo:
     path = Path(name)
-    if not path.is_file():
+    if not is_file(path):
         raise CorpusError(f"user corpus {name!r}: no such file (a corpus path must name a .tsv, .csv, .jsonl or "
                           ".toml file; built-in corpora: bench list corpora)")
     spec = spec_from_path(path)

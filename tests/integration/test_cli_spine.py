@@ -20,6 +20,11 @@ BAD_INPUTS = [
     (["run", "--seeds", "two"], "invalid --seeds 'two'"),
     (["run", "--set", "precision=fp16"], "precision='fp16' is out of range; it must be one of fp32, bf16, auto"),
     (["run", "--seeds", "0"], "for seed 0 alone, give a list: --seeds 0,"),
+    # issue 24 §4: silent-wrong input refused
+    (["run", "--seeds", ","], "invalid --seeds ',': the list names no seed"),
+    (["run", "--train-split", "test"], "--train-split test: every score is read on the test split"),
+    (["run", "--results-dir", ""], "--results-dir is empty; name a folder"),
+    (["leaderboard", "--results-dir", " "], "--results-dir is empty; name a folder"),
     # issue 12 §1: every one refused before anything trains
     (["run", "--set", "epochs=0"], "training: epochs=0 is out of range; it must be a finite number ≥ 1"),
     (["run", "--set", "vae.beta=-1"], "vae: beta=-1.0 is out of range; it must be a finite number ≥ 0"),
@@ -69,7 +74,8 @@ def test_bad_input_in_a_real_process_has_no_traceback(tmp_path):
     assert "Traceback" not in res.stderr
 
 
-@pytest.mark.parametrize("argv", [["--help"], ["list"], ["list", "methods"], ["leaderboard", "--help"]])
+@pytest.mark.parametrize("argv", [["--help"], ["list"], ["list", "methods"], ["leaderboard", "--help"],
+                                  ["encode", "--help"], ["explore", "--help"], ["export", "--help"]])
 def test_help_and_list_do_not_import_torch(argv):
     code = ("import sys\nfrom bench.cli import cli\n"
             f"try:\n    cli.main(args={argv!r}, prog_name='bench')\nexcept SystemExit:\n    pass\n"
@@ -135,3 +141,15 @@ def test_leaderboard_without_records_says_what_to_do(run_bench, tmp_path):
     res = run_bench("leaderboard", "--results-dir", str(tmp_path))
     assert res.exit_code == 2
     assert "run `bench run` first" in res.output
+
+
+def test_every_missing_corpus_is_named_at_once(run_bench, tmp_path):
+    """`bench run --methods hsvae,mat --corpora yelp,yahoo` on a fresh machine: one message names both corpora
+    and every split each lacks, with the commands that fetch them (issue 23: it took one try per corpus)."""
+    empty = tmp_path / "data"
+    empty.mkdir()
+    res = run_bench("run", "--methods", "hsvae,mat", "--corpora", "yelp,yahoo", "--data-dir", str(empty),
+                    "--results-dir", str(tmp_path / "r"))
+    assert res.exit_code == 2 and len(res.output.strip().splitlines()) == 1, res.output
+    assert "yahoo (train, test), yelp (train, test)" in res.output
+    assert f"bench data download yahoo --data-dir {empty}; bench data download yelp --data-dir {empty}" in res.output

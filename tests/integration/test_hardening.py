@@ -302,7 +302,7 @@ def test_a_broken_or_clashing_executor_plugin_blocks_only_its_name(run_bench, tm
     names = executor_names()
     assert names["recording"] == names["broken"] == "plugin sparsebench-recording 0.3"
     assert names["dask"] == "built-in and plugin sparsebench-recording 0.3"
-    listed = " ".join(run_bench("list", "executors").output.split())  # what --backend takes, with origins
+    listed = " ".join(run_bench("list", "executors", "--wide").output.split())  # what --backend takes, with origins
     assert "recording plugin sparsebench-recording 0.3" in listed and "local built-in" in listed
     assert "dask built-in and plugin sparsebench-recording 0.3 UNUSABLE: registered by more than one" in listed
     typo = run_bench("run", "--backend", "recordin", "--results-dir", str(tmp_path))

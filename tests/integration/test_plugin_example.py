@@ -27,7 +27,7 @@ def test_example_plugin_is_discovered_with_its_origin(installed_example):
 
 
 def test_example_plugin_passes_check_plugin_and_runs_through_bench_run(installed_example, run_bench, tmp_path):
-    code = run_bench("list", "methods")
+    code = run_bench("list", "methods", "--wide")
     assert code.exit_code == 0 and "plugin sparsebench-l1 0.1.0" in code.output
 
     check = run_bench("check-plugin", "l1sae", "--steps", "40")

@@ -1,8 +1,14 @@
 """The published reference leaderboard is what its records say: the committed summaries are exactly what
 `bench leaderboard` makes from the committed records (the command experiments/reference/tables.sh runs),
-and the README carries those summaries.  A record added without regenerating the tables fails here."""
+and the README carries those summaries.  A record added without regenerating the tables fails here.
+
+A scoring-protocol bump (``tasks.scoring.SCORING_VERSION``) makes every published record one of the
+previous protocol until the grid is re-scored from its stored weights (the training ids are unchanged).
+Until then the tables are read as of the records' own protocol: the newest scoring protocol among a
+track's records, today's or the one before, and the tables that protocol's leaderboard made of them."""
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -11,6 +17,7 @@ from click.testing import CliRunner
 
 from bench.cli import cli
 from bench.docs import README, REFERENCE_BLOCKS, REFERENCE_TRACKS, reference_block, reference_markers
+from tasks.scoring import SCORING_VERSION
 
 ROOT = README.parent
 SUMMARY_ARGS = {"embedding": "probe_accuracy,l0,active_dims,fvu,recon_probe_accuracy",
@@ -26,9 +33,10 @@ def _summary_metrics(track: str) -> str:
 
 
 @pytest.mark.parametrize("track", REFERENCE_TRACKS)
-def test_committed_summary_is_regenerated_from_the_records(track, tmp_path):
+def test_committed_summary_is_regenerated_from_the_records(track, tmp_path, as_of_the_records_protocol):
     runs = ROOT / "results" / "reference" / track / "runs"
     assert any(runs.glob("*/record.json")), f"no committed records under {runs}"
+    as_of_the_records_protocol(track)
     assert _summary_metrics(track) == SUMMARY_ARGS[track]
     out = tmp_path / "summary.md"
     res = CliRunner().invoke(cli, ["leaderboard", "--results-dir", str(runs.parent), "--metric", SUMMARY_ARGS[track],
@@ -46,19 +54,17 @@ def test_readme_shows_the_committed_tables(block):
         "README's reference table is stale: run `python -m bench.docs`"
 
 
-def test_committed_claims_are_what_the_rule_makes_of_the_records():
-    import subprocess
-    import sys
+def test_committed_claims_are_what_the_rule_makes_of_the_records(as_of_the_records_protocol, capsys):
+    from bench.claims import main
 
-    out = subprocess.run([sys.executable, "-m", "bench.claims", str(ROOT / "results" / "reference" / "text")],
-                         capture_output=True, text=True, check=True).stdout
-    assert out.strip() == reference_block("text-claims"), "claims.md is stale: run `bash experiments/reference/tables.sh`"
+    as_of_the_records_protocol("text")
+    assert main([str(ROOT / "results" / "reference" / "text"), "--single-point"]) == 0  # in-process
+    assert capsys.readouterr().out.strip() == reference_block("text-claims"), \
+        "claims.md is stale: run `bash experiments/reference/tables.sh`"
 
 
 def test_the_embedding_track_is_complete():
     """Issue 14's grid: 9 methods x 2 corpora x 3 seeds, every record ok, and both references per seed."""
-    import json
-
     runs = sorted((ROOT / "results" / "reference" / "embedding" / "runs").glob("*/record.json"))
     records = [json.loads(p.read_text()) for p in runs]
     cells = {(r["spec"]["method"], r["spec"]["corpus"], r["spec"]["seed"]) for r in records if "reference" not in r}
@@ -70,8 +76,6 @@ def test_the_embedding_track_is_complete():
 def test_the_text_track_is_complete():
     """Issue 11's grid: 7 configurations x 2 corpora x 3 seeds on the fixed protocol (preset `reference`,
     trained on valid), every record ok, and the three references per corpus and seed."""
-    import json
-
     runs = sorted((ROOT / "results" / "reference" / "text" / "runs").glob("*/record.json"))
     records = [json.loads(p.read_text()) for p in runs]
     assert all(r["status"] == "ok" for r in records)
@@ -88,9 +92,9 @@ def test_the_text_track_is_complete():
 
 def test_the_committed_cells_keep_their_ids_so_the_grid_resumes_them():
     """A change of the configuration schema (a new option) must leave a published cell's id unchanged,
-    or `run.sh` would train it again: every committed cell's id is what its spec resolves to today."""
-    import json
-
+    or `run.sh` would train it again: every committed cell's id is what its spec resolves to today.
+    A record of the previous scoring protocol keeps its training id (the grid re-scores its stored
+    weights instead of training it again); only its scoring part, and so its cell id, is another."""
     from bench.spec import RunSpec
 
     for runs in (ROOT / "results" / "reference").glob("*/runs"):
@@ -99,15 +103,20 @@ def test_the_committed_cells_keep_their_ids_so_the_grid_resumes_them():
             if "reference" in record:
                 continue
             spec = RunSpec.from_dict(record["spec"])
-            assert spec.config == record["config"], path.parent.name
-            assert spec.cell_id == record["cell_id"], path.parent.name
+            training = {k: v for k, v in record["config"].items() if k not in ("eval", "scoring_protocol")}
+            assert spec.training_config == training, path.parent.name
+            assert spec.train_id == record["train_id"], path.parent.name
+            if record["config"]["scoring_protocol"] == SCORING_VERSION:
+                assert spec.config == record["config"], path.parent.name
+                assert spec.cell_id == record["cell_id"], path.parent.name
+            else:
+                assert record["config"]["scoring_protocol"] == SCORING_VERSION - 1, path.parent.name
 
 
 def test_every_text_track_record_is_of_the_published_protocol():
     """Until the text grid is complete (issue 11: 7 configurations x 2 corpora x 3 seeds), what is
     committed must at least be of its protocol: a configuration of the grid or a diagnostic variant of
     experiments/reference/diagnostics.toml, preset reference, trained on valid, finished."""
-    import json
     import tomllib
 
     diagnostics = tomllib.loads((ROOT / "experiments" / "reference" / "diagnostics.toml").read_text())

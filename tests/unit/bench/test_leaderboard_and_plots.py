@@ -83,9 +83,11 @@ def test_plots_from_records_alone(tmp_path):
     analysis = {"class_activation": {"profile": [[0.9, 0.1, 0.0], [0.1, 0.2, 0.7]]}}
     extra = {"class_kl_mean": 1.5, "probe_accuracy@10": 0.4, "probe_accuracy@100": 0.6}
     recs = [rec("vae", s, 0.7 + s / 10, 0.2, extra=extra, analysis=analysis) for s in (0, 1)]
-    written, skipped = plot_all(recs, tmp_path)
+    written, skipped = plot_all(recs, tmp_path, heatmaps=True)
     names = sorted(p.name for p in written)
-    assert names == ["activation_vae_synthetic_mean.png", "class_kl.png", "probe_sizes.png", "tradeoff.png"]
+    assert names == ["activation_vae_synthetic_text_mean.png", "class_kl.png", "probe_sizes.png", "tradeoff.png"]
+    without, _ = plot_all(recs, tmp_path / "no-heatmaps")  # heatmaps are made on demand only
+    assert sorted(p.name for p in without) == ["class_kl.png", "probe_sizes.png", "tradeoff.png"]
     assert skipped == ["curves.png: no record has a training curve (train with --set curve_every=N)"]
     for p in written:
         assert p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -206,9 +208,9 @@ def test_a_variants_heatmap_is_drawn_beside_the_plain_methods(tmp_path):
     plain = rec("vae", 0, 0.7, 0.2, analysis=analysis)
     variant = rec("vae", 0, 0.6, 0.3, beta=0.01, analysis=analysis)
     variant["spec"]["variant"] = "vae-beta0.01"
-    written, _ = plot_all([plain, variant], tmp_path)
+    written, _ = plot_all([plain, variant], tmp_path, heatmaps=True)
     names = {p.name for p in written}
-    assert {"activation_vae_synthetic_mean.png", "activation_vae-beta0.01_synthetic_mean.png"} <= names
+    assert {"activation_vae_synthetic_text_mean.png", "activation_vae-beta0.01_synthetic_text_mean.png"} <= names
 
 
 def test_bench_plot_x_option(tmp_path):
@@ -253,3 +255,85 @@ def test_training_curves_are_the_mean_over_seeds_per_step_beside_the_reference_l
     assert lines == [0.3], "the reference's accuracy is drawn once, on the accuracy panel"
     assert [c["ylabel"] for c in calls["set"] if c.get("xlabel") == "optimiser step"] == \
         ["probe acc ↑", "active dims", "KL (nats)", "test recon / token ↓"]
+
+
+def _on_embedding(r, encoder="all-MiniLM-L6-v2", sha="c4a57a7f"):
+    r = {**r, "spec": {**r["spec"], "encoder": encoder},
+         "config": {**r["config"], "method_config": {**r["config"]["method_config"], "backbone": "embedding"},
+                    "encoder": {"sha256": sha + "0" * 56, "dim": 384}}}
+    return r
+
+
+def test_backbones_are_never_ranked_together():
+    """A folder of text- and embedding-backbone cells: a section per backbone, each with its own bold, and the
+    config column does not carry `backbone=... encoder=...` (issue 23: csr on embeddings took hsvae's bold)."""
+    text = [rec(m, s, acc, 0.6) for m, acc in (("hsvae", 0.50), ("vae", 0.40)) for s in (0, 1)]
+    emb = [_on_embedding(rec(m, s, acc, 0.3)) for m, acc in (("csr", 0.90), ("topk", 0.85)) for s in (0, 1)]
+    out = render(text + emb, fmt="md")
+    sections = out.split("### backbone ")
+    assert len(sections) == 3 and sections[1].startswith("embedding:all-MiniLM-L6-v2@c4a57a7f")
+    assert sections[2].startswith("text")
+    assert "**0.900 ± 0.000**" in sections[1] and "**0.500 ± 0.000**" in sections[2], "bold within each backbone"
+    assert "backbone=" not in out and "encoder=" not in out
+    csv = pd.read_csv(__import__("io").StringIO(render(text + emb, fmt="csv")))
+    assert sorted(set(csv.backbone)) == ["embedding:all-MiniLM-L6-v2@c4a57a7f", "text"]
+    # two encoders are two backbones, too
+    other = [_on_embedding(rec("csr", s, 0.8, 0.3), encoder="other", sha="deadbeef") for s in (0, 1)]
+    assert render(emb + other, fmt="md").count("### backbone ") == 2
+
+
+def test_a_one_seed_row_never_takes_the_bold_from_replicated_rows():
+    rows = [rec(m, s, acc, 0.5) for m, acc in (("hsvae", 0.60), ("ton", 0.30)) for s in range(3)]
+    out = render(rows + [rec("ton-klwarmup", 0, 0.70, 0.9)], fmt="md")
+    assert "**0.600 ± 0.000**" in out and "**0.700" not in out and "**0.900" not in out
+
+
+def test_identical_seeds_print_a_zero_std_and_smoke_tables_carry_their_caveat():
+    rows = [rec("tfidf", s, 0.408 + 1e-17 * s, 0.2) for s in range(3)]
+    out = render(rows, fmt="md", notes=True)
+    assert "0.408 ± 0.000" in out and "e-1" not in out
+    assert "preset smoke: a tiny model trained for seconds" in out
+    assert "preset smoke" not in render([{**r, "spec": {**r["spec"], "preset": "cpu"}} for r in rows], notes=True)
+
+
+def _overlaps(labels) -> list[tuple[str, str]]:
+    boxes = [(t.get_text(), t.get_window_extent()) for t in labels if t.get_text()]
+    return [(a, b) for i, (a, box_a) in enumerate(boxes) for b, box_b in boxes[i + 1:] if box_a.overlaps(box_b)]
+
+
+@pytest.fixture
+def drawn(monkeypatch):
+    """Every figure bench.plots saves, checked before it is closed: no two tick labels of an axis overlap."""
+    import bench.plots as plots
+
+    seen: dict[str, list] = {}
+    real = plots._save
+
+    def save(plt, fig, path):
+        fig.canvas.draw()
+        seen[path.name] = [(ax.get_title(), _overlaps(ax.get_xticklabels()) + _overlaps(ax.get_yticklabels()))
+                           for ax in fig.axes if ax.get_title()]
+        return real(plt, fig, path)
+
+    monkeypatch.setattr(plots, "_save", save)
+    return seen
+
+
+def test_figures_never_mix_backbones_and_tick_labels_never_overlap(tmp_path, drawn):
+    """A mixed folder: one panel per corpus and backbone in every figure, a heatmap per backbone (none
+    overwritten), and class_kl.png legible with 20 long row labels (issue 23: a smear of x labels)."""
+    analysis = {"class_activation": {"profile": [[0.9, 0.1], [0.1, 0.8]]}}
+    extra = {"class_kl_mean": 0.5, "class_kl_null": 0.1, "probe_accuracy@10": 0.4}
+    text = [rec(f"method-with-a-long-name-{i}", s, 0.5, 0.3, extra=extra, analysis=analysis)
+            for i in range(20) for s in (0, 1)]
+    emb = [_on_embedding(rec(f"method-with-a-long-name-{i}", s, 0.8, 0.2, extra=extra, analysis=analysis))
+           for i in range(2) for s in (0, 1)]
+    written, _ = plot_all(text + emb, tmp_path, heatmaps=True)
+    names = {p.name for p in written}
+    for figure in ("tradeoff.png", "class_kl.png", "probe_sizes.png"):
+        titles = sorted(t for t, _ in drawn[figure])
+        assert titles == ["synthetic · embedding:all-MiniLM-L6-v2@c4a57a7f", "synthetic · text"], figure
+        assert all(not bad for _, bad in drawn[figure]), (figure, drawn[figure])
+    assert {"activation_method-with-a-long-name-0_synthetic_text_mean.png",
+            "activation_method-with-a-long-name-0_synthetic_embedding-all-MiniLM-L6-v2_mean.png"} <= names
+    assert len(written) == len(names), "no file written twice"

@@ -8,7 +8,7 @@ from bench.presets import PRESETS
 
 
 def test_presets_are_listed_with_their_source():
-    res = CliRunner().invoke(cli, ["list", "presets"], prog_name="bench")
+    res = CliRunner().invoke(cli, ["list", "presets", "--wide"], prog_name="bench")
     assert res.exit_code == 0, res.output
     assert "source" in res.output.splitlines()[1]
     flat = " ".join(res.output.split())  # the table wraps long cells
@@ -22,16 +22,33 @@ def test_every_setting_that_set_takes_is_listed_with_its_default_range_and_doc()
     """`--set` takes every training and scoring field: each is listed, documented, with its default."""
     import dataclasses
 
-    from bench.config import EvalConfig, TrainConfig
+    from bench.config import TrainConfig
+    from tasks.scoring import ScoringConfig
 
-    res = CliRunner().invoke(cli, ["list", "settings"], prog_name="bench")
+    res = CliRunner().invoke(cli, ["list", "settings", "--wide"], prog_name="bench")
     assert res.exit_code == 0, res.output
-    rows = {line.split()[0]: line for line in res.output.splitlines()[3:] if line.strip()}
-    for cls, scope in ((TrainConfig, "training"), (EvalConfig, "scoring")):
+    lines = res.output.splitlines()
+    body = lines[next(i for i, line in enumerate(lines) if line.startswith("---")) + 1:]
+    rows = {line.split()[0]: line for line in body if line.strip()}
+    for cls, scope in ((TrainConfig, "training"), (ScoringConfig, "scoring")):
         for f in dataclasses.fields(cls):
             assert f.metadata.get("doc"), f"{f.name} has no doc for `bench list settings`"
             assert f.name in rows and scope in rows[f.name] and f.metadata["doc"] in rows[f.name], f.name
     assert "≥ 0 and ≤ 1" in rows["kl_warmup"] and " 0.0 " in rows["kl_warmup"]
+    # what a bare `bench run` uses (preset smoke) beside the field's own (the paper's) default
+    assert "a bare `bench run` uses preset smoke" in res.output
+    assert rows["epochs"].split()[2:4] == ["15", "3"] and rows["batch_size"].split()[2:4] == ["256", "64"]
+
+
+def test_every_listing_fits_100_columns_unless_wide():
+    from bench.cli.listing import WHAT, WIDTH
+
+    for what in WHAT:
+        res = CliRunner().invoke(cli, ["list", what], prog_name="bench")
+        assert res.exit_code == 0, res.output
+        assert max(len(line) for line in res.output.splitlines()) <= WIDTH, what
+    wide = CliRunner().invoke(cli, ["list", "methods", "--wide"], prog_name="bench")
+    assert max(len(line) for line in wide.output.splitlines()) > WIDTH  # the hyperparameters on one line
 
 
 def test_methods_list_shows_every_sweep_with_its_sources_in_100_columns():

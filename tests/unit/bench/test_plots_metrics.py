@@ -93,3 +93,18 @@ def test_bench_plot_draws_them_and_a_record_without_them_is_skipped_and_said(tmp
     _, skipped = metric_figures([bare], tmp_path / "b")
     assert skipped == ["ksparse_<corpus>.png: no record has a k-sparse surface (scorer ksparse_probes)",
                        "accuracy_flops.png: no record has masked_flops"]
+
+
+def test_two_backbones_never_share_a_surface_figure_or_a_panel(tmp_path, monkeypatch):
+    calls = _calls(monkeypatch)
+    text = _rec("hsvae", 0, 0.5, 6.0, 32.0)
+    emb = _rec("hsvae", 0, 1.0, 6.0, 32.0)
+    emb["config"]["method_config"]["backbone"] = "embedding"
+    emb["config"]["encoder"] = {"sha256": "abcdef123456", "dim": 384}
+    emb["spec"]["encoder"] = "all-MiniLM-L6-v2"
+    written, _ = metric_figures([text, emb], tmp_path)
+    surfaces = sorted(p.name for p in written if p.name.startswith("ksparse_"))
+    assert len(surfaces) == 2 and surfaces[1].startswith("ksparse_synthetic-text"), surfaces
+    assert "embedding" in surfaces[0] and "all-MiniLM-L6-v2" in surfaces[0]
+    titles = {ax.get_title() for ax, *_ in calls["errorbar"]}
+    assert titles == {"hsvae (mean)"}, "each backbone's row is a panel of its own figure"

@@ -52,6 +52,18 @@ def test_failed_write_keeps_the_old_record(tmp_path, monkeypatch):
     ('{"status": "ok"}', "'cell_id' is a required property"),
     (json.dumps({**good(), "metrics": {"modes": {}}}), "should be non-empty"),
     (json.dumps({**good(status="failed"), "metrics": None}), "'error' is a required property"),
+    # issue 24 §4: a stored score that no scorer returns (NaN, inf, text, an accuracy of 7.5, a bool)
+    ('{"cell_id": "c", "status": "ok", "spec": {"method": "vae", "corpus": "s", "seed": 0, "preset": "smoke"}, '
+     '"config": {"method_config": {}, "train": {}}, "provenance": {}, '
+     '"metrics": {"modes": {"mean": {"probe_accuracy": NaN}}}}', "probe_accuracy = nan is not finite"),
+    (json.dumps(good(metrics={"modes": {"mean": {"probe_accuracy": float("inf")}}})), "is not finite"),
+    (json.dumps(good(metrics={"modes": {"mean": {"probe_accuracy": "0.5"}}})), "'0.5' is not a number"),
+    (json.dumps(good(metrics={"modes": {"mean": {"probe_accuracy": 7.5}}})), "probe_accuracy = 7.5 is outside [0, 1]"),
+    (json.dumps(good(metrics={"modes": {"mean": {"probe_accuracy@100": 1.5}}})), "is outside [0, 1]"),
+    (json.dumps(good(metrics={"modes": {"mean": {"active_dims": True}}})), "active_dims = True is not a number"),
+    (json.dumps(good(metrics={"modes": {"mean": {"probe_accuracy": 0.5}},
+                              "reconstruction": {"nll_per_token": -1.0, "recon_kind": "token_ce"}})),
+     "metrics/reconstruction/nll_per_token = -1.0 is outside [0, inf]"),
 ])
 def test_damaged_records_are_named_counted_and_never_used(tmp_path, content, why):
     store = Store(tmp_path)
@@ -64,6 +76,22 @@ def test_damaged_records_are_named_counted_and_never_used(tmp_path, content, why
     scan = store.scan()
     assert [r["dirname"] for r in scan.records] == ["good"]
     assert [d.path.parent.name for d in scan.damaged] == ["bad"] and why in scan.damaged_note()
+
+
+def test_a_damaged_cached_record_is_never_reused_its_cell_runs_again(tmp_path):
+    """A NaN score in a stored record used to be reused as cached; now the plan names it and reruns the cell."""
+    from bench.runner import plan
+    from bench.spec import RunSpec
+
+    spec = RunSpec("vae", "synthetic", 0, "smoke", (("epochs", "1"),))
+    store = Store(tmp_path)
+    record = {**good(), "cell_id": spec.cell_id}
+    record["metrics"]["modes"]["mean"]["probe_accuracy"] = float("nan")
+    (tmp_path / "runs" / spec.dirname).mkdir(parents=True)
+    (tmp_path / "runs" / spec.dirname / "record.json").write_text(json.dumps(record))
+    p = plan([spec], store, "missing", retry_failed=False)
+    assert not p.settled and [s for s, _ in p.to_run] == [spec]
+    assert p.damaged and "not finite" in p.damaged[0][1]
 
 
 def test_schema_accepts_a_real_failed_record():

@@ -113,7 +113,7 @@ def test_broken_plugins_say_which(plugins):
 
 
 def test_bench_list_shows_broken_and_clashing_plugins_and_the_rest(plugins, run_bench):
-    res = run_bench("list", "corpora")
+    res = run_bench("list", "corpora", "--wide")  # one row a line
     assert res.exit_code == 0, res.output
     rows = {line.split()[0]: line for line in res.output.splitlines()[3:] if line.strip()}
     assert "UNUSABLE: corpus plugin 'broken'" in rows["broken"] and "failed to import" in rows["broken"]

@@ -88,3 +88,45 @@ def test_unknown_path_and_unknown_name():
         corpus_info("missing/reviews.tsv")
     with pytest.raises(CorpusError, match=r"unknown corpus 'yahooo' \(did you mean 'yahoo'\?\)"):
         corpus_info("yahooo")
+
+
+@pytest.mark.parametrize("spellings", [("1", "1.0"), ("2", "02"), ("1", "1e0")])
+def test_one_number_spelled_two_ways_is_refused_not_split_into_two_classes(tmp_path, write, spellings):
+    rows = [f"sentence {i}\t{spellings[(i + 1) % 2] if i % 3 else '0'}" for i in range(12)]  # first use: [0]
+    path = write(tmp_path / "r.tsv", ["text\tlabel", *rows])
+    with pytest.raises(CorpusError, match=rf"labels '{spellings[0]}' and '{spellings[1]}' are the same number"):
+        load_corpus(str(path))
+
+
+def test_words_that_are_not_numbers_keep_their_spellings(tmp_path, write):
+    path = write(tmp_path / "r.tsv", ["text\tlabel", *(f"s {i}\t{'Pos' if i % 2 else 'pos'}" for i in range(10))])
+    assert load_corpus(str(path)).class_names == ("Pos", "pos")  # case is the user's: two classes
+
+
+def test_a_field_longer_than_the_csv_module_default_loads(tmp_path):
+    """Python's csv stops at 131,072 characters a field; a long document is still one record."""
+    long = " ".join(f"w{i}" for i in range(40_000))  # ~250K characters
+    path = tmp_path / "long.tsv"
+    path.write_text("text\tlabel\n" + f"{long}\t1\n" + "".join(f"short {i}\t{i % 2}\n" for i in range(9)))
+    corpus = load_corpus(str(path), splits=("train", "test"))
+    assert corpus.split("train").truncated >= 0 and corpus.n_classes == 2
+
+
+def test_an_unsearchable_data_folder_is_one_line(tmp_path, monkeypatch):
+    """A folder the process may not read (chmod 000; root ignores it, so simulated) is a CorpusError naming it."""
+    import pathlib
+
+    folder = tmp_path / "data" / "yahoo"
+    folder.mkdir(parents=True)
+    real = pathlib.Path.is_file
+
+    def denied(self):
+        if folder in self.parents or self == folder:
+            raise PermissionError(13, "Permission denied", str(self))
+        return real(self)
+
+    monkeypatch.setattr(pathlib.Path, "is_file", denied)
+    with pytest.raises(CorpusError, match=r"cannot be read \(permission denied\)"):
+        corpus_info("yahoo").present(tmp_path / "data")
+    with pytest.raises(CorpusError, match=r"cannot be read \(permission denied\)"):
+        load_corpus("yahoo", data_dir=tmp_path / "data", splits=("valid",))

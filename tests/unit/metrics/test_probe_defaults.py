@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import inspect
+import math
 from pathlib import Path
 
 import tasks.probes as probes
@@ -21,7 +22,18 @@ def test_every_default_is_the_one_statement():
         assert params["C"].default == probes.DEFAULT_C and params["cv_folds"].default == probes.DEFAULT_CV_FOLDS
         assert params["max_iter"].default == probes.DEFAULT_MAX_ITER and params["tol"].default == probes.DEFAULT_TOL
     assert inspect.signature(probes.probe_sweep).parameters["repeats"].default == probes.DEFAULT_REPEATS
-    assert f"C = {probes.DEFAULT_C:g})" in metric_info("probe_accuracy").definition
+    # the headline rule: C and the scaler chosen by inner CV, unless a setting says otherwise
+    assert cfg.probe_cv == probes.DEFAULT_CV and cfg.probe_scaler == probes.DEFAULT_SCALER
+    assert cfg.probe_options() == {"C": probes.DEFAULT_C, "cv_C": probes.DEFAULT_C_GRID,
+                                   "scaler": probes.DEFAULT_SCALER}
+    for fn in (probes.logistic_probe, probes.probe_sweep):
+        params = inspect.signature(fn).parameters
+        assert params["cv_C"].default == (probes.DEFAULT_C_GRID if probes.DEFAULT_CV else None)
+        assert params["scaler"].default == probes.DEFAULT_SCALER
+    definition = metric_info("probe_accuracy").definition
+    assert f"{probes.DEFAULT_CV_FOLDS}-fold" in definition
+    ends = [f"1e{round(math.log10(c))}" for c in (probes.DEFAULT_C_GRID[0], probes.DEFAULT_C_GRID[-1])]
+    assert f"{ends[0]}…{ends[1]}" in definition
 
 
 def _literal_defaults(path: Path, names: set[str]) -> list[str]:

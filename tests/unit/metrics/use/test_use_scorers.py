@@ -13,7 +13,7 @@ from tasks.activity import read_activity
 from tasks.metrics import all_metrics, direction, metric_info, scorer_problems
 from tasks.references import score_codes
 from tasks.scorers import BUILTIN_SCORERS
-from tasks.scorers_use import USE_SCORERS, probe_rule
+from tasks.scorers_use import USE_SCORERS
 from tasks.scoring import ScoringConfig, score
 
 NAMES = {"ksparse_probes", "retrieval", "class_ablation", "clustering"}
@@ -75,22 +75,15 @@ def test_a_code_without_exact_zeros_is_indexed_dense_and_masked_by_its_rule():
 
 
 def test_the_k_sparse_probe_follows_the_scoring_settings_probe_rule(monkeypatch):
-    assert probe_rule(ScoringConfig(probe_C=0.5)) == {"C": 0.5, "cv_C": None}
-    assert probe_rule(ScoringConfig(probe_cv=True))["cv_C"] is not None
-
-    class WithOptions:
-        probe_repeats = 1
-
-        def probe_options(self):
-            return {"C": 3.0, "cv_C": None, "scaler": "maxabs"}
-
-    assert probe_rule(WithOptions()) == {"C": 3.0, "cv_C": None, "scaler": "maxabs"}
+    """Every k-sparse probe is fit by the headline probe's rule, as the settings state it (probe_options)."""
     seen = []
     real = ksparse.logistic_probe
     monkeypatch.setattr(ksparse, "logistic_probe", lambda *a, **kw: seen.append(kw) or real(*a, **kw))
-    score(_inputs(), ScoringConfig(probe_C=0.25, probe_sizes="all"),
-          scorers=[sc for sc in USE_SCORERS if sc.name == "ksparse_probes"])
-    assert seen and all(kw["C"] == 0.25 and kw["cv_C"] is None for kw in seen)
+    for cfg in (ScoringConfig(probe_sizes="all"), ScoringConfig(probe_cv=False, probe_C=0.25, probe_sizes="all")):
+        seen.clear()
+        score(_inputs(), cfg, scorers=[sc for sc in USE_SCORERS if sc.name == "ksparse_probes"])
+        assert seen and all({k: kw[k] for k in cfg.probe_options()} == cfg.probe_options() for kw in seen)
+    assert seen[0]["C"] == 0.25 and seen[0]["cv_C"] is None
 
 
 def test_references_get_them_dense_and_sparse_alike():

@@ -1,0 +1,69 @@
+"""``bench frontier``: accuracy–sparsity frontiers from the stored records alone (no training, no torch)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from bench.cli.options import FolderPath
+
+#: The sparsity readings and formats (``bench.frontier.READINGS``, ``FORMATS``), spelled here so that
+#: ``bench frontier --help`` reads no records module; a test checks that the two agree.
+READINGS = ("avg_hoyer", "active_dims")
+FORMATS = ("md", "csv")
+
+
+def _levels(value: str | None) -> list[float] | None:
+    from bench.errors import UserError
+
+    if value is None:
+        return None
+    try:
+        levels = sorted({float(v) for v in value.split(",") if v.strip()})
+    except ValueError:
+        raise UserError(f"invalid --levels {value!r}: give sparsity levels as a comma list, e.g. 0.2,0.3,0.4") from None
+    if not levels:
+        raise UserError("--levels is empty: give sparsity levels as a comma list, e.g. 0.2,0.3,0.4")
+    return levels
+
+
+@click.command()
+@click.option("--results-dir", type=FolderPath(), default=Path("results"),
+              show_default=True)
+@click.option("--x", "x", type=click.Choice(READINGS), default="avg_hoyer", show_default=True,
+              help="How sparsity is read: Average Hoyer (higher = sparser) or active dimensions per code "
+                   "(fewer = sparser).")
+@click.option("--levels", default=None, metavar="L1,L2,...",
+              help="Sparsity levels to read each frontier's accuracy at [default: 5 levels across each panel's "
+                   "frontiers].")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="md", show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write the table to this file.")
+@click.option("--plot", "plot_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also draw the frontiers as a PNG here (needs matplotlib: sparsebench[plot]).")
+def frontier(results_dir: Path, x: str, levels: str | None, fmt: str, output: Path | None,
+             plot_path: Path | None) -> None:
+    """Each method's accuracy–sparsity frontier over its sweep points, per corpus, backbone and mode kind:
+    the frontier points, the area it dominates and its accuracy at matched sparsity (docs/frontiers.md)."""
+    from bench.cli.records import current_records
+    from bench.errors import UserError
+    from bench.frontier import collect, frontier_frame, render_markdown
+    from bench.store import atomic_write_text
+
+    matched = _levels(levels)
+    if plot_path is not None:
+        try:
+            import matplotlib  # noqa: F401
+        except ImportError:
+            raise UserError("bench frontier --plot needs matplotlib: pip install 'sparsebench[plot]'") from None
+    panels = collect(current_records(results_dir))
+    table = frontier_frame(panels, x, matched).to_csv(index=False, float_format="%.6g") if fmt == "csv" \
+        else render_markdown(panels, x, matched)
+    click.echo(table)
+    if output:
+        atomic_write_text(output, table + "\n")
+        click.echo(f"written to {output}", err=True)
+    if plot_path is not None:
+        from bench.plots import plot_frontiers
+
+        click.echo(f"wrote {plot_frontiers(panels, x, plot_path)}", err=True)

@@ -1,0 +1,35 @@
+"""Reading a results folder for a command that draws from records alone (``bench plot``, ``bench frontier``)."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+
+def track_folders(results_dir: Path) -> list[Path]:
+    """``results_dir`` itself when it holds ``runs/``; else its subfolders that do (``results/reference`` holds
+    ``text/`` and ``embedding/``); else ``results_dir`` (whose missing ``runs/`` the caller reports)."""
+    if (results_dir / "runs").is_dir() or not results_dir.is_dir():
+        return [results_dir]
+    found = sorted(p for p in results_dir.iterdir() if (p / "runs").is_dir())
+    return found or [results_dir]
+
+
+def current_records(results_dir: Path) -> list[dict[str, Any]]:
+    """The successful records of today's protocols under ``results_dir``: damaged records and those of an
+    older protocol are named on stderr and left out; none left is a user error."""
+    from bench.errors import UserError
+    from bench.stale import split_stale, stale_note
+    from bench.store import Store
+
+    store = Store(results_dir)
+    scan = store.scan()
+    if scan.damaged:
+        click.echo(scan.damaged_note(), err=True)
+    records, stale = split_stale([r for r in scan.records if r.get("status") == "ok"])
+    if stale:
+        click.echo(stale_note(stale).replace(", `--all-protocols` shows them", ""), err=True)
+    if not records:
+        raise UserError(f"no successful run records under {store.runs}; run `bench run` first or pass --results-dir")
+    return records

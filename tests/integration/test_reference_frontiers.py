@@ -1,0 +1,42 @@
+"""The committed frontier tables and frontier claims of the reference leaderboard are what `bench frontier`
+and `python -m bench.claims` make of the committed records (the commands experiments/reference/tables.sh
+runs): a record added without regenerating them fails here."""
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from bench.cli import cli
+from bench.docs import README, REFERENCE_TRACKS
+from bench.frontier import READINGS
+
+REFERENCE = README.parent / "results" / "reference"
+STALE = "stale: run `bash experiments/reference/tables.sh`"
+
+
+@pytest.mark.parametrize("track", REFERENCE_TRACKS)
+@pytest.mark.parametrize("x", sorted(READINGS))
+def test_committed_frontier_tables_are_regenerated_from_the_records(track, x, as_of_the_records_protocol):
+    as_of_the_records_protocol(track)
+    res = CliRunner().invoke(cli, ["frontier", "--results-dir", str(REFERENCE / track), "--x", x], prog_name="bench")
+    assert res.exit_code == 0, res.output
+    committed = (REFERENCE / track / f"frontiers_{x}.md").read_text().strip()
+    assert res.output.strip() == committed, f"frontiers_{x}.md {STALE}"
+    assert (REFERENCE / track / "plots" / f"frontiers_{x}.png").is_file()
+
+
+@pytest.mark.parametrize("track", REFERENCE_TRACKS)
+def test_committed_frontier_claims_are_what_the_rule_makes_of_the_records(track, as_of_the_records_protocol, capsys):
+    from bench.claims import main
+
+    as_of_the_records_protocol(track)
+    assert main([str(REFERENCE / track)]) == 0  # `python -m bench.claims DIR`, in-process
+    out = capsys.readouterr().out
+    assert out.strip() == (REFERENCE / track / "frontier_claims.md").read_text().strip(), f"frontier_claims.md {STALE}"
+
+
+def test_tables_sh_writes_the_frontiers_and_keeps_the_single_point_claims_as_history():
+    script = (README.parent / "experiments" / "reference" / "tables.sh").read_text()
+    assert "for x in avg_hoyer active_dims" in script and set(READINGS) == {"avg_hoyer", "active_dims"}
+    assert '-m bench.claims "$dir" > "$dir/frontier_claims.md"' in script
+    assert '-m bench.claims "$dir" --single-point > "$dir/claims.md"' in script

@@ -1,0 +1,390 @@
+"""Frontiers on hand-made points and hand-written records: what is dropped, what is interpolated (exactly,
+and never outside a frontier's range), the area against hand-computed values, seeds grouped, and the
+`bench frontier` command on a folder mixing the text and embedding backbones."""
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from bench.cli import cli
+from bench.frontier import (AUC_RANGE, READINGS, Frontier, Point, auc_span, bracket, collect, frontier_auc,
+                            frontier_frame, level_texts, nice_levels, non_dominated, render)
+
+
+def pt(label, acc, x, kl=None, xname="avg_hoyer"):
+    """A point from per-seed lists (seed i = position i)."""
+    values = {"probe_accuracy": dict(enumerate(acc)), xname: dict(enumerate(x))}
+    if kl is not None:
+        values["class_kl_excess"] = dict(enumerate(kl))
+    return Point(label, values)
+
+
+# -- the frontier -----------------------------------------------------------------------------------
+
+def test_dominated_points_are_dropped_and_the_frontier_is_sorted_by_sparsity():
+    a = pt("a", [0.80], [0.2])
+    b = pt("b", [0.70], [0.5])
+    c = pt("c", [0.60], [0.4])   # dominated by b: less sparse and less accurate
+    d = pt("d", [0.70], [0.3])   # dominated by b: as accurate, less sparse (strictly better in one)
+    e = pt("e", [0.50], [0.9])
+    f = Frontier.of([c, e, a, d, b], "avg_hoyer")
+    assert [p.label for p in f.front] == ["a", "b", "e"]
+    assert {p.label for p in f.dominated} == {"c", "d"}
+    assert f.range == (0.2, 0.9)
+
+
+def test_fewer_active_dims_is_sparser():
+    """On active dims the direction flips: 4 dims at 0.7 dominates 8 dims at 0.6."""
+    few, many = pt("few", [0.7], [4.0], xname="active_dims"), pt("many", [0.6], [8.0], xname="active_dims")
+    assert [p.label for p in Frontier.of([many, few], "active_dims").front] == ["few"]
+    assert [p.label for p in Frontier.of([many, few], "avg_hoyer").front] == []  # no point has that reading
+    assert READINGS == {"active_dims": -1, "avg_hoyer": 1}
+
+
+def test_non_dominated_keeps_one_of_exact_duplicates_and_both_of_a_trade_off():
+    assert non_dominated(np.array([0.3, 0.3, 0.5]), np.array([0.7, 0.7, 0.6])).tolist() == [True, False, True]
+    assert non_dominated(np.array([0.3, 0.3]), np.array([0.7, 0.8])).tolist() == [False, True]
+
+
+# -- interpolation ----------------------------------------------------------------------------------
+
+def test_interpolation_is_exact_on_a_line_per_seed_and_in_the_mean():
+    """Points on y = a·x + b (each seed shifted by its own offset): any interior level gives a·x + b,
+    each seed its own line, and the spread is the offsets' std, as on the points."""
+    a, b, offsets = -0.5, 0.9, [-0.01, 0.0, 0.013]
+    points = [pt(str(x), [a * x + b + o for o in offsets], [x] * 3) for x in (0.1, 0.3, 0.6)]
+    f = Frontier.of(points, "avg_hoyer")
+    for level in (0.1, 0.15, 0.2, 0.3, 0.45, 0.6):
+        at = f.at(level)
+        assert at.mean == pytest.approx(a * level + b + np.mean(offsets), abs=1e-12)
+        assert at.paired and at.std == pytest.approx(np.std(offsets, ddof=1), abs=1e-12)
+        assert at.values() == pytest.approx([a * level + b + o for o in offsets], abs=1e-12)
+
+
+def test_no_extrapolation_outside_a_frontiers_range():
+    f = Frontier.of([pt("p", [0.8, 0.82], [0.2, 0.2]), pt("q", [0.6, 0.61], [0.5, 0.5])], "avg_hoyer")
+    assert f.at(0.19) is None and f.at(0.51) is None and f.at(1.0) is None
+    assert f.at(0.2).mean == pytest.approx(0.81) and f.at(0.5).mean == pytest.approx(0.605)
+    assert bracket([0.2, 0.5], 0.2 - 1e-12) == (0, 0, 0.0)  # float noise at an end is that end
+    assert bracket([], 0.3) is None
+
+
+def test_unshared_seeds_interpolate_the_spread_and_say_so():
+    """Neighbours with disjoint seeds: the mean from the seed means, the spread from the two stds."""
+    p = Point("p", {"probe_accuracy": {0: 0.8, 1: 0.9}, "avg_hoyer": {0: 0.2, 1: 0.2}})
+    q = Point("q", {"probe_accuracy": {2: 0.5, 3: 0.7}, "avg_hoyer": {2: 0.6, 3: 0.6}})
+    at = Frontier.of([p, q], "avg_hoyer").at(0.3)  # a quarter of the way
+    assert not at.paired
+    assert at.mean == pytest.approx(0.75 * 0.85 + 0.25 * 0.6)
+    assert at.std == pytest.approx(0.75 * np.std([0.8, 0.9], ddof=1) + 0.25 * np.std([0.5, 0.7], ddof=1))
+
+
+def test_a_metric_along_accuracy():
+    """Claim (c) reads the class KL along accuracy, which is strictly monotone on a frontier."""
+    f = Frontier.of([pt("p", [0.8, 0.8], [0.2, 0.2], kl=[1.0, 2.0]), pt("q", [0.6, 0.6], [0.5, 0.5], kl=[3.0, 4.0])],
+                    "avg_hoyer")
+    at = f.at_accuracy(0.7, "class_kl_excess")
+    assert at.values() == pytest.approx([2.0, 3.0])
+    assert f.at_accuracy(0.9, "class_kl_excess") is None
+
+
+# -- the area ---------------------------------------------------------------------------------------
+
+def test_area_by_hand_on_average_hoyer():
+    """(0.2, 0.8), (0.6, 0.4) on [0, 1]: 0.8·0.2 (a code at least that sparse) + (0.8 + 0.4)/2·0.4 = 0.40."""
+    assert frontier_auc([0.2, 0.6], [0.8, 0.4], 1, (0.0, 1.0)) == pytest.approx(0.40)
+    f = Frontier.of([pt("a", [0.8], [0.2]), pt("b", [0.4], [0.6]), pt("dominated", [0.3], [0.5])], "avg_hoyer")
+    assert f.auc((0.0, 1.0)) == pytest.approx(0.40)
+
+
+def test_area_by_hand_on_active_dims():
+    """Span [0, 16] dims; (12 dims, 0.9), (4 dims, 0.5): u = 1 − x/16 = 0.25, 0.75; 0.9·0.25 + 0.7·0.5 = 0.575."""
+    assert frontier_auc([12.0, 4.0], [0.9, 0.5], -1, (0.0, 16.0)) == pytest.approx(0.575)
+    with pytest.raises(ValueError, match="outside"):
+        frontier_auc([20.0], [0.9], -1, (0.0, 16.0))
+
+
+def test_a_single_sweep_point_has_no_area():
+    assert math.isnan(Frontier.of([pt("a", [0.8], [0.2])], "avg_hoyer").auc((0.0, 1.0)))
+    assert AUC_RANGE["avg_hoyer"] == (0.0, 1.0)
+
+
+def test_nice_levels_stay_inside_the_range():
+    assert nice_levels(0.2134, 0.5871, 5) == pytest.approx([0.22, 0.31, 0.40, 0.49, 0.58])
+    assert nice_levels(0.22995, 0.23807, 5) == pytest.approx([0.2300, 0.2320, 0.2340, 0.2360, 0.2380])
+    assert nice_levels(1.4, 21.7, 3) == [2.0, 12.0, 21.0]
+    assert level_texts([0.23, 0.232, 0.2345]) == ["0.2300", "0.2320", "0.2345"]
+    assert level_texts([2.0, 12.0]) == ["2", "12"]
+    assert nice_levels(3.0, 3.0) == [3.0] and nice_levels(1.0, 0.0) == []
+
+
+def cells(line: str) -> list[str]:
+    return [c.strip() for c in line.strip().strip("|").split("|")]
+
+
+# -- from records -----------------------------------------------------------------------------------
+
+def record(method, seed, acc, hoyer, dims, corpus="yahoo", backbone="text", variant=None, settings=None,
+           reference=None, kind_modes=None, kl=0.01, collapsed=None):
+    """A successful record as the store holds it, with a deterministic headline mode ``mean`` and a
+    stochastic one ``sample`` (a little sparser, less accurate)."""
+    modes = kind_modes or {
+        "mean": {"probe_accuracy": acc, "avg_hoyer": hoyer, "active_dims": dims, "class_kl_excess": kl},
+        "sample": {"probe_accuracy": acc - 0.05, "avg_hoyer": hoyer + 0.05, "active_dims": dims - 1,
+                   "class_kl_excess": kl}}
+    kinds = {m: ("deterministic" if m != "sample" else "stochastic") for m in modes}
+    heads = {"deterministic": next(m for m in modes if kinds[m] == "deterministic"),
+             "stochastic": "sample" if "sample" in modes else None}
+    spec = {"method": method, "corpus": corpus, "seed": seed, "preset": "cpu", "train_split": "valid"}
+    method_config = {} if reference else {"backbone": backbone, "latent_dim": 32, **(settings or {})}
+    if backbone == "embedding":
+        spec["encoder"] = "all-MiniLM-L6-v2"
+    if variant:
+        spec["variant"] = variant
+    rec = {"cell_id": f"{method}{variant or ''}{json.dumps(settings, sort_keys=True)}{seed}{corpus}{backbone}",
+           "status": "ok", "spec": spec, "provenance": {},
+           "config": {"method_config": method_config, "train": {"epochs": 3}, "eval": {"probe_C": 1.0}},
+           "metrics": {"modes": modes, "modes_kind": kinds, "headline_modes": heads,
+                       "default_mode": heads["deterministic"],
+                       "reconstruction": {} if collapsed is None else {"collapsed_dims": collapsed}}}
+    if reference:
+        rec["reference"] = {"name": method, "track": backbone}
+    return rec
+
+
+def sweep(method, points, seeds=(0, 1, 2), **kw):
+    """Records of a sweep: ``points`` = [(settings, acc, hoyer, dims)], seed s adds 0.01·(s − 1) to acc."""
+    return [record(method, s, acc + 0.01 * (s - 1), hoyer, dims, settings=settings, **kw)
+            for settings, acc, hoyer, dims in points for s in seeds]
+
+
+def test_seeds_are_grouped_per_configuration_and_a_variant_is_a_point_of_its_method():
+    recs = (sweep("vae", [({"beta": 1.0}, 0.50, 0.30, 20.0)])
+            + sweep("vae", [({"beta": 0.01}, 0.70, 0.20, 30.0)], variant="vae-beta0.01"))
+    panels = collect(recs)
+    det = next(ss for p, ss in panels.items() if p.kind == "deterministic")
+    (vae,) = det
+    assert vae.method == "vae" and vae.varies == ("beta",)
+    by = {p.label: p for p in vae.points}
+    assert set(by) == {"beta=1.0", "beta=0.01"}
+    assert by["beta=1.0"].mean("probe_accuracy") == pytest.approx(0.50)
+    assert by["beta=1.0"].std("probe_accuracy") == pytest.approx(0.01)  # sample std of 0.49, 0.50, 0.51
+    assert by["beta=0.01"].seeds("probe_accuracy") == [0, 1, 2]
+    sto = next(ss for p, ss in panels.items() if p.kind == "stochastic")[0]
+    assert {p.label: p.mean("avg_hoyer") for p in sto.points} == pytest.approx({"beta=1.0": 0.35, "beta=0.01": 0.25})
+
+
+def test_text_and_embedding_records_never_share_a_panel():
+    recs = (sweep("hsvae", [({"psi": 0.01}, 0.60, 0.40, 10.0), ({"psi": 0.1}, 0.55, 0.50, 8.0)])
+            + sweep("hsvae", [({"psi": 0.01}, 0.90, 0.30, 12.0), ({"psi": 0.1}, 0.85, 0.45, 9.0)], backbone="embedding")
+            + [record("tfidf", s, 0.40, 0.98, 11.0, reference=True,
+                      kind_modes={"code": {"probe_accuracy": 0.40, "avg_hoyer": 0.98, "active_dims": 11.0}})
+               for s in (0, 1)]
+            + [record("embedding", s, 0.95, 0.1, 384.0, backbone="embedding", reference=True,
+                      kind_modes={"code": {"probe_accuracy": 0.95, "avg_hoyer": 0.1, "active_dims": 384.0}})
+               for s in (0, 1)])
+    panels = collect(recs)
+    assert {(p.backbone, p.encoder, p.kind) for p in panels} == {
+        ("text", "", "deterministic"), ("text", "", "stochastic"),
+        ("embedding", "all-MiniLM-L6-v2", "deterministic"), ("embedding", "all-MiniLM-L6-v2", "stochastic")}
+    for panel, series in panels.items():
+        accs = {round(p.mean("probe_accuracy"), 2) for s in series if not s.reference for p in s.points}
+        refs = {s.method for s in series if s.reference}
+        if panel.backbone == "text":
+            assert max(accs) < 0.7 and refs == {"tfidf"}
+        else:
+            assert min(accs) > 0.7 and refs == {"embedding"}
+    out = render(recs)
+    text_block = out.split("### yahoo · text backbone · deterministic modes")[1].split("###")[0]
+    assert "hsvae" in text_block and "0.600 ± 0.010" in text_block and "0.900" not in text_block
+    assert "tfidf (reference)" in text_block and "embedding (reference)" not in text_block
+    assert "### yahoo · embedding backbone (all-MiniLM-L6-v2) · deterministic modes" in out
+
+
+def test_the_table_reads_matched_levels_inside_each_frontier_only():
+    recs = (sweep("hsvae", [({"psi": 0.01}, 0.80, 0.2, 20.0), ({"psi": 0.1}, 0.60, 0.6, 10.0)])
+            + sweep("mat", [({"gamma": 0.8}, 0.70, 0.3, 18.0), ({"gamma": 0.5}, 0.65, 0.4, 15.0),
+                            ({"gamma": 0.2}, 0.50, 0.35, 16.0)]))
+    out = render(recs, levels=[0.25, 0.35, 0.5])
+    det = out.split("deterministic modes")[1].split("###")[0]
+    hsvae, mat = (cells(next(line for line in det.splitlines() if line.startswith(f"| {m} ")))
+                  for m in ("hsvae", "mat"))
+    # on the line from (0.2, 0.8) to (0.6, 0.6): 0.8 − 0.5·(level − 0.2); each seed ±0.01
+    assert hsvae[-3:] == ["0.775 ± 0.010", "0.725 ± 0.010", "0.650 ± 0.010"]
+    assert hsvae[1] == "2 / 2" and hsvae[4] == "0.440"  # area: 0.8·0.2 + (0.8 + 0.6)/2·0.4
+    assert mat[-3:] == ["–", "0.675 ± 0.010", "–"]  # mat's frontier covers [0.3, 0.4] only
+    assert "dominated: gamma=0.2" in mat[3] and mat[1] == "2 / 3"
+    frame = frontier_frame(collect(recs), "avg_hoyer", [0.25, 0.35, 0.5])
+    levels = frame[(frame["row"] == "level") & (frame["kind"] == "deterministic") & (frame["method"] == "mat")]
+    assert levels["probe_accuracy_mean"].isna().tolist() == [True, False, True]
+    points = frame[(frame["row"] == "point") & (frame["kind"] == "deterministic") & (frame["method"] == "hsvae")]
+    assert points["frontier_auc"].iloc[0] == pytest.approx(0.8 * 0.2 + 0.7 * 0.4)
+
+
+def test_single_points_say_there_is_no_frontier():
+    recs = sweep("hsvae", [({}, 0.6, 0.4, 10.0)]) + sweep("mat", [({}, 0.5, 0.3, 12.0)])
+    out = render(recs)
+    assert "Every method has one sweep point here: no frontier yet" in out
+    assert out.count("1 point: no frontier (0.400 → 0.600 ± 0.010)") == 1
+    assert "n/a" in out
+
+
+def test_auc_span_is_the_panels_densest_point_on_active_dims():
+    recs = sweep("hsvae", [({"psi": 0.01}, 0.8, 0.2, 20.0), ({"psi": 0.1}, 0.6, 0.6, 10.0)]) \
+        + sweep("mat", [({}, 0.7, 0.3, 25.0)])
+    det = next(ss for p, ss in collect(recs).items() if p.kind == "deterministic")
+    assert auc_span(det, "active_dims") == (0.0, 25.0)
+    assert auc_span(det, "avg_hoyer") == (0.0, 1.0)
+
+
+# -- the command ------------------------------------------------------------------------------------
+
+def write_records(root, records):
+    """Hand-written record.json files under ROOT/runs, as `bench run` leaves them."""
+    for i, rec in enumerate(records):
+        folder = root / "runs" / f"{rec['spec']['method']}-{rec['spec']['corpus']}-seed{rec['spec']['seed']}-{i:04d}"
+        folder.mkdir(parents=True)
+        (folder / "record.json").write_text(json.dumps(rec))
+
+
+def mixed_folder(tmp_path):
+    recs = (sweep("hsvae", [({"psi": 0.01}, 0.60, 0.40, 10.0), ({"psi": 0.1}, 0.55, 0.50, 8.0),
+                            ({"psi": 1.0}, 0.45, 0.70, 5.0)])
+            + sweep("hsvae", [({"psi": 0.01}, 0.90, 0.30, 12.0), ({"psi": 0.1}, 0.85, 0.45, 9.0)],
+                    backbone="embedding")
+            + sweep("vae", [({"beta": 1.0}, 0.50, 0.30, 20.0), ({"beta": 0.01}, 0.62, 0.25, 30.0)])
+            + [record("tfidf", s, 0.4, 0.98, 11.0, reference=True,
+                      kind_modes={"code": {"probe_accuracy": 0.4, "avg_hoyer": 0.98, "active_dims": 11.0}})
+               for s in (0, 1)])
+    write_records(tmp_path, recs)
+    return recs
+
+
+def test_bench_frontier_on_a_folder_of_records(tmp_path):
+    mixed_folder(tmp_path)
+    out_md, png = tmp_path / "frontiers.md", tmp_path / "fig" / "frontiers.png"
+    res = CliRunner().invoke(cli, ["frontier", "--results-dir", str(tmp_path), "-o", str(out_md), "--plot", str(png)],
+                             prog_name="bench")
+    assert res.exit_code == 0, res.output
+    assert "### yahoo · text backbone · deterministic modes" in res.output
+    assert "### yahoo · embedding backbone (all-MiniLM-L6-v2) · stochastic modes" in res.output
+    assert out_md.read_text().strip() in res.output and png.stat().st_size > 0
+    csv = CliRunner().invoke(cli, ["frontier", "--results-dir", str(tmp_path), "--format", "csv", "--x", "active_dims",
+                                   "--levels", "9,10"], prog_name="bench")
+    assert csv.exit_code == 0, csv.output
+    import io
+
+    import pandas as pd
+
+    frame = pd.read_csv(io.StringIO(csv.output))
+    assert set(frame["x"]) == {"active_dims"}
+    emb = frame[(frame["backbone"] == "embedding") & (frame["row"] == "level") & (frame["kind"] == "deterministic")]
+    assert emb["x_mean"].tolist() == [9.0, 10.0]
+    assert emb["probe_accuracy_mean"].tolist() == pytest.approx([0.85, 0.85 + 0.05 / 3])
+    assert set(frame[frame["backbone"] == "text"]["method"]) == {"hsvae", "vae", "tfidf"}
+
+
+def test_bench_frontier_user_errors(tmp_path):
+    empty = CliRunner().invoke(cli, ["frontier", "--results-dir", str(tmp_path)], prog_name="bench")
+    assert empty.exit_code == 2 and "no successful run records" in empty.output
+    mixed_folder(tmp_path)
+    bad = CliRunner().invoke(cli, ["frontier", "--results-dir", str(tmp_path), "--levels", "0.2,x"], prog_name="bench")
+    assert bad.exit_code == 2 and "invalid --levels" in bad.output and "Traceback" not in bad.output
+
+
+def test_the_commands_choices_are_the_modules():
+    from bench.cli import frontier as command
+    from bench.frontier import FORMATS
+
+    assert set(command.READINGS) == set(READINGS) and command.FORMATS == FORMATS
+
+
+def test_bench_frontier_help_does_not_import_torch():
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom bench.cli import cli\n"
+            "try:\n    cli.main(args=['frontier', '--help'], prog_name='bench')\n"
+            "except SystemExit:\n    pass\nassert 'torch' not in sys.modules, 'torch was imported'\nprint('NO_TORCH')")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert "NO_TORCH" in res.stdout, res.stderr
+
+
+# -- the figure -------------------------------------------------------------------------------------
+
+def _overlaps(boxes):
+    return [(a, b) for i, a in enumerate(boxes) for b in boxes[i + 1:] if a.overlaps(b)]
+
+
+@pytest.mark.parametrize("x", sorted(READINGS))
+def test_the_figure_has_one_panel_per_backbone_and_kind_and_tick_labels_that_do_not_overlap(tmp_path, x):
+    from bench.plots import frontier_figure
+
+    recs = mixed_folder(tmp_path)
+    fig = frontier_figure(collect(recs), x)
+    axes = [ax for ax in fig.axes if ax.has_data()]
+    assert len(axes) == 4  # (text, embedding) × (deterministic, stochastic)
+    assert {ax.get_title() for ax in axes} == {
+        "yahoo · text backbone · deterministic modes", "yahoo · text backbone · stochastic modes",
+        "yahoo · embedding backbone (all-MiniLM-L6-v2) · deterministic modes",
+        "yahoo · embedding backbone (all-MiniLM-L6-v2) · stochastic modes"}
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    for ax in axes:
+        boxes = [t.get_window_extent(renderer) for t in ax.get_xticklabels() if t.get_visible() and t.get_text()]
+        assert len(boxes) >= 2 and not _overlaps(boxes), ax.get_title()
+        assert ax.xaxis_inverted() == (READINGS[x] < 0), "sparser is always to the right"
+    labels = {t.get_text() for t in fig.legends[0].get_texts()}
+    assert {"hsvae (sweeps psi)", "vae (sweeps beta)", "tfidf (reference)"} <= labels
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+
+
+def test_docs_frontiers_holds_the_declared_aggregate_metrics():
+    from bench.docs import AGGREGATE_BEGIN, AGGREGATE_END, FRONTIER_DOC, aggregate_section
+    from tasks.aggregate_metrics import AGGREGATE_METRICS
+
+    text = FRONTIER_DOC.read_text(encoding="utf-8")
+    section = text.split(AGGREGATE_BEGIN, 1)[1].split(AGGREGATE_END, 1)[0].strip()
+    assert section == aggregate_section().strip(), "docs/frontiers.md is stale: run `python -m bench.docs`"
+    assert {m.name for m in AGGREGATE_METRICS} == {"frontier_points", "frontier_accuracy", "frontier_auc"}
+    assert all(f"`{m.name}`" in section and m.definition.strip() for m in AGGREGATE_METRICS)
+
+
+def test_the_table_headers_come_from_the_declarations():
+    out = render(sweep("hsvae", [({"psi": 0.01}, 0.8, 0.2, 20.0), ({"psi": 0.1}, 0.6, 0.6, 10.0)]), levels=[0.3])
+    assert "| frontier / swept " in out and "frontier AUC ↑" in out and "| acc @ avg Hoyer 0.3 " in out
+
+
+def test_panels_of_two_protocols_are_told_apart():
+    """Another preset or scoring setting is another panel, and its title says which."""
+    smoke = sweep("hsvae", [({"psi": 0.01}, 0.6, 0.4, 10.0)])
+    for r in smoke:
+        r["spec"]["preset"] = "smoke"
+    probe = sweep("hsvae", [({"psi": 0.01}, 0.7, 0.4, 10.0)])
+    for r in probe:
+        r["config"]["eval"] = {"probe_C": 0.1}
+    plain = sweep("hsvae", [({"psi": 0.01}, 0.65, 0.4, 10.0)])
+    titles = [line for line in render(smoke + probe + plain).splitlines() if line.startswith("### ")]
+    assert len(titles) == len(set(titles)) == 6
+    assert "### yahoo · text backbone · deterministic modes · preset smoke, probe_C=1.0" in titles
+    assert "### yahoo · text backbone · deterministic modes · preset cpu, probe_C=0.1" in titles
+
+
+def test_a_reference_of_two_latent_sizes_is_two_references():
+    def pca(seed, dim, acc):
+        r = record("embedding-pca", seed, acc, 0.2, float(dim), backbone="embedding", reference=True,
+                   kind_modes={"code": {"probe_accuracy": acc, "avg_hoyer": 0.2, "active_dims": float(dim)}})
+        r["config"]["method_config"] = {"latent_dim": dim}
+        return r
+
+    recs = [pca(s, 32, 0.90) for s in (0, 1)] + [pca(s, 64, 0.93) for s in (0, 1)]
+    (refs,) = [ss for p, ss in collect(recs).items() if p.kind == "deterministic"]
+    assert [(s.name, len(s.points), s.points[0].mean("probe_accuracy")) for s in refs] == [
+        ("embedding-pca [latent_dim=32] (reference)", 1, pytest.approx(0.90)),
+        ("embedding-pca [latent_dim=64] (reference)", 1, pytest.approx(0.93))]
