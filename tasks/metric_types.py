@@ -16,6 +16,7 @@ INPUTS = {
     "test_labels": "class labels of the test split [N]",
     "train_labels": "class labels of the training split [N_train]",
     "test_activity": "which test entries are active, in [0, 1] [N, D], read by the mode's activity rule",
+    "train_activity": "which training entries are active, in [0, 1] [N_train, D], by the same rule",
     "mean_codes": "per test sentence, the mean of K draws of a stochastic mode [N, D]",
     "test_inputs": "the embedding backbone's input embeddings of the test split [N, E]",
     "test_decoded": "the embedding decoded from the mode's test codes [N, E]",

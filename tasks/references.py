@@ -18,7 +18,8 @@ Each reference is declared once (:class:`ReferenceInfo`) with its own ``compute`
 cell's prepared data through :class:`ReferenceData` and returns the row's numbers.
 
 Sparse codes: the probe takes scipy.sparse input (``tasks.probes``: scaling without centring, the
-same optimum).  The dense-only scorers (sparsity, activity, class activation) are computed here
+same optimum), and so do the use metrics (``tasks.scorers_use``: k-sparse probes, retrieval, ablation,
+clustering; TF-IDF is the classic sparse index).  The dense-only scorers (sparsity, activity, class activation) are computed here
 row-wise on the sparse matrix with the same definitions and the same metric names (a test checks
 them against the dense scorers); any other scorer (a plugin's) cannot read a sparse matrix and is
 listed under ``analysis["not_applicable"]``, never run on a wrong input.  The class-activation
@@ -230,9 +231,10 @@ def score_codes(train_codes: Any, train_labels: np.ndarray, test_codes: Any, tes
     if not sp.issparse(test_codes):
         test_codes = np.asarray(test_codes)
         activity, rule = read_activity(test_codes, exact_zeros=exact_zeros, threshold=config.activity_threshold)
+        train_activity, _ = read_activity(train_codes, exact_zeros=exact_zeros, threshold=config.activity_threshold)
         inputs: dict[str, Any] = {"seed": seed, "train_codes": train_codes, "train_labels": train_labels,
                                   "test_codes": test_codes, "test_labels": test_labels, "test_activity": activity,
-                                  "activity_rule": rule, "mean_codes": None}
+                                  "train_activity": train_activity, "activity_rule": rule, "mean_codes": None}
         if test_inputs is not None:
             inputs.update(test_inputs=test_inputs, test_decoded=test_decoded, train_decoded=train_decoded)
         scored = score(inputs, config)
@@ -242,19 +244,21 @@ def score_codes(train_codes: Any, train_labels: np.ndarray, test_codes: Any, tes
                          seed=seed, config=config)
 
 
-#: The scorers whose input a sparse matrix can be: the probe reads it as is; the others are computed here.
-_SPARSE_DIRECT = ("probes",)
+#: The scorers whose input a sparse matrix can be: the probe and the use metrics read it as is; the others
+#: are computed here.
+_SPARSE_DIRECT = ("probes", "ksparse_probes", "retrieval", "class_ablation", "clustering")
 _SPARSE_HERE = ("sparsity", "activity", "class_activation", "class_activation_null")
 
 
 def _score_sparse(train: sp.csr_matrix, train_labels: np.ndarray, test: sp.csr_matrix, test_labels: np.ndarray, *,
                   seed: int, config: ScoringConfig) -> ReferenceScores:
     rule = "z ≠ 0 (exact zeros)"  # a TF-IDF entry is active where the word occurs
+    active = (test != 0).astype(np.float64).tocsr()
     inputs = {"seed": seed, "train_codes": train, "train_labels": train_labels, "test_codes": test,
-              "test_labels": test_labels}
+              "test_labels": test_labels, "test_activity": active, "activity_rule": rule,
+              "train_activity": (train != 0).astype(np.float64).tocsr()}
     scorers = all_scorers()
     scored = score(inputs, config, scorers=[s for s in scorers if s.name in _SPARSE_DIRECT])
-    active = (test != 0).astype(np.float64).tocsr()
     here = [sparse_sparsity(test), sparse_activity(active), sparse_class_activation(active, test_labels),
             class_null_scored(active, test_labels, seed)]
     analysis: dict[str, Any] = {"mode": REFERENCE_MODE, "stochastic": False, "exact_zeros": True,
@@ -264,7 +268,8 @@ def _score_sparse(train: sp.csr_matrix, train_labels: np.ndarray, test: sp.csr_m
         if part.analysis:
             analysis[name] = {**part.analysis, **({"rule": rule} if name != "sparsity" else {})}
     needs_codes = [s for s in scorers if s.per == "mode" and s.name not in _SPARSE_DIRECT + _SPARSE_HERE
-                   and set(s.inputs) <= {"test_codes", "train_codes", "test_labels", "train_labels", "test_activity"}]
+                   and set(s.inputs) <= {"test_codes", "train_codes", "test_labels", "train_labels", "test_activity",
+                                         "train_activity"}]
     if needs_codes:
         analysis["not_applicable"] = [f"{s.name} ({s.origin}): reads dense codes; the {test.shape[1]}-dimensional "
                                       "sparse TF-IDF is not densified" for s in needs_codes]

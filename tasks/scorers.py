@@ -15,6 +15,7 @@ import numpy as np
 from tasks.class_activation import NULL_PERMUTATIONS, class_activation, null_class_kl
 from tasks.metric_types import Metric, Scored, Scorer
 from tasks.probes import DEFAULT_C_GRID, DEFAULT_CV_FOLDS, logistic_probe, probe_sweep, sweep_scalars, sweep_table
+from tasks.scorers_use import USE_SCORERS
 from tasks.sparsity import active_dims, active_fraction, average_hoyer, dead_fraction, exact_l0, hoyer_ratio
 
 #: A code dimension whose KL is below this many nats carries (almost) no information: collapsed.
@@ -201,4 +202,5 @@ BUILTIN_SCORERS: tuple[Scorer, ...] = (
     Scorer("reconstruction_probe", ("test_decoded", "train_decoded", "train_labels", "test_labels"),
            _reconstruction_probe, _RECON_PROBE),
     Scorer("reconstruction", ("reconstruction",), _reconstruction, _RECONSTRUCTION, per="model"),
+    *USE_SCORERS,  # what the codes are for: k-sparse probes, retrieval, ablation, clustering (tasks.scorers_use)
 )

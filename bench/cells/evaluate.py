@@ -132,18 +132,21 @@ def score_model(model: SparseEncoder, train: PaddedSplit, test: PaddedSplit, *, 
     for mode in model.modes:
         started = time.perf_counter()
         torch.manual_seed(seed)  # the draws of stochastic modes are part of the cell, hence seeded
-        train_codes, _ = encode_split(model, train, mode, batch_size, device)
-        test_codes, activity = encode_split(model, test, mode, batch_size, device,
-                                            with_activity=mode in cls.activity_rules)
-        if activity is not None:
+        latent = mode in cls.activity_rules
+        train_codes, train_activity = encode_split(model, train, mode, batch_size, device, with_activity=latent)
+        test_codes, activity = encode_split(model, test, mode, batch_size, device, with_activity=latent)
+        if activity is not None and train_activity is not None:
             rule = f"latent: {cls.activity_rules[mode]}"
         else:
             activity, rule = read_activity(test_codes, exact_zeros=bool(cls.exact_zeros),
                                            threshold=config.activity_threshold)
+            train_activity, _ = read_activity(train_codes, exact_zeros=bool(cls.exact_zeros),
+                                              threshold=config.activity_threshold)
         stochastic = mode in model.stochastic_modes
         inputs: dict[str, Any] = {
             "seed": seed, "train_codes": train_codes, "train_labels": train.labels, "test_codes": test_codes,
-            "test_labels": test.labels, "test_activity": activity, "activity_rule": rule,
+            "test_labels": test.labels, "test_activity": activity, "train_activity": train_activity,
+            "activity_rule": rule,
             "mean_codes": (mean_of_draws(model, test, mode, config.hoyer_samples, batch_size, device, first=test_codes)
                            if stochastic else None),
         }

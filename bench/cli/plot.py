@@ -22,7 +22,8 @@ from bench.cli.options import FolderPath
               help="Also one class x dimension activation heatmap per table row and mode (many files).")
 def plot(results_dir: Path, out: Path | None, modes: str, x_metrics: tuple[str, ...], heatmaps: bool) -> None:
     """Accuracy–sparsity trade-off, class KL, probe accuracy by labelled size, training curves (of runs with
-    --set curve_every=N) and, with --heatmaps, activation heatmaps."""
+    --set curve_every=N), the k-sparse probe surface, accuracy against an index's FLOPS and, with --heatmaps,
+    activation heatmaps."""
     from bench.cli.records import current_records
     from bench.errors import UserError
 
@@ -36,6 +37,10 @@ def plot(results_dir: Path, out: Path | None, modes: str, x_metrics: tuple[str, 
         check_x_metric(x_metric)  # a misspelt metric fails before the records are read
     records = current_records(results_dir)
     written, skipped = plot_all(records, out or results_dir / "plots", modes, x_metrics, heatmaps)
+    from bench.report.metric_plots import metric_figures  # the use metrics' figures: k-sparse surface, accuracy vs FLOPS
+
+    more, why = metric_figures(records, out or results_dir / "plots", modes)
+    written, skipped = written + more, skipped + why
     for p in written:
         click.echo(f"wrote {p}")
     for why in skipped:

@@ -64,6 +64,7 @@ def cell() -> dict[str, dict]:
         decoder = np.linalg.lstsq(lift(enc(xd)), xd, rcond=None)[0]  # fit on other sentences
         modes[name] = {"seed": 0, "train_codes": train, "train_labels": y, "test_codes": test, "test_labels": yt,
                        "test_activity": (test != 0).astype(np.float32), "activity_rule": "z ≠ 0",
+                       "train_activity": (train != 0).astype(np.float32),
                        "test_inputs": xt, "test_decoded": lift(test) @ decoder, "train_decoded": lift(train) @ decoder}
     return modes
 
@@ -87,9 +88,11 @@ def test_default_scoring_of_an_embedding_cell(benchmark, cell, mode):
                                 active=float((inputs["test_codes"] != 0).sum(1).mean()),
                                 probe_accuracy=round(out.scalars["probe_accuracy"], 4),
                                 probe_C=out.scalars["probe_C"], recon_probe_C=out.scalars["recon_probe_C"],
-                                scalers=[row["scalers"] for row in sweep])
+                                scalers=[row["scalers"] for row in sweep],
+                                scorer_seconds={k: round(v, 2) for k, v in out.seconds.items()})
     assert [row["per_class"] for row in sweep] == list(DEFAULT_SIZES)
     assert [row["repeats"] for row in sweep] == [3, 3, 1, 1]  # 1000 per class is the whole training split
     assert all(f >= 2 for row in sweep for f in row["folds"]), "every fit chose its C by cross-validation"
     assert out.scalars["probe_accuracy"] > 1.5 / CLASSES and out.scalars["probe_unconverged"] == 0
-    assert {"recon_probe_accuracy", "avg_hoyer", "class_kl_excess", "fvu"} <= set(out.scalars)
+    assert {"recon_probe_accuracy", "avg_hoyer", "class_kl_excess", "fvu", "ksparse_accuracy", "masked_flops",
+            "ablation_score", "cluster_v_measure"} <= set(out.scalars)
