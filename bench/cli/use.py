@@ -143,7 +143,7 @@ def explore(cell, out_dir, input_path, split, mode, max_sentences, top, batch_si
         raise UserError("give --input FILE or --split NAME, not both")
     sentences = read_sentences(input_path)[:max_sentences] if input_path is not None else None
     enc = _load(cell, results_dir, data_dir, encoder_path, device)
-    mode = enc.check_mode(mode)
+    mode = enc.check_mode(mode or enc.explore_mode)  # the deterministic headline: the same page on every run
     labels = None
     if sentences is None:
         from tasks.corpora import load_corpus
