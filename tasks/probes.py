@@ -3,13 +3,15 @@
 A multinomial logistic regression (lbfgs) on scaled codes, fit on train codes and scored on test
 codes by accuracy and macro-F1.  The probe protocol of Prokhorov et al. (2021) is not published
 (their repository, VictorProkhorov/HSVAE, has no classification script); everything here is the
-harness's protocol, scoring protocol 3 (``docs/probes.md`` has the reasons and the measurements):
+harness's protocol, scoring protocol 4 (``docs/probes.md`` has the reasons and the measurements):
 
 * **one rule for every code, chosen on the training codes**: per fit, stratified inner k-fold
   cross-validation on the *training* codes only (the test split never touches the choice) picks the
-  regularisation C from a grid in decades and the feature scaler from {standard, max-abs}; the pair
-  of the best mean inner accuracy (ties: the smaller C, then standard) is refit on the whole training
-  subsample.  The probe of protocol ≤ 2 (standardised codes, fixed C = 1) overfit wide sparse codes
+  regularisation C from a grid in decades and, for a mostly-zero code, the feature scaler from
+  {standard, max-abs} (a dense code is standardised); the pair of the best mean inner accuracy (ties:
+  the smaller C, then standard) is refit on the whole training subsample.  Each path over C stops two
+  grid points past its peak (protocol 4: the same choices as protocol 3's whole path on the real codes
+  measured, at a fraction of the cost).  The probe of protocol ≤ 2 (standardised codes, fixed C = 1) overfit wide sparse codes
   so badly that they probed below the majority class while dense 32-d codes barely noticed, and
   neither scaler is right for every code: standardising multiplies a feature active in a fraction
   p of the codes by about √((1 − p)/p) against a dense one (×10 at 1 %), which on 1536-wide TopK
