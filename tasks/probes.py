@@ -186,8 +186,8 @@ def scale(name: str, train_x: Any, *others: Any) -> list[Any]:
 def candidate_scalers(scaler: str, x: Any) -> tuple[str, ...]:
     """The scalers the inner CV tries for features ``x`` (as :func:`_features` left them) under ``scaler``.
 
-    "auto" tries max-abs scaling beside standardising only for a mostly-zero code (a sparse matrix:
-    TF-IDF, or a code at most :data:`SPARSE_DENSITY` non-zero), the one kind of code where the two
+    "auto" tries max-abs scaling beside standardising only for a mostly-zero code (at most
+    :data:`SPARSE_DENSITY` of its entries non-zero, dense or sparse alike), the one kind of code where the two
     differ in more than a roughly uniform factor: standardising multiplies a feature active in a
     fraction p of the codes by about √((1 − p)/p) against a dense one, max-abs scaling does not.  On a
     dense code both are per-feature rescalings (the centring moves into the unpenalised intercept) whose
@@ -197,7 +197,9 @@ def candidate_scalers(scaler: str, x: Any) -> tuple[str, ...]:
     """
     if scaler != AUTO:
         return (scaler,)
-    return SCALERS if sp.issparse(x) else (FIXED_SCALER,)
+    size = x.shape[0] * x.shape[1]
+    nonzero = x.count_nonzero() if sp.issparse(x) else np.count_nonzero(x)
+    return SCALERS if nonzero <= SPARSE_DENSITY * size else (FIXED_SCALER,)
 
 
 def choose_scaler_and_C(x: Any, y: np.ndarray, scalers: Sequence[str], grid: Sequence[float], folds: int, *,

@@ -76,7 +76,8 @@ def test_a_dense_code_is_probed_on_standardised_features_and_a_mostly_zero_one_c
     sparse_code, _ = _rare_noise(rng, 200)  # ~97 % zeros
     assert candidate_scalers("auto", _features(dense, True)) == ("standard",)
     assert candidate_scalers("auto", _features(sparse_code, True)) == SCALERS
-    assert candidate_scalers("auto", sp.csr_matrix(dense)) == SCALERS  # TF-IDF-like input: both
+    assert candidate_scalers("auto", sp.csr_matrix(sparse_code)) == SCALERS  # TF-IDF-like input: both
+    assert candidate_scalers("auto", sp.csr_matrix(dense)) == ("standard",)  # by its values, not its representation
     assert candidate_scalers("maxabs", _features(dense, True)) == ("maxabs",)  # an explicit scaler is kept
     xt, yt = _gaussian(rng, 400)
     auto, standard = logistic_probe(dense, y, xt, yt), logistic_probe(dense, y, xt, yt, scaler="standard")
