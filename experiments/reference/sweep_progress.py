@@ -5,7 +5,12 @@ half-finished track must see what is missing, and a completeness test must be ab
 file is what both read.  ``PROGRESS.md`` beside the records is generated from the experiment file
 and the committed records alone (the test regenerates it and compares), so it cannot go stale.
 
-    python experiments/reference/sweep_progress.py experiments/frontier.toml results/reference/frontier-text
+    python experiments/reference/sweep_progress.py experiments/frontier.toml results/reference/frontier-text \
+        [--publish /path/to/the/sweep/results]
+
+``--publish FROM``: first copy the finished records (record.json and log.txt, never weights) of today's
+scoring protocol from the grid's results folder ``FROM`` into the track, and drop the track's records of
+an older protocol (their re-scored versions replace them; git keeps the old ones).
 """
 from __future__ import annotations
 
@@ -75,7 +80,25 @@ def progress(experiment: Path, track: Path) -> str:
     return "\n".join(lines) + "\n"
 
 
+def publish(source: Path, track: Path) -> None:
+    """Copy ``source``'s current successful records into ``track``; drop ``track``'s records of older protocols."""
+    import shutil
+
+    for path in (track / "runs").glob("*/record.json"):
+        if json.loads(path.read_text(encoding="utf-8")).get("config", {}).get("scoring_protocol") != SCORING_VERSION:
+            shutil.rmtree(path.parent)
+    for name in [*committed(source), *committed(source, references=True)]:
+        target = track / "runs" / name
+        target.mkdir(parents=True, exist_ok=True)
+        for file in ("record.json", "log.txt"):
+            if (source / "runs" / name / file).is_file():
+                shutil.copy2(source / "runs" / name / file, target / file)
+
+
 def main(argv: list[str]) -> None:
+    if len(argv) == 4 and argv[2] == "--publish":
+        publish(Path(argv[3]), Path(argv[1]))
+        argv = argv[:2]
     if len(argv) != 2:
         raise SystemExit(__doc__)
     experiment, track = Path(argv[0]), Path(argv[1])
