@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The GPU checks of the speed work, as one script for a lent GPU machine (README, Speed):
+# The GPU checks of the speed work, as one script for a lent GPU machine (docs/performance.md):
 #   the cuDNN packed path against the padded one (tests), `bench profile --device cuda` at the paper
 #   and reference presets, the smoke grid with --devices cuda:0 --per-device 4, and one paper cell.
 #   DATA=folder with yahoo/ and dbpedia/ (default ../shared/data); OUT=folder for the logs and records.

@@ -1,5 +1,5 @@
 """Metrics of a method's sweep, not of one cell: declared like the per-cell metric table (name,
-direction, header, definition), so the frontier table, the figure and the README read one declaration.
+direction, header, definition), so the frontier table, the figure and docs/frontiers.md read one declaration.
 
 They do not fit :mod:`tasks.metrics`: no scorer computes them from a mode's codes; ``bench.report.frontier``
 computes them from stored records, over every sweep point of a method in one panel (corpus,

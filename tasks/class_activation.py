@@ -17,7 +17,7 @@ The KL of *estimated* distributions is biased upward: codes whose activity has n
 the class still show a KL of about (D − 1)/n per pair, n being a class's active entries, and more
 where the activity is binary draws.  :func:`null_class_kl` measures that level on the codes
 themselves (the same activity with the labels shuffled, seeded), so a class KL is read as what it
-adds above its null (the README's text track has the measured levels: for sampled codes the null is
+adds above its null (results/reference/README.md, text track, has the measured levels: for sampled codes the null is
 most of the KL).
 """
 from __future__ import annotations

@@ -4,7 +4,7 @@ A *scorer* is one computation over a mode's inputs (codes, labels, activity, K-d
 embeddings, ...) that yields one or more *metrics*.  The evaluator loops over the scorers whose
 inputs exist; the leaderboard and the plots read each metric's direction (``higher_is_better``:
 True, False, or None for counts and diagnostics that are never ranked), header and format from
-here; the README's metric tables are generated from it (and a test checks that they agree).  As in
+here; the metric table of docs/metrics.md is generated from it (and a test checks that they agree).  As in
 lm-evaluation-harness, the direction sits beside the metric, never guessed from its name.
 
 Adding a metric = one :class:`Scorer` entry (here, or in a plugin through the entry-point group
@@ -153,7 +153,7 @@ def direction(column: str) -> int:
 
 
 def metric_rows(metrics: Iterable[Metric] | None = None) -> list[tuple[str, str, str, str]]:
-    """(name, direction, header, definition) rows: the README's metric table."""
+    """(name, direction, header, definition) rows: the metric table of docs/metrics.md."""
     arrow = {True: "↑", False: "↓", None: ""}
     return [(m.name, arrow[m.higher_is_better], m.header, f"{m.definition} [{m.source}]")
             for m in (metrics if metrics is not None else all_metrics())]

@@ -1,6 +1,6 @@
 """The built-in scorers of the metric table: short functions over numpy arrays, each with its metrics declared.
 
-Definitions are one line each and are the text of the README's metric tables (a test keeps them in
+Definitions are one line each and are the text of the metric table in docs/metrics.md (a test keeps them in
 step); the longer story of each metric is in the docstrings of :mod:`tasks.sparsity`,
 :mod:`tasks.probes`, :mod:`tasks.class_activation` and :mod:`tasks.activity`.
 """

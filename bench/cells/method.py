@@ -255,12 +255,15 @@ def curve_point(model, train_data, test_data, *, seed: int, batch_size: int, dev
 
 def cell_timing(timing: dict[str, float], scoring: dict[str, float], data_info: dict[str, Any]) -> dict[str, Any]:
     """Where a cell's time went, in seconds: reading and preparing the data (``data``; of it, computing or
-    reading the frozen encoder's embeddings, ``embeddings``), training (``train``; training-curve
+    reading the frozen encoder's embeddings, ``embeddings``, and ``embeddings_computed`` when this cell
+    computed them for the cache rather than reading them: the first cell of a grid does), training (``train``; training-curve
     points apart, ``curve``), encoding for the scorers (``encode``), the loss terms on the test split
     (``test_loss``) and each scorer (``scorers``).  Provenance: never part of a result."""
     out: dict[str, Any] = {k: round(v, 3) for k, v in timing.items()}
     if "embed_seconds" in data_info:
         out["embeddings"] = data_info["embed_seconds"]
+    if "embed_computed_seconds" in data_info:
+        out["embeddings_computed"] = data_info["embed_computed_seconds"]
     for part in ("encode", "test_loss"):
         out[part] = round(scoring.get(part, 0.0), 3)
     out["scorers"] = {k: round(v, 3) for k, v in sorted(scoring.items()) if k not in ("encode", "test_loss")}

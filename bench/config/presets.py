@@ -1,7 +1,7 @@
 """Named sizes: ``smoke`` for tests, ``cpu`` for a laptop, ``paper``/``paper768`` for HSVAE's two settings.
 
-Presets change sizes, epochs and batching; every method hyperparameter keeps the paper's default
-unless ``--set`` says otherwise, except the few settings the authors' own code used for one method
+Presets change sizes, epochs and batching; every method hyperparameter keeps its published default (a paper's or
+the authors' code's; ``bench list methods`` gives each value's source) unless ``--set`` says otherwise, except the few settings the authors' own code used for one method
 in that setting, which ``special`` holds (keyed by method and corpus, ``"*"`` for every corpus).
 """
 from __future__ import annotations
@@ -52,13 +52,13 @@ PRESETS: dict[str, Preset] = {
                   model={"embed_dim": 128, "hidden_dim": 256, "latent_dim": 32},
                   train={"epochs": 6, "batch_size": 128, "max_train_sentences": 20000}),
     "reference": Preset(
-        "the CPU protocol of results/reference: the cpu sizes trained for the paper's number of optimizer steps "
+        "the CPU protocol of results/reference: the cpu sizes trained for about the authors' code's number of optimizer steps "
         "(batch 32, 20 epochs: 6,260 steps on 10K sentences, 8,760 on 14K) on the 5,000 most frequent words",
         model={"embed_dim": 128, "hidden_dim": 256, "latent_dim": 32},
         train={"epochs": 20, "batch_size": 32, "max_train_sentences": 20000, "max_vocab": 5000},
         source="issue 11 diagnosis: on 10K Yahoo sentences the probe accuracy of every method measured rose with "
-               "optimizer steps, not model size (cpu preset, 470 steps: 0.17 = the untrained encoder); the paper "
-               "trains 100K sentences x 15 epochs / batch 256 = 5,900 steps"),
+               "optimizer steps, not model size (cpu preset, 470 steps: 0.17 = the untrained encoder); the authors' "
+               "code trains 100K sentences x 15 epochs / batch 256 = 5,900 steps"),
     "paper": Preset(
         "HSVAE's 32-D setting: embedding 256, GRU 512, latent 32, Adam 8e-4, batch 256 (512 for HSVAE on "
         "DBpedia), 15 epochs, float32; HSVAE's slab std exp(½ log σ²)",

@@ -26,7 +26,7 @@ ENCODER_KEY = "encoder"
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """Optimisation of one cell: Adam with the paper's learning rate, no schedule or clipping (HSVAE's code)."""
+    """Optimisation of one cell: Adam at HSVAE's code's learning rate, no schedule or clipping (as that code trains)."""
 
     epochs: int = param(15, ge=1, doc="passes over the training sentences")
     batch_size: int = param(256, ge=2, doc="sentences per optimiser step")
@@ -34,10 +34,10 @@ class TrainConfig:
     eval_batch_size: int = param(128, ge=1, doc="sentences per batch when encoding for the scorers")
     #: Train on at most this many sentences (a seeded subsample); 0 means all.
     max_train_sentences: int = param(0, ge=0, doc="seeded subsample of the training split (0: all)")
-    #: fp32 everywhere (the papers' precision); bf16: autocast on CUDA (an explicit, recorded choice);
+    #: fp32 everywhere (as the authors' code trains); bf16: autocast on CUDA (an explicit, recorded choice);
     #: auto: bf16 on CUDA devices that support it, fp32 elsewhere.
     precision: str = param("fp32", choices=("fp32", "bf16", "auto"),
-                           doc="fp32 (the papers'); bf16 autocast on CUDA; auto: bf16 where the GPU has it")
+                           doc="fp32 (as the authors' code); bf16 autocast on CUDA; auto: bf16 where the GPU has it")
     #: 0: random batches, each sorted by length inside (as the reference shuffles sentences); N: batches
     #: cut from length-sorted pools of N batches (less padding, but a batch then holds sentences of
     #: one length, which changes batch-level objectives such as MAT-VAE's MMD and BatchTopK).

@@ -73,14 +73,16 @@ def cache_key(encoder: EncoderRef | TextEncoder, corpus_checksum: str, split_nam
 
 def embed_split(encoder: str | os.PathLike[str] | EncoderRef | TextEncoder, corpus: Corpus, split_name: str, *,
                 cache_dir: str | os.PathLike[str] | None = None, batch_size: int = 64, device: str = "cpu",
-                normalize: bool = False, progress: bool | None = None, threads: int | None = None) -> EmbeddedSplit:
+                normalize: bool = False, progress: bool | str | None = None,
+                threads: int | None = None) -> EmbeddedSplit:
     """The embeddings of ``corpus``'s split ``split_name``: from the cache when verified, else computed.
 
     ``encoder`` is a name or folder (see :func:`resolve_encoder`), a resolved :class:`EncoderRef`, or
     any :class:`TextEncoder`.  ``normalize=True`` L2-normalises on top of the model's own pipeline
     (a different cache entry); the default keeps the pipeline as it is, and ``unit_norm`` in the
-    provenance records what it did.  ``progress``: a tqdm bar; by default only when stderr is a
-    terminal.  ``threads``: torch threads for this encoding (None: torch's own setting; see
+    provenance records what it did.  ``progress`` while computing (a cache hit is silent): a
+    :class:`~bench.encoders.compute.Progress` style, True for a bar, False for nothing; by default a
+    bar when stderr is a terminal and progress lines when it is not (a worker, a log, a pipe).  ``threads``: torch threads for this encoding (None: torch's own setting; see
     :meth:`EncoderRef.encode`); it changes speed only, so it is not part of the key.  Concurrent
     callers (``--jobs N``) wait on a lock file instead of encoding twice.
     """
@@ -95,7 +97,7 @@ def embed_split(encoder: str | os.PathLike[str] | EncoderRef | TextEncoder, corp
     if threads is not None and threads < 1:
         raise UserError(f"threads must be at least 1 (or None for torch's own setting), got {threads}")
     if progress is None:
-        progress = sys.stderr.isatty()
+        progress = "bar" if sys.stderr.isatty() else "lines"
     split = corpus.split(split_name)
     key = cache_key(encoder, corpus.checksum, split_name, normalize)
     folder = embeddings_dir(cache_dir)
@@ -121,18 +123,21 @@ def embed_split(encoder: str | os.PathLike[str] | EncoderRef | TextEncoder, corp
 
 
 def _compute(encoder: EncoderRef | TextEncoder, corpus: Corpus, split_name: str, key: str, *, batch_size: int,
-             device: str, normalize: bool, progress: bool, threads: int | None) -> tuple[np.ndarray, dict[str, Any]]:
+             device: str, normalize: bool, progress: bool | str,
+             threads: int | None) -> tuple[np.ndarray, dict[str, Any]]:
     texts = corpus.split(split_name).texts(corpus.vocab)
     used_threads = None
+    label = f"embedding {corpus.name}/{split_name} with {encoder.identity.get('name', 'the encoder')}"
     if isinstance(encoder, EncoderRef):
-        load_model(encoder.path, device, quiet=not progress)  # loading is not encoding: keep it out of the timing
+        # loading is not encoding: keep it out of the timing
+        load_model(encoder.path, device, quiet=progress not in (True, "bar"))
         used_threads = torch_threads(threads)
         t0 = time.perf_counter()
         array = encoder.encode(texts, batch_size=batch_size, device=device, normalize=normalize, progress=progress,
-                               threads=threads)
+                               threads=threads, label=label)
     else:
         t0 = time.perf_counter()
-        array = encode_in_batches(encoder, texts, batch_size, progress)
+        array = encode_in_batches(encoder, texts, batch_size, progress, label)
         if normalize:
             array = array / np.maximum(np.linalg.norm(array, axis=1, keepdims=True), 1e-12)
     seconds = time.perf_counter() - t0

@@ -107,13 +107,14 @@ class EncoderRef:
         return {k: v for k, v in self.cache_identity.items() if k not in self.versions}
 
     def encode(self, texts: list[str], *, batch_size: int = 64, device: str = "cpu", normalize: bool = False,
-               progress: bool = False, threads: int | None = None) -> np.ndarray:
+               progress: bool | str = False, threads: int | None = None, label: str = "embedding") -> np.ndarray:
         """Embeddings ``[len(texts), dim]`` (float32) by the model's own pipeline, in input order
-        (:func:`bench.encoders.compute.encode_with_model`)."""
+        (:func:`bench.encoders.compute.encode_with_model`; ``progress``: a :class:`~bench.encoders.compute.Progress`
+        style)."""
         from bench.encoders.compute import encode_with_model
 
         return encode_with_model(self.path, texts, batch_size=batch_size, device=device, normalize=normalize,
-                                 progress=progress, threads=threads)
+                                 progress=progress, threads=threads, label=label)
 
 
 def resolve_encoder(name_or_path: str | os.PathLike[str], *,

@@ -1,1 +1,1 @@
-"""The paper's analysis on top of the harness: claims, README tables, migrations of stored records."""
+"""The paper's analysis on top of the harness: claims, the generated tables of the docs, migrations of stored records."""

@@ -60,7 +60,7 @@ unit of noise:
   most of all for sampled activity, see :mod:`tasks.class_activation`): reproduced when HSVAE's is
   above 0 on every seed and separated above the dense VAE's; refuted when the dense VAE's is
   separated above HSVAE's; inconclusive when HSVAE's is not above its null on every seed.  (Until
-  the null was measured, this rule read the raw class KL; the change is in the README.)
+  the null was measured, this rule read the raw class KL; the change is in results/reference/README.md.)
 - anything else, or fewer than two seeds of either side, is inconclusive, with the reason;
 - a dense rival whose posterior collapsed is disclosed beside its verdicts (:func:`collapse_caveat`),
   which it does not change.

@@ -207,7 +207,9 @@ def store_result(store: Store, cell: Cell, result: CellResult, say: Callable[[st
         where = f" (log: {store.cell_dir(cell.dirname)})" if cell.trains else ""
         say(f"{cell.describe()}: FAILED: {record.first_error_line()}{where}")
         return Outcome(cell, record, "failed")
-    say(f"{cell.describe()}: {'re-scored' if record.rescored else 'done'} in {record.wall_seconds or 0:.1f}s")
+    computed = ((record.provenance or {}).get("timing") or {}).get("embeddings_computed")
+    apart = f" ({computed:.1f}s of it computing the frozen encoder's embeddings, cached for every cell)" if computed else ""
+    say(f"{cell.describe()}: {'re-scored' if record.rescored else 'done'} in {record.wall_seconds or 0:.1f}s{apart}")
     return Outcome(cell, record, "rescored" if record.rescored else "ok")
 
 

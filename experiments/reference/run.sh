@@ -2,7 +2,7 @@
 # The published reference leaderboard's grids (results/reference/), resumable: rerunning after an
 # interruption trains only the missing cells.  Train on the 10K/14K valid sentences, score on test
 # (the train texts are not in the corpora folder).  Hours on 2 CPU cores for the text track (cost per
-# cell in the README); about 45 s a cell for the embedding track.
+# cell in results/reference/README.md); about 45 s a cell for the embedding track.
 #
 #   bash experiments/reference/run.sh [text|embedding|diagnostics|embedding-diagnostics|all]
 #   DATA: folder of the corpora (default ../shared/data); JOBS: cells at once, one core each (default 1)

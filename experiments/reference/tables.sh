@@ -20,7 +20,7 @@ for track in "${tracks[@]}"; do
     xs="l0 active_dims avg_hoyer"
   fi
   "$BENCH" leaderboard --results-dir "$dir" --metric "$metrics" -o "$dir/leaderboard.md" > /dev/null
-  # the README's table: the same records, fewer columns (one preset and split per track)
+  # results/reference/README.md's table: the same records, fewer columns (one preset and split per track)
   "$BENCH" leaderboard --results-dir "$dir" --metric "$summary" --group-by corpus,method,kind,mode \
     -o "$dir/summary.md" > /dev/null
   xargs=(); for x in $xs; do xargs+=(--x "$x"); done
@@ -35,8 +35,8 @@ for track in "${tracks[@]}"; do
     experiment=experiments/frontier.toml; [[ $backbone == embedding ]] && experiment=experiments/frontier_embedding.toml
     "$PYTHON" experiments/reference/sweep_progress.py "$experiment" "$dir"
   fi
-  if [[ $track == text ]]; then  # the single-point verdicts, kept as history (the README copies them)
+  if [[ $track == text ]]; then  # the single-point verdicts, kept as history (results/reference/README.md copies them)
     "$PYTHON" -m bench.paper.claims "$dir" --single-point > "$dir/claims.md" || rm -f "$dir/claims.md"
   fi
 done
-"$PYTHON" -m bench.paper.docs  # the README's copies of the summaries
+"$PYTHON" -m bench.paper.docs  # the copies of the summaries in results/reference/README.md (and the other generated doc tables)

@@ -13,7 +13,7 @@ step runs only the rows still alive, through :mod:`methods.backbones.varlen_gru`
 backward that turns everything non-sequential into large matrix products); the decoder's code input
 is projected once per sentence, not once per token (``[e; z] W = e W_e + z W_z``).  On CUDA the GRUs
 run cuDNN over the padded batch: measured on an H200, cuDNN's packed GRU was slower than its padded
-one (README, Speed), since a GPU runs the padded rows in parallel at no extra latency.  Either way
+one (docs/performance.md), since a GPU runs the padded rows in parallel at no extra latency.  Either way
 the output projection and cross-entropy run on the real tokens only, chunked on CPU
 (``methods.fused_ce``) so that no ``[tokens, vocab]`` logits tensor is materialised.
 The result equals the straightforward computation (padded GRUs over the whole batch, logits for

@@ -12,7 +12,7 @@ README = authors_code("VictorProkhorov/HSVAE @ bf5e561, README.md usage example 
 SPARSITY_SH = authors_code("iffsid/disentangling-disentanglement @ 3396d40, "
                            "src/experimental_settings/sparsity.sh: alpha in {0, 100}, beta = 1, gamma in {0, 0.8}")
 LOW_BETA = harness("equal-budget extension: the KL at HSVAE's weight psi = 0.01; at beta = 1 the code collapses "
-                   "on the text protocol (README, text track)")
+                   "on the text protocol (results/reference/README.md, text track)")
 
 
 @method("mat", model="methods.mat.model:MAT", modes=("mean", "sample"), default_mode="mean",

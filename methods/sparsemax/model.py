@@ -20,7 +20,7 @@ method where the paper is silent: the shared backbone, the linear read-out, and 
   Yahoo (reference preset, seed 0; ``experiments/reference/sparsemax_support.py``): with ``l1`` the
   support falls from 27 of 32 coordinates at initialisation to 1 within 50 steps, 2 coordinates are
   ever used, and the trained code probes at chance; with ``l2`` the support is about 11 after the
-  first epoch and the trained code has 11.7 active coordinates (README, text track).
+  first epoch and the trained code has 11.7 active coordinates (results/reference/README.md, text track).
 - sparsemax comes from the MIT-licensed ``entmax`` package (exact forward and custom backward);
   ``tests/unit/methods`` checks it against the closed-form projection and with gradcheck.
 - ``entmax_alpha`` (the sweep's sparsity knob): α-entmax instead of sparsemax, the family of

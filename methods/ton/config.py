@@ -9,7 +9,7 @@ EXAMPLE = authors_code("ftonolini45/Variational_Sparse_Coding @ e5bf141, fashion
 COST = authors_code("ftonolini45/Variational_Sparse_Coding @ e5bf141, models/vae_ss_ss_vamp_ept_sp.py: "
                     "the cost adds the KL unweighted")
 LOW_KL = harness("equal-budget extension: the spike-and-slab KL at HSVAE's weight psi = 0.01, the J·KL(ū‖α) "
-                 "term at 1; at weight 1 the code collapses on the text protocol (README, text track)")
+                 "term at 1; at weight 1 the code collapses on the text protocol (results/reference/README.md, text track)")
 from methods.errors import MethodError
 
 
@@ -37,7 +37,7 @@ class TONConfig(BackboneConfig):
     activity.  ``kl_weight`` weights the spike-and-slab KL term (``kl_z``) only; the activity term
     J·KL(ū ‖ α) keeps weight 1.  1 is the unweighted sum of the authors' code and of the VSC
     supplement's objective; a harness knob, added after results were published, so it is left out of a cell's id at 1.
-    At weight 1 TON's code collapses on our text protocol (README, text track); the sweep lowers it."""
+    At weight 1 TON's code collapses on our text protocol (results/reference/README.md, text track); the sweep lowers it."""
 
     alpha: float = param(0.01, gt=0, lt=1)
     n_pseudo: int = param(20, ge=1)

@@ -5,7 +5,7 @@ The speed-up is measured at the reference preset's sizes (embedding 128, GRU 256
 32: the published CPU protocol) on random batches shaped like Yahoo (5-30 tokens, mean 12.4) and
 DBpedia (1-60, mean 35.3), interleaved round by round so that the machine's load hits both sides
 alike; ``benchmark.extra_info`` keeps tokens/s of each and the ratio.  The floors are tripwires for a
-lost fast path, not targets: ``bench profile --baseline`` is the instrument (README, Speed).
+lost fast path, not targets: ``bench profile --baseline`` is the instrument (docs/performance.md).
 """
 from __future__ import annotations
 

@@ -123,8 +123,14 @@ def test_a_tiny_embedding_grid_runs_through_bench_run_and_is_reused(run_bench, e
 
     embedded = sorted(p.name for p in (cache / "embeddings").glob("*.npy"))
     assert len(embedded) == 2  # valid and test, once for the whole grid
+    # computing them printed progress lines (no terminal here), and its time is reported apart from the cell's
+    assert "embedding synthetic/valid with tiny-bert: 800 sentences in " in res.output, res.output
+    apart = [line for line in res.output.splitlines() if "of it computing the frozen encoder's embeddings" in line]
+    assert len(apart) == 1, res.output  # the one cell that computed them; the others read the cache
+    assert sum("embeddings_computed" in r["provenance"]["timing"] for r in recs.values()) == 1
     again = run_bench(*grid(results, encoder))
     assert again.exit_code == 0 and "0 trained" in again.output, again.output
+    assert "embedding synthetic" not in again.output and "computing the frozen" not in again.output
     assert sorted(p.name for p in (cache / "embeddings").glob("*.npy")) == embedded
 
 

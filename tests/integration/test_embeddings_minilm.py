@@ -81,3 +81,19 @@ def test_yahoo_sentences_embed_and_texts_match_the_file(minilm, shared_data, tmp
     sims = out.embeddings @ out.embeddings.T
     assert np.all(np.diag(sims) > 0.999) and sims[np.triu_indices(N, 1)].mean() < 0.5  # not collapsed
     assert C.embed_split(minilm, corpus, "test", cache_dir=tmp_path).from_cache
+
+
+def test_encoding_in_chunks_equals_one_call_and_reports_progress_without_a_terminal(minilm, tmp_path, capsys):
+    """The split is given to the model in chunks of 16 batches, to report progress (issue 23): the codes are
+    those of one call, and a run whose stderr is not a terminal gets one line per tenth and the time taken."""
+    from bench.encoders.compute import load_model
+
+    corpus = first(load_corpus("synthetic"), "valid", 50)
+    texts = corpus.split("valid").texts(corpus.vocab)
+    one_call = load_model(minilm.path, "cpu", quiet=True).encode(texts, batch_size=2, convert_to_numpy=True)
+    out = C.embed_split(minilm, corpus, "valid", cache_dir=tmp_path, batch_size=2)  # chunks of 32 and 18
+    np.testing.assert_allclose(out.embeddings, one_call, atol=1e-5)
+    label = f"embedding synthetic/valid with {minilm.identity['name']}"
+    err = capsys.readouterr().err.splitlines()
+    assert err[0] == f"{label}: 50 sentences" and err[1].startswith(f"{label}: 32 of 50 sentences (64%), ")
+    assert err[-1].startswith(f"{label}: 50 sentences in ") and len(err) == 3

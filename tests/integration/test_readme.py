@@ -19,3 +19,15 @@ def test_quickstart_is_two_commands_and_ci_runs_the_test_command():
     assert "torch==2.13.0" in setup.split("bench run")[0]
     ci = (REPO / ".ci" / "run").read_text().splitlines()
     assert tests in ci, f"{tests!r} is not a line of .ci/run"
+
+
+def test_readme_fits_on_a_few_screens():
+    """Issue 25: the README says what the project is and where to read more; discussion lives in docs/ and
+    results/reference/README.md."""
+    lines = (REPO / "README.md").read_text().splitlines()
+    assert len(lines) <= 250, f"README.md has {len(lines)} lines; move detail into docs/ (at most 250)"
+
+
+def test_readme_prints_the_published_leaderboard_in_one_command():
+    text = (REPO / "README.md").read_text()
+    assert "bench leaderboard --results-dir results/reference" in text

@@ -7,10 +7,10 @@ import pytest
 from click.testing import CliRunner
 
 from bench.cli import cli
-from bench.paper.docs import README, REFERENCE_TRACKS
+from bench.paper.docs import REFERENCE_README, REFERENCE_TRACKS
 from bench.report.frontier import READINGS
 
-REFERENCE = README.parent / "results" / "reference"
+REFERENCE = REFERENCE_README.parent
 STALE = "stale: run `bash experiments/reference/tables.sh`"
 
 
@@ -36,7 +36,7 @@ def test_committed_frontier_claims_are_what_the_rule_makes_of_the_records(track,
 
 
 def test_tables_sh_writes_the_frontiers_and_keeps_the_single_point_claims_as_history():
-    script = (README.parent / "experiments" / "reference" / "tables.sh").read_text()
+    script = (REFERENCE.parents[1] / "experiments" / "reference" / "tables.sh").read_text()
     assert "for x in avg_hoyer active_dims" in script and set(READINGS) == {"avg_hoyer", "active_dims"}
     assert '-m bench.paper.claims "$dir" > "$dir/frontier_claims.md"' in script
     assert '-m bench.paper.claims "$dir" --single-point > "$dir/claims.md"' in script

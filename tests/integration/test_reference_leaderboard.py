@@ -1,6 +1,6 @@
 """The published reference leaderboard is what its records say: the committed summaries are exactly what
 `bench leaderboard` makes from the committed records (the command experiments/reference/tables.sh runs),
-and the README carries those summaries.  A record added without regenerating the tables fails here.
+and results/reference/README.md carries those summaries.  A record added without regenerating the tables fails here.
 
 A scoring-protocol bump (``tasks.scoring.SCORING_VERSION``) makes every published record one of an
 older protocol until the grid is re-scored from its stored weights (the training ids are unchanged).
@@ -16,10 +16,9 @@ import pytest
 from click.testing import CliRunner
 
 from bench.cli import cli
-from bench.paper.docs import README, REFERENCE_BLOCKS, REFERENCE_TRACKS, reference_block, reference_markers
+from bench.paper.docs import REFERENCE_BLOCKS, REFERENCE_README, REFERENCE_TRACKS, ROOT, reference_block, reference_markers
 from tasks.scoring import SCORING_VERSION
 
-ROOT = README.parent
 SUMMARY_ARGS = {"embedding": "probe_accuracy,l0,active_dims,fvu,recon_probe_accuracy",
                 "text": "probe_accuracy,probe_accuracy@100,avg_hoyer,active_dims,class_kl_excess,nll_per_token"}
 
@@ -47,11 +46,11 @@ def test_committed_summary_is_regenerated_from_the_records(track, tmp_path, as_o
 
 
 @pytest.mark.parametrize("block", REFERENCE_BLOCKS)
-def test_readme_shows_the_committed_tables(block):
+def test_the_reference_readme_shows_the_committed_tables(block):
     begin, end = reference_markers(block)
-    text = README.read_text(encoding="utf-8")
+    text = REFERENCE_README.read_text(encoding="utf-8")
     assert text.split(begin, 1)[1].split(end, 1)[0].strip() == reference_block(block), \
-        "README's reference table is stale: run `python -m bench.paper.docs`"
+        "results/reference/README.md's table is stale: run `python -m bench.paper.docs`"
 
 
 def test_committed_claims_are_what_the_rule_makes_of_the_records(as_of_the_records_protocol, capsys):

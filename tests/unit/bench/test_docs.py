@@ -1,15 +1,60 @@
-"""The README's metric tables are the metric table: names, directions and definitions agree."""
+"""The generated tables of the documentation are what their sources make today: the metric table is the
+declared scorers, the README's method table is the method registry, and the README's metric questions
+are docs/metrics.md's and name every built-in scorer."""
 from __future__ import annotations
 
-from bench.paper.docs import BEGIN, END, README, metric_section
+import re
+
+import pytest
+
+from bench.paper.docs import (BEGIN, END, METRICS_DOC, Block, blocks, method_section, metric_section,
+                              question_section, render_between)
+from methods.registry import builtin_methods
 from tasks.metrics import builtin_scorers
 
 
-def test_readme_metric_tables_match_the_metric_table():
-    text = README.read_text(encoding="utf-8")
-    assert BEGIN in text and END in text, "README.md must hold the generated metric tables"
+def _ids(block: Block) -> str:
+    return block.name
+
+
+@pytest.mark.parametrize("block", blocks(), ids=_ids)
+def test_every_generated_block_is_up_to_date(block):
+    assert block.committed() == block.body().strip(), \
+        f"{block.where}: the {block.name} block is stale: run `python -m bench.paper.docs`"
+
+
+def test_the_metric_table_in_docs_metrics_is_the_declared_one():
+    text = METRICS_DOC.read_text(encoding="utf-8")
+    assert BEGIN in text and END in text, "docs/metrics.md must hold the generated metric table"
     section = text.split(BEGIN, 1)[1].split(END, 1)[0].strip()
-    assert section == metric_section().strip(), "README metric tables are stale: run `python -m bench.paper.docs`"
+    assert section == metric_section().strip()
     for scorer in builtin_scorers():
         for metric in scorer.metrics:
             assert f"`{metric.name}`" in section
+
+
+def test_the_method_table_lists_every_built_in_with_its_modes():
+    table = method_section()
+    rows = [line for line in table.splitlines()[2:]]
+    assert [row.split("|")[1].strip() for row in rows] == [f"`{name}`" for name in builtin_methods()]
+    for row, entry in zip(rows, builtin_methods().values()):
+        modes = re.findall(r"`([^`]+)`", row.split("|")[4])
+        assert modes[0] == entry.default_mode and sorted(modes) == sorted(entry.modes)
+        assert entry.identity.description in row.replace("\\|", "|")
+
+
+def test_the_metric_questions_name_every_scorer_and_only_declared_metrics():
+    table = question_section()
+    declared = {m.name for s in builtin_scorers() for m in s.metrics}
+    rows = [line.split(" | ") for line in table.splitlines()[2:]]
+    scorers = {name for row in rows for name in re.findall(r"`([^`]+)`", row[-1])}
+    assert scorers == {s.name for s in builtin_scorers()}
+    named = {name for row in rows for name in re.findall(r"`([^`]+)`", row[1])}
+    assert named and named <= declared, f"not declared: {sorted(named - declared)}"
+
+
+def test_render_between_replaces_only_the_block_and_names_a_missing_marker():
+    text = "head\n<!-- b -->\nold\n<!-- e -->\ntail"
+    assert render_between(text, "<!-- b -->", "<!-- e -->", "new") == "head\n<!-- b -->\nnew\n<!-- e -->\ntail"
+    with pytest.raises(ValueError, match="docs/x.md lacks the markers"):
+        render_between("no markers", "<!-- b -->", "<!-- e -->", "new", "docs/x.md")

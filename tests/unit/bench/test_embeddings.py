@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 from bench.encoders import cache as C
+from bench.encoders import compute
 from bench.encoders import folders as F
 from bench.encoders import identity as I
 from bench.errors import UserError
@@ -390,7 +391,8 @@ def test_load_data_embeds_on_the_cells_device_centres_scales_and_checks_the_iden
 
     def fake_embed(encoder, corpus, split, *, cache_dir=None, device="cpu"):
         devices.append(device)
-        return C.EmbeddedSplit(arrays[split].astype(np.float32), corpus.split(split).labels, {"cache_sha256": split})
+        return C.EmbeddedSplit(arrays[split].astype(np.float32), corpus.split(split).labels,
+                               {"cache_sha256": split, "from_cache": split == "test", "seconds": 0.25})
 
     identity = {"now": _identity("a")}
     monkeypatch.setattr(I, "resolve_encoder", lambda name, cache_dir=None: _Ref(identity["now"]))
@@ -404,7 +406,70 @@ def test_load_data_embeds_on_the_cells_device_centres_scales_and_checks_the_iden
     scale = info["encoder"]["scale"]
     np.testing.assert_allclose(test.inputs, (arrays["test"] - arrays["valid"].mean(0)) * scale, rtol=1e-4, atol=1e-4)
     assert info["encoder"]["mean_norm"] == pytest.approx(5.0 * 4, rel=0.01)
+    assert info["embed_seconds"] == 0.5 and info["embed_computed_seconds"] == 0.25  # valid computed, test cached
 
     identity["now"] = _identity("c")  # the files changed between the driver's resolution and the worker's
     with pytest.raises(RuntimeError, match="changed after the run resolved it"):
         load_data(cell)
+
+
+class Clock:
+    """A clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_progress_lines_at_every_tenth_or_after_every_s_and_the_time_at_the_end():
+    import io
+
+    out, clock = io.StringIO(), Clock()
+    with compute.Progress(1000, "embedding yahoo/valid with m", "lines", every_s=30, stream=out, clock=clock) as shown:
+        for _ in range(20):  # 50 sentences a second: a tenth every 2 s
+            clock.now += 1.0
+            shown.update(50)
+    lines = out.getvalue().splitlines()
+    assert lines[0] == "embedding yahoo/valid with m: 1,000 sentences"
+    assert lines[1] == "embedding yahoo/valid with m: 100 of 1,000 sentences (10%), 2 s, about 18 s left"
+    assert len(lines) == 11 and "900 of 1,000 sentences (90%)" in lines[-2]  # tenths 1..9, no line at 100 %
+    assert lines[-1] == "embedding yahoo/valid with m: 1,000 sentences in 20.0 s (50 sentences/s)"
+    assert shown.seconds == 20.0
+
+    out, clock = io.StringIO(), Clock()
+    with compute.Progress(1000, "slow", "lines", every_s=30, stream=out, clock=clock) as shown:
+        for _ in range(4):  # 1 sentence every 20 s: no tenth, a line every 30 s at most
+            clock.now += 20.0
+            shown.update(1)
+    assert [line.split(": ", 1)[1] for line in out.getvalue().splitlines()] == [
+        "1,000 sentences", "2 of 1,000 sentences (0%), 40 s, about 19960 s left",
+        "4 of 1,000 sentences (0%), 80 s, about 19920 s left", "4 sentences in 80.0 s (0 sentences/s)"]
+
+
+def test_progress_off_is_silent_and_an_unknown_style_is_refused():
+    import io
+
+    out = io.StringIO()
+    with compute.Progress(10, "x", False, stream=out) as shown:
+        shown.update(10)
+    assert out.getvalue() == "" and shown.seconds >= 0
+    with pytest.raises(ValueError, match="not one of bar, lines, off"):
+        compute.Progress(10, "x", "dots")
+
+
+def test_computing_embeddings_without_a_terminal_prints_progress_lines_and_a_cache_hit_prints_none(corpus, tmp_path,
+                                                                                                   capsys):
+    enc = StandIn()
+    first = C.embed_split(enc, corpus, "test", cache_dir=tmp_path, batch_size=10)  # stderr is not a terminal here
+    err = capsys.readouterr().err.splitlines()
+    assert err[0] == "embedding synthetic/test with stand-in: 120 sentences"
+    assert "60 of 120 sentences (50%)" in err[5] and len(err) == 11  # the start, tenths 1-9, the end
+    assert err[-1].startswith("embedding synthetic/test with stand-in: 120 sentences in ")
+    assert not first.from_cache and first.provenance["compute_seconds"] >= 0
+
+    C.embed_split(enc, corpus, "test", cache_dir=tmp_path, batch_size=10)
+    assert capsys.readouterr().err == ""
+    C.embed_split(enc, corpus, "valid", cache_dir=tmp_path, batch_size=10, progress=False)
+    assert capsys.readouterr().err == ""

@@ -124,7 +124,7 @@ def test_fast_loss_and_gradients_match_padded(name, mixed_batch, training, order
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device (the cuDNN padded path); "
-                    "checked on a lent GPU machine, see README, Speed")
+                    "checked on a lent GPU machine, see docs/performance.md")
 @pytest.mark.parametrize("name", BUILTINS)
 def test_cudnn_packed_path_matches_padded_on_cuda(name, mixed_batch):
     """On CUDA the fast path runs cuDNN over the padded batch and the output layer on real tokens: the same
