@@ -129,7 +129,20 @@ def check_data(cells: Sequence[MethodCell], data_dir: Any) -> None:
     if missing:
         raise UserError(missing_data_message(missing, data_dir, describe_data_dir(data_dir)))
     for corpus, splits in sorted(needed.items()):
-        check_classes(corpus, corpus_info(corpus), list(splits), data_dir)
+        info = corpus_info(corpus)
+        data = read_every_file(corpus, info, list(splits), data_dir)
+        check_classes(corpus, info, list(splits), data_dir, data)
+
+
+def read_every_file(corpus: str, info: Any, splits: Sequence[str], data_dir: Any) -> Any:
+    """Read and decode every file of a built-in or user corpus the cells will read, here, before any cell is
+    dispatched: a bad byte or line is then the run's one-line error, whatever ``--jobs``, instead of one
+    failed cell per seed in the workers.  A plugin's corpus is its loader's to read (it may download)."""
+    from tasks.corpora import is_user_corpus
+
+    if info.origin != "built-in" and not is_user_corpus(corpus):
+        return None
+    return load_corpus(corpus, data_dir=data_dir, splits=tuple(splits))
 
 
 def missing_data_message(missing: dict[str, list[str]], data_dir: Any, where: str) -> str:
@@ -143,7 +156,7 @@ def missing_data_message(missing: dict[str, list[str]], data_dir: Any, where: st
             + " (or point --data-dir at a folder that holds them)")
 
 
-def check_classes(corpus: str, info: Any, splits: Sequence[str], data_dir: Any) -> None:
+def check_classes(corpus: str, info: Any, splits: Sequence[str], data_dir: Any, data: Any = None) -> None:
     """A probe needs two classes: refuse a corpus with fewer before training, not after it.
 
     Built-in corpora declare their classes; a user file is read here once (its cells would read it
@@ -160,7 +173,7 @@ def check_classes(corpus: str, info: Any, splits: Sequence[str], data_dir: Any) 
     if not is_user_corpus(corpus):
         return  # a plugin without declared classes: its loader is its author's to check
     train = tuple(s for s in splits if s != "test") or tuple(splits)  # the probes fit on the training split
-    data = load_corpus(corpus, data_dir=data_dir, splits=train)
+    data = data if data is not None else load_corpus(corpus, data_dir=data_dir, splits=train)
     for split in train:
         labels = data.split(split).labels
         n = len(set(labels.tolist()))

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import tempfile
 import time
@@ -27,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator, Mapping
 
+from bench.errors import UserError, is_out_of_space, no_space
 from bench.store.record import Record, record_problems, to_json
 
 RECORD = "record.json"
@@ -35,10 +37,38 @@ WEIGHTS = "model.pt"
 TRAINING = "training.json"
 ENCODING = "encoding.json"
 
+#: Room left beside every write: a full disk breaks the filesystem's other users (and our next write) too.
+SPACE_MARGIN = 1 << 20
+
+
+def free_space(folder: Path) -> int | None:
+    """Bytes free to this user on the filesystem of ``folder`` (its nearest existing parent), None if unknown."""
+    for path in (folder, *folder.parents):
+        if path.exists():
+            try:
+                return shutil.disk_usage(path).free
+            except OSError:
+                return None
+    return None
+
+
+def check_space(folder: Path, nbytes: int) -> None:
+    """Refuse a write of ``nbytes`` into ``folder`` that would not fit (with :data:`SPACE_MARGIN`), before writing."""
+    free = free_space(folder)
+    if free is not None and free < nbytes + SPACE_MARGIN:
+        raise no_space(folder, nbytes + SPACE_MARGIN, free)
+
+
 def atomic_write_bytes(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    """Write ``data`` to ``path`` so that a reader sees the old file or the new one, never part of one.
+
+    The free space is checked first, and a write that runs out of it anyway (ENOSPC, EDQUOT) leaves no
+    temporary file and is a :class:`~bench.errors.NoSpaceError` naming the folder and the size."""
+    check_space(path.parent, len(data))
+    tmp = None
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
@@ -46,9 +76,14 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a record is for the group too
+        if path.is_dir():
+            raise UserError(f"{path} is a folder, where a file belongs; remove it (or move it away) and rerun")
         os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+    except BaseException as exc:
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
+        if is_out_of_space(exc):
+            raise no_space(path.parent, len(data) + SPACE_MARGIN, free_space(path.parent)) from None
         raise
 
 
@@ -196,8 +231,6 @@ class Store:
 
     def remove_stale_scratch(self) -> list[Path]:
         """Remove scratch folders whose owning process has ended; returns what was removed."""
-        import shutil
-
         removed = []
         if not self.scratch.is_dir():
             return removed

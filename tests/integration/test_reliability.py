@@ -1,0 +1,99 @@
+"""Issue 24 as a user meets it: causes outside a cell never become its failed record, checksummed
+weights, a full disk, bounded grids and threads, one-line refusals, and one training per cell."""
+from __future__ import annotations
+
+import errno
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bench.errors import NoSpaceError, UserError
+from bench.store.results import Store
+
+ENV = {**os.environ, "SPARSEBENCH_IGNORE_GPUS": "1", "SPARSEBENCH_THREADS": "1", "OMP_NUM_THREADS": "1"}
+TINY = ["--methods", "ae", "--preset", "smoke", "--set", "epochs=1", "--set", "max_train_sentences=200",
+        "--set", "hidden_dim=16", "--set", "embed_dim=8", "--set", "probe_sizes=all", "--no-references"]
+
+
+def bench(*args: str, **kw) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "bench", *args], capture_output=True, text=True, env=ENV, **kw)
+
+
+def write_corpus(folder: Path, bad_test: bool) -> Path:
+    """A two-class corpus (train.tsv, test.tsv and the .toml naming them); ``bad_test``: a byte of its test file
+    is not UTF-8, which only the test split's reader meets."""
+    folder.mkdir(parents=True, exist_ok=True)
+
+    def rows(n: int) -> str:
+        return "text\tlabel\n" + "".join(
+            " ".join(f"w{(i * 7 + j) % 20 + 20 * (i % 2)}" for j in range(6)) + f"\t{'ab'[i % 2]}\n" for i in range(n))
+
+    (folder / "train.tsv").write_text(rows(120))
+    test = rows(40).encode()
+    (folder / "test.tsv").write_bytes(test.replace(b"w", b"\xff", 1) if bad_test else test)
+    (folder / "corpus.toml").write_text('train = "train.tsv"\ntest = "test.tsv"\n')
+    return folder / "corpus.toml"
+
+
+# -- 1. input and environment errors are never a cell's failed record -------------------------------
+
+@pytest.mark.slow
+def test_an_undecodable_corpus_under_jobs_2_is_refused_before_dispatch_and_the_fixed_file_trains(tmp_path):
+    corpus, results = write_corpus(tmp_path / "c", bad_test=True), tmp_path / "results"
+    args = ["run", *TINY, "--corpora", str(corpus), "--seeds", "2", "--jobs", "2", "--results-dir", str(results)]
+    bad = bench(*args)
+    assert bad.returncode == 2, bad.stderr
+    assert bad.stderr.startswith("error: ") and "not valid UTF-8" in bad.stderr and "Traceback" not in bad.stderr
+    assert list(Store(results).records()) == []
+    write_corpus(tmp_path / "c", bad_test=False)
+    fixed = bench(*args)  # no --retry-failed
+    assert fixed.returncode == 0, fixed.stdout + fixed.stderr
+    assert "2 trained" in fixed.stdout
+
+
+def test_a_worker_that_meets_bad_input_ends_the_run_with_its_error_and_no_record(tmp_path):
+    """What the preflight cannot see (a file broken after it read it) is the worker's refusal: the executor
+    raises it, the driver stores nothing."""
+    from bench.run.executors import CellTask, SubprocessExecutor
+    from bench.run.expand import Grid, expand
+    from bench.run.slots import SlotAllocator
+
+    corpus = write_corpus(tmp_path / "c", bad_test=False)
+    cells = expand(Grid(methods=["ae"], corpora=[str(corpus)], seeds=[0, 1],
+                        overrides=(("epochs", "1"), ("probe_sizes", "all"))))
+    write_corpus(tmp_path / "c", bad_test=True)
+    executor = SubprocessExecutor(SlotAllocator(["cpu"], 1, cpu_slots=2), threads=1)
+    (tmp_path / "scratch").mkdir()
+    with pytest.raises(UserError, match="not valid UTF-8"):
+        list(executor.run([CellTask(c, {}) for c in cells], tmp_path / "scratch"))
+
+
+def test_a_full_disk_in_a_worker_is_a_no_space_error_not_a_failed_cell(tmp_path):
+    from bench.run.worker import REFUSED_EXIT, refusal_of
+
+    folder = tmp_path / "cell"
+    folder.mkdir()
+    (folder / "refused.json").write_text(json.dumps({"message": "no space left in /x", "no_space": True}))
+    assert isinstance(refusal_of(REFUSED_EXIT, folder, ""), NoSpaceError)
+    (folder / "refused.json").unlink()  # the disk was too full for the file: standard error says it
+    assert isinstance(refusal_of(REFUSED_EXIT, folder, "error: no space left in /x (1 MiB needed)"), NoSpaceError)
+    assert refusal_of(REFUSED_EXIT, folder, "some other program's output") is None
+    assert refusal_of(1, folder, "error: x") is None
+
+
+def test_an_environment_error_inside_a_cell_propagates_instead_of_becoming_its_record():
+    from bench.cells.protocol import CellRun, run_guarded
+
+    def failed_record(**kw):
+        raise AssertionError("recorded as the cell's failure")
+
+    for exc in (UserError("bad"), OSError(errno.ENOSPC, "No space left on device")):
+        def body(say, started, exc=exc):
+            raise exc
+
+        with pytest.raises(type(exc)):
+            run_guarded(CellRun(), body, failed_record)
