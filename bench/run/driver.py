@@ -100,16 +100,32 @@ class Plan:
     to_run: list[tuple[Cell, Path | None]] = field(default_factory=list)
     #: damaged records found on the way: (cell, path, why); their cells are in ``to_run``
     damaged: list[tuple[Cell, Path, str]] = field(default_factory=list)
+    #: stored weights that fail their checksum: (cell, path, why); their cells train again
+    damaged_weights: list[tuple[Cell, Path, str]] = field(default_factory=list)
 
 
 def plan(cells: Sequence[Cell], store: Store, resume: str, retry_failed: bool) -> Plan:
-    """Split cells into those settled from the store, those to re-score and those to compute."""
+    """Split cells into those settled from the store, those to re-score and those to compute.
+
+    Stored weights are used only when they pass their checksum (:meth:`Store.weights_problem`); damaged
+    ones are listed and their cells train again, ``--retry-failed`` or not."""
     if resume not in RESUME_MODES:
         raise UserError(f"unknown resume mode {resume!r}; valid: {', '.join(RESUME_MODES)}")
     from tasks.metrics import scorer_signature
 
     signature = scorer_signature()
     out = Plan()
+    problems: dict[str, str | None] = {}
+
+    def usable(cell: Cell, weights: Path | None) -> Path | None:
+        if weights is None or not cell.model_dirname:
+            return weights
+        if cell.model_dirname not in problems:
+            problems[cell.model_dirname] = store.weights_problem(cell.model_dirname)
+            if problems[cell.model_dirname] is not None:
+                out.damaged_weights.append((cell, weights, problems[cell.model_dirname]))
+        return None if problems[cell.model_dirname] else weights
+
     for cell in cells:
         existing, why = store.read(cell.dirname)
         if why is not None:
@@ -120,12 +136,12 @@ def plan(cells: Sequence[Cell], store: Store, resume: str, retry_failed: bool) -
                 if existing.scorers == signature or (cell.trains and stored is None):
                     out.settled.append(Outcome(cell, existing, "cached"))
                 else:  # a metric was added or removed: re-score (keeping the model), or compute again
-                    out.to_run.append((cell, stored))
+                    out.to_run.append((cell, usable(cell, stored)))
                 continue
             if not retry_failed:
                 out.settled.append(Outcome(cell, existing, "cached-failed"))
                 continue
-        weights = None if resume == "always" else stored
+        weights = None if resume == "always" else usable(cell, stored)
         if resume == "cache-only" and cell.trains and weights is None:
             out.settled.append(Outcome(cell, existing, "missing"))
             continue
@@ -151,10 +167,13 @@ def run_all(cells: Sequence[Cell], store: Store, executor: Executor, options: Ru
         p.settled += refs.settled
         p.to_run += refs.to_run
         p.damaged += refs.damaged
+        p.damaged_weights += refs.damaged_weights
     echo(f"{sum(c.trains for c in cells)} cells; records in {store.runs}")  # after every check: bad input prints only its error
     for cell, path, why in p.damaged:
         echo(f"damaged {'' if cell.trains else 'reference '}record {path / 'record.json'} ({why}): "
              + ("its cell runs again" if cell.trains else "computed again"))
+    for cell, path, why in p.damaged_weights:
+        echo(f"damaged weights {path}: {why}; not used, {cell.describe()} trains again")
     summary = Summary(list(p.settled), options.references)
     _report_settled(summary, p.settled, store, options)
     if not p.to_run:

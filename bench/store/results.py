@@ -4,11 +4,12 @@ Layout under the results folder:
 
 - ``runs/<method>-<corpus>-seed<s>-<cell id>/record.json`` (+ ``log.txt``): one scored cell — spec,
   resolved config, metrics for every encode mode, provenance, status;
-- ``models/<method>-<corpus>-seed<s>-<train id>/model.pt`` (+ ``training.json``): the trained weights
-  (a state dict, loaded with ``weights_only=True``) and the training part of the record, keyed by
-  the training identity alone, so a scoring change re-scores them instead of retraining; beside them
-  ``encoding.json``, what encoding new text needs (vocabulary, or centring mean and scale:
-  :mod:`bench.use.state`).
+- ``models/<method>-<corpus>-seed<s>-<train id>/model.pt`` (+ ``model.sha256``, ``training.json``): the
+  trained weights (a state dict, loaded with ``weights_only=True``), their SHA-256 (``sha256sum``'s
+  format) and the training part of the record, keyed by the training identity alone, so a scoring
+  change re-scores them instead of retraining; beside them ``encoding.json``, what encoding new text
+  needs (vocabulary, or centring mean and scale: :mod:`bench.use.state`).  Weights are checked against
+  their checksum before they are used (:meth:`Store.weights_problem`); damaged ones are retrained.
 
 Writes go to a temporary file in the same folder and are moved into place with ``os.replace``, so a
 run killed at any moment leaves either the old file or the new one, never half of one.  Files are
@@ -18,12 +19,14 @@ counted by whoever reads the store.  What a record holds is :class:`bench.store.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
 import socket
 import tempfile
 import time
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator, Mapping
@@ -34,6 +37,7 @@ from bench.store.record import Record, record_problems, to_json
 RECORD = "record.json"
 LOG = "log.txt"
 WEIGHTS = "model.pt"
+WEIGHTS_SHA256 = "model.sha256"
 TRAINING = "training.json"
 ENCODING = "encoding.json"
 
@@ -196,11 +200,42 @@ class Store:
             return None
 
     def save_model(self, model_dirname: str, weights: bytes, training: dict[str, Any]) -> Path:
-        """Weights first, then the training record that marks them complete."""
+        """Weights first, then their checksum, then the training record that marks them complete."""
         folder = self.model_dir(model_dirname)
         atomic_write_bytes(folder / WEIGHTS, weights)
+        atomic_write_text(folder / WEIGHTS_SHA256, f"{hashlib.sha256(weights).hexdigest()}  {WEIGHTS}\n")
         atomic_write_text(folder / TRAINING, to_json(training))
         return folder
+
+    def weights_problem(self, model_dirname: str) -> str | None:
+        """Why the stored weights of a training identity cannot be used (None: they are intact or absent).
+
+        Checked against the SHA-256 written with them.  Weights stored before checksums existed are
+        checked as what ``torch.save`` writes, a zip archive whose members carry CRC-32s: intact ones
+        get their checksum written now; a truncated or junk file is named, and its cell trains again.
+        """
+        folder = self.model_dir(model_dirname)
+        path, recorded = folder / WEIGHTS, folder / WEIGHTS_SHA256
+        if not path.is_file():
+            return None
+        try:
+            actual = _sha256_of(path)
+            if recorded.exists():
+                expected = recorded.read_text(encoding="utf-8").split()[0] if recorded.is_file() else ""
+                if actual != expected:
+                    return (f"its SHA-256 {actual[:12]}… is not the {expected[:12] or '(unreadable)'}… written with it: "
+                            "the file is truncated or was changed")
+                return None
+            why = _zip_problem(path)
+        except (OSError, UnicodeDecodeError, IndexError) as exc:
+            return f"unreadable ({exc})"
+        if why is not None:
+            return f"stored without a checksum, and {why}"
+        try:
+            atomic_write_text(recorded, f"{actual}  {WEIGHTS}\n")  # intact: checked by its checksum from now on
+        except (OSError, UserError):
+            pass  # a read-only store is read as it is
+        return None
 
     def save_encoding(self, model_dirname: str, state: dict[str, Any]) -> Path:
         """What encoding new text with the model needs (:mod:`bench.use.state`), atomically, beside its weights."""
@@ -239,6 +274,24 @@ class Store:
                 shutil.rmtree(folder, ignore_errors=True)
                 removed.append(folder)
         return removed
+
+
+def _sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _zip_problem(path: Path) -> str | None:
+    """Why ``path`` is not a complete torch archive (every member's CRC-32 checked), or None."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            bad = archive.testzip()
+    except (zipfile.BadZipFile, EOFError, ValueError) as exc:
+        return f"it is not a complete torch archive ({exc})"
+    return f"its member {bad} fails its CRC check" if bad is not None else None
 
 
 #: The file in a scratch folder that names the process owning it.

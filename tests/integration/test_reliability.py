@@ -97,3 +97,70 @@ def test_an_environment_error_inside_a_cell_propagates_instead_of_becoming_its_r
 
         with pytest.raises(type(exc)):
             run_guarded(CellRun(), body, failed_record)
+
+
+# -- 2. weights carry a checksum, checked before they are used -------------------------------------
+
+def _weights(seed: int = 0) -> bytes:
+    import io
+
+    import torch
+
+    buffer = io.BytesIO()
+    torch.save({"w": torch.arange(64, dtype=torch.float32) + seed}, buffer)
+    return buffer.getvalue()
+
+
+def test_weights_are_stored_with_their_sha256_and_a_changed_file_is_named(tmp_path):
+    import hashlib
+
+    store = Store(tmp_path)
+    data = _weights()
+    folder = store.save_model("m", data, {"epochs": 1})
+    assert (folder / "model.sha256").read_text().split() == [hashlib.sha256(data).hexdigest(), "model.pt"]
+    assert store.weights_problem("m") is None
+    (folder / "model.pt").write_bytes(data[: len(data) // 2])
+    assert "SHA-256" in store.weights_problem("m") and "truncated" in store.weights_problem("m")
+    assert store.weights_problem("absent") is None
+
+
+def test_weights_stored_before_checksums_are_checked_as_a_zip_and_adopted_when_intact(tmp_path):
+    store = Store(tmp_path)
+    folder = store.save_model("old", _weights(), {})
+    (folder / "model.sha256").unlink()
+    assert store.weights_problem("old") is None
+    assert (folder / "model.sha256").is_file()  # adopted: checked by its checksum from now on
+    junk = store.save_model("junk", _weights(), {})
+    (junk / "model.sha256").unlink()
+    data = bytearray(_weights())
+    data[len(data) // 2] ^= 0xFF  # one flipped byte inside a tensor's bytes
+    (junk / "model.pt").write_bytes(bytes(data))
+    assert "fails its CRC check" in store.weights_problem("junk")
+    (junk / "model.pt").write_bytes(b"not a zip at all")
+    assert "not a complete torch archive" in store.weights_problem("junk")
+
+
+@pytest.mark.slow
+def test_a_truncated_model_is_named_and_its_cell_trained_again_also_under_retry_failed(run_bench, tmp_path):
+    results = tmp_path / "results"
+    args = ["run", *TINY, "--results-dir", str(results)]
+    first = run_bench(*args)
+    assert first.exit_code == 0, first.output
+    store = Store(results)
+    (model,) = store.models.iterdir()
+    (run,) = store.runs.iterdir()
+    weights = model / "model.pt"
+    weights.write_bytes(weights.read_bytes()[:100])
+    (run / "record.json").unlink()  # the record gone, the weights would be re-scored
+    again = run_bench(*args, "--retry-failed")
+    assert again.exit_code == 0, again.output
+    assert f"damaged weights {weights}" in again.output and "trains again" in again.output
+    assert "1 trained, 0 rescored" in again.output
+    assert store.weights_problem(model.name) is None and len(weights.read_bytes()) > 100
+
+
+def test_nothing_is_ever_loaded_with_weights_only_false():
+    root = Path(__file__).resolve().parents[2]
+    offenders = [str(p) for d in ("bench", "methods", "tasks", "sparsebench") for p in (root / d).rglob("*.py")
+                 if "weights_only=False" in p.read_text(encoding="utf-8")]
+    assert offenders == []
