@@ -164,3 +164,43 @@ def test_nothing_is_ever_loaded_with_weights_only_false():
     offenders = [str(p) for d in ("bench", "methods", "tasks", "sparsebench") for p in (root / d).rglob("*.py")
                  if "weights_only=False" in p.read_text(encoding="utf-8")]
     assert offenders == []
+
+
+# -- 3. a full disk -------------------------------------------------------------------------------
+
+@pytest.mark.slow
+def test_a_disk_that_fills_before_the_record_keeps_the_weights_and_says_so_in_one_line(run_bench, tmp_path,
+                                                                                        monkeypatch):
+    results = tmp_path / "results"
+    real_replace = os.replace
+
+    def full_at_the_record(src, dst, *a, **kw):
+        if Path(dst).name == "record.json":
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_replace(src, dst, *a, **kw)
+
+    monkeypatch.setattr(os, "replace", full_at_the_record)
+    out = run_bench("run", *TINY, "--results-dir", str(results))
+    assert out.exit_code == 2, out.output
+    last = out.output.strip().splitlines()[-1]
+    assert last.startswith("error: no space left in ") and str(results / "runs") in last and "needed" in last
+    assert "Traceback" not in out.output
+    store = Store(results)
+    assert list(store.records()) == [] and not list(results.rglob("*.tmp"))  # no half-written file
+    (model,) = store.models.iterdir()
+    assert store.weights_problem(model.name) is None  # the training is kept
+    monkeypatch.setattr(os, "replace", real_replace)
+    again = run_bench("run", *TINY, "--results-dir", str(results))
+    assert again.exit_code == 0 and "0 trained, 1 rescored" in again.output, again.output
+
+
+def test_a_write_that_would_not_fit_is_refused_before_it_starts(tmp_path, monkeypatch):
+    import shutil
+    from collections import namedtuple
+
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(shutil, "disk_usage", lambda p: usage(10**9, 10**9 - 4096, 4096))
+    store = Store(tmp_path / "results")
+    with pytest.raises(NoSpaceError, match=r"no space left in .*models.*needed, 4\.0 KiB free"):
+        store.save_model("m", _weights(), {})
+    assert not (tmp_path / "results").exists() or not list((tmp_path / "results").rglob("model.pt"))
