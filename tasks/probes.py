@@ -262,8 +262,11 @@ def probe_sweep(train_x: Any, train_y: np.ndarray, test_x: Any, test_y: np.ndarr
                 threads: int | None = 1) -> list[SweepRow]:
     """Probe scores over labelled training sizes (per class), ``repeats`` seeded subsamples each.
 
-    A size at least as large as every class is the whole training set: it is fit once and reported
-    as such (``repeats=1``), since repeating a deterministic fit on the same data adds nothing.
+    A size equal to the largest class is the whole training set: it is fit once and reported as such
+    (``repeats=1``), since repeating a deterministic fit on the same data adds nothing.  A size above
+    the largest class has no row: its probe would be the all-labels one (``size=None``), and a column
+    ``probe_accuracy@5000`` from 100 sentences a class would claim labels that do not exist
+    (:func:`sizes_above` names the sizes left out).
 
     ``threads`` caps BLAS/OpenMP threads during the sweep (``None``: leave them alone).  The fits
     are small; on a shared 2-core machine two BLAS threads made the 14 × 10k × 768 sweep 16× slower
@@ -282,12 +285,14 @@ def _sweep(train_x: Any, train_y: np.ndarray, test_x: Any, test_y: np.ndarray,
     compact = bool(kw["cv_C"])  # float32 → float64 (and CSR) once, not once per fit
     train_x, test_x = _features(train_x, compact), _features(test_x, compact)
     train_y = np.asarray(train_y)
-    largest = int(np.bincount(np.unique(train_y, return_inverse=True)[1]).max())
+    largest = largest_class(train_y)
     cache: dict[tuple[int, int], ProbeScore] = {}  # (per_class or -1, repeat) → score
     rows = []
     for size in sizes:
         if size is not None and size < 1:
             raise ValueError(f"probe sizes must be ≥ 1 per class (or None for all), got {size}")
+        if size is not None and size > largest:
+            continue  # the all-labels point, never a column pretending to be this size
         whole = size is None or size >= largest
         scores = []
         for r in range(1 if whole else repeats):
@@ -307,6 +312,17 @@ def _sweep(train_x: Any, train_y: np.ndarray, test_x: Any, test_y: np.ndarray,
                              [s.C for s in scores], sum(not s.converged for s in scores),
                              [s.scaler for s in scores], [s.folds for s in scores], [s.cv_accuracy for s in scores]))
     return rows
+
+
+def largest_class(labels: np.ndarray) -> int:
+    """Examples in the largest class of ``labels``."""
+    return int(np.bincount(np.unique(np.asarray(labels), return_inverse=True)[1]).max())
+
+
+def sizes_above(sizes: Sequence[int | None], labels: np.ndarray) -> list[int]:
+    """The probe sizes (per class) that exceed every class of ``labels``: :func:`probe_sweep` leaves them out."""
+    largest = largest_class(labels)
+    return [int(s) for s in sizes if s is not None and s > largest]
 
 
 def sweep_scalars(rows: Sequence[SweepRow]) -> dict[str, float | int]:
