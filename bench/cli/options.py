@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Sequence
 
 import click
 
@@ -29,7 +30,7 @@ def comma_list(value: str, what: str) -> list[str]:
     return list(dict.fromkeys(items))
 
 
-def parse_seeds(value: str) -> list[int]:
+def parse_seeds(value: str) -> Sequence[int]:
     """``3`` → seeds 0, 1, 2; ``0,5,7`` → exactly those."""
     try:
         numbers = [int(v) for v in value.split(",") if v.strip()]
@@ -44,7 +45,7 @@ def parse_seeds(value: str) -> list[int]:
         raise UserError(f"invalid --seeds {value!r}: a single number is a count of seeds (3 → 0,1,2) and must "
                         f"be at least 1{hint}")
     else:
-        seeds = list(range(numbers[0]))
+        return range(numbers[0])  # not a list: a count of a million is refused by its size, not built first
     if any(s < 0 for s in seeds):
         raise UserError(f"invalid --seeds {value!r}: seeds must be non-negative")
     return list(dict.fromkeys(seeds))

@@ -46,6 +46,8 @@ class RunOptions:
     #: the cells bar: None shows it on a terminal
     progress: bool | None = None
     echo: Callable[[str], None] = print
+    #: cells at once (``--jobs``), for the time estimate said before the run starts
+    concurrency: int = 1
 
 
 @dataclass
@@ -178,6 +180,10 @@ def run_all(cells: Sequence[Cell], store: Store, executor: Executor, options: Ru
     _report_settled(summary, p.settled, store, options)
     if not p.to_run:
         return summary
+    from bench.run.estimate import estimate
+
+    trained = sum(c.trains for c, _ in p.to_run)
+    echo(estimate(p.to_run, store.records()).line(trained, len(p.to_run) - trained, options.concurrency))
     tasks = [CellTask(c, dict(options.corpus_options), options.verbose, str(w) if w else None,
                       store.training_record(c.model_dirname) if w else None) for c, w in p.to_run]
     bar = tqdm(total=len(tasks), unit="cell", desc="cells",

@@ -14,7 +14,7 @@ from typing import Any, Mapping, Sequence
 
 from bench.cells.method import MethodCell
 from bench.config.presets import DEFAULT_PRESET
-from bench.config.grid import check_sweep_conflicts, check_values, merge, points_for, sweep_points
+from bench.config.grid import check_sweep_conflicts, check_values, count_points, merge, points_for, sweep_points
 from bench.config.resolve import ENCODER_KEY, check_override_keys
 from bench.config.spec import RunSpec
 from bench.config.variants import Variant, lookup
@@ -48,8 +48,16 @@ class Grid:
     sweep: bool = False
 
 
-def expand(request: Grid, cache_dir: Any = None) -> list[MethodCell]:
-    """All cells, resolved and validated up front: a typo anywhere fails before anything trains."""
+#: Cells a run starts without ``--yes-large-grid``: the paper's grid is 153; a grid of thousands is more
+#: often a slip (``--seeds 1000000``, one --grid too many) than a plan, and costs hours to find out.
+LARGE_GRID = 500
+
+
+def expand(request: Grid, cache_dir: Any = None, max_cells: int | None = None) -> list[MethodCell]:
+    """All cells, resolved and validated up front: a typo anywhere fails before anything trains.
+
+    ``max_cells``: refuse a grid of more cells (counted before any is made, so ``--seeds 1000000`` is
+    refused at once) unless None."""
     from bench.encoders.identity import EncoderIdentities
 
     if request.train_split == "test":
@@ -78,6 +86,9 @@ def expand(request: Grid, cache_dir: Any = None) -> list[MethodCell]:
         if request.sweep:
             check_sweep_conflicts(real[m], configs[real[m]], overrides, grid)
         swept[m] = sweep_points(real[m], configs[real[m]]) if request.sweep else [("", ())]
+    if max_cells is not None:
+        check_size(request, {m: count_points(real[m], configs[real[m]], grid) * len(swept[m]) for m in request.methods},
+                   max_cells)
     specs = []
     for c in request.corpora:
         for m in request.methods:
@@ -98,6 +109,17 @@ def expand(request: Grid, cache_dir: Any = None) -> list[MethodCell]:
                         f"is on it (its methods run on the text backbone): add --backbone embedding, or "
                         "--grid backbone=text,embedding to run both")
     return cells
+
+
+def check_size(request: Grid, per_method: Mapping[str, int], max_cells: int) -> None:
+    """Refuse a grid of more than ``max_cells`` cells, naming what multiplies to its size."""
+    total = len(request.corpora) * len(request.seeds) * sum(per_method.values())
+    if total <= max_cells:
+        return
+    points = sum(per_method.values())
+    raise UserError(f"this run asks for {total:,} cells ({len(request.corpora)} corpora × {len(request.seeds):,} seeds × "
+                    f"{points:,} method and grid points), more than the {max_cells:,} a run starts without asking; "
+                    "check --seeds, --grid and --sweep, or add --yes-large-grid to run them all")
 
 
 def check_data(cells: Sequence[MethodCell], data_dir: Any) -> None:
