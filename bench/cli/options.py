@@ -23,6 +23,26 @@ class FolderPath(click.Path):
         return super().convert(value, param, ctx)
 
 
+class OutputPath(click.Path):
+    """A file (or, with ``folder``, a folder) to write, checked when the option is read: a table or figures
+    computed and then lost to ``-o /proc/x.md`` or ``-o afile/x.md`` would waste the work, and the
+    error would be a traceback.  Missing parent folders are created."""
+
+    def __init__(self, folder: bool = False) -> None:
+        super().__init__(file_okay=not folder, dir_okay=folder, path_type=Path)
+        self.folder = folder
+
+    def convert(self, value, param, ctx):
+        from bench.store.results import folder_problem
+
+        path = super().convert(value, param, ctx)
+        name = param.opts[0] if param is not None and param.opts else "the output"
+        problem = folder_problem(path if self.folder else path.parent)
+        if problem is not None:
+            raise UserError(f"{name} {path}: {problem}; choose a path you can write")
+        return path
+
+
 def comma_list(value: str, what: str) -> list[str]:
     items = [v.strip() for v in value.split(",") if v.strip()]
     if not items:

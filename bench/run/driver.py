@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
@@ -237,25 +236,18 @@ def store_result(store: Store, cell: Cell, result: CellResult, say: Callable[[st
 
 
 def check_results_dir(store: Store) -> None:
-    """The results folder can be created and written, checked before any cell starts.
+    """The results folder and its ``runs``, ``models`` and scratch folders can be created and written,
+    checked before any cell starts.
 
-    A read-only or impossible path (under a regular file, in ``/proc``) would otherwise fail only when
-    the first record is written, after that cell's training, which would be lost.
+    A read-only or impossible path (under a regular file, in ``/proc``, a ``runs`` that is a file) would
+    otherwise fail only when the first record is written, after that cell's training, which would be lost.
     """
-    root = store.root
-    blocker = next((p for p in (root, *root.parents) if p.exists() and not p.is_dir()), None)
-    if blocker is not None:
-        raise UserError(f"--results-dir {root}: {blocker} is a file, not a folder; choose another --results-dir")
-    folder = root
-    try:
-        root.mkdir(parents=True, exist_ok=True)
-        for folder in (root, *(p for p in (store.runs, store.models, store.scratch) if p.is_dir())):
-            fd, probe = tempfile.mkstemp(dir=folder, prefix=".write-test-")
-            try:
-                os.write(fd, b"ok")
-            finally:
-                os.close(fd)
-                os.unlink(probe)
-    except OSError as exc:
-        raise UserError(f"--results-dir {root}: {folder} cannot be written ({exc.strerror or exc}); "
-                        "choose a folder you can write, e.g. --results-dir results") from None
+    from bench.store.results import folder_problem
+
+    for folder in (store.root, store.runs, store.models, store.scratch):
+        if folder is not store.root and not os.path.lexists(folder):
+            continue  # made when first written, in a folder just checked
+        problem = folder_problem(folder)
+        if problem is not None:
+            raise UserError(f"--results-dir {store.root}: {problem}; choose a folder you can write, "
+                            "e.g. --results-dir results")

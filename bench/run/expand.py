@@ -225,8 +225,51 @@ def preflight(cells: Sequence[MethodCell]) -> None:
         entry = get_method(cell.spec.method)
         checks = Checks(entry.load(), toy_data(0, n_batches=1, batch_size=4), config_overrides=cfg,
                         backbone=cfg.get("backbone", "text"))
+        check_memory(cell, checks)
         try:
             checks.check_shapes()
         except ConformanceError as exc:
             raise UserError(f"method {cell.spec.method!r} ({entry.origin}) fails the interface check before training: "
                             f"{exc}; run `bench check-plugin {cell.spec.method}` for every check") from None
+
+
+#: Copies of the parameters that training holds at once: weights, gradients and Adam's two moments.
+TRAINING_COPIES = 4
+
+
+def check_memory(cell: MethodCell, checks: Any) -> None:
+    """Refuse a model whose training would not fit in the memory available, before allocating it.
+
+    The model is built on torch's ``meta`` device (shapes, no storage) with the toy vocabulary, so the
+    count is a lower bound: ``--set latent_dim=200000000`` (a 150 GB GRU) is refused in one line, not
+    by an allocation error.  A method that cannot be built on ``meta`` is left to the shape check."""
+    import torch
+
+    try:
+        with torch.device("meta"):
+            model = checks.build()
+        nbytes = sum(p.numel() * p.element_size() for p in model.parameters())
+    except Exception:
+        return
+    need, free = TRAINING_COPIES * nbytes, available_memory()
+    if free is None or need <= free:
+        return
+    from bench.errors import human_bytes
+
+    settings = " ".join(f"{k}={v}" for k, v in cell.spec.overrides) or "its preset's sizes"
+    raise UserError(f"method {cell.spec.method!r} with {settings} has {sum(p.numel() for p in model.parameters()):,} "
+                    f"parameters ({human_bytes(nbytes)}; training holds about {TRAINING_COPIES}×, {human_bytes(need)}), "
+                    f"more than the {human_bytes(free)} of memory available; choose smaller sizes "
+                    "(latent_dim, hidden_dim, embed_dim)")
+
+
+def available_memory() -> int | None:
+    """Bytes of memory available to a new allocation (Linux ``MemAvailable``), None where unknown."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None

