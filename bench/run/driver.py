@@ -24,6 +24,7 @@ from bench.cells.protocol import Cell, CellResult
 from bench.errors import UserError
 from bench.run.executors import CellTask, Executor
 from bench.run.expand import check_data, preflight
+from bench.store.locks import CellLocks
 from bench.store.provenance import drift_note
 from bench.store.record import Record
 from bench.store.results import Store
@@ -152,9 +153,10 @@ def plan(cells: Sequence[Cell], store: Store, resume: str, retry_failed: bool) -
 
 def run_all(cells: Sequence[Cell], store: Store, executor: Executor, options: RunOptions = RunOptions()) -> Summary:
     """Plan, execute and store ``cells`` (and, with ``options.references``, the reference rows beside the
-    method cells among them)."""
-    from tqdm import tqdm
+    method cells among them).
 
+    Each cell to run is locked first (:class:`bench.store.locks.CellLocks`); a cell another run holds
+    is left for last, waited for, and planned again from the store, so it is reused, not computed twice."""
     echo = options.echo
     check_results_dir(store)
     p = plan(cells, store, options.resume, options.retry_failed)
@@ -183,22 +185,48 @@ def run_all(cells: Sequence[Cell], store: Store, executor: Executor, options: Ru
 
     trained = sum(c.trains for c, _ in p.to_run)
     echo(estimate(p.to_run, store.records()).line(trained, len(p.to_run) - trained, options.concurrency))
+    locks = CellLocks(store.locks)
+    try:
+        mine = [(c, w) for c, w in p.to_run if locks.try_take(c.dirname)]
+        busy = [c for c, _ in p.to_run if c.dirname not in locks.held]
+        _execute(mine, store, executor, options, summary, locks)
+        if busy:  # another bench run on this folder computes them: wait for it, then reuse what it stored
+            echo(f"{len(busy)} cell(s) are being computed by another bench run on {store.root}: waiting for them, "
+                 "to reuse their results instead of computing them twice")
+            for cell in busy:
+                locks.take(cell.dirname)
+            again = plan(busy, store, "missing" if options.resume == "always" else options.resume, options.retry_failed)
+            summary.outcomes += again.settled
+            _report_settled(summary, again.settled, store, options)
+            _execute(again.to_run, store, executor, options, summary, locks)
+    finally:
+        locks.release()
+    return summary
+
+
+def _execute(to_run: Sequence[tuple[Cell, Path | None]], store: Store, executor: Executor, options: RunOptions,
+             summary: Summary, locks: CellLocks) -> None:
+    """Run ``to_run`` on the executor, storing each result as it comes and then dropping its cell's lock."""
+    from tqdm import tqdm
+
+    if not to_run:
+        return
     tasks = [CellTask(c, dict(options.corpus_options), options.verbose, str(w) if w else None,
-                      store.training_record(c.model_dirname) if w else None) for c, w in p.to_run]
+                      store.training_record(c.model_dirname) if w else None) for c, w in to_run]
     bar = tqdm(total=len(tasks), unit="cell", desc="cells",
                disable=None if options.progress is None else not options.progress, dynamic_ncols=True)
-    say = bar.write if not bar.disable else echo
+    say = bar.write if not bar.disable else options.echo
     executor.echo = say
     scratch = store.open_scratch()
     try:
         for cell, result in executor.run(tasks, scratch):
             summary.outcomes.append(store_result(store, cell, result, say))
+            locks.release([cell.dirname])
             bar.update(1)
             bar.set_postfix(failed=summary.count("failed") + summary.count("failed", trains=False))
     finally:  # also on Ctrl-C: the executor has stopped its workers by now
         bar.close()
         shutil.rmtree(scratch, ignore_errors=True)
-    return summary
 
 
 def _report_settled(summary: Summary, settled: list[Outcome], store: Store, options: RunOptions) -> None:
@@ -244,7 +272,7 @@ def check_results_dir(store: Store) -> None:
     """
     from bench.store.results import folder_problem
 
-    for folder in (store.root, store.runs, store.models, store.scratch):
+    for folder in (store.root, store.runs, store.models, store.scratch, store.locks):
         if folder is not store.root and not os.path.lexists(folder):
             continue  # made when first written, in a folder just checked
         problem = folder_problem(folder)

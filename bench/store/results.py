@@ -271,7 +271,12 @@ class Store:
         atomic_write_text(path, json.dumps(state, sort_keys=True))
         return path
 
-    # -- scratch ---------------------------------------------------------------------------
+    # -- locks and scratch -----------------------------------------------------------------
+    @property
+    def locks(self) -> Path:
+        """The cell locks of running drivers (:mod:`bench.store.locks`)."""
+        return self.root / ".locks"
+
     @property
     def scratch(self) -> Path:
         """Scratch space of worker processes: one ``run-*`` folder per running driver, under the results

@@ -263,3 +263,63 @@ def test_a_truncated_encoder_safetensors_is_one_line(run_bench, tmp_path):
     out = run_bench("run", "--methods", "topk", "--backbone", "embedding", "--encoder", str(folder),
                     "--set", "epochs=1", "--results-dir", str(tmp_path / "r"))
     _one_line_error(out, f"the frozen encoder in {folder} cannot be loaded", "model.safetensors")
+
+
+# -- 7. one training per cell, whatever runs at once -----------------------------------------------
+
+def _lock_held(results: Path) -> bool:
+    from filelock import FileLock, Timeout
+
+    for path in (results / ".locks").glob("*.lock"):
+        lock = FileLock(path)
+        try:
+            lock.acquire(timeout=0)
+        except Timeout:
+            return True
+        lock.release()
+    return False
+
+
+def _wait(predicate, what: str, timeout: float = 300.0) -> None:
+    import time
+
+    deadline = time.time() + timeout
+    while not predicate():
+        assert time.time() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.1)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("first_ends", ["finishes", "is killed"])
+def test_a_second_run_on_one_folder_waits_for_the_first_and_reuses_its_cell(tmp_path, first_ends):
+    """Two `bench run` of the same cell: the second waits for the first's lock; it reuses the record the first
+    stored, or, when the first was SIGKILLed (the OS drops its lock), trains the cell itself."""
+    import signal
+
+    results = tmp_path / "results"
+    args = [sys.executable, "-m", "bench", "run", *TINY, "--set", "epochs=40", "--results-dir", str(results)]
+    first = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=ENV)
+    try:
+        _wait(lambda: _lock_held(results) or first.poll() is not None, "the first run's cell lock")
+        assert first.poll() is None, first.stdout.read()
+        second = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=ENV)
+        said = ""
+        while "waiting for them" not in said:
+            line = second.stdout.readline()
+            assert line, f"the second run ended without waiting: {said}"
+            said += line
+        if first_ends == "is killed":
+            first.send_signal(signal.SIGKILL)
+        first.wait(timeout=600)
+        said += second.communicate(timeout=600)[0]
+    finally:
+        for proc in (first, locals().get("second")):
+            if proc is not None and proc.poll() is None:
+                proc.kill()
+    assert second.returncode == 0, said
+    records = list(Store(results).records())
+    assert len(records) == 1
+    if first_ends == "finishes":
+        assert "0 trained, 0 rescored, 1 cached" in said
+    else:
+        assert "1 trained, 0 rescored, 0 cached" in said
