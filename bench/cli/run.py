@@ -104,15 +104,16 @@ def run(**options) -> None:
     kill only runs what is missing.  A failed cell is recorded with its error; the others go on, and the
     exit code is 1 if any cell failed, 2 for bad input (before anything trains), 130 when interrupted (143 on SIGTERM).
     """
-    from bench.report.leaderboard import render
-    from bench.run.driver import RunOptions, run_all
-    from bench.run.expand import expand
-    from bench.store.results import Store
-
-    from bench.run.expand import LARGE_GRID
+    # Imports follow the checks they serve: a typo is refused before scikit-learn, scipy, pandas or torch load
+    # (tests/benchmarks/test_refusal_speed.py measures it).
+    from bench.run.expand import LARGE_GRID, expand
 
     grid = grid_of(options)
     cells = expand(grid, max_cells=None if options["yes_large_grid"] else LARGE_GRID)
+    from bench.report.leaderboard import render
+    from bench.run.driver import RunOptions, run_all
+    from bench.store.results import Store
+
     note = budget_note_of(grid, cells)
     if note:
         click.echo(note)

@@ -323,3 +323,16 @@ def test_a_second_run_on_one_folder_waits_for_the_first_and_reuses_its_cell(tmp_
         assert "0 trained, 0 rescored, 1 cached" in said
     else:
         assert "1 trained, 0 rescored, 0 cached" in said
+
+
+# -- 8. a refusal is quick: it loads nothing heavy -------------------------------------------------
+
+def test_refusing_a_typo_loads_neither_scikit_learn_scipy_pandas_nor_torch(tmp_path):
+    """What keeps a refusal under half a second (tests/benchmarks/test_refusal_speed.py measures it)."""
+    probe = ("import sys\nfrom bench.cli import main\ntry:\n    main(['run', '--methods', 'hsvea', '--results-dir', "
+             f"{str(tmp_path / 'r')!r}])\nexcept SystemExit as exc:\n    code = exc.code\n"
+             "heavy = [m for m in ('sklearn', 'scipy', 'pandas', 'torch') if m in sys.modules]\n"
+             "print(code, *heavy, file=sys.stderr)\n")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=ENV)
+    assert out.stderr.startswith("error: unknown method 'hsvea'"), out.stderr
+    assert out.stderr.strip().splitlines()[-1] == "2", out.stderr
