@@ -155,8 +155,9 @@ def run_all(cells: Sequence[Cell], store: Store, executor: Executor, options: Ru
     """Plan, execute and store ``cells`` (and, with ``options.references``, the reference rows beside the
     method cells among them).
 
-    Each cell to run is locked first (:class:`bench.store.locks.CellLocks`); a cell another run holds
-    is left for last, waited for, and planned again from the store, so it is reused, not computed twice."""
+    Each cell to train is locked first, for the whole run (:class:`bench.store.locks.CellLocks`); a cell
+    another run holds is left for last, waited for, and planned again from the store, so it is reused,
+    not trained twice."""
     echo = options.echo
     check_results_dir(store)
     p = plan(cells, store, options.resume, options.retry_failed)
@@ -187,8 +188,9 @@ def run_all(cells: Sequence[Cell], store: Store, executor: Executor, options: Ru
     echo(estimate(p.to_run, store.records()).line(trained, len(p.to_run) - trained, options.concurrency))
     locks = CellLocks(store.locks)
     try:
-        mine = [(c, w) for c, w in p.to_run if locks.try_take(c.dirname)]
-        busy = [c for c, _ in p.to_run if c.dirname not in locks.held]
+        # Cells that train are locked (a reference row costs seconds: computing it twice is cheaper than a wait)
+        mine = [(c, w) for c, w in p.to_run if not c.trains or locks.try_take(c.dirname)]
+        busy = [c for c, _ in p.to_run if c.trains and c.dirname not in locks.held]
         _execute(mine, store, executor, options, summary, locks)
         if busy:  # another bench run on this folder computes them: wait for it, then reuse what it stored
             echo(f"{len(busy)} cell(s) are being computed by another bench run on {store.root}: waiting for them, "

@@ -151,6 +151,10 @@ def test_a_truncated_model_is_named_and_its_cell_trained_again_also_under_retry_
     (run,) = store.runs.iterdir()
     weights = model / "model.pt"
     weights.write_bytes(weights.read_bytes()[:100])
+    from bench.use.cells import find_cell
+
+    with pytest.raises(UserError, match=r"its weights .*model\.pt are damaged .*SHA-256.*train them again with `bench run"):
+        find_cell(run, results).weights()  # bench encode, explore and export load through it
     (run / "record.json").unlink()  # the record gone, the weights would be re-scored
     again = run_bench(*args, "--retry-failed")
     assert again.exit_code == 0, again.output
