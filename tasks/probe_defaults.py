@@ -28,6 +28,9 @@ DEFAULT_SCALER: str = AUTO
 DEFAULT_REPEATS: int = 3
 #: Folds of the inner cross-validation that chooses C.
 DEFAULT_CV_FOLDS: int = 5
+#: The path over C stops after this many consecutive Cs whose mean inner accuracy is below the best so far
+#: (scoring protocol 4; docs/probes.md measures what it saves and that it chooses what the whole path chooses).
+DEFAULT_PATIENCE: int = 2
 #: lbfgs stopping: scikit-learn's tolerance, a generous iteration cap (see :func:`logistic_probe`).
 DEFAULT_MAX_ITER: int = 1000
 DEFAULT_TOL: float = 1e-4

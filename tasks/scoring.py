@@ -23,7 +23,9 @@ from tasks.probe_defaults import (AUTO, DEFAULT_C, DEFAULT_C_GRID, DEFAULT_CV, D
 #: 2: loss terms on the test split from seeded random batches, not length-sorted ones (``bench.data.batches``).
 #: 3: every probe chooses C and its feature scaler by inner CV on the training codes (``tasks.probes``,
 #:    docs/probes.md); protocol 2's probe is ``--set probe_cv=false``.
-SCORING_VERSION = 3
+#: 4: the same rule, cheaper: each path over C stops two grid points past its peak, and a dense code (more than a
+#:    quarter non-zero) is probed on standardised features only (max-abs scaling is tried on mostly-zero codes).
+SCORING_VERSION = 4
 
 
 def _sizes_text(sizes: tuple[int | None, ...]) -> str:

@@ -125,7 +125,7 @@ def encode(cell, input_path, output, mode, batch_size, seed, results_dir, data_d
 @click.option("--mode", default=None,
               help="Encode mode. [default: the method's deterministic headline mode, e.g. hsvae's sparse_mean]")
 @click.option("--max-sentences", type=click.IntRange(min=1), default=10_000, show_default=True,
-              help="Read at most this many sentences (the first ones).")
+              help="Read at most this many sentences: the first ones of --input, a seeded random sample of --split.")
 @click.option("--top", type=click.IntRange(min=1, max=200), default=20, show_default=True,
               help="Top sentences kept per dimension.")
 @click.option("--batch-size", type=click.IntRange(min=1), default=None, help="[default: the cell's eval batch size]")
@@ -143,7 +143,7 @@ def explore(cell, out_dir, input_path, split, mode, max_sentences, top, batch_si
         raise UserError("give --input FILE or --split NAME, not both")
     sentences = read_sentences(input_path)[:max_sentences] if input_path is not None else None
     enc = _load(cell, results_dir, data_dir, encoder_path, device)
-    mode = enc.check_mode(mode)
+    mode = enc.check_mode(mode or enc.explore_mode)  # the deterministic headline: the same page on every run
     labels = None
     if sentences is None:
         from tasks.corpora import load_corpus
@@ -151,9 +151,14 @@ def explore(cell, out_dir, input_path, split, mode, max_sentences, top, batch_si
         split = split or "test"
         corpus = load_corpus(enc.spec.corpus, splits=(split,), **({"data_dir": data_dir} if data_dir else {}))
         part = corpus.split(split)
-        sentences = part.texts(corpus.vocab)[:max_sentences]
-        labels = part.labels[:max_sentences]
+        sentences, labels = part.texts(corpus.vocab), part.labels
         source = f"{enc.spec.corpus} {split} split"
+        if len(sentences) > max_sentences:  # a split may be sorted by class: a seeded sample keeps every class
+            import numpy as np
+
+            keep = np.sort(np.random.default_rng(0).choice(len(sentences), max_sentences, replace=False))
+            sentences, labels = [sentences[i] for i in keep], labels[keep]
+            source += f", a seeded sample of {max_sentences:,} of its {len(part.labels):,} sentences"
     else:
         source = str(input_path)
     path = explore_cell(enc, sentences, out_dir, mode=mode, labels=labels, source=source, batch_size=batch_size,

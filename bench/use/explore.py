@@ -47,20 +47,26 @@ def page_data(page: PageInput, *, top: int = TOP_SENTENCES, per_sentence: int = 
               max_chars: int = MAX_CHARS) -> dict[str, Any]:
     """The JSON the page embeds (see the module docstring for what is kept)."""
     codes = np.asarray(page.codes, dtype=np.float32)
-    on = np.asarray(page.activity) > 0.5
+    # Activity as the scorers read it: 0/1, or a probability where the model reports one (HSVAE's
+    # sparse_mean: E[1 − γ]).  A dimension's frequency and class profile are then expectations (the
+    # record's active fraction, per dimension); a sentence's chips are the dimensions more likely on than off.
+    weight = np.clip(np.asarray(page.activity, dtype=np.float64), 0.0, 1.0)
+    fractional = bool(np.any((weight > 0) & (weight < 1)))
+    on = weight > 0.5
     n, dims = codes.shape
     labels = None if page.labels is None else np.asarray(page.labels, dtype=np.int64)
     n_classes = len(page.class_names) if labels is not None else 0
-    strength = np.where(on, np.abs(codes), -np.inf)  # rank active entries by |z|; inactive never shown
+    strength = np.where(weight > 0, weight * np.abs(codes), -np.inf)  # inactive entries never shown
     out_dims = []
     for d in range(dims):
-        count = int(on[:, d].sum())
-        row: dict[str, Any] = {"d": d, "count": count, "freq": round(count / max(n, 1), 4)}
+        expected = float(weight[:, d].sum())
+        count = round(expected, 1) if fractional else int(round(expected))
+        row: dict[str, Any] = {"d": d, "count": count, "freq": round(expected / max(n, 1), 4)}
         if labels is not None:
-            per_class = np.bincount(labels[on[:, d]], minlength=n_classes)[:n_classes]
-            row["classes"] = per_class.tolist()
-            row["purity"] = round(float(per_class.max() / count), 4) if count else None
-        order = np.argsort(-strength[:, d], kind="stable")[: min(top, count)]
+            per_class = np.bincount(labels, weights=weight[:, d], minlength=n_classes)[:n_classes]
+            row["classes"] = [round(float(k), 1) for k in per_class] if fractional else per_class.astype(int).tolist()
+            row["purity"] = round(float(per_class.max() / expected), 4) if expected > 0 else None
+        order = np.argsort(-strength[:, d], kind="stable")[: min(top, int(np.count_nonzero(weight[:, d] > 0)))]
         row["top"] = [[int(i), v] for i, v in zip(order.tolist(), _round(codes[order, d]))]
         out_dims.append(row)
     active = []
@@ -72,7 +78,9 @@ def page_data(page: PageInput, *, top: int = TOP_SENTENCES, per_sentence: int = 
             flat += [d, v]
         active.append([int(len(idx)), flat])
     texts = [s if len(s) <= max_chars else s[: max_chars - 1] + "…" for s in page.sentences]
-    meta = {**page.meta, "n": n, "dims": dims, "rule": page.rule, "top": top, "per_sentence": per_sentence,
+    rule = page.rule + ("; a probability: counts and class bars are expected values, a sentence's chips the "
+                        "dimensions with P(on) > 0.5" if fractional else "")
+    meta = {**page.meta, "n": n, "dims": dims, "rule": rule, "top": top, "per_sentence": per_sentence,
             "classes": list(page.class_names) if labels is not None else None}
     prior = np.bincount(labels, minlength=n_classes)[:n_classes].tolist() if labels is not None else None
     return {"meta": meta, "prior": prior, "sentences": texts,

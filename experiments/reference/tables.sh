@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Regenerates the tables, figures and claim verdicts of results/reference/ from the committed records
-# alone (no training, no torch):   bash experiments/reference/tables.sh
+# alone (no training, no torch):   bash experiments/reference/tables.sh [TRACK ...]  (default: all four)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BENCH=${BENCH:-bench}
 PYTHON=${PYTHON:-python}
-for track in text embedding; do
+tracks=("$@"); [[ ${#tracks[@]} -gt 0 ]] || tracks=(text embedding frontier-text frontier-embedding)
+for track in "${tracks[@]}"; do
   dir=results/reference/$track
   [[ -d $dir/runs ]] || { echo "no records under $dir/runs: skipped" >&2; continue; }
-  if [[ $track == text ]]; then
+  backbone=${track#frontier-}  # the frontier sweeps (experiments/frontier*.toml) read like their backbone's track
+  if [[ $backbone == text ]]; then
     metrics=probe_accuracy,probe_accuracy@10,probe_accuracy@100,avg_hoyer,class_kl_mean,class_kl_null,class_kl_excess,nll_per_token
     summary=probe_accuracy,probe_accuracy@100,avg_hoyer,active_dims,class_kl_excess,nll_per_token
     xs="avg_hoyer"
@@ -29,6 +31,10 @@ for track in text embedding; do
       > /dev/null
   done
   "$PYTHON" -m bench.paper.claims "$dir" > "$dir/frontier_claims.md" || rm -f "$dir/frontier_claims.md"
+  if [[ $track == frontier-* ]]; then  # how far the sweep has come, from its experiment file and the records
+    experiment=experiments/frontier.toml; [[ $backbone == embedding ]] && experiment=experiments/frontier_embedding.toml
+    "$PYTHON" experiments/reference/sweep_progress.py "$experiment" "$dir"
+  fi
   if [[ $track == text ]]; then  # the single-point verdicts, kept as history (the README copies them)
     "$PYTHON" -m bench.paper.claims "$dir" --single-point > "$dir/claims.md" || rm -f "$dir/claims.md"
   fi

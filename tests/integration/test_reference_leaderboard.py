@@ -2,10 +2,10 @@
 `bench leaderboard` makes from the committed records (the command experiments/reference/tables.sh runs),
 and the README carries those summaries.  A record added without regenerating the tables fails here.
 
-A scoring-protocol bump (``tasks.scoring.SCORING_VERSION``) makes every published record one of the
-previous protocol until the grid is re-scored from its stored weights (the training ids are unchanged).
+A scoring-protocol bump (``tasks.scoring.SCORING_VERSION``) makes every published record one of an
+older protocol until the grid is re-scored from its stored weights (the training ids are unchanged).
 Until then the tables are read as of the records' own protocol: the newest scoring protocol among a
-track's records, today's or the one before, and the tables that protocol's leaderboard made of them."""
+track's records (today's or older), and the tables that protocol's leaderboard made of them."""
 from __future__ import annotations
 
 import json
@@ -94,7 +94,7 @@ def test_the_committed_cells_keep_their_ids_so_the_grid_resumes_them():
     """A change of the configuration schema (a new option) must leave a published cell's id unchanged,
     or `run.sh` would train it again: every committed cell's id is what its spec resolves to today, and
     every committed reference row's id is what the references beside those cells resolve to today.
-    A record of the previous scoring protocol keeps its training id (the grid re-scores its stored
+    A record of an older scoring protocol keeps its training id (the grid re-scores its stored
     weights instead of training it again); only its scoring part, and so its cell id, is another."""
     from bench.cells.method import MethodCell
     from bench.cells.reference import references_for
@@ -116,7 +116,7 @@ def test_the_committed_cells_keep_their_ids_so_the_grid_resumes_them():
             if record["config"]["scoring_protocol"] == SCORING_VERSION:
                 assert cell.config == record["config"] and cell.cell_id == record["cell_id"], record["cell_id"]
             else:
-                assert record["config"]["scoring_protocol"] == SCORING_VERSION - 1, record["cell_id"]
+                assert record["config"]["scoring_protocol"] < SCORING_VERSION, record["cell_id"]
             cells[cell.cell_id] = cell
         refs = [r for r in records if "reference" in r]
         assert refs, f"no committed reference rows under {runs}"
@@ -128,7 +128,7 @@ def test_the_committed_cells_keep_their_ids_so_the_grid_resumes_them():
             made = [r for r in references_for(beside, lambda cell: checksums) if r.name == spec["method"]]
             if record["config"]["scoring_protocol"] == SCORING_VERSION:
                 assert record["cell_id"] in {r.cell_id for r in made}, f"reference {record['cell_id']} is not made today"
-            else:  # of the previous scoring protocol: today's reference is the same but for its scoring part
+            else:  # of an older scoring protocol: today's reference is the same but for its scoring part
                 assert training_part(record["config"]) in [training_part(r.config) for r in made], record["cell_id"]
 
 

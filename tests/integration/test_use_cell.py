@@ -233,6 +233,19 @@ def test_explore_page_renders_in_headless_chromium(text_results, tmp_path, headl
     assert (pixels < 80).mean() > 0.05  # the dark header band and text are drawn
 
 
+def test_explore_command_defaults_to_the_deterministic_headline_mode(text_results, tmp_path):
+    """The VAE's default mode is a random draw: the page (and the line that names its mode) must show the
+    deterministic mean, so that two runs give the same page."""
+    outs = []
+    for i in (0, 1):
+        res = _cli("explore", _ids(text_results)["vae-0"], "--out", str(tmp_path / f"p{i}"), "--results-dir",
+                   str(text_results), "--max-sentences", "50")
+        assert res.exit_code == 0, res.output
+        assert "mode mean;" in res.output
+        outs.append((tmp_path / f"p{i}" / "index.html").read_text())
+    assert outs[0] == outs[1]
+
+
 def test_explore_page_stays_small_for_10k_sentences_and_32_dimensions():
     from bench.use.explore import PageInput, render
 

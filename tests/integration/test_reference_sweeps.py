@@ -1,0 +1,52 @@
+"""The published frontier sweeps (results/reference/frontier-*): every committed record is a cell its
+experiment file declares, of today's scoring protocol, and PROGRESS.md says exactly what is committed
+and what is pending (regenerated here from the file and the records, so it cannot go stale)."""
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+from tasks.scoring import SCORING_VERSION
+
+REPO = Path(__file__).resolve().parents[2]
+SWEEPS = {"frontier-text": "experiments/frontier.toml", "frontier-embedding": "experiments/frontier_embedding.toml"}
+
+
+def _progress_module():
+    spec = importlib.util.spec_from_file_location("sweep_progress", REPO / "experiments/reference/sweep_progress.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+PUBLISHED = [track for track in SWEEPS if (REPO / "results/reference" / track / "runs").is_dir()]
+
+
+def test_the_text_sweep_is_published():
+    assert "frontier-text" in PUBLISHED
+
+
+@pytest.mark.parametrize("track", PUBLISHED)
+def test_committed_sweep_records_are_current_and_successful(track):
+    records = [json.loads(p.read_text()) for p in (REPO / "results/reference" / track / "runs").glob("*/record.json")]
+    assert records
+    assert {r["config"]["scoring_protocol"] for r in records} == {SCORING_VERSION}, "re-score the sweep's weights"
+    assert {r["status"] for r in records} == {"ok"}
+
+
+@pytest.mark.parametrize("track", PUBLISHED)
+def test_progress_file_says_what_is_committed_and_pending(track, monkeypatch):
+    progress = _progress_module()
+    folder = Path("results/reference") / track
+    monkeypatch.chdir(REPO)  # the file names the experiment as a repository path
+    expected = progress.progress(Path(SWEEPS[track]), folder)
+    declared = progress.declared_cells(Path(SWEEPS[track]))
+    assert (folder / progress.PROGRESS).read_text(encoding="utf-8") == expected, \
+        f"regenerate: python experiments/reference/sweep_progress.py {SWEEPS[track]} {folder}"
+    committed = {p.parent.name for p in (folder / "runs").glob("*/record.json") if not p.parent.name.startswith("ref-")}
+    assert committed <= set(declared), "a committed record that the experiment file does not declare"
+    assert f"{len(committed)} of {len(declared)} cells committed" in expected
+    assert f"{len(declared) - len(committed)} pending" in expected
