@@ -20,6 +20,15 @@ def usable_cores() -> int:
         return os.cpu_count() or 1
 
 
+def cap_threads(requested: int, source: str = "--threads") -> tuple[int, str | None]:
+    """``requested`` threads capped at :func:`usable_cores`, and the note that says so (None: not capped)."""
+    cores = usable_cores()
+    if requested <= cores:
+        return requested, None
+    return cores, (f"note: {source} {requested} is more than the {cores} usable core(s) of this process; "
+                   f"using {cores} thread(s) per cell")
+
+
 def cell_threads(concurrent_cells: int, requested: int | None = None) -> int:
     """Torch threads per cell: ``requested`` (``--threads`` / ``$SPARSEBENCH_THREADS``) if given, else the
     usable cores divided among the concurrent cells, less the cores other processes keep busy.
@@ -37,7 +46,7 @@ def cell_threads(concurrent_cells: int, requested: int | None = None) -> int:
                 raise UserError(f"SPARSEBENCH_THREADS={env!r} is not a positive integer; unset it or use e.g. 1")
             requested = int(env)
     if requested is not None:
-        return requested
+        return cap_threads(requested)[0]
     cores = usable_cores()
     try:
         busy = int(os.getloadavg()[0] + 0.5)

@@ -47,37 +47,9 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.preprocessing import MaxAbsScaler, StandardScaler
 from threadpoolctl import threadpool_limits
 
-#: Inner-CV grid for C (inverse L2 strength), in decades.  Wide on purpose: on standardised 1536-wide TopK
-#: codes and on TF-IDF the inner CV chose 1e-5 (docs/probes.md); the ends cost little (strongly regularised
-#: fits converge in a few iterations, weakly regularised ones start from their neighbour's solution).
-DEFAULT_C_GRID: tuple[float, ...] = (1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1.0, 10.0, 100.0, 1e3, 1e4)
-#: Choose C (and the scaler) by inner cross-validation (the headline rule); False: the fixed C below.
-DEFAULT_CV: bool = True
-#: Probe labelled-set sizes per class; ``None`` in a sweep means the whole training set.
-DEFAULT_SIZES: tuple[int | None, ...] = (10, 100, 1000, None)
-#: Inverse L2 strength of a probe with a fixed C (scikit-learn's default; the probe of scoring protocol ≤ 2).
-DEFAULT_C: float = 1.0
-#: Feature scalers by name: "standard" (mean 0, std 1; the probe of scoring protocol ≤ 2) and "maxabs" (each
-#: feature divided by its largest |value|: zeros stay zero, a rarely active feature is not inflated).
-SCALERS: tuple[str, ...] = ("standard", "maxabs")
-#: The scaler chosen per fit by the inner CV, with C, among :data:`SCALERS` (docs/probes.md says why).
-AUTO: str = "auto"
-#: What "auto" means for a probe that is not cross-validated: the probe of scoring protocol ≤ 2.
-FIXED_SCALER: str = "standard"
-DEFAULT_SCALER: str = AUTO
-#: Seeded subsamples per labelled size.
-DEFAULT_REPEATS: int = 3
-#: Folds of the inner cross-validation that chooses C.
-DEFAULT_CV_FOLDS: int = 5
-#: The path over C stops after this many consecutive Cs whose mean inner accuracy is below the best so far
-#: (scoring protocol 4; docs/probes.md measures what it saves and that it chooses what the whole path chooses).
-DEFAULT_PATIENCE: int = 2
-#: lbfgs stopping: scikit-learn's tolerance, a generous iteration cap (see :func:`logistic_probe`).
-DEFAULT_MAX_ITER: int = 1000
-DEFAULT_TOL: float = 1e-4
-#: A dense code with at most this fraction of non-zero entries is cross-validated as a sparse matrix: lbfgs'
-#: products then cost its non-zeros instead of N × D (20× faster on 1536-wide codes with 32 active), the same problem.
-SPARSE_DENSITY: float = 0.25
+from tasks.probe_defaults import (AUTO, DEFAULT_C, DEFAULT_C_GRID, DEFAULT_CV, DEFAULT_CV_FOLDS, DEFAULT_MAX_ITER,  # noqa: F401
+                                   DEFAULT_PATIENCE, DEFAULT_REPEATS, DEFAULT_SCALER, DEFAULT_SIZES, DEFAULT_TOL,
+                                   FIXED_SCALER, SCALERS, SPARSE_DENSITY)
 
 
 @dataclass(frozen=True)
@@ -301,8 +273,11 @@ def probe_sweep(train_x: Any, train_y: np.ndarray, test_x: Any, test_y: np.ndarr
                 threads: int | None = 1) -> list[SweepRow]:
     """Probe scores over labelled training sizes (per class), ``repeats`` seeded subsamples each.
 
-    A size at least as large as every class is the whole training set: it is fit once and reported
-    as such (``repeats=1``), since repeating a deterministic fit on the same data adds nothing.
+    A size equal to the largest class is the whole training set: it is fit once and reported as such
+    (``repeats=1``), since repeating a deterministic fit on the same data adds nothing.  A size above
+    the largest class has no row: its probe would be the all-labels one (``size=None``), and a column
+    ``probe_accuracy@5000`` from 100 sentences a class would claim labels that do not exist
+    (:func:`sizes_above` names the sizes left out).
 
     ``threads`` caps BLAS/OpenMP threads during the sweep (``None``: leave them alone).  The fits
     are small; on a shared 2-core machine two BLAS threads made the 14 × 10k × 768 sweep 16× slower
@@ -321,12 +296,14 @@ def _sweep(train_x: Any, train_y: np.ndarray, test_x: Any, test_y: np.ndarray,
     compact = bool(kw["cv_C"])  # float32 → float64 (and CSR) once, not once per fit
     train_x, test_x = _features(train_x, compact), _features(test_x, compact)
     train_y = np.asarray(train_y)
-    largest = int(np.bincount(np.unique(train_y, return_inverse=True)[1]).max())
+    largest = largest_class(train_y)
     cache: dict[tuple[int, int], ProbeScore] = {}  # (per_class or -1, repeat) → score
     rows = []
     for size in sizes:
         if size is not None and size < 1:
             raise ValueError(f"probe sizes must be ≥ 1 per class (or None for all), got {size}")
+        if size is not None and size > largest:
+            continue  # the all-labels point, never a column pretending to be this size
         whole = size is None or size >= largest
         scores = []
         for r in range(1 if whole else repeats):
@@ -346,6 +323,17 @@ def _sweep(train_x: Any, train_y: np.ndarray, test_x: Any, test_y: np.ndarray,
                              [s.C for s in scores], sum(not s.converged for s in scores),
                              [s.scaler for s in scores], [s.folds for s in scores], [s.cv_accuracy for s in scores]))
     return rows
+
+
+def largest_class(labels: np.ndarray) -> int:
+    """Examples in the largest class of ``labels``."""
+    return int(np.bincount(np.unique(np.asarray(labels), return_inverse=True)[1]).max())
+
+
+def sizes_above(sizes: Sequence[int | None], labels: np.ndarray) -> list[int]:
+    """The probe sizes (per class) that exceed every class of ``labels``: :func:`probe_sweep` leaves them out."""
+    largest = largest_class(labels)
+    return [int(s) for s in sizes if s is not None and s > largest]
 
 
 def sweep_scalars(rows: Sequence[SweepRow]) -> dict[str, float | int]:

@@ -14,7 +14,8 @@ import numpy as np
 
 from tasks.class_activation import NULL_PERMUTATIONS, class_activation, null_class_kl
 from tasks.metric_types import Metric, Scored, Scorer
-from tasks.probes import DEFAULT_C_GRID, DEFAULT_CV_FOLDS, logistic_probe, probe_sweep, sweep_scalars, sweep_table
+from tasks.probes import (DEFAULT_C_GRID, DEFAULT_CV_FOLDS, largest_class, logistic_probe, probe_sweep, sizes_above,
+                          sweep_scalars, sweep_table)
 from tasks.scorers_use import USE_SCORERS
 from tasks.sparsity import active_dims, active_fraction, average_hoyer, dead_fraction, exact_l0, hoyer_ratio
 
@@ -39,7 +40,11 @@ def _activity(x: Mapping[str, Any], cfg: Any) -> Scored:
 def _probes(x: Mapping[str, Any], cfg: Any) -> Scored:
     rows = probe_sweep(x["train_codes"], x["train_labels"], x["test_codes"], x["test_labels"], sizes=cfg.sizes(),
                        repeats=cfg.probe_repeats, random_state=x["seed"], **cfg.probe_options())
-    return Scored(sweep_scalars(rows), {"sweep": sweep_table(rows)})
+    analysis: dict[str, Any] = {"sweep": sweep_table(rows)}
+    above = sizes_above(cfg.sizes(), x["train_labels"])
+    if above:  # named, so a missing probe_accuracy@n column is explained, not a mystery
+        analysis["sizes_above_largest_class"] = {"sizes": above, "largest_class": largest_class(x["train_labels"])}
+    return Scored(sweep_scalars(rows), analysis)
 
 
 def _class_activation(x: Mapping[str, Any], cfg: Any) -> Scored:

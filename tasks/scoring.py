@@ -15,9 +15,9 @@ from typing import Any, Mapping
 
 from sparsebench.params import ConfigError, check_config, param
 from tasks.activity import RAW_THRESHOLD
-from tasks.metrics import Scored, Scorer, all_scorers, check_scorer
-from tasks.probes import (AUTO, DEFAULT_C, DEFAULT_C_GRID, DEFAULT_CV, DEFAULT_REPEATS, DEFAULT_SCALER, DEFAULT_SIZES,
-                          SCALERS)
+from tasks.metric_types import Scored, Scorer, check_scorer
+from tasks.probe_defaults import (AUTO, DEFAULT_C, DEFAULT_C_GRID, DEFAULT_CV, DEFAULT_REPEATS, DEFAULT_SCALER,
+                                  DEFAULT_SIZES, SCALERS)
 
 #: Bump when a change to the harness changes how stored codes are scored (not how models are trained).
 #: 2: loss terms on the test split from seeded random batches, not length-sorted ones (``bench.data.batches``).
@@ -34,8 +34,8 @@ def _sizes_text(sizes: tuple[int | None, ...]) -> str:
 
 @dataclass(frozen=True)
 class ScoringConfig:
-    """Settings of the scorers.  The probe protocol's defaults are read from ``tasks.probes`` (stated once
-    there, beside the probe), so a call of the probe without a config fits the same probe.
+    """Settings of the scorers.  The probe protocol's defaults are read from ``tasks.probe_defaults`` (stated
+    once there; ``tasks.probes`` fits by them), so a call of the probe without a config fits the same probe.
 
     ``probe_sizes`` is text so that ``--set probe_sizes=10,100,all`` parses like every other field:
     comma-separated labelled examples per class, ``all`` for the whole training set (always added:
@@ -101,6 +101,8 @@ class ScoringConfig:
 def score(inputs: Mapping[str, Any], config: ScoringConfig, per: str = "mode",
           scorers: list[Scorer] | None = None) -> Scored:
     """Every scorer (``per`` mode or model) whose inputs are present in ``inputs``, merged."""
+    from tasks.metrics import all_scorers  # the scorers load scikit-learn and scipy: not when a config is resolved
+
     out = Scored()
     errors = []
     for scorer in scorers if scorers is not None else all_scorers():

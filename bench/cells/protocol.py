@@ -120,9 +120,10 @@ def run_guarded(run: CellRun, body: Callable[[Callable[[str], None], str], CellR
 
     An exception becomes a failed record (``failed_record(status="failed", started=..., error=...,
     traceback=...)``): one bad cell never stops a sweep.  User errors (bad input the driver should have
-    caught) propagate.
+    caught) and a full disk propagate: their cause is outside the cell, and a failed record would
+    outlive its fix (``--retry-failed`` would be needed to run the cell again).
     """
-    from bench.errors import USER_ERRORS
+    from bench.errors import is_environment_error
     from bench.store import provenance
 
     started, t0 = provenance.now(), time.perf_counter()
@@ -135,7 +136,7 @@ def run_guarded(run: CellRun, body: Callable[[Callable[[str], None], str], CellR
     try:
         result = body(say, started)
     except Exception as exc:  # a failed cell is a result, not a crash of the sweep
-        if isinstance(exc, USER_ERRORS):
+        if is_environment_error(exc):
             raise
         say(f"FAILED: {type(exc).__name__}: {exc}")
         result = CellResult(failed_record(status="failed", started=started, error=f"{type(exc).__name__}: {exc}",

@@ -6,6 +6,7 @@ Subcommands are imported only when invoked (click's lazy-group pattern), so ``be
 from __future__ import annotations
 
 import importlib
+from pathlib import Path
 
 import click
 
@@ -41,12 +42,17 @@ class LazyGroup(click.Group):
             formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context):
-        from bench.errors import USER_ERRORS
+        from bench.errors import USER_ERRORS, is_out_of_space, no_space
 
         try:
             return super().invoke(ctx)
         except USER_ERRORS as exc:
             raise ReportedError(str(exc)) from None
+        except OSError as exc:
+            if not is_out_of_space(exc):
+                raise
+            where = Path(exc.filename).parent if exc.filename else Path.cwd()
+            raise ReportedError(str(no_space(where, None))) from None
 
     def resolve_command(self, ctx: click.Context, args: list[str]):
         name = args[0] if args else ""

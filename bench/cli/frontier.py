@@ -5,7 +5,7 @@ from pathlib import Path
 
 import click
 
-from bench.cli.options import FolderPath
+from bench.cli.options import FolderPath, OutputPath
 
 #: The sparsity readings and formats (``bench.report.frontier.READINGS``, ``FORMATS``), spelled here so that
 #: ``bench frontier --help`` reads no records module; a test checks that the two agree.
@@ -37,9 +37,9 @@ def _levels(value: str | None) -> list[float] | None:
               help="Sparsity levels to read each frontier's accuracy at [default: 5 levels across each panel's "
                    "frontiers].")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="md", show_default=True)
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
+@click.option("--output", "-o", type=OutputPath(), default=None,
               help="Also write the table to this file.")
-@click.option("--plot", "plot_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+@click.option("--plot", "plot_path", type=OutputPath(), default=None,
               help="Also draw the frontiers as a PNG here (needs matplotlib: sparsebench[plot]).")
 def frontier(results_dir: Path, x: str, levels: str | None, fmt: str, output: Path | None,
              plot_path: Path | None) -> None:

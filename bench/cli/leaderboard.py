@@ -5,7 +5,7 @@ from pathlib import Path
 
 import click
 
-from bench.cli.options import FolderPath
+from bench.cli.options import FolderPath, OutputPath
 from bench.report.leaderboard import FORMATS, KEY_COLUMNS, MODE_VIEWS
 
 
@@ -23,7 +23,7 @@ from bench.report.leaderboard import FORMATS, KEY_COLUMNS, MODE_VIEWS
 @click.option("--ci", is_flag=True, help="Add 95% bootstrap confidence intervals over seeds (scipy.stats.bootstrap).")
 @click.option("--compare-at-hoyer", "hoyer_level", type=float, default=None,
               help="Instead: each method's probe accuracy at this Average Hoyer, interpolated along its sweep.")
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
+@click.option("--output", "-o", type=OutputPath(), default=None,
               help="Also write the table to this file.")
 @click.option("--all-protocols", is_flag=True,
               help="Also show records made under an older training/scoring protocol (left out by default).")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Sequence
 
 import click
 
@@ -22,6 +23,26 @@ class FolderPath(click.Path):
         return super().convert(value, param, ctx)
 
 
+class OutputPath(click.Path):
+    """A file (or, with ``folder``, a folder) to write, checked when the option is read: a table or figures
+    computed and then lost to ``-o /proc/x.md`` or ``-o afile/x.md`` would waste the work, and the
+    error would be a traceback.  Missing parent folders are created."""
+
+    def __init__(self, folder: bool = False) -> None:
+        super().__init__(file_okay=not folder, dir_okay=folder, path_type=Path)
+        self.folder = folder
+
+    def convert(self, value, param, ctx):
+        from bench.store.results import folder_problem
+
+        path = super().convert(value, param, ctx)
+        name = param.opts[0] if param is not None and param.opts else "the output"
+        problem = folder_problem(path if self.folder else path.parent)
+        if problem is not None:
+            raise UserError(f"{name} {path}: {problem}; choose a path you can write")
+        return path
+
+
 def comma_list(value: str, what: str) -> list[str]:
     items = [v.strip() for v in value.split(",") if v.strip()]
     if not items:
@@ -29,7 +50,7 @@ def comma_list(value: str, what: str) -> list[str]:
     return list(dict.fromkeys(items))
 
 
-def parse_seeds(value: str) -> list[int]:
+def parse_seeds(value: str) -> Sequence[int]:
     """``3`` → seeds 0, 1, 2; ``0,5,7`` → exactly those."""
     try:
         numbers = [int(v) for v in value.split(",") if v.strip()]
@@ -44,7 +65,7 @@ def parse_seeds(value: str) -> list[int]:
         raise UserError(f"invalid --seeds {value!r}: a single number is a count of seeds (3 → 0,1,2) and must "
                         f"be at least 1{hint}")
     else:
-        seeds = list(range(numbers[0]))
+        return range(numbers[0])  # not a list: a count of a million is refused by its size, not built first
     if any(s < 0 for s in seeds):
         raise UserError(f"invalid --seeds {value!r}: seeds must be non-negative")
     return list(dict.fromkeys(seeds))

@@ -5,13 +5,13 @@ from pathlib import Path
 
 import click
 
-from bench.cli.options import FolderPath
+from bench.cli.options import FolderPath, OutputPath
 
 
 @click.command()
 @click.option("--results-dir", type=FolderPath(), default=Path("results"),
               show_default=True)
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+@click.option("--out", type=OutputPath(folder=True), default=None,
               help="Folder for the PNGs [default: RESULTS_DIR/plots].")
 @click.option("--modes", type=click.Choice(["all", "matched", "default"]), default="all", show_default=True,
               help="Which encode modes to draw (markers: o deterministic, x stochastic).")

@@ -93,6 +93,8 @@ def _exit_130_on_interrupt(command):
               help="A setting of an executor plugin (e.g. partition=gpu). Repeatable.")
 @click.option("--backend", default=None, hidden=True, help="Old name of --executor.")
 @click.option("--backend-option", "backend_options", multiple=True, hidden=True, help="Old name of --executor-option.")
+@click.option("--yes-large-grid", is_flag=True,
+              help="Run a grid of more cells than a run starts without asking (bench.run.expand.LARGE_GRID: 500).")
 @click.option("-v", "--verbose", is_flag=True, help="Print per-epoch losses.")
 @_exit_130_on_interrupt
 def run(**options) -> None:
@@ -102,13 +104,16 @@ def run(**options) -> None:
     kill only runs what is missing.  A failed cell is recorded with its error; the others go on, and the
     exit code is 1 if any cell failed, 2 for bad input (before anything trains), 130 when interrupted (143 on SIGTERM).
     """
-    from bench.report.leaderboard import render
-    from bench.run.driver import RunOptions, run_all
-    from bench.run.expand import expand
-    from bench.store.results import Store
+    # Imports follow the checks they serve: a typo is refused before scikit-learn, scipy, pandas or torch load
+    # (tests/benchmarks/test_refusal_speed.py measures it).
+    from bench.run.expand import LARGE_GRID, expand
 
     grid = grid_of(options)
-    cells = expand(grid)
+    cells = expand(grid, max_cells=None if options["yes_large_grid"] else LARGE_GRID)
+    from bench.report.leaderboard import render
+    from bench.run.driver import RunOptions, run_all
+    from bench.store.results import Store
+
     note = budget_note_of(grid, cells)
     if note:
         click.echo(note)
@@ -116,7 +121,8 @@ def run(**options) -> None:
     store = Store(options["results_dir"])
     summary = run_all(cells, store, executor, RunOptions(
         resume=options["resume"], retry_failed=options["retry_failed"], references=options["references"],
-        corpus_options={"data_dir": options["data_dir"]}, verbose=options["verbose"], echo=click.echo))
+        corpus_options={"data_dir": options["data_dir"]}, verbose=options["verbose"], echo=click.echo,
+        concurrency=options["jobs"]))
     table = render(summary.records, notes=True)
     if table:
         click.echo("")
@@ -175,7 +181,29 @@ def executor_of(options: dict):
         name = options["backend"]
         settings = parse_executor_options(options["backend_options"], "--backend-option")
     return make_executor(name or "local", ExecutorSettings(options["jobs"], options["devices"], options["per_device"],
-                                                          options["threads"], options["scheduler"], settings))
+                                                          threads_of(options["threads"]), options["scheduler"],
+                                                          settings))
+
+
+def threads_of(requested: int | None) -> int | None:
+    """``--threads`` (or ``$SPARSEBENCH_THREADS``) capped at the usable cores, with a one-line note.
+
+    More torch threads than cores never helps: 1,000 asked for started 2,126 threads on 2 cores, and
+    a 4-second cell had not finished after 142 s."""
+    import os
+
+    from bench.threads import cap_threads
+
+    source = "--threads"
+    env = os.environ.get("SPARSEBENCH_THREADS", "").strip()
+    if requested is None and env.isdigit() and int(env) >= 1:
+        requested, source = int(env), "SPARSEBENCH_THREADS"
+    if requested is None:
+        return None
+    threads, note = cap_threads(requested, source)
+    if note:
+        click.echo(note, err=True)
+    return threads
 
 
 def parse_executor_options(items, option: str = "--executor-option") -> dict[str, str]:

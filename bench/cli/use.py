@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from bench.cli.options import FolderPath
+from bench.cli.options import FolderPath, OutputPath
 
 CELL_HELP = "A cell id (or a unique prefix), a cell folder under <results>/runs/, or its record.json."
 OUTPUT_SUFFIXES = (".npy", ".npz")
@@ -75,7 +75,7 @@ def _check_output(output: Path) -> None:
 @click.argument("cell")
 @click.option("--input", "input_path", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path), required=True,
               help="Text file, one sentence a line (- for standard input).")
-@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+@click.option("--output", type=OutputPath(), required=True,
               help="codes.npy (float32 [N, D]) or codes.npz (codes, activity, mode, cell_id).")
 @click.option("--mode", default=None, help="Encode mode (bench list methods). [default: the method's default]")
 @click.option("--batch-size", type=click.IntRange(min=1), default=None, help="[default: the cell's eval batch size]")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import math
 from typing import Iterable
 
 from bench.config.resolve import TrainConfig, field_types, parse_value
@@ -36,13 +37,24 @@ def parse_grid(items: Iterable[str]) -> dict[str, list[str]]:
 
 def points_for(method: str, config_cls: type, grid: dict[str, list[str]]) -> list[tuple[tuple[str, str], ...]]:
     """Override tuples of every grid point that applies to ``method`` (one empty tuple if none)."""
+    keys = grid_keys_for(method, config_cls, grid)
+    return [tuple(zip(keys, combo)) for combo in itertools.product(*(grid[k] for k in keys))]
+
+
+def grid_keys_for(method: str, config_cls: type, grid: dict[str, list[str]]) -> list[str]:
+    """The ``--grid`` keys that apply to ``method``: its own (``hsvae.alpha``) and the shared fields it has."""
     fields = set(field_types(config_cls)) | set(field_types(TrainConfig)) | set(field_types(ScoringConfig))
     keys = []
     for key in sorted(grid):
         scope, dot, name = key.rpartition(".")
         if (dot and scope == method) or (not dot and name in fields):
             keys.append(key)
-    return [tuple(zip(keys, combo)) for combo in itertools.product(*(grid[k] for k in keys))]
+    return keys
+
+
+def count_points(method: str, config_cls: type, grid: dict[str, list[str]]) -> int:
+    """How many points :func:`points_for` gives, counted without making them (a 10,000-point grid is a product)."""
+    return math.prod(len(grid[k]) for k in grid_keys_for(method, config_cls, grid))
 
 
 def merge(base: tuple[tuple[str, str], ...], point: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:

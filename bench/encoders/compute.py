@@ -34,6 +34,11 @@ def load_model(folder: Path, device: str, *, quiet: bool) -> Any:
             hf_logging.disable_progress_bar()
         try:
             model = SentenceTransformer(str(folder), device=device, local_files_only=True)
+        except Exception as exc:  # a damaged folder fails deep in transformers/safetensors, each its own way
+            why = (str(exc).strip().splitlines() or [""])[0]
+            raise UserError(f"the frozen encoder in {folder} cannot be loaded ({type(exc).__name__}: {why}); its files "
+                            "are damaged or incomplete (a truncated model.safetensors?): copy or download it again, "
+                            "or point --encoder at a complete folder") from None
         finally:
             if quiet and bar_was_on:
                 hf_logging.enable_progress_bar()

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
@@ -25,6 +24,7 @@ from bench.cells.protocol import Cell, CellResult
 from bench.errors import UserError
 from bench.run.executors import CellTask, Executor
 from bench.run.expand import check_data, preflight
+from bench.store.locks import CellLocks
 from bench.store.provenance import drift_note
 from bench.store.record import Record
 from bench.store.results import Store
@@ -46,6 +46,8 @@ class RunOptions:
     #: the cells bar: None shows it on a terminal
     progress: bool | None = None
     echo: Callable[[str], None] = print
+    #: cells at once (``--jobs``), for the time estimate said before the run starts
+    concurrency: int = 1
 
 
 @dataclass
@@ -100,16 +102,32 @@ class Plan:
     to_run: list[tuple[Cell, Path | None]] = field(default_factory=list)
     #: damaged records found on the way: (cell, path, why); their cells are in ``to_run``
     damaged: list[tuple[Cell, Path, str]] = field(default_factory=list)
+    #: stored weights that fail their checksum: (cell, path, why); their cells train again
+    damaged_weights: list[tuple[Cell, Path, str]] = field(default_factory=list)
 
 
 def plan(cells: Sequence[Cell], store: Store, resume: str, retry_failed: bool) -> Plan:
-    """Split cells into those settled from the store, those to re-score and those to compute."""
+    """Split cells into those settled from the store, those to re-score and those to compute.
+
+    Stored weights are used only when they pass their checksum (:meth:`Store.weights_problem`); damaged
+    ones are listed and their cells train again, ``--retry-failed`` or not."""
     if resume not in RESUME_MODES:
         raise UserError(f"unknown resume mode {resume!r}; valid: {', '.join(RESUME_MODES)}")
     from tasks.metrics import scorer_signature
 
     signature = scorer_signature()
     out = Plan()
+    problems: dict[str, str | None] = {}
+
+    def usable(cell: Cell, weights: Path | None) -> Path | None:
+        if weights is None or not cell.model_dirname:
+            return weights
+        if cell.model_dirname not in problems:
+            problems[cell.model_dirname] = store.weights_problem(cell.model_dirname)
+            if problems[cell.model_dirname] is not None:
+                out.damaged_weights.append((cell, weights, problems[cell.model_dirname]))
+        return None if problems[cell.model_dirname] else weights
+
     for cell in cells:
         existing, why = store.read(cell.dirname)
         if why is not None:
@@ -120,12 +138,12 @@ def plan(cells: Sequence[Cell], store: Store, resume: str, retry_failed: bool) -
                 if existing.scorers == signature or (cell.trains and stored is None):
                     out.settled.append(Outcome(cell, existing, "cached"))
                 else:  # a metric was added or removed: re-score (keeping the model), or compute again
-                    out.to_run.append((cell, stored))
+                    out.to_run.append((cell, usable(cell, stored)))
                 continue
             if not retry_failed:
                 out.settled.append(Outcome(cell, existing, "cached-failed"))
                 continue
-        weights = None if resume == "always" else stored
+        weights = None if resume == "always" else usable(cell, stored)
         if resume == "cache-only" and cell.trains and weights is None:
             out.settled.append(Outcome(cell, existing, "missing"))
             continue
@@ -135,9 +153,11 @@ def plan(cells: Sequence[Cell], store: Store, resume: str, retry_failed: bool) -
 
 def run_all(cells: Sequence[Cell], store: Store, executor: Executor, options: RunOptions = RunOptions()) -> Summary:
     """Plan, execute and store ``cells`` (and, with ``options.references``, the reference rows beside the
-    method cells among them)."""
-    from tqdm import tqdm
+    method cells among them).
 
+    Each cell to train is locked first, for the whole run (:class:`bench.store.locks.CellLocks`); a cell
+    another run holds is left for last, waited for, and planned again from the store, so it is reused,
+    not trained twice."""
     echo = options.echo
     check_results_dir(store)
     p = plan(cells, store, options.resume, options.retry_failed)
@@ -151,30 +171,64 @@ def run_all(cells: Sequence[Cell], store: Store, executor: Executor, options: Ru
         p.settled += refs.settled
         p.to_run += refs.to_run
         p.damaged += refs.damaged
+        p.damaged_weights += refs.damaged_weights
     echo(f"{sum(c.trains for c in cells)} cells; records in {store.runs}")  # after every check: bad input prints only its error
     for cell, path, why in p.damaged:
         echo(f"damaged {'' if cell.trains else 'reference '}record {path / 'record.json'} ({why}): "
              + ("its cell runs again" if cell.trains else "computed again"))
+    for cell, path, why in p.damaged_weights:
+        echo(f"damaged weights {path}: {why}; not used, {cell.describe()} trains again")
     summary = Summary(list(p.settled), options.references)
     _report_settled(summary, p.settled, store, options)
     if not p.to_run:
         return summary
+    from bench.run.estimate import estimate
+
+    trained = sum(c.trains for c, _ in p.to_run)
+    echo(estimate(p.to_run, store.records()).line(trained, len(p.to_run) - trained, options.concurrency))
+    locks = CellLocks(store.locks)
+    try:
+        # Cells that train are locked (a reference row costs seconds: computing it twice is cheaper than a wait)
+        mine = [(c, w) for c, w in p.to_run if not c.trains or locks.try_take(c.dirname)]
+        busy = [c for c, _ in p.to_run if c.trains and c.dirname not in locks.held]
+        _execute(mine, store, executor, options, summary, locks)
+        if busy:  # another bench run on this folder computes them: wait for it, then reuse what it stored
+            echo(f"{len(busy)} cell(s) are being computed by another bench run on {store.root}: waiting for them, "
+                 "to reuse their results instead of computing them twice")
+            for cell in busy:
+                locks.take(cell.dirname)
+            again = plan(busy, store, "missing" if options.resume == "always" else options.resume, options.retry_failed)
+            summary.outcomes += again.settled
+            _report_settled(summary, again.settled, store, options)
+            _execute(again.to_run, store, executor, options, summary, locks)
+    finally:
+        locks.release()
+    return summary
+
+
+def _execute(to_run: Sequence[tuple[Cell, Path | None]], store: Store, executor: Executor, options: RunOptions,
+             summary: Summary, locks: CellLocks) -> None:
+    """Run ``to_run`` on the executor, storing each result as it comes and then dropping its cell's lock."""
+    from tqdm import tqdm
+
+    if not to_run:
+        return
     tasks = [CellTask(c, dict(options.corpus_options), options.verbose, str(w) if w else None,
-                      store.training_record(c.model_dirname) if w else None) for c, w in p.to_run]
+                      store.training_record(c.model_dirname) if w else None) for c, w in to_run]
     bar = tqdm(total=len(tasks), unit="cell", desc="cells",
                disable=None if options.progress is None else not options.progress, dynamic_ncols=True)
-    say = bar.write if not bar.disable else echo
+    say = bar.write if not bar.disable else options.echo
     executor.echo = say
     scratch = store.open_scratch()
     try:
         for cell, result in executor.run(tasks, scratch):
             summary.outcomes.append(store_result(store, cell, result, say))
+            locks.release([cell.dirname])
             bar.update(1)
             bar.set_postfix(failed=summary.count("failed") + summary.count("failed", trains=False))
     finally:  # also on Ctrl-C: the executor has stopped its workers by now
         bar.close()
         shutil.rmtree(scratch, ignore_errors=True)
-    return summary
 
 
 def _report_settled(summary: Summary, settled: list[Outcome], store: Store, options: RunOptions) -> None:
@@ -214,25 +268,18 @@ def store_result(store: Store, cell: Cell, result: CellResult, say: Callable[[st
 
 
 def check_results_dir(store: Store) -> None:
-    """The results folder can be created and written, checked before any cell starts.
+    """The results folder and its ``runs``, ``models`` and scratch folders can be created and written,
+    checked before any cell starts.
 
-    A read-only or impossible path (under a regular file, in ``/proc``) would otherwise fail only when
-    the first record is written, after that cell's training, which would be lost.
+    A read-only or impossible path (under a regular file, in ``/proc``, a ``runs`` that is a file) would
+    otherwise fail only when the first record is written, after that cell's training, which would be lost.
     """
-    root = store.root
-    blocker = next((p for p in (root, *root.parents) if p.exists() and not p.is_dir()), None)
-    if blocker is not None:
-        raise UserError(f"--results-dir {root}: {blocker} is a file, not a folder; choose another --results-dir")
-    folder = root
-    try:
-        root.mkdir(parents=True, exist_ok=True)
-        for folder in (root, *(p for p in (store.runs, store.models, store.scratch) if p.is_dir())):
-            fd, probe = tempfile.mkstemp(dir=folder, prefix=".write-test-")
-            try:
-                os.write(fd, b"ok")
-            finally:
-                os.close(fd)
-                os.unlink(probe)
-    except OSError as exc:
-        raise UserError(f"--results-dir {root}: {folder} cannot be written ({exc.strerror or exc}); "
-                        "choose a folder you can write, e.g. --results-dir results") from None
+    from bench.store.results import folder_problem
+
+    for folder in (store.root, store.runs, store.models, store.scratch, store.locks):
+        if folder is not store.root and not os.path.lexists(folder):
+            continue  # made when first written, in a folder just checked
+        problem = folder_problem(folder)
+        if problem is not None:
+            raise UserError(f"--results-dir {store.root}: {problem}; choose a folder you can write, "
+                            "e.g. --results-dir results")

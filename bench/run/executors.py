@@ -154,6 +154,11 @@ class SubprocessExecutor:
         if task.verbose and output.strip():
             for line in output.strip().splitlines():
                 self.echo(f"    [{task.cell.name} on {slot.device}] {line}")
+        from bench.run.worker import refusal_of
+
+        refusal = refusal_of(code, folder, output)
+        if refusal is not None:  # bad input or a full disk: the run's error, never the cell's record
+            raise refusal
         if code == 0 and (folder / RESULT_FILE).exists():
             result = CellResult.read(folder)
             result.record.provenance = {**(result.record.provenance or {}), "slot": f"{slot.device}#{slot.index}"}
@@ -192,7 +197,7 @@ class DaskExecutor:
         self.scheduler, self.echo = scheduler, echo
 
     def run(self, tasks: Sequence[CellTask], scratch: Path | None = None) -> Iterator[tuple[Cell, CellResult]]:
-        from bench.errors import UserError
+        from bench.errors import UserError, is_environment_error
 
         try:
             from distributed import Client, as_completed
@@ -209,9 +214,12 @@ class DaskExecutor:
             for fut in as_completed(futures):
                 task = futures[fut]
                 try:
-                    yield task.cell, fut.result()
+                    result = fut.result()
                 except Exception as exc:  # the worker died or the task could not run
-                    yield task.cell, task.cell.failed(f"dask task failed: {type(exc).__name__}: {exc}")
+                    if is_environment_error(exc):
+                        raise  # bad input or a full disk: the run's error, never the cell's record
+                    result = task.cell.failed(f"dask task failed: {type(exc).__name__}: {exc}")
+                yield task.cell, result
         finally:  # interrupted, or the driver stopped reading: cells still queued must not run on
             unfinished = [f for f in futures if not f.done()]
             if unfinished:

@@ -14,7 +14,7 @@ from typing import Any, Mapping, Sequence
 
 from bench.cells.method import MethodCell
 from bench.config.presets import DEFAULT_PRESET
-from bench.config.grid import check_sweep_conflicts, check_values, merge, points_for, sweep_points
+from bench.config.grid import check_sweep_conflicts, check_values, count_points, merge, points_for, sweep_points
 from bench.config.resolve import ENCODER_KEY, check_override_keys
 from bench.config.spec import RunSpec
 from bench.config.variants import Variant, lookup
@@ -48,8 +48,16 @@ class Grid:
     sweep: bool = False
 
 
-def expand(request: Grid, cache_dir: Any = None) -> list[MethodCell]:
-    """All cells, resolved and validated up front: a typo anywhere fails before anything trains."""
+#: Cells a run starts without ``--yes-large-grid``: the paper's grid is 153; a grid of thousands is more
+#: often a slip (``--seeds 1000000``, one --grid too many) than a plan, and costs hours to find out.
+LARGE_GRID = 500
+
+
+def expand(request: Grid, cache_dir: Any = None, max_cells: int | None = None) -> list[MethodCell]:
+    """All cells, resolved and validated up front: a typo anywhere fails before anything trains.
+
+    ``max_cells``: refuse a grid of more cells (counted before any is made, so ``--seeds 1000000`` is
+    refused at once) unless None."""
     from bench.encoders.identity import EncoderIdentities
 
     if request.train_split == "test":
@@ -78,6 +86,9 @@ def expand(request: Grid, cache_dir: Any = None) -> list[MethodCell]:
         if request.sweep:
             check_sweep_conflicts(real[m], configs[real[m]], overrides, grid)
         swept[m] = sweep_points(real[m], configs[real[m]]) if request.sweep else [("", ())]
+    if max_cells is not None:
+        check_size(request, {m: count_points(real[m], configs[real[m]], grid) * len(swept[m]) for m in request.methods},
+                   max_cells)
     specs = []
     for c in request.corpora:
         for m in request.methods:
@@ -98,6 +109,17 @@ def expand(request: Grid, cache_dir: Any = None) -> list[MethodCell]:
                         f"is on it (its methods run on the text backbone): add --backbone embedding, or "
                         "--grid backbone=text,embedding to run both")
     return cells
+
+
+def check_size(request: Grid, per_method: Mapping[str, int], max_cells: int) -> None:
+    """Refuse a grid of more than ``max_cells`` cells, naming what multiplies to its size."""
+    total = len(request.corpora) * len(request.seeds) * sum(per_method.values())
+    if total <= max_cells:
+        return
+    points = sum(per_method.values())
+    raise UserError(f"this run asks for {total:,} cells ({len(request.corpora)} corpora × {len(request.seeds):,} seeds × "
+                    f"{points:,} method and grid points), more than the {max_cells:,} a run starts without asking; "
+                    "check --seeds, --grid and --sweep, or add --yes-large-grid to run them all")
 
 
 def check_data(cells: Sequence[MethodCell], data_dir: Any) -> None:
@@ -129,7 +151,20 @@ def check_data(cells: Sequence[MethodCell], data_dir: Any) -> None:
     if missing:
         raise UserError(missing_data_message(missing, data_dir, describe_data_dir(data_dir)))
     for corpus, splits in sorted(needed.items()):
-        check_classes(corpus, corpus_info(corpus), list(splits), data_dir)
+        info = corpus_info(corpus)
+        data = read_every_file(corpus, info, list(splits), data_dir)
+        check_classes(corpus, info, list(splits), data_dir, data)
+
+
+def read_every_file(corpus: str, info: Any, splits: Sequence[str], data_dir: Any) -> Any:
+    """Read and decode every file of a built-in or user corpus the cells will read, here, before any cell is
+    dispatched: a bad byte or line is then the run's one-line error, whatever ``--jobs``, instead of one
+    failed cell per seed in the workers.  A plugin's corpus is its loader's to read (it may download)."""
+    from tasks.corpora import is_user_corpus
+
+    if info.origin != "built-in" and not is_user_corpus(corpus):
+        return None
+    return load_corpus(corpus, data_dir=data_dir, splits=tuple(splits))
 
 
 def missing_data_message(missing: dict[str, list[str]], data_dir: Any, where: str) -> str:
@@ -143,7 +178,7 @@ def missing_data_message(missing: dict[str, list[str]], data_dir: Any, where: st
             + " (or point --data-dir at a folder that holds them)")
 
 
-def check_classes(corpus: str, info: Any, splits: Sequence[str], data_dir: Any) -> None:
+def check_classes(corpus: str, info: Any, splits: Sequence[str], data_dir: Any, data: Any = None) -> None:
     """A probe needs two classes: refuse a corpus with fewer before training, not after it.
 
     Built-in corpora declare their classes; a user file is read here once (its cells would read it
@@ -160,7 +195,7 @@ def check_classes(corpus: str, info: Any, splits: Sequence[str], data_dir: Any) 
     if not is_user_corpus(corpus):
         return  # a plugin without declared classes: its loader is its author's to check
     train = tuple(s for s in splits if s != "test") or tuple(splits)  # the probes fit on the training split
-    data = load_corpus(corpus, data_dir=data_dir, splits=train)
+    data = data if data is not None else load_corpus(corpus, data_dir=data_dir, splits=train)
     for split in train:
         labels = data.split(split).labels
         n = len(set(labels.tolist()))
@@ -190,8 +225,51 @@ def preflight(cells: Sequence[MethodCell]) -> None:
         entry = get_method(cell.spec.method)
         checks = Checks(entry.load(), toy_data(0, n_batches=1, batch_size=4), config_overrides=cfg,
                         backbone=cfg.get("backbone", "text"))
+        check_memory(cell, checks)
         try:
             checks.check_shapes()
         except ConformanceError as exc:
             raise UserError(f"method {cell.spec.method!r} ({entry.origin}) fails the interface check before training: "
                             f"{exc}; run `bench check-plugin {cell.spec.method}` for every check") from None
+
+
+#: Copies of the parameters that training holds at once: weights, gradients and Adam's two moments.
+TRAINING_COPIES = 4
+
+
+def check_memory(cell: MethodCell, checks: Any) -> None:
+    """Refuse a model whose training would not fit in the memory available, before allocating it.
+
+    The model is built on torch's ``meta`` device (shapes, no storage) with the toy vocabulary, so the
+    count is a lower bound: ``--set latent_dim=200000000`` (a 150 GB GRU) is refused in one line, not
+    by an allocation error.  A method that cannot be built on ``meta`` is left to the shape check."""
+    import torch
+
+    try:
+        with torch.device("meta"):
+            model = checks.build()
+        nbytes = sum(p.numel() * p.element_size() for p in model.parameters())
+    except Exception:
+        return
+    need, free = TRAINING_COPIES * nbytes, available_memory()
+    if free is None or need <= free:
+        return
+    from bench.errors import human_bytes
+
+    settings = " ".join(f"{k}={v}" for k, v in cell.spec.overrides) or "its preset's sizes"
+    raise UserError(f"method {cell.spec.method!r} with {settings} has {sum(p.numel() for p in model.parameters()):,} "
+                    f"parameters ({human_bytes(nbytes)}; training holds about {TRAINING_COPIES}×, {human_bytes(need)}), "
+                    f"more than the {human_bytes(free)} of memory available; choose smaller sizes "
+                    "(latent_dim, hidden_dim, embed_dim)")
+
+
+def available_memory() -> int | None:
+    """Bytes of memory available to a new allocation (Linux ``MemAvailable``), None where unknown."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None

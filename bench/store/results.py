@@ -4,11 +4,12 @@ Layout under the results folder:
 
 - ``runs/<method>-<corpus>-seed<s>-<cell id>/record.json`` (+ ``log.txt``): one scored cell — spec,
   resolved config, metrics for every encode mode, provenance, status;
-- ``models/<method>-<corpus>-seed<s>-<train id>/model.pt`` (+ ``training.json``): the trained weights
-  (a state dict, loaded with ``weights_only=True``) and the training part of the record, keyed by
-  the training identity alone, so a scoring change re-scores them instead of retraining; beside them
-  ``encoding.json``, what encoding new text needs (vocabulary, or centring mean and scale:
-  :mod:`bench.use.state`).
+- ``models/<method>-<corpus>-seed<s>-<train id>/model.pt`` (+ ``model.sha256``, ``training.json``): the
+  trained weights (a state dict, loaded with ``weights_only=True``), their SHA-256 (``sha256sum``'s
+  format) and the training part of the record, keyed by the training identity alone, so a scoring
+  change re-scores them instead of retraining; beside them ``encoding.json``, what encoding new text
+  needs (vocabulary, or centring mean and scale: :mod:`bench.use.state`).  Weights are checked against
+  their checksum before they are used (:meth:`Store.weights_problem`); damaged ones are retrained.
 
 Writes go to a temporary file in the same folder and are moved into place with ``os.replace``, so a
 run killed at any moment leaves either the old file or the new one, never half of one.  Files are
@@ -18,27 +19,82 @@ counted by whoever reads the store.  What a record holds is :class:`bench.store.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import shutil
 import socket
 import tempfile
 import time
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator, Mapping
 
+from bench.errors import UserError, is_out_of_space, no_space
 from bench.store.record import Record, record_problems, to_json
 
 RECORD = "record.json"
 LOG = "log.txt"
 WEIGHTS = "model.pt"
+WEIGHTS_SHA256 = "model.sha256"
 TRAINING = "training.json"
 ENCODING = "encoding.json"
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+#: Room left beside every write: a full disk breaks the filesystem's other users (and our next write) too.
+SPACE_MARGIN = 1 << 20
+
+
+def free_space(folder: Path) -> int | None:
+    """Bytes free to this user on the filesystem of ``folder`` (its nearest existing parent), None if unknown
+    (also on a pseudo filesystem such as ``/proc``, whose size is 0: its writes fail for other reasons)."""
+    for path in (folder, *folder.parents):
+        if path.exists():
+            try:
+                usage = shutil.disk_usage(path)
+            except OSError:
+                return None
+            return usage.free if usage.total else None
+    return None
+
+
+def folder_problem(folder: Path) -> str | None:
+    """Why ``folder`` cannot hold our files (a file where a folder belongs, not creatable, not writable),
+    or None; the folder is created when it can be.  Asked before the work, so the work is never lost to it."""
+    folder = Path(folder)
+    blocker = next((p for p in (folder, *folder.parents) if p.exists() and not p.is_dir()), None)
+    if blocker is not None:
+        return f"{blocker} is a file, not a folder"
     try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(dir=folder, prefix=".write-test-")
+        try:
+            os.write(fd, b"ok")
+        finally:
+            os.close(fd)
+            os.unlink(probe)
+    except OSError as exc:
+        return f"{folder} cannot be written ({exc.strerror or exc})"
+    return None
+
+
+def check_space(folder: Path, nbytes: int) -> None:
+    """Refuse a write of ``nbytes`` into ``folder`` that would not fit (with :data:`SPACE_MARGIN`), before writing."""
+    free = free_space(folder)
+    if free is not None and free < nbytes + SPACE_MARGIN:
+        raise no_space(folder, nbytes + SPACE_MARGIN, free)
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that a reader sees the old file or the new one, never part of one.
+
+    The free space is checked first, and a write that runs out of it anyway (ENOSPC, EDQUOT) leaves no
+    temporary file and is a :class:`~bench.errors.NoSpaceError` naming the folder and the size."""
+    check_space(path.parent, len(data))
+    tmp = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
@@ -46,9 +102,14 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a record is for the group too
+        if path.is_dir():
+            raise UserError(f"{path} is a folder, where a file belongs; remove it (or move it away) and rerun")
         os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+    except BaseException as exc:
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
+        if is_out_of_space(exc):
+            raise no_space(path.parent, len(data) + SPACE_MARGIN, free_space(path.parent)) from None
         raise
 
 
@@ -88,7 +149,13 @@ class Store:
         return self.runs / dirname
 
     def read(self, dirname: str) -> tuple[Record | None, str | None]:
-        """(record, None), (None, None) when absent, or (None, why) when damaged."""
+        """(record, None), (None, None) when absent, or (None, why) when damaged.
+
+        A folder where the record belongs is a :class:`~bench.errors.UserError`: the cell could train,
+        but its record could never be written."""
+        if (self.cell_dir(dirname) / RECORD).is_dir():
+            raise UserError(f"{self.cell_dir(dirname) / RECORD} is a folder, where the cell's record belongs; "
+                            "remove it (or move it away) and rerun")
         data, why = self._read_json(dirname)
         return (Record.from_json(data, check=False) if data is not None else None), why
 
@@ -161,11 +228,42 @@ class Store:
             return None
 
     def save_model(self, model_dirname: str, weights: bytes, training: dict[str, Any]) -> Path:
-        """Weights first, then the training record that marks them complete."""
+        """Weights first, then their checksum, then the training record that marks them complete."""
         folder = self.model_dir(model_dirname)
         atomic_write_bytes(folder / WEIGHTS, weights)
+        atomic_write_text(folder / WEIGHTS_SHA256, f"{hashlib.sha256(weights).hexdigest()}  {WEIGHTS}\n")
         atomic_write_text(folder / TRAINING, to_json(training))
         return folder
+
+    def weights_problem(self, model_dirname: str) -> str | None:
+        """Why the stored weights of a training identity cannot be used (None: they are intact or absent).
+
+        Checked against the SHA-256 written with them.  Weights stored before checksums existed are
+        checked as what ``torch.save`` writes, a zip archive whose members carry CRC-32s: intact ones
+        get their checksum written now; a truncated or junk file is named, and its cell trains again.
+        """
+        folder = self.model_dir(model_dirname)
+        path, recorded = folder / WEIGHTS, folder / WEIGHTS_SHA256
+        if not path.is_file():
+            return None
+        try:
+            actual = _sha256_of(path)
+            if recorded.exists():
+                expected = recorded.read_text(encoding="utf-8").split()[0] if recorded.is_file() else ""
+                if actual != expected:
+                    return (f"its SHA-256 {actual[:12]}… is not the {expected[:12] or '(unreadable)'}… written with it: "
+                            "the file is truncated or was changed")
+                return None
+            why = _zip_problem(path)
+        except (OSError, UnicodeDecodeError, IndexError) as exc:
+            return f"unreadable ({exc})"
+        if why is not None:
+            return f"stored without a checksum, and {why}"
+        try:
+            atomic_write_text(recorded, f"{actual}  {WEIGHTS}\n")  # intact: checked by its checksum from now on
+        except (OSError, UserError):
+            pass  # a read-only store is read as it is
+        return None
 
     def save_encoding(self, model_dirname: str, state: dict[str, Any]) -> Path:
         """What encoding new text with the model needs (:mod:`bench.use.state`), atomically, beside its weights."""
@@ -173,7 +271,12 @@ class Store:
         atomic_write_text(path, json.dumps(state, sort_keys=True))
         return path
 
-    # -- scratch ---------------------------------------------------------------------------
+    # -- locks and scratch -----------------------------------------------------------------
+    @property
+    def locks(self) -> Path:
+        """The cell locks of running drivers (:mod:`bench.store.locks`)."""
+        return self.root / ".locks"
+
     @property
     def scratch(self) -> Path:
         """Scratch space of worker processes: one ``run-*`` folder per running driver, under the results
@@ -196,8 +299,6 @@ class Store:
 
     def remove_stale_scratch(self) -> list[Path]:
         """Remove scratch folders whose owning process has ended; returns what was removed."""
-        import shutil
-
         removed = []
         if not self.scratch.is_dir():
             return removed
@@ -206,6 +307,24 @@ class Store:
                 shutil.rmtree(folder, ignore_errors=True)
                 removed.append(folder)
         return removed
+
+
+def _sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _zip_problem(path: Path) -> str | None:
+    """Why ``path`` is not a complete torch archive (every member's CRC-32 checked), or None."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            bad = archive.testzip()
+    except (zipfile.BadZipFile, EOFError, ValueError) as exc:
+        return f"it is not a complete torch archive ({exc})"
+    return f"its member {bad} fails its CRC check" if bad is not None else None
 
 
 #: The file in a scratch folder that names the process owning it.

@@ -41,8 +41,13 @@ class StoredCell:
         return Store(self.root).model_dir(self.cell.model_dirname)
 
     def weights(self) -> Path:
-        """The stored weights, or a :class:`UserError` that says how to get them."""
-        path = Store(self.root).weights_path(self.cell.model_dirname)
+        """The stored weights, checked against their checksum, or a :class:`UserError` that says how to get them."""
+        store = Store(self.root)
+        path = store.weights_path(self.cell.model_dirname)
+        problem = store.weights_problem(self.cell.model_dirname) if path is not None else None
+        if problem is not None:
+            raise UserError(f"cell {self.cell_id}: its weights {path} are damaged ({problem}); "
+                            f"train them again with `{retrain_command(self.record, self.root)}`")
         if path is None:
             raise UserError(f"cell {self.cell_id} ({self.cell.describe()}) has no trained weights: "
                             f"{self.model_folder / 'model.pt'} is absent (records keep scores, weights stay with "

@@ -1,6 +1,7 @@
 """The default probe sweep on a DBpedia-sized problem: 14 classes × 10,000 train codes × 768 dims.
 
-Sizes 10, 100, 1000 per class and all, 3 seeded repeats (the harness default); 2,800 test codes.
+Sizes 10, 100, 1000 per class and all, 3 seeded repeats (the harness default; 1000 is above every class of
+714 codes, so it is the all-labels point); 2,800 test codes.
 Codes are class-shifted Gaussians, so accuracy rises with labels like real codes do.  Time is
 recorded by pytest-benchmark, not asserted (the target, "well under a minute on 2 cores", is read
 off the report); the test asserts only that the sweep did what it claims.
@@ -29,7 +30,9 @@ def test_probe_sweep_speed(benchmark):
                               rounds=1, iterations=1)
     benchmark.extra_info.update(classes=CLASSES, train=TRAIN, test=TEST, dims=DIMS,
                                 accuracy={str(r.per_class): round(r.accuracy_mean, 4) for r in rows})
-    assert [r.per_class for r in rows] == list(DEFAULT_SIZES)
+    # 1000 a class is above every class here (714): no row of its own, its point is the all-labels one
+    # (it cost nothing before either: the whole-set fit was shared)
+    assert [r.per_class for r in rows] == [s for s in DEFAULT_SIZES if s is None or s <= TRAIN // CLASSES]
     assert rows[0].repeats == 3 and rows[0].n_train == 10 * CLASSES
     assert rows[0].accuracy_mean < rows[1].accuracy_mean < rows[-1].accuracy_mean
     assert sum(r.unconverged for r in rows) == 0

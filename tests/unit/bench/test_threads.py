@@ -36,7 +36,7 @@ def test_default_divides_free_cores_among_cells(machine, cores, load, cells, exp
 
 
 def test_an_explicit_count_wins_over_the_environment_and_the_load(machine, monkeypatch):
-    machine(2, 2.0)
+    machine(4, 4.0)
     monkeypatch.setenv("SPARSEBENCH_THREADS", "2")
     assert cell_threads(1) == 2
     assert cell_threads(1, requested=3) == 3
@@ -57,6 +57,31 @@ def test_the_cli_records_the_thread_count_it_used(run_bench, tmp_path):
     result = run_bench("run", "--methods", "ae", "--preset", "smoke", "--set", "epochs=1",
                        "--results-dir", str(tmp_path / "r"), "--threads", "1", "--no-references")
     assert result.exit_code == 0, result.output
+    record = json.loads(next((tmp_path / "r" / "runs").glob("*/record.json")).read_text())
+    assert "1 threads" in record["provenance"]["device"]
+
+
+def test_a_count_above_the_usable_cores_is_capped_with_a_note(machine, monkeypatch):
+    from bench.threads import cap_threads
+
+    machine(2, 0.0)
+    assert cell_threads(1, requested=1000) == 2
+    monkeypatch.setenv("SPARSEBENCH_THREADS", "64")
+    assert cell_threads(1) == 2
+    assert cap_threads(2) == (2, None)
+    threads, note = cap_threads(1000)
+    assert threads == 2 and note == ("note: --threads 1000 is more than the 2 usable core(s) of this process; "
+                                     "using 2 thread(s) per cell")
+
+
+def test_the_cli_caps_threads_with_one_line_and_records_the_capped_count(run_bench, tmp_path, monkeypatch):
+    import json
+
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0}, raising=False)
+    result = run_bench("run", "--methods", "ae", "--preset", "smoke", "--set", "epochs=1", "--set", "probe_sizes=all",
+                       "--results-dir", str(tmp_path / "r"), "--threads", "1000", "--no-references")
+    assert result.exit_code == 0, result.output
+    assert "note: --threads 1000 is more than the 1 usable core(s) of this process; using 1 thread(s)" in result.output
     record = json.loads(next((tmp_path / "r" / "runs").glob("*/record.json")).read_text())
     assert "1 threads" in record["provenance"]["device"]
 

@@ -6,7 +6,7 @@ import warnings
 import numpy as np
 import pytest
 
-from tasks.probes import logistic_probe, probe_sweep, stratified_subsample, sweep_scalars, sweep_table
+from tasks.probes import logistic_probe, probe_sweep, sizes_above, stratified_subsample, sweep_scalars, sweep_table
 
 
 def blobs(rng: np.random.Generator, n_per_class: int, classes: int, dim: int, shift: float):
@@ -58,11 +58,13 @@ def test_sweep_rows_scalars_and_whole_set():
     rng = np.random.default_rng(3)
     x, y = blobs(rng, 60, 3, 8, shift=3.0)
     xt, yt = blobs(rng, 50, 3, 8, shift=3.0)
-    rows = probe_sweep(x, y, xt, yt, sizes=(10, 1000, None), repeats=4, random_state=0)
-    assert [r.per_class for r in rows] == [10, 1000, None]
+    rows = probe_sweep(x, y, xt, yt, sizes=(10, 60, 1000, None), repeats=4, random_state=0)
+    # 1000 per class exceeds every class (60): no row claims it, its point is "all" (issue 24)
+    assert [r.per_class for r in rows] == [10, 60, None]
+    assert sizes_above((10, 60, 1000, None), y) == [1000]
     assert rows[0].n_train == 30 and rows[0].repeats == 4 and len(rows[0].accuracies) == 4
     assert rows[0].accuracy_std == pytest.approx(np.std(rows[0].accuracies, ddof=1))
-    # 1000 per class exceeds every class: it is the whole set, fit once, identical to "all"
+    # 60 per class is every class whole: the whole set, fit once, identical to "all"
     assert rows[1].repeats == 1 and rows[1].n_train == 180 and rows[1].accuracies == rows[2].accuracies
     flat = sweep_scalars(rows)
     assert flat["probe_accuracy"] == rows[2].accuracy_mean and flat["probe_train_size"] == 180

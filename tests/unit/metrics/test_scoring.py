@@ -127,3 +127,24 @@ def test_class_kl_sees_hsvae_sparsity_through_the_activity_rules():
     thresholded = score({**base, "test_activity": raw, "activity_rule": rule}, ScoringConfig())
     assert thresholded.scalars["class_kl_mean"] > 0.7 * true.kl_mean
     assert thresholded.scalars["active_fraction"] == pytest.approx(0.19, abs=0.03)
+
+
+def test_a_probe_size_above_every_class_is_no_column_and_is_named_in_the_analysis():
+    """100 sentences a class and probe_sizes=10,100,5000,all: no probe_accuracy@5000 pretending to be 5000
+    labels a class (it would equal the all-labels probe); @100 is the whole set, truly 100 a class."""
+    rng = np.random.default_rng(1)
+    (x, y), (xt, yt) = codes(rng, 300), codes(rng, 90)  # 3 classes of 100
+    cfg = ScoringConfig(probe_sizes="10,100,5000,all", probe_repeats=2)
+    s = score(inputs(x, y, xt, yt), cfg, scorers=[sc for sc in all_scorers_named("probes")])
+    assert "probe_accuracy@5000" not in s.scalars and "probe_macro_f1@5000" not in s.scalars
+    assert s.scalars["probe_accuracy@100"] == s.scalars["probe_accuracy"]
+    assert [r["per_class"] for r in s.analysis["probes"]["sweep"]] == [10, 100, None]
+    assert s.analysis["probes"]["sizes_above_largest_class"] == {"sizes": [5000], "largest_class": 100}
+    within = score(inputs(x, y, xt, yt), ScoringConfig(probe_sizes="10,all"), scorers=all_scorers_named("probes"))
+    assert "sizes_above_largest_class" not in within.analysis["probes"]  # records within the classes: unchanged
+
+
+def all_scorers_named(name):
+    from tasks.metrics import all_scorers
+
+    return [sc for sc in all_scorers() if sc.name == name]

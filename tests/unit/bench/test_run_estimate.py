@@ -1,0 +1,50 @@
+"""Before a run starts: its size is bounded (counted before any cell is made) and its time estimated."""
+from __future__ import annotations
+
+import pytest
+
+from bench.errors import UserError
+from bench.run.estimate import ROUGH_SECONDS, ROUGH_UNTRAINED_SECONDS, estimate, stored_timings
+from bench.run.expand import Grid, expand
+
+
+def test_a_grid_above_the_limit_is_refused_by_its_count_and_runs_with_the_flag():
+    with pytest.raises(UserError, match=r"asks for 1,000,000,000,000 cells .*--yes-large-grid"):
+        expand(Grid(methods=["ae"], corpora=["synthetic"], seeds=range(10**12)), max_cells=500)  # never built
+    big = {"vae.beta": [str(b) for b in range(1, 101)], "latent_dim": [str(d) for d in range(2, 102)]}
+    with pytest.raises(UserError, match=r"asks for 10,000 cells \(1 corpora × 1 seeds × 10,000 method and grid"):
+        expand(Grid(methods=["vae"], corpora=["synthetic"], grid=big), max_cells=500)
+    assert len(expand(Grid(methods=["ae", "vae"], corpora=["synthetic"], seeds=range(3)), max_cells=6)) == 6
+    with pytest.raises(UserError, match="asks for 6 cells"):
+        expand(Grid(methods=["ae", "vae"], corpora=["synthetic"], seeds=range(3)), max_cells=5)
+
+
+def test_the_cli_refuses_a_million_seeds_in_one_line(run_bench, tmp_path):
+    out = run_bench("run", "--methods", "ae", "--seeds", "1000000", "--results-dir", str(tmp_path / "r"))
+    assert out.exit_code == 2
+    assert out.output.startswith("error: this run asks for 1,000,000 cells") and "--yes-large-grid" in out.output
+    assert not (tmp_path / "r").exists()
+
+
+def _record(method, wall, rescored=False, status="ok", corpus="synthetic", preset="smoke"):
+    return {"spec": {"method": method, "corpus": corpus, "preset": preset}, "wall_seconds": wall, "status": status,
+            "provenance": {"scoring": {"rescored": rescored}}}
+
+
+def test_stored_timings_are_the_median_of_trained_finished_records_of_the_same_kind():
+    records = [_record("ae", 10), _record("ae", 30), _record("ae", 20), _record("ae", 999, rescored=True),
+               _record("ae", 999, status="failed"), _record("ae", 50, corpus="yahoo")]
+    assert stored_timings(records) == {("ae", "synthetic", "smoke"): 20.0, ("ae", "yahoo", "smoke"): 50.0}
+
+
+def test_the_estimate_uses_stored_timings_and_says_when_it_falls_back_to_the_preset_figure():
+    cells = expand(Grid(methods=["ae", "vae"], corpora=["synthetic"], seeds=range(2)))
+    records = [_record("ae", 40)]
+    est = estimate([(c, None) for c in cells], records)
+    assert est.measured == 2 and est.rough == 2
+    assert est.seconds == 2 * 40 + 2 * ROUGH_SECONDS["smoke"]
+    line = est.line(4, 0, concurrency=2)
+    assert line.startswith("to run: 4 cell(s), about 50 s with 2 at once") and "rough per-preset figures for 2" in line
+    rescore = estimate([(cells[0], "models/x/model.pt")], records)  # stored weights: no training
+    assert rescore.seconds == ROUGH_UNTRAINED_SECONDS and rescore.rough == 1
+    assert "no stored timing" in estimate([(cells[2], None)], []).line(1, 0, 1)
