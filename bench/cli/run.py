@@ -91,8 +91,9 @@ def _exit_130_on_interrupt(command):
 @click.option("--scheduler", default=None, help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 (--executor dask).")
 @click.option("--executor-option", "executor_options", multiple=True, metavar="KEY=VALUE",
               help="A setting of an executor plugin (e.g. partition=gpu). Repeatable.")
-@click.option("--backend", default=None, hidden=True, help="Old name of --executor.")
-@click.option("--backend-option", "backend_options", multiple=True, hidden=True, help="Old name of --executor-option.")
+@click.option("--backend", default=None, hidden=True, help="Renamed --executor: refused with the new name.")
+@click.option("--backend-option", "backend_options", multiple=True, hidden=True,
+              help="Renamed --executor-option: refused with the new name.")
 @click.option("--yes-large-grid", is_flag=True,
               help="Run a grid of more cells than a run starts without asking (bench.run.expand.LARGE_GRID: 500).")
 @click.option("-v", "--verbose", is_flag=True, help="Print per-epoch losses.")
@@ -173,13 +174,9 @@ def executor_of(options: dict):
     from bench.run.backends import ExecutorSettings, make_executor
 
     name, settings = options["executor"], parse_executor_options(options["executor_options"], "--executor-option")
-    if options["backend"] is not None or options["backend_options"]:
-        if name is not None or options["executor_options"]:
-            raise UserError("--backend is the old name of --executor: give one of them")
-        click.echo("note: --backend is now --executor (and --backend-option --executor-option); the old names "
-                   "will be removed", err=True)
-        name = options["backend"]
-        settings = parse_executor_options(options["backend_options"], "--backend-option")
+    if options["backend"] is not None or options["backend_options"]:  # not an alias: click alone would suggest --backbone
+        raise UserError("--backend was renamed --executor (it names where cells run, not the model's --backbone), and "
+                        "--backend-option --executor-option: e.g. --executor local or --executor dask")
     return make_executor(name or "local", ExecutorSettings(options["jobs"], options["devices"], options["per_device"],
                                                           threads_of(options["threads"]), options["scheduler"],
                                                           settings))

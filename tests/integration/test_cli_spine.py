@@ -143,16 +143,15 @@ def test_leaderboard_without_records_says_what_to_do(run_bench, tmp_path):
     assert "run `bench run` first" in res.output
 
 
-def test_the_old_executor_option_still_runs_and_says_its_new_name(run_bench, tmp_path):
-    """``--backend`` (renamed ``--executor``, so it cannot be confused with ``--backbone``) is a hidden alias:
-    one line on stderr, then the run as before; both at once is a user error."""
+def test_the_old_executor_option_is_refused_with_its_new_name(run_bench, tmp_path):
+    """``--backend`` (renamed ``--executor``, so it cannot be confused with ``--backbone``) is no alias: it is
+    refused in one line naming the new option, before anything runs (click alone would suggest --backbone)."""
     args = ["run", "-m", "ae", "--set", "epochs=1", "--set", "max_train_sentences=200", "--no-references",
             "--threads", "1", "--results-dir", str(tmp_path)]
-    old = run_bench(*args, "--backend", "local")
-    assert old.exit_code == 0, old.output
-    assert old.output.count("--backend is now --executor") == 1 and "1 trained" in old.output
-    both = run_bench(*args, "--backend", "local", "--executor", "local")
-    assert both.exit_code == 2 and "--backend is the old name of --executor" in both.output
+    for extra in (["--backend", "local"], ["--backend-option", "a=1"], ["--backend", "local", "--executor", "local"]):
+        old = run_bench(*args, *extra)
+        assert old.exit_code == 2 and "--backend was renamed --executor" in old.output, old.output
+        assert "Traceback" not in old.output and not (tmp_path / "runs").exists()
     helped = run_bench("run", "--help")
     assert "--executor" in helped.output and "--backend " not in helped.output and "--backbone" in helped.output
 
