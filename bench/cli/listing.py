@@ -187,7 +187,7 @@ def _executors() -> str:
 
 def _settings() -> str:
     """The keys ``--set`` takes besides a method's hyperparameters, with defaults, ranges and what they do;
-    the value a bare ``bench run`` uses beside the field's own default (the paper's), which a preset changes."""
+    the value a bare ``bench run`` uses beside the field's own default (its declared value, with its source), which a preset changes."""
     import dataclasses
 
     from bench.config.presets import DEFAULT_PRESET, PRESETS
@@ -203,7 +203,7 @@ def _settings() -> str:
             rows.append([f.name, scope, f.default, preset.get(f.name, f.default), rng.describe() if rng else "",
                          f.metadata.get("doc", "")])
     head = (f"a bare `bench run` uses preset {DEFAULT_PRESET} (column '{DEFAULT_PRESET}'); 'default' is the field's "
-            "own value (the paper's), which --preset paper keeps; --set overrides either (bench list presets)")
+            "own declared value (its source: bench list methods), which --preset paper keeps; --set overrides either (bench list presets)")
     return _wrap(head) + "\n" + fit_table(rows, ["setting (--set KEY=VALUE)", "scope", "default", DEFAULT_PRESET,
                                                    "range", "what it does"])
 
