@@ -247,7 +247,7 @@ class Store:
         if not path.is_file():
             return None
         try:
-            actual = _sha256_of(path)
+            actual = file_sha256(path)
             if recorded.exists():
                 expected = recorded.read_text(encoding="utf-8").split()[0] if recorded.is_file() else ""
                 if actual != expected:
@@ -309,7 +309,8 @@ class Store:
         return removed
 
 
-def _sha256_of(path: Path) -> str:
+def file_sha256(path: Path) -> str:
+    """sha256 of a file's bytes, read in 1 MiB blocks (weights and encoder files are large)."""
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
