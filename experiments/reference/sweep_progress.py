@@ -36,17 +36,16 @@ def declared_cells(experiment: Path) -> dict[str, str]:
     return {cell.dirname: cell.describe() for cell in expand(grid)}
 
 
-def committed(track: Path, references: bool = False) -> dict[str, dict]:
-    """{run folder name: record} of the successful method records (or, with ``references``, reference rows)
-    of today's scoring protocol under ``track``."""
-    out = {}
+def committed(track: Path) -> tuple[dict[str, dict], dict[str, dict]]:
+    """({run folder name: record} of the method cells, the same of the reference rows): the successful
+    records of today's scoring protocol under ``track``, read once."""
+    cells: dict[str, dict] = {}
+    references: dict[str, dict] = {}
     for path in sorted((track / "runs").glob("*/record.json")):
         record = json.loads(path.read_text(encoding="utf-8"))
-        if ("reference" in record) != references:
-            continue
         if record.get("status") == "ok" and record.get("config", {}).get("scoring_protocol") == SCORING_VERSION:
-            out[path.parent.name] = record
-    return out
+            (references if "reference" in record else cells)[path.parent.name] = record
+    return cells, references
 
 
 def _cost(record: dict) -> float:
@@ -59,7 +58,7 @@ def _cost(record: dict) -> float:
 def progress(experiment: Path, track: Path) -> str:
     """``PROGRESS.md``: counts per method and corpus, then every pending cell by name."""
     cells = declared_cells(experiment)
-    done = committed(track)
+    done, refs = committed(track)
     extra = sorted(set(done) - set(cells))
     if extra:
         raise SystemExit(f"{track}: records that {experiment} does not declare: {', '.join(extra)}")
@@ -72,7 +71,6 @@ def progress(experiment: Path, track: Path) -> str:
              f"{len(pending)} pending; {hours:.1f} core-hours so far (training + scoring, one core per cell, on a shared 2-core machine).", "",
              "| method-corpus | committed | declared |", "|---|---|---|"]
     lines += [f"| {key} | {have.get(key, 0)} | {n} |" for key, n in per.items()]
-    refs = committed(track, references=True)
     lines += ["", f"Reference rows (made beside the cells of each corpus and seed): {len(refs)} committed"
               + (": " + ", ".join(f"`{name}`" for name in refs) if refs else "") + "."]
     if pending:
@@ -87,7 +85,8 @@ def publish(source: Path, track: Path) -> None:
     for path in (track / "runs").glob("*/record.json"):
         if json.loads(path.read_text(encoding="utf-8")).get("config", {}).get("scoring_protocol") != SCORING_VERSION:
             shutil.rmtree(path.parent)
-    for name in [*committed(source), *committed(source, references=True)]:
+    cells, references = committed(source)
+    for name in [*cells, *references]:
         target = track / "runs" / name
         target.mkdir(parents=True, exist_ok=True)
         for file in ("record.json", "log.txt"):
