@@ -21,6 +21,8 @@ INPUTS = {
     "test_inputs": "the embedding backbone's input embeddings of the test split [N, E]",
     "test_decoded": "the embedding decoded from the mode's test codes [N, E]",
     "train_decoded": "the embedding decoded from the mode's training codes [N_train, E]",
+    "headline": "True for a mode that a table shows (each kind's headline mode, the default mode, a reference's "
+                "code); absent for the others, which the costliest scorers (the k-sparse surface) skip",
     "reconstruction": "the model's summed reconstruction and loss terms over the test split (per model)",
 }
 

@@ -234,7 +234,8 @@ def score_codes(train_codes: Any, train_labels: np.ndarray, test_codes: Any, tes
         train_activity, _ = read_activity(train_codes, exact_zeros=exact_zeros, threshold=config.activity_threshold)
         inputs: dict[str, Any] = {"seed": seed, "train_codes": train_codes, "train_labels": train_labels,
                                   "test_codes": test_codes, "test_labels": test_labels, "test_activity": activity,
-                                  "train_activity": train_activity, "activity_rule": rule, "mean_codes": None}
+                                  "train_activity": train_activity, "activity_rule": rule, "mean_codes": None,
+                                  "headline": True}
         if test_inputs is not None:
             inputs.update(test_inputs=test_inputs, test_decoded=test_decoded, train_decoded=train_decoded)
         scored = score(inputs, config)
@@ -256,7 +257,7 @@ def _score_sparse(train: sp.csr_matrix, train_labels: np.ndarray, test: sp.csr_m
     active = (test != 0).astype(np.float64).tocsr()
     inputs = {"seed": seed, "train_codes": train, "train_labels": train_labels, "test_codes": test,
               "test_labels": test_labels, "test_activity": active, "activity_rule": rule,
-              "train_activity": (train != 0).astype(np.float64).tocsr()}
+              "train_activity": (train != 0).astype(np.float64).tocsr(), "headline": True}
     scorers = all_scorers()
     scored = score(inputs, config, scorers=[s for s in scorers if s.name in _SPARSE_DIRECT])
     here = [sparse_sparsity(test), sparse_activity(active), sparse_class_activation(active, test_labels),
@@ -269,7 +270,7 @@ def _score_sparse(train: sp.csr_matrix, train_labels: np.ndarray, test: sp.csr_m
             analysis[name] = {**part.analysis, **({"rule": rule} if name != "sparsity" else {})}
     needs_codes = [s for s in scorers if s.per == "mode" and s.name not in _SPARSE_DIRECT + _SPARSE_HERE
                    and set(s.inputs) <= {"test_codes", "train_codes", "test_labels", "train_labels", "test_activity",
-                                         "train_activity"}]
+                                         "train_activity", "headline"}]
     if needs_codes:
         analysis["not_applicable"] = [f"{s.name} ({s.origin}): reads dense codes; the {test.shape[1]}-dimensional "
                                       "sparse TF-IDF is not densified" for s in needs_codes]

@@ -180,8 +180,8 @@ _EMBEDDING = (
 )
 _RECON_PROBE = (
     Metric("recon_probe_accuracy", True, "recon probe acc", "accuracy of the same probe on the decoded embeddings "
-           "x̂ (fit on the training split): what the reconstruction keeps of the class; headline and default modes "
-           "only (a 384-d probe per mode would dominate a cell's time)", bounds=(0.0, 1.0)),
+           "x̂ (fit on the training split): what the reconstruction keeps of the class; the deterministic headline "
+           "mode only (else the default mode): a 384-d probe per mode would dominate a cell's time", bounds=(0.0, 1.0)),
     Metric("recon_probe_C", None, "recon probe C", "the C that probe used (chosen by the same CV; its scaler is in "
            "the analysis)", ".3g", bounds=(0.0, None)),
 )

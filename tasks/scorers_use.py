@@ -69,7 +69,8 @@ _KSPARSE = (
            f"only the {HEADLINE_K} training features of largest correlation ratio η² (between-class share of the "
            f"feature's variance: scale-invariant, constant features never chosen), all labels; the surface over "
            f"k ∈ {{{', '.join(map(str, KS))}}} × labels per class ∈ {{{_sizes_text(SIZES)}}} (features chosen on "
-           "each labelled subsample) is in the record's analysis", bounds=(0.0, 1.0)),
+           "each labelled subsample) is in the record's analysis; for the modes a table shows (each kind's headline mode "
+           "and the default mode)", bounds=(0.0, 1.0)),
     Metric("ksparse_features", None, "k-sparse k", f"features that probe used: {HEADLINE_K}, fewer for a code with "
            "fewer non-constant features", ".0f", bounds=(0.0, None)),
 )
@@ -117,7 +118,7 @@ _CLUSTERING = (
 )
 
 USE_SCORERS: tuple[Scorer, ...] = (
-    Scorer("ksparse_probes", ("train_codes", "train_labels", "test_codes", "test_labels"), _ksparse, _KSPARSE),
+    Scorer("ksparse_probes", ("train_codes", "train_labels", "test_codes", "test_labels", "headline"), _ksparse, _KSPARSE),
     Scorer("retrieval", ("train_codes", "train_labels", "test_codes", "test_labels", "train_activity",
                          "test_activity"), _retrieval, _RETRIEVAL),
     Scorer("class_ablation", ("train_codes", "train_labels", "test_codes", "test_labels"), _ablation, _ABLATION),

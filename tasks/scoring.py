@@ -25,7 +25,10 @@ from tasks.probe_defaults import (AUTO, DEFAULT_C, DEFAULT_C_GRID, DEFAULT_CV, D
 #:    docs/probes.md); protocol 2's probe is ``--set probe_cv=false``.
 #: 4: the same rule, cheaper: each path over C stops two grid points past its peak, and a dense code (more than a
 #:    quarter non-zero) is probed on standardised features only (max-abs scaling is tried on mostly-zero codes).
-SCORING_VERSION = 4
+#: 5: the costliest scorers only where a table reads them: the k-sparse surface for each kind's headline mode and
+#:    the default mode, the decoded-embedding probe for the deterministic headline mode (no value changes; the
+#:    other modes' columns are absent).
+SCORING_VERSION = 5
 
 
 def _sizes_text(sizes: tuple[int | None, ...]) -> str:

@@ -38,7 +38,7 @@ _TITLES = {"sparsity": "Sparsity", "activity": "Activity (by the mode's activity
            "class_activation_null": "Class-activation null (shuffled labels)",
            "hoyer_ratio": "Hoyer ratio (stochastic modes: K draws per sentence)",
            "embedding_reconstruction": "Embedding reconstruction (embedding backbone)",
-           "reconstruction_probe": "Probe of the decoded embedding (embedding backbone; headline and default modes)",
+           "reconstruction_probe": "Probe of the decoded embedding (embedding backbone; the deterministic headline mode)",
            "reconstruction": "Reconstruction and loss terms (per trained model, test split)",
            "ksparse_probes": "k-sparse probes (the k most class-tied features; surface over k and labels in the analysis)",
            "retrieval": "Retrieval with the codes and the cost of their inverted index (training codes indexed, "

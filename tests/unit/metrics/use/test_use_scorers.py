@@ -32,7 +32,7 @@ def _inputs(exact_zeros: bool = True) -> dict:
     activity, rule = read_activity(xt, exact_zeros=exact_zeros)
     train_activity, _ = read_activity(x, exact_zeros=exact_zeros)
     return {"seed": 0, "train_codes": x, "train_labels": y, "test_codes": xt, "test_labels": yt,
-            "test_activity": activity, "train_activity": train_activity, "activity_rule": rule}
+            "test_activity": activity, "train_activity": train_activity, "activity_rule": rule, "headline": True}
 
 
 def test_the_use_scorers_are_built_in_and_follow_the_rules():
@@ -46,6 +46,15 @@ def test_the_use_scorers_are_built_in_and_follow_the_rules():
     assert direction("retrieval_posting_skew") == 0 and direction("ablation_latents") == 0
     names = [m.name for m in all_metrics()]
     assert len(names) == len(set(names))
+
+
+def test_the_k_sparse_surface_is_only_for_the_modes_a_table_shows():
+    """Its 35 probe fits are the costliest use metric: a mode no table shows (no ``headline`` input) skips it."""
+    x = _inputs()
+    del x["headline"]
+    s = score(x, ScoringConfig(probe_sizes="5,all", probe_repeats=2))
+    assert "ksparse_accuracy" not in s.scalars and "ksparse_probes" not in s.seconds
+    assert {"retrieval_map@100", "ablation_score", "cluster_v_measure"} <= set(s.scalars), "the others still run"
 
 
 def test_the_scoring_loop_runs_them_with_every_scalar_declared_and_json_analysis():
