@@ -19,6 +19,28 @@ def pytest_configure(config):
     torch.set_num_threads(int(os.environ.get("SPARSEBENCH_THREADS", "1")))
 
 
+BENCHMARKS = REPO / "tests" / "benchmarks"
+SERIAL = "tests/benchmarks: not collected by a parallel (xdist) session; they run in their own: pytest -n0 tests/benchmarks"
+
+
+def _parallel(config) -> bool:
+    """True in an xdist session (controller or worker): pytest-benchmark switches itself off there."""
+    return bool(getattr(config.option, "numprocesses", None)) or hasattr(config, "workerinput")
+
+
+def pytest_ignore_collect(collection_path, config):
+    """The benchmarks need a serial session (pytest-benchmark disables itself under xdist, and a disabled
+    benchmark measures nothing); the README's test command runs them next, with ``-n0``."""
+    if _parallel(config) and Path(collection_path) == BENCHMARKS:
+        return True
+    return None
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    if _parallel(config) and not hasattr(config, "workerinput"):
+        terminalreporter.write_line(SERIAL)
+
+
 @pytest.fixture(autouse=True)
 def _small_torch_threads(monkeypatch):
     """Workers and in-process CLI runs of tests get one thread too (unless the caller chose)."""

@@ -142,24 +142,21 @@ def grid_of(options: dict):
     """The grid the options ask for: an experiment file's choices, with the options given explicitly winning."""
     from bench.config.experiment import Experiment, load_experiment
     from bench.config.grid import parse_grid
-    from bench.config.resolve import parse_overrides
     from bench.run.expand import Grid
 
     exp = load_experiment(options["config"]) if options["config"] else Experiment()
     backbone = options["backbone"]
-    overrides = parse_overrides([*(f"{k}={v}" for k, v in exp.sets.items()), *options["sets"],
-                                 *([f"backbone={backbone}"] if backbone else [])])
 
-    def given(name: str, parse, default):
+    def given(name: str, parse):
         # `is not None`: an empty --methods "" is a mistake to report, not a request for the default
-        return parse(options[name]) if options[name] is not None else default
+        return parse(options[name]) if options[name] is not None else None
 
-    return Grid(methods=given("methods", lambda v: comma_list(v, "methods"), exp.methods),
-                corpora=given("corpora", lambda v: comma_list(v, "corpora"), exp.corpora),
-                seeds=given("seeds", parse_seeds, exp.seeds), preset=given("preset", str, exp.preset),
-                overrides=overrides, train_split=given("train_split", str, exp.train_split),
-                grid={**exp.grid, **parse_grid(options["grids"])}, encoder=options["encoder"] or "",
-                variants=exp.variants, sweep=exp.sweep if options["sweep"] is None else options["sweep"])
+    return Grid.of_experiment(exp, sets=[*options["sets"], *([f"backbone={backbone}"] if backbone else [])],
+                              grid=parse_grid(options["grids"]), encoder=options["encoder"] or "",
+                              methods=given("methods", lambda v: comma_list(v, "methods")),
+                              corpora=given("corpora", lambda v: comma_list(v, "corpora")),
+                              seeds=given("seeds", parse_seeds), preset=given("preset", str),
+                              train_split=given("train_split", str), sweep=options["sweep"])
 
 
 def budget_note_of(grid, cells) -> str | None:

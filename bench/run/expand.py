@@ -15,7 +15,8 @@ from typing import Any, Mapping, Sequence
 from bench.cells.method import MethodCell
 from bench.config.presets import DEFAULT_PRESET
 from bench.config.grid import check_sweep_conflicts, check_values, count_points, merge, points_for, sweep_points
-from bench.config.resolve import ENCODER_KEY, check_override_keys
+from bench.config.experiment import Experiment
+from bench.config.resolve import ENCODER_KEY, check_override_keys, parse_overrides
 from bench.config.spec import RunSpec
 from bench.config.variants import Variant, lookup
 from bench.errors import UserError
@@ -46,6 +47,18 @@ class Grid:
     encoder: str = ""
     variants: Mapping[str, Variant] = field(default_factory=dict)
     sweep: bool = False
+
+    @classmethod
+    def of_experiment(cls, exp: Experiment, *, sets: Sequence[str] = (), grid: Mapping[str, list[str]] | None = None,
+                      **given: Any) -> "Grid":
+        """The grid an experiment file declares, with what a caller gives explicitly winning: ``sets`` after
+        the file's ``[set]`` (a later value wins), ``grid`` over the file's, any other field by name (None:
+        the file's).  ``bench run --config`` and the sweep publisher read a file through here alone."""
+        chosen = {k: v for k, v in given.items() if v is not None}
+        return cls(**{"methods": exp.methods, "corpora": exp.corpora, "seeds": exp.seeds, "preset": exp.preset,
+                      "train_split": exp.train_split, "variants": exp.variants, "sweep": exp.sweep, **chosen,
+                      "overrides": parse_overrides([*(f"{k}={v}" for k, v in exp.sets.items()), *sets]),
+                      "grid": {**exp.grid, **(grid or {})}})
 
 
 #: Cells a run starts without ``--yes-large-grid``: the paper's grid is 153; a grid of thousands is more

@@ -20,7 +20,6 @@ from collections import Counter
 from pathlib import Path
 
 from bench.config.experiment import load_experiment
-from bench.config.resolve import parse_overrides
 from bench.run.expand import Grid, expand
 from tasks.scoring import SCORING_VERSION
 
@@ -29,11 +28,7 @@ PROGRESS = "PROGRESS.md"
 
 def declared_cells(experiment: Path) -> dict[str, str]:
     """{run folder name: one-line description} of every cell the experiment file declares."""
-    exp = load_experiment(experiment)
-    overrides = parse_overrides([f"{k}={v}" for k, v in exp.sets.items()])
-    grid = Grid(methods=exp.methods, corpora=exp.corpora, seeds=exp.seeds, preset=exp.preset, overrides=overrides,
-                train_split=exp.train_split, grid=exp.grid, variants=exp.variants, sweep=exp.sweep)
-    return {cell.dirname: cell.describe() for cell in expand(grid)}
+    return {cell.dirname: cell.describe() for cell in expand(Grid.of_experiment(load_experiment(experiment)))}
 
 
 def committed(track: Path) -> tuple[dict[str, dict], dict[str, dict]]:
