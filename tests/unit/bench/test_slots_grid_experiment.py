@@ -111,3 +111,18 @@ def test_experiment_variants_are_named_configurations(tmp_path):
     rec = {"status": "ok", "spec": specs[1].spec.to_dict(), "config": specs[1].config,
            "metrics": {"modes": {"mean": {"probe_accuracy": 0.5}}, "default_mode": "mean"}}
     assert list(records_to_frame([rec])["method"]) == ["soft"]
+
+
+def test_the_docs_state_the_paper_grids_cell_count():
+    """docs/running-at-scale.md said 288 cells while experiments/paper.toml expands to 153: the number is read here."""
+    import re
+    from pathlib import Path
+
+    from bench.config.experiment import load_experiment
+    from bench.run.expand import Grid, expand
+
+    repo = Path(__file__).resolve().parents[3]
+    stated = re.search(r"--config experiments/paper\.toml .*?\((\d+) cells\)", (repo / "docs" / "running-at-scale.md").read_text())
+    assert stated, "docs/running-at-scale.md no longer states the paper grid's size"
+    cells = list(expand(Grid.of_experiment(load_experiment(repo / "experiments" / "paper.toml"))))
+    assert int(stated.group(1)) == len(cells)
