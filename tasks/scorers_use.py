@@ -22,7 +22,10 @@ def _sizes_text(sizes: tuple[int | None, ...]) -> str:
 
 
 def _ksparse(x: Mapping[str, Any], cfg: Any) -> Scored:
-    points = ksparse_surface(x["train_codes"], x["train_labels"], x["test_codes"], x["test_labels"],
+    # the surface's sizes among the probe sweep's (all labels always): a run that asks for fewer probe sizes,
+    # e.g. ``--set probe_sizes=all`` for speed, gets the surface at those only (the default has all three)
+    sizes = [s for s in SIZES if s is None or s in cfg.sizes()]
+    points = ksparse_surface(x["train_codes"], x["train_labels"], x["test_codes"], x["test_labels"], sizes=sizes,
                              repeats=cfg.probe_repeats, random_state=x["seed"], probe=cfg.probe_options())
     top = headline(points)
     return Scored({"ksparse_accuracy": top.accuracy_mean, "ksparse_features": top.k_used},
@@ -68,8 +71,8 @@ _KSPARSE = (
     Metric("ksparse_accuracy", True, f"k-sparse acc (k={HEADLINE_K})", f"test accuracy of the headline probe fit on "
            f"only the {HEADLINE_K} training features of largest correlation ratio η² (between-class share of the "
            f"feature's variance: scale-invariant, constant features never chosen), all labels; the surface over "
-           f"k ∈ {{{', '.join(map(str, KS))}}} × labels per class ∈ {{{_sizes_text(SIZES)}}} (features chosen on "
-           "each labelled subsample) is in the record's analysis; for the modes a table shows (each kind's headline mode "
+           f"k ∈ {{{', '.join(map(str, KS))}}} × labels per class ∈ {{{_sizes_text(SIZES)}}} (those of them among "
+           "probe_sizes; features chosen on each labelled subsample) is in the record's analysis; for the modes a table shows (each kind's headline mode "
            "and the default mode)", bounds=(0.0, 1.0)),
     Metric("ksparse_features", None, "k-sparse k", f"features that probe used: {HEADLINE_K}, fewer for a code with "
            "fewer non-constant features", ".0f", bounds=(0.0, None)),

@@ -58,7 +58,8 @@ def test_a_broken_entry_point_is_listed_and_refused_only_when_asked_for(plugin_d
     assert listing.exit_code == 0, listing.output
     assert "typo" in listing.output and "UNUSABLE" in listing.output and "hsvae" in listing.output
     ok = run_bench("run", "--methods", "vae", "--corpora", "synthetic", "--preset", "smoke", "--set", "epochs=1",
-                   "--set", "max_train_sentences=300", "--results-dir", str(tmp_path / "r"))
+                   "--set", "max_train_sentences=300", "--set", "probe_sizes=all", "--no-references",
+                   "--results-dir", str(tmp_path / "r"))
     assert ok.exit_code == 0, ok.output
     bad = run_bench("run", "--methods", "typo", "--corpora", "synthetic", "--results-dir", str(tmp_path / "r"))
     assert bad.exit_code == 2 and "could not be loaded" in bad.output and "typo-plugin" in bad.output
@@ -70,7 +71,8 @@ def test_a_name_clash_names_both_distributions_and_blocks_only_that_name(run_ben
     fake_dist(site, "second-l1", {"l1sae": "b_module:B"})
     monkeypatch.syspath_prepend(str(site))
     ok = run_bench("run", "--methods", "vae", "--corpora", "synthetic", "--preset", "smoke", "--set", "epochs=1",
-                   "--set", "max_train_sentences=300", "--results-dir", str(tmp_path / "r"))
+                   "--set", "max_train_sentences=300", "--set", "probe_sizes=all", "--no-references",
+                   "--results-dir", str(tmp_path / "r"))
     assert ok.exit_code == 0, ok.output
     clash = run_bench("run", "--methods", "l1sae", "--corpora", "synthetic", "--results-dir", str(tmp_path / "r"))
     assert clash.exit_code == 2

@@ -69,7 +69,7 @@ def cache(tmp_path, monkeypatch) -> Path:
 def grid(results: Path, encoder: Path, methods=METHODS, *extra: str) -> list[str]:
     return ["run", "--methods", ",".join(methods), "--corpora", "synthetic", "--train-split", "valid",
             "--backbone", "embedding", "--encoder", str(encoder), "--preset", "smoke", "--set", "epochs=2",
-            "--threads", "1", "--results-dir", str(results), *extra]
+            "--threads", "1", "--results-dir", str(results), "--no-references", "--set", "probe_sizes=all", *extra]
 
 
 def records(results: Path) -> dict[str, dict]:
@@ -167,7 +167,8 @@ def test_a_grid_sweeps_the_backbone_each_cell_with_its_encoder(run_bench, encode
     of each method, with the reference rows of both tracks; ``--set encoder=PATH`` is the same run."""
     results = tmp_path / "r"
     args = ["run", "--methods", "vae,topk", "--corpora", "synthetic", "--train-split", "valid", "--preset", "smoke",
-            "--set", "epochs=1", "--set", "max_train_sentences=300", "--grid", "backbone=text,embedding",
+            "--set", "epochs=1", "--set", "max_train_sentences=300", "--set", "probe_sizes=all",
+            "--grid", "backbone=text,embedding",
             "--threads", "1", "--results-dir", str(results)]
     res = run_bench(*args, "--encoder", str(encoder))
     assert res.exit_code == 0, res.output

@@ -16,9 +16,11 @@ import pytest
 from bench.store.results import SCRATCH_OWNER, Store
 
 SLOW = ["--methods", "vae", "--preset", "smoke", "--set", "epochs=2000", "--set", "max_train_sentences=300",
-        "--set", "hidden_dim=16", "--set", "embed_dim=8"]
-QUICK = ["--methods", "ae", "--preset", "smoke", "--set", "epochs=1", "--set", "max_train_sentences=200",
-         "--set", "hidden_dim=16", "--set", "embed_dim=8", "--set", "probe_sizes=all"]
+        "--set", "hidden_dim=16", "--set", "embed_dim=8", "--no-references"]
+#: With the reference rows, for the test where they are the point (an executor plugin runs them too).
+QUICK_AND_REFERENCES = ["--methods", "ae", "--preset", "smoke", "--set", "epochs=1", "--set", "max_train_sentences=200",
+                        "--set", "hidden_dim=16", "--set", "embed_dim=8", "--set", "probe_sizes=all"]
+QUICK = [*QUICK_AND_REFERENCES, "--no-references"]
 ENV = {**os.environ, "SPARSEBENCH_IGNORE_GPUS": "1", "SPARSEBENCH_THREADS": "1", "OMP_NUM_THREADS": "1"}
 
 
@@ -288,7 +290,7 @@ def executor_plugins(tmp_path, monkeypatch):
 
 
 def test_an_executor_plugin_runs_cells_by_name(run_bench, tmp_path, executor_plugins):
-    res = run_bench("run", *QUICK, "--executor", "recording", "--executor-option", f"note={executor_plugins}",
+    res = run_bench("run", *QUICK_AND_REFERENCES, "--executor", "recording", "--executor-option", f"note={executor_plugins}",
                     "--results-dir", str(tmp_path / "r"))
     assert res.exit_code == 0, res.output
     assert "1 trained" in res.output and "references: 3 computed" in res.output

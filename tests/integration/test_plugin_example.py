@@ -37,7 +37,8 @@ def test_example_plugin_passes_check_plugin_and_runs_through_bench_run(installed
 
     results = tmp_path / "results"
     res = run_bench("run", "--methods", "l1sae", "--corpora", "synthetic", "--preset", "smoke",
-                    "--set", "epochs=1", "--set", "max_train_sentences=600", "--results-dir", str(results))
+                    "--set", "epochs=1", "--set", "max_train_sentences=600", "--set", "probe_sizes=all",
+                    "--results-dir", str(results))
     assert res.exit_code == 0, res.output
     rows = [line for line in res.output.splitlines() if line.startswith("| l1sae")]
     assert len(rows) == 1 and "| code " in rows[0], res.output  # its leaderboard row

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 
 SMALL = ("--methods", "vae", "--corpora", "synthetic", "--preset", "smoke", "--set", "epochs=1",
-         "--set", "max_train_sentences=600")
+         "--set", "max_train_sentences=600", "--no-references")  # re-scoring the cells is the point here
 
 
 def _records(results):

@@ -109,7 +109,7 @@ def test_records_of_an_older_protocol_are_left_out_of_tables_and_named(run_bench
 
     results = tmp_path / "r"
     assert run_bench("run", "--methods", "ae", "--preset", "smoke", "--set", "epochs=1", "--no-references",
-                     "--results-dir", str(results)).exit_code == 0
+                     "--set", "probe_sizes=all", "--results-dir", str(results)).exit_code == 0
     fresh = next((results / "runs").glob("*/record.json"))
     old = json.loads(fresh.read_text())
     old["config"]["protocol"] = TRAINING_VERSION - 1

@@ -54,7 +54,7 @@ def test_a_bad_environment_value_is_a_user_error(machine, monkeypatch, bad):
 def test_the_cli_records_the_thread_count_it_used(run_bench, tmp_path):
     import json
 
-    result = run_bench("run", "--methods", "ae", "--preset", "smoke", "--set", "epochs=1",
+    result = run_bench("run", "--methods", "ae", "--preset", "smoke", "--set", "epochs=1", "--set", "probe_sizes=all",
                        "--results-dir", str(tmp_path / "r"), "--threads", "1", "--no-references")
     assert result.exit_code == 0, result.output
     record = json.loads(next((tmp_path / "r" / "runs").glob("*/record.json")).read_text())

@@ -57,8 +57,16 @@ def test_the_k_sparse_surface_is_only_for_the_modes_a_table_shows():
     assert {"retrieval_map@100", "ablation_score", "cluster_v_measure"} <= set(s.scalars), "the others still run"
 
 
+def test_the_k_sparse_surface_follows_the_probe_sizes_asked_for():
+    """``--set probe_sizes=all`` (a quick run) gets the all-labels row of the surface only: 5 fits, not 35."""
+    s = score(_inputs(), ScoringConfig(probe_sizes="all"), scorers=[sc for sc in USE_SCORERS if sc.name == "ksparse_probes"])
+    assert {(p["per_class"], p["k"]) for p in s.analysis["ksparse_probes"]["surface"]} == {(None, k) for k in (1, 2, 5, 10, 20)}
+    full = score(_inputs(), ScoringConfig(), scorers=[sc for sc in USE_SCORERS if sc.name == "ksparse_probes"])
+    assert full.scalars["ksparse_accuracy"] == s.scalars["ksparse_accuracy"], "the summary number does not move"
+
+
 def test_the_scoring_loop_runs_them_with_every_scalar_declared_and_json_analysis():
-    s = score(_inputs(), ScoringConfig(probe_sizes="5,all", probe_repeats=2))
+    s = score(_inputs(), ScoringConfig(probe_sizes="10,100,all", probe_repeats=2))
     scalars = {k for k in s.scalars if metric_info(k) is not None and any(
         metric_info(k) in sc.metrics for sc in USE_SCORERS)}
     declared = {m.name for sc in USE_SCORERS for m in sc.metrics}
