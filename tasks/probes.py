@@ -234,6 +234,32 @@ def logistic_probe(train_x: Any, train_y: np.ndarray, test_x: Any, test_y: np.nd
                       len(train_y), float(C), bool(np.all(clf.n_iter_ < max_iter)), chosen, folds, cv_accuracy)
 
 
+#: Directions of a decoded embedding whose training variance is below this share of the largest are dropped
+#: before whitening: float32 rounding (amplitude 1e-5 of the largest, ~100x float32's epsilon), not signal.
+WHITEN_FLOOR: float = 1e-10
+
+
+def whitened(train_x: Any, test_x: Any, floor: float = WHITEN_FLOOR) -> tuple[np.ndarray, np.ndarray, int]:
+    """(train, test, directions kept): both projected on the principal directions of ``train_x`` and scaled to
+    unit training variance (scikit-learn's PCA, ``whiten=True``), directions below ``floor`` × the largest
+    variance dropped; a constant ``train_x`` gives one zero column (its probe predicts the majority class).
+
+    Why: a decoded embedding x̂ is a smooth function of a 32-d code (rank ≤ the decoder's last hidden width),
+    so its standardised features are so collinear that lbfgs met its iteration cap at the large Cs the inner CV
+    reached, leaving the choice to the cap (TON's x̂: 0.4255 held-out accuracy at the cap against 0.4335 at the
+    optimum, found by newton-cg) and costing 100-500 s per probe.  Whitened, the same problem converges in
+    tens of iterations (docs/probes.md has the measurements).
+    """
+    from sklearn.decomposition import PCA
+
+    train_x, test_x = np.asarray(train_x, dtype=np.float64), np.asarray(test_x, dtype=np.float64)
+    if not np.ptp(train_x, axis=0).any():  # constant: nothing to whiten (and PCA would divide by zero)
+        return np.zeros((len(train_x), 1)), np.zeros((len(test_x), 1)), 0
+    pca = PCA(whiten=True, svd_solver="full").fit(train_x)
+    keep = pca.explained_variance_ > floor * pca.explained_variance_[0]
+    return pca.transform(train_x)[:, keep], pca.transform(test_x)[:, keep], int(keep.sum())
+
+
 def stratified_subsample(labels: np.ndarray, per_class: int, rng: np.random.Generator) -> np.ndarray:
     """Sorted indices of ``min(per_class, n_c)`` examples of every class c, drawn without replacement."""
     labels = np.asarray(labels)

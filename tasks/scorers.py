@@ -14,8 +14,8 @@ import numpy as np
 
 from tasks.class_activation import NULL_PERMUTATIONS, class_activation, null_class_kl
 from tasks.metric_types import Metric, Scored, Scorer
-from tasks.probes import (DEFAULT_C_GRID, DEFAULT_CV_FOLDS, largest_class, logistic_probe, probe_sweep, sizes_above,
-                          sweep_scalars, sweep_table)
+from tasks.probes import (DEFAULT_C_GRID, DEFAULT_CV_FOLDS, WHITEN_FLOOR, largest_class, logistic_probe, probe_sweep,
+                          sizes_above, sweep_scalars, sweep_table, whitened)
 from tasks.scorers_use import USE_SCORERS
 from tasks.sparsity import active_dims, active_fraction, average_hoyer, dead_fraction, exact_l0, hoyer_ratio
 
@@ -83,11 +83,12 @@ def _embedding_reconstruction(x: Mapping[str, Any], cfg: Any) -> Scored:
 
 
 def _reconstruction_probe(x: Mapping[str, Any], cfg: Any) -> Scored:
-    probe = logistic_probe(x["train_decoded"], x["train_labels"], x["test_decoded"], x["test_labels"],
-                           random_state=x["seed"], **cfg.probe_options())
+    train, test, kept = whitened(x["train_decoded"], x["test_decoded"])  # scoring protocol 6 (tasks.probes.whitened)
+    probe = logistic_probe(train, x["train_labels"], test, x["test_labels"], random_state=x["seed"],
+                           **cfg.probe_options())
     return Scored({"recon_probe_accuracy": probe.accuracy, "recon_probe_C": probe.C},
                   {"C": probe.C, "scaler": probe.scaler, "folds": probe.folds, "cv_accuracy": probe.cv_accuracy,
-                   "converged": probe.converged})
+                   "converged": probe.converged, "whitened_directions": kept})
 
 
 def _reconstruction(x: Mapping[str, Any], cfg: Any) -> Scored:
@@ -180,7 +181,8 @@ _EMBEDDING = (
 )
 _RECON_PROBE = (
     Metric("recon_probe_accuracy", True, "recon probe acc", "accuracy of the same probe on the decoded embeddings "
-           "x̂ (fit on the training split): what the reconstruction keeps of the class; the deterministic headline "
+           f"x̂, PCA-whitened on the training split (directions below {WHITEN_FLOOR:g} of the largest variance, float32 "
+           "rounding, dropped): what the reconstruction keeps of the class; the deterministic headline "
            "mode only (else the default mode): a 384-d probe per mode would dominate a cell's time", bounds=(0.0, 1.0)),
     Metric("recon_probe_C", None, "recon probe C", "the C that probe used (chosen by the same CV; its scaler is in "
            "the analysis)", ".3g", bounds=(0.0, None)),

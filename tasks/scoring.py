@@ -28,7 +28,9 @@ from tasks.probe_defaults import (AUTO, DEFAULT_C, DEFAULT_C_GRID, DEFAULT_CV, D
 #: 5: the costliest scorers only where a table reads them: the k-sparse surface for each kind's headline mode and
 #:    the default mode, the decoded-embedding probe for the deterministic headline mode (no value changes; the
 #:    other modes' columns are absent).
-SCORING_VERSION = 5
+#: 6: the decoded-embedding probe is fit on x̂ whitened by its training PCA (``tasks.probes.whitened``): standardised,
+#:    x̂ is so collinear that lbfgs stopped at its iteration cap at the Cs the CV reached, and took 100-500 s.
+SCORING_VERSION = 6
 
 
 def _sizes_text(sizes: tuple[int | None, ...]) -> str:
