@@ -301,7 +301,9 @@ def test_a_second_run_on_one_folder_waits_for_the_first_and_reuses_its_cell(tmp_
     import signal
 
     results = tmp_path / "results"
-    args = [sys.executable, "-m", "bench", "run", *TINY, "--set", "epochs=40", "--results-dir", str(results)]
+    # the first run holds its cell's lock while it trains: long enough (about 15 s quiet) for the second run to start
+    # up (2-3 s) and meet the lock even on a quiet machine, where scoring this cell takes well under a second
+    args = [sys.executable, "-m", "bench", "run", *TINY, "--set", "epochs=150", "--results-dir", str(results)]
     first = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=ENV)
     try:
         _wait(lambda: _lock_held(results) or first.poll() is not None, "the first run's cell lock")
