@@ -118,11 +118,8 @@ def test_the_docs_state_the_paper_grids_cell_count():
     import re
     from pathlib import Path
 
-    from bench.config.experiment import load_experiment
-    from bench.run.expand import Grid, expand
-
     repo = Path(__file__).resolve().parents[3]
     stated = re.search(r"--config experiments/paper\.toml .*?\((\d+) cells\)", (repo / "docs" / "running-at-scale.md").read_text())
     assert stated, "docs/running-at-scale.md no longer states the paper grid's size"
-    cells = list(expand(Grid.of_experiment(load_experiment(repo / "experiments" / "paper.toml"))))
+    cells = list(expand_grid(Grid.of_experiment(load_experiment(repo / "experiments" / "paper.toml"))))
     assert int(stated.group(1)) == len(cells)
