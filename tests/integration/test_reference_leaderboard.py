@@ -134,14 +134,11 @@ def test_the_committed_cells_keep_their_ids_so_the_grid_resumes_them():
                 assert training_part(record["config"]) in [training_part(r.config) for r in made], record["cell_id"]
 
 
-#: The published sweeps and the experiment files that declare them (experiments/reference/tables.sh reads the same).
-SWEEPS = {"frontier-text": "experiments/frontier.toml", "frontier-embedding": "experiments/frontier_embedding.toml"}
-
-
 def declared_by(track: str) -> list:
     """The cells a published sweep's experiment file declares (none for a track that is not a sweep)."""
     from bench.config.experiment import load_experiment
     from bench.run.expand import Grid, expand
+    from tests.integration.test_reference_sweeps import SWEEPS  # the published sweeps and their experiment files
 
     return list(expand(Grid.of_experiment(load_experiment(ROOT / SWEEPS[track])))) if track in SWEEPS else []
 
