@@ -32,8 +32,7 @@ for track in "${tracks[@]}"; do
   done
   "$PYTHON" -m bench.paper.claims "$dir" > "$dir/frontier_claims.md" || rm -f "$dir/frontier_claims.md"
   if [[ $track == frontier-* ]]; then  # how far the sweep has come, from its experiment file and the records
-    experiment=experiments/frontier.toml; [[ $backbone == embedding ]] && experiment=experiments/frontier_embedding.toml
-    "$PYTHON" experiments/reference/sweep_progress.py "$experiment" "$dir"
+    "$PYTHON" experiments/reference/sweep_progress.py "$dir"
   fi
   if [[ $track == text ]]; then  # the single-point verdicts, kept as history (results/reference/README.md copies them)
     "$PYTHON" -m bench.paper.claims "$dir" --single-point > "$dir/claims.md" || rm -f "$dir/claims.md"

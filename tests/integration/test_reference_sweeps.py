@@ -12,7 +12,6 @@ import pytest
 from tasks.scoring import SCORING_VERSION
 
 REPO = Path(__file__).resolve().parents[2]
-SWEEPS = {"frontier-text": "experiments/frontier.toml", "frontier-embedding": "experiments/frontier_embedding.toml"}
 
 
 def _progress_module():
@@ -21,6 +20,8 @@ def _progress_module():
     spec.loader.exec_module(module)
     return module
 
+
+SWEEPS: dict[str, str] = _progress_module().SWEEPS  # the published sweeps and their experiment files
 
 PUBLISHED = [track for track in SWEEPS if (REPO / "results/reference" / track / "runs").is_dir()]
 
@@ -45,7 +46,7 @@ def test_progress_file_says_what_is_committed_and_pending(track, monkeypatch):
     expected = progress.progress(Path(SWEEPS[track]), folder)
     declared = progress.declared_cells(Path(SWEEPS[track]))
     assert (folder / progress.PROGRESS).read_text(encoding="utf-8") == expected, \
-        f"regenerate: python experiments/reference/sweep_progress.py {SWEEPS[track]} {folder}"
+        f"regenerate: python experiments/reference/sweep_progress.py {folder}"
     committed = {p.parent.name for p in (folder / "runs").glob("*/record.json") if not p.parent.name.startswith("ref-")}
     assert committed <= set(declared), "a committed record that the experiment file does not declare"
     assert f"{len(committed)} of {len(declared)} cells committed" in expected
