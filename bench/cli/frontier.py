@@ -37,11 +37,14 @@ def _levels(value: str | None) -> list[float] | None:
               help="Sparsity levels to read each frontier's accuracy at [default: 5 levels across each panel's "
                    "frontiers].")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="md", show_default=True)
+@click.option("--brief", is_flag=True,
+              help="Markdown without the column that lists each frontier's points: the matched-sparsity table "
+                   "(points swept, seeds, frontier AUC, accuracy at each level).")
 @click.option("--output", "-o", type=OutputPath(), default=None,
               help="Also write the table to this file.")
 @click.option("--plot", "plot_path", type=OutputPath(), default=None,
               help="Also draw the frontiers as a PNG here (needs matplotlib: sparsebench[plot]).")
-def frontier(results_dir: Path, x: str, levels: str | None, fmt: str, output: Path | None,
+def frontier(results_dir: Path, x: str, levels: str | None, fmt: str, brief: bool, output: Path | None,
              plot_path: Path | None) -> None:
     """Each method's accuracy–sparsity frontier over its sweep points, per corpus, backbone and mode kind:
     the frontier points, the area it dominates and its accuracy at matched sparsity (docs/frontiers.md)."""
@@ -58,7 +61,7 @@ def frontier(results_dir: Path, x: str, levels: str | None, fmt: str, output: Pa
             raise UserError("bench frontier --plot needs matplotlib: pip install 'sparsebench[plot]'") from None
     panels = collect(current_records(results_dir))
     table = frontier_frame(panels, x, matched).to_csv(index=False, float_format="%.6g") if fmt == "csv" \
-        else render_markdown(panels, x, matched)
+        else render_markdown(panels, x, matched, brief=brief)
     click.echo(table)
     if output:
         atomic_write_text(output, table + "\n")

@@ -423,9 +423,14 @@ HISTORY_NOTE = ("The single-point verdicts (`python -m bench.paper.claims RESULT
                 "they compared one setting per method, before methods were swept.")
 
 
-def render_frontier_verdicts(verdicts: Sequence[FrontierVerdict]) -> str:
+def render_frontier_verdicts(verdicts: Sequence[FrontierVerdict], brief: bool = False) -> str:
+    """The verdicts as Markdown.  ``brief`` (a README's copy): without the backbone and numbers columns and the
+    preamble, which the full table (``frontier_claims.md`` beside the records) keeps."""
     from bench.report.frontier import READINGS
     from bench.report.leaderboard import header
+
+    if brief:
+        return verdict_matrix(verdicts)
 
     lines = [f"Claims judged on accuracy–sparsity frontiers, by the rule fixed in advance in bench/paper/claims.py "
              f"(docs/frontiers.md). {HISTORY_NOTE}"]
@@ -438,6 +443,27 @@ def render_frontier_verdicts(verdicts: Sequence[FrontierVerdict]) -> str:
         reading = header(v.reading) if v.reading in READINGS else v.reading
         lines.append(f"| {v.claim} | {v.corpus} | {v.backbone} | {v.kind} | {reading} | **{v.verdict}** | "
                      f"{v.reason} | {v.numbers} |")
+    return "\n".join(lines)
+
+
+def verdict_matrix(verdicts: Sequence[FrontierVerdict]) -> str:
+    """The verdicts as a matrix (a README's copy): a row per claim and corpus, a column per mode kind and sparsity
+    reading; a claim that reads no sparsity ((b): the best points) has its one verdict under each reading of its
+    kind.  The reasons and numbers are in the full table."""
+    from bench.report.frontier import READINGS
+    from bench.report.leaderboard import header
+
+    kinds = list(dict.fromkeys(v.kind for v in verdicts))
+    columns = [(k, r) for k in kinds for r in READINGS]
+    cells: dict[tuple[str, str], dict[tuple[str, str], str]] = {}
+    for v in verdicts:
+        row = cells.setdefault((v.claim, v.corpus), {})
+        for reading in (READINGS if v.reading not in READINGS else (v.reading,)):
+            row[(v.kind, reading)] = v.verdict
+    lines = ["| claim | corpus | " + " | ".join(f"{k}, {header(r)}" for k, r in columns) + " |",
+             "|---|---|" + "---|" * len(columns)]
+    for (claim, corpus), row in sorted(cells.items()):
+        lines.append(f"| {claim} | {corpus} | " + " | ".join(row.get(c, "–") for c in columns) + " |")
     return "\n".join(lines)
 
 

@@ -10,6 +10,8 @@ source makes today.  The blocks:
   from docs/metrics.md, where it is written);
 - docs/metrics.md: the metric table (from the declared scorers, ``tasks/scorers.py``);
 - docs/frontiers.md: the aggregate metrics of a sweep (``tasks.aggregate_metrics``);
+- README.md: the embedding frontier sweep's matched-sparsity table and its claim verdicts (computed from the
+  committed records of ``results/reference/frontier-embedding``);
 - results/reference/README.md: the reference leaderboard's summaries and the single-point claim verdicts
   (copied from ``results/reference/*/summary.md`` and ``claims.md``, which
   ``experiments/reference/tables.sh`` writes from the records).
@@ -149,6 +151,38 @@ def reference_block(block: str) -> str:
     return (REFERENCE_README.parent / REFERENCE_BLOCKS[block]).read_text(encoding="utf-8").strip()
 
 
+#: The published sweep whose frontiers the README shows, and the active-dims levels of its matched-sparsity table.
+README_FRONTIER_TRACK = REFERENCE_README.parent / "frontier-embedding"
+README_MATCHED_LEVELS = (4.0, 8.0, 16.0, 32.0)
+FRONTIER_MATCHED_MARKERS = ("<!-- frontier-matched:begin (generated from results/reference/frontier-embedding by "
+                            "`python -m bench.paper.docs`) -->", "<!-- frontier-matched:end -->")
+FRONTIER_CLAIMS_MARKERS = ("<!-- frontier-claims:begin (generated from results/reference/frontier-embedding by "
+                           "`python -m bench.paper.docs`) -->", "<!-- frontier-claims:end -->")
+
+
+def _frontier_records() -> list[dict]:
+    from bench.report.stale import split_stale
+    from bench.store.results import Store
+
+    return split_stale([r for r in Store(README_FRONTIER_TRACK).scan().records if r.get("status") == "ok"])[0]
+
+
+def frontier_matched_section() -> str:
+    """Accuracy at matched active dims along each method's frontier, deterministic modes (the stochastic panels
+    and the points themselves: ``frontiers_active_dims.md`` beside the records)."""
+    from bench.report.frontier import collect, render_matched_across
+
+    panels = {p: s for p, s in collect(_frontier_records()).items() if p.kind == "deterministic"}
+    return render_matched_across(panels, "active_dims", README_MATCHED_LEVELS)
+
+
+def frontier_claims_section() -> str:
+    """The paper's claims judged on the sweep's frontiers (the full table: ``frontier_claims.md``)."""
+    from bench.paper.claims import frontier_verdicts_from_records, render_frontier_verdicts
+
+    return render_frontier_verdicts(frontier_verdicts_from_records(_frontier_records()), brief=True)
+
+
 @dataclass(frozen=True)
 class Block:
     """One generated block: the file it lives in, its markers, and what makes its body."""
@@ -171,6 +205,8 @@ def blocks() -> list[Block]:
     """Every generated block, in the order ``main`` writes them (the questions' source before its copy)."""
     out = [Block("method-table", README, METHODS_BEGIN, METHODS_END, method_section),
            Block("metric-questions", README, QUESTIONS_BEGIN, QUESTIONS_END, question_section),
+           Block("frontier-matched", README, *FRONTIER_MATCHED_MARKERS, frontier_matched_section),
+           Block("frontier-claims", README, *FRONTIER_CLAIMS_MARKERS, frontier_claims_section),
            Block("metric-table", METRICS_DOC, BEGIN, END, metric_section),
            Block("aggregate-metrics", FRONTIER_DOC, AGGREGATE_BEGIN, AGGREGATE_END, aggregate_section)]
     for name in REFERENCE_BLOCKS:

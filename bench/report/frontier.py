@@ -351,12 +351,19 @@ def collect(records: Iterable[dict[str, Any]]) -> dict[Panel, list[Series]]:
         keys = sorted(set().union(*configs))
         varies = tuple(k for k in keys if len({json.dumps(c.get(k), default=str) for c in configs}) > 1)
         points = [_point(_label(settings, varies, row_name), seeds) for settings, row_name, seeds in by_config.values()]
-        if ref:  # a reference is one point: two configurations (latent sizes) are two references
+        if ref:  # a reference is one point: two configurations (latent sizes) are two references, in their order
+            order = sorted(range(len(points)), key=lambda i: _order_key(configs[i], varies))
             panels.setdefault(panel, []).extend(
-                Series(panel, f"{name} [{p.label}]" if varies else name, True, (p,)) for p in points)
+                Series(panel, f"{name} [{points[i].label}]" if varies else name, True, (points[i],)) for i in order)
         else:
             panels.setdefault(panel, []).append(Series(panel, name, False, tuple(points), varies))
     return dict(sorted(panels.items(), key=lambda kv: (kv[0].group, KINDS.index(kv[0].kind))))
+
+
+def _order_key(settings: Mapping[str, Any], varies: Sequence[str]) -> tuple:
+    """Configurations ordered by the settings that vary, numbers by value (4 before 16), the rest as text."""
+    return tuple((0, float(v), "") if _is_number(v) else (1, 0.0, str(v))
+                 for v in (settings.get(k) for k in varies))
 
 
 def _point(label: str, seeds: Mapping[int, Mapping[str, float]]) -> Point:
@@ -457,8 +464,11 @@ def level_texts(levels: Sequence[float]) -> list[str]:
 
 
 def render_markdown(panels: Mapping[Panel, Sequence[Series]], x: str,
-                    levels: Sequence[float] | None = None) -> str:
-    """One Markdown table per panel, under its title, and the notes a reader needs."""
+                    levels: Sequence[float] | None = None, brief: bool = False) -> str:
+    """One Markdown table per panel, under its title, and the notes a reader needs.
+
+    ``brief``: without the column that lists each frontier's points (a table narrow enough for a README:
+    the matched-sparsity readings and the area, the points themselves in the full table)."""
     from tabulate import tabulate
 
     check_reading(x)
@@ -476,9 +486,13 @@ def render_markdown(panels: Mapping[Panel, Sequence[Series]], x: str,
     for panel, series in panels.items():
         lv = list(levels) if levels is not None else default_levels(series, x)
         span = auc_span(series, x)
-        rows = [_row(s, x, lv, span) for s in series]
+        rows, heads = [_row(s, x, lv, span) for s in series], _headers(x, lv)
+        if brief:  # a reference row's one point moves into the column the points' listing leaves
+            rows = [[r[0], r[3].removeprefix("reference: ") if s.reference else r[1], *r[2:3], *r[4:]]
+                    for r, s in zip(rows, series)]
+            heads = [heads[0], f"{heads[1]} (reference: {header(x)} → acc)", heads[2], *heads[4:]]
         blocks.append(f"### {panel.title(protocols)}\n\n"
-                      + tabulate(rows, headers=_headers(x, lv), tablefmt="github", disable_numparse=True))
+                      + tabulate(rows, headers=heads, tablefmt="github", disable_numparse=True))
     return "\n\n".join(blocks)
 
 
@@ -524,3 +538,65 @@ def render(records: Iterable[dict[str, Any]], x: str = DEFAULT_READING, fmt: str
     if fmt == "csv":
         return frontier_frame(panels, x, levels).to_csv(index=False, float_format="%.6g")
     return render_markdown(panels, x, levels)
+
+
+#: A reference point stands at a matched level when its sparsity is within this share of the level.
+REFERENCE_MATCH = 0.15
+
+
+def render_matched_across(panels: Mapping[Panel, Sequence[Series]], x: str, levels: Sequence[float]) -> str:
+    """One Markdown table for panels of one kind across corpora (a README's summary): a row per method with,
+    per corpus, its frontier's area and its accuracy at each level (a method of one point, a control, is listed under the
+    table with that point); a row per reference family (e.g. the PCA
+    of the embedding at several sizes) whose cell at a level holds the member whose sparsity is within
+    :data:`REFERENCE_MATCH` of it, its own sparsity in brackets; the references that match no level are
+    listed under the table with their one point."""
+    from tabulate import tabulate
+
+    check_reading(x)
+    corpora = list(dict.fromkeys(p.corpus for p in panels))
+    texts = level_texts(levels)
+    heads = ["method", *(h for c in corpora for h in (f"{c}: AUC", *(f"@{t}" for t in texts)))]
+    methods: dict[str, dict[str, list[str]]] = {}
+    families: dict[str, dict[str, list[Series]]] = {}
+    single: list[str] = []
+    for panel, series in panels.items():
+        span = auc_span(series, x)
+        for s in series:
+            if s.reference:
+                families.setdefault(s.method.split(" [")[0], {}).setdefault(panel.corpus, []).append(s)
+                continue
+            f = s.frontier(x)
+            area = math.nan if len(f.points) < 2 else f.auc(span)
+            if len(f.points) == 1:
+                single.append(f"{s.name} on {panel.corpus}: {_point_text(f.points[0], x)}")
+            methods.setdefault(s.method, {})[panel.corpus] = [
+                format_number(area, 3) if math.isfinite(area) else "n/a",
+                *("–" if len(f.points) < 2 else _at(f.at(level)) for level in levels)]
+    blank = ["–"] * (1 + len(levels))
+    rows = [[name, *(v for c in corpora for v in by.get(c, blank))] for name, by in methods.items()]
+    unmatched = []
+    for family, by in families.items():
+        cells, used = [], set()
+        for c in corpora:
+            cells.append("")
+            for level in levels:
+                near = [s for s in by.get(c, []) if math.isfinite(s.points[0].mean(x))
+                        and abs(s.points[0].mean(x) - level) <= REFERENCE_MATCH * level]
+                best = min(near, key=lambda s: abs(s.points[0].mean(x) - level), default=None)
+                if best is None:
+                    cells.append("–")
+                    continue
+                used.add(id(best))
+                p = best.points[0]
+                cells.append(f"{_value(p.mean(ACCURACY), p.std(ACCURACY))} ({format_number(p.mean(x), 3)})")
+        if used:
+            rows.append([f"{family} (reference)", *cells])
+        unmatched += [f"{s.name} on {c}: {_point_text(s.points[0], x)}" for c in corpora for s in by.get(c, [])
+                      if id(s) not in used]
+    table = tabulate(rows, headers=heads, tablefmt="github", disable_numparse=True)
+    if single:
+        table += f"\n\nOne point, no frontier ({header(x)} → probe accuracy): " + "; ".join(single) + "."
+    if unmatched:
+        table += f"\n\nReferences at no level ({header(x)} → probe accuracy): " + "; ".join(unmatched) + "."
+    return table

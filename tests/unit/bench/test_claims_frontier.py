@@ -192,6 +192,12 @@ def test_every_claim_on_swept_records():
     out = render_frontier_verdicts(verdicts)
     assert "single-point verdicts" in out and "are history" in out
     assert "lack of sweep points" not in out
+    brief = render_frontier_verdicts(verdicts, brief=True).splitlines()  # the README's copy: a matrix
+    assert brief[0] == "| claim | corpus | deterministic, active dims | deterministic, avg Hoyer |"  # kinds judged
+    assert len(brief) == 2 + len({v.claim for v in verdicts})  # one corpus: a row per claim
+    row = {line.split(" | ")[0].strip("| ")[:3]: line.split(" | ")[2:] for line in brief[2:]}
+    assert [c.strip(" |") for c in row["(b)"]] == ["reproduced", "reproduced"]  # one verdict, under both readings
+    assert [c.strip(" |") for c in row["(a)"]] == ["reproduced", "reproduced"]
 
 
 def test_single_points_are_inconclusive_for_lack_of_sweep_points():

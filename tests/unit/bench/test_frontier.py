@@ -288,6 +288,24 @@ def test_bench_frontier_on_a_folder_of_records(tmp_path):
     assert set(frame[frame["backbone"] == "text"]["method"]) == {"hsvae", "vae", "tfidf"}
 
 
+def test_the_brief_table_drops_the_listing_of_points_and_keeps_every_reading(tmp_path):
+    mixed_folder(tmp_path)
+    args = ["frontier", "--results-dir", str(tmp_path), "--levels", "0.3,0.45"]
+    full = CliRunner().invoke(cli, args, prog_name="bench")
+    brief = CliRunner().invoke(cli, [*args, "--brief"], prog_name="bench")
+    assert full.exit_code == 0 and brief.exit_code == 0, brief.output
+    block = brief.output.split("### yahoo · text backbone · deterministic modes")[1].split("###")[0]
+    heads = cells(next(line for line in block.splitlines() if line.startswith("| method")))
+    assert heads[1] == "frontier / swept (reference: avg Hoyer → acc)" and "frontier (" not in " ".join(heads)
+    hsvae = cells(next(line for line in block.splitlines() if line.startswith("| hsvae ")))
+    tfidf = cells(next(line for line in block.splitlines() if line.startswith("| tfidf (reference) ")))
+    full_block = full.output.split("### yahoo · text backbone · deterministic modes")[1].split("###")[0]
+    full_hsvae = cells(next(line for line in full_block.splitlines() if line.startswith("| hsvae ")))
+    assert hsvae == full_hsvae[:3] + full_hsvae[4:]  # the same readings, less the listing of points
+    assert hsvae[1] == "3 / 3" and "→" not in " ".join(hsvae)
+    assert tfidf[1] == "0.980 → 0.400 ± 0.000"  # a reference's one point, in the column the listing leaves
+
+
 def test_bench_frontier_user_errors(tmp_path):
     empty = CliRunner().invoke(cli, ["frontier", "--results-dir", str(tmp_path)], prog_name="bench")
     assert empty.exit_code == 2 and "no successful run records" in empty.output
@@ -383,8 +401,44 @@ def test_a_reference_of_two_latent_sizes_is_two_references():
         r["config"]["method_config"] = {"latent_dim": dim}
         return r
 
-    recs = [pca(s, 32, 0.90) for s in (0, 1)] + [pca(s, 64, 0.93) for s in (0, 1)]
+    # stored 64 before 4 (and 4 after 32 as text): listed by the latent size's value
+    recs = [pca(s, 64, 0.93) for s in (0, 1)] + [pca(s, 4, 0.70) for s in (0, 1)] + [pca(s, 32, 0.90) for s in (0, 1)]
     (refs,) = [ss for p, ss in collect(recs).items() if p.kind == "deterministic"]
     assert [(s.name, len(s.points), s.points[0].mean("probe_accuracy")) for s in refs] == [
+        ("embedding-pca [latent_dim=4] (reference)", 1, pytest.approx(0.70)),
         ("embedding-pca [latent_dim=32] (reference)", 1, pytest.approx(0.90)),
         ("embedding-pca [latent_dim=64] (reference)", 1, pytest.approx(0.93))]
+
+
+def test_the_matched_table_across_corpora_reads_each_frontier_and_places_references_by_their_sparsity():
+    from bench.report.frontier import render_matched_across
+
+    def pca(corpus, dim, measured, acc):
+        r = record("embedding-pca", 0, acc, 0.2, measured, corpus=corpus, backbone="embedding", reference=True,
+                   kind_modes={"code": {"probe_accuracy": acc, "avg_hoyer": 0.2, "active_dims": measured}})
+        r["config"]["method_config"] = {"latent_dim": dim}
+        return r
+
+    recs = []
+    for corpus, shift in (("dbpedia", 0.2), ("yahoo", 0.0)):
+        # a line from (4 dims, 0.5) to (16 dims, 0.8): 0.5 + 0.025·(level − 4), seeds ±0.01
+        recs += sweep("topk", [({"k": 4}, 0.5 + shift, 0.9, 4.0), ({"k": 16}, 0.8 + shift, 0.6, 16.0)],
+                      corpus=corpus, backbone="embedding")
+        recs += sweep("ae", [({}, 0.7 + shift, 0.1, 30.0)], corpus=corpus, backbone="embedding")
+        recs += [pca(corpus, 8, 7.5, 0.6 + shift), pca(corpus, 64, 59.0, 0.9 + shift)]
+    panels = {p: s for p, s in collect(recs).items() if p.kind == "deterministic"}
+    out = render_matched_across(panels, "active_dims", [4.0, 8.0, 12.0])
+    lines = out.splitlines()
+    assert cells(lines[0]) == ["method", "dbpedia: AUC", "@4", "@8", "@12", "yahoo: AUC", "@4", "@8", "@12"]
+    topk = cells(next(line for line in lines if line.startswith("| topk ")))
+    # area over [0, 30] dims (to the panel's densest point), u = 1 − x/30: 0.8 from u = 0 to the densest frontier
+    # point (16 dims), the trapezoid to the sparsest (4 dims), nothing beyond: (0.8·14 + 0.65·12) / 30
+    assert topk[5] == f"{(0.8 * 14 + 0.65 * 12) / 30:.3f}" == "0.633"
+    assert topk[6:] == ["0.500 ± 0.010", "0.600 ± 0.010", "0.700 ± 0.010"]
+    assert topk[2:5] == ["0.700 ± 0.010", "0.800 ± 0.010", "0.900 ± 0.010"]
+    ae = cells(next(line for line in lines if line.startswith("| ae ")))
+    assert ae[1:] == ["n/a", "–", "–", "–"] * 2
+    ref = cells(next(line for line in lines if line.startswith("| embedding-pca (reference) ")))
+    assert ref[1:] == ["", "–", "0.800 (7.500)", "–", "", "–", "0.600 (7.500)", "–"]  # 7.5 is within 15% of 8 only
+    assert "One point, no frontier (active dims → probe accuracy): ae on dbpedia: 30.000 → 0.900 ± 0.010" in out
+    assert "References at no level" in out and "[latent_dim=64] (reference) on yahoo: 59.000 → 0.900 (1 seed)" in out
