@@ -22,6 +22,8 @@ reported, never drawn empty.
 """
 from __future__ import annotations
 
+import math
+
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
@@ -330,13 +332,25 @@ def _save(plt, fig, path: Path) -> Path:
 
 #: How reference rows are drawn on a frontier panel: grey horizontal lines, one dash pattern each.
 _REFERENCE_STYLES = (("0.35", "--"), ("0.55", ":"), ("0.35", "-."), ("0.55", (0, (5, 2, 1, 2))), ("0.2", ":"))
+#: Marker of each reference family drawn at its own sparsity (black, unfilled: never a method's filled dot).
+_REFERENCE_MARKERS = ("s", "D", "^", "v", "P")
+#: A reference is drawn as a mark when its sparsity lies within the methods' range widened by this share of it.
+_ON_AXIS_MARGIN = 0.05
+
+
+def _on_axis(value: float, lo: float, hi: float) -> bool:
+    pad = _ON_AXIS_MARGIN * (hi - lo)
+    return lo - pad <= value <= hi + pad
 
 
 def frontier_figure(panels, x: str):
     """The frontier figure: one panel per corpus × backbone (columns) and mode kind (rows); each method's
     frontier as a line through its seed means (error bars: std over seeds), its dominated sweep points as
-    faint hollow marks, each reference's accuracy as a grey horizontal line.  Sparser is always to the
-    right (the active-dims axis is reversed); the legend names what each method's sweep varied."""
+    faint hollow marks.  A reference is a point too: drawn as a black hollow mark at its own sparsity
+    (one marker per family, e.g. the embedding's PCA, each member annotated with what sets it apart, e.g.
+    its size) when that lies within the methods' range, else as a grey horizontal line whose legend entry
+    gives its sparsity (the full embedding's hundreds of active dims lie off the axis).  Sparser is always
+    to the right (the active-dims axis is reversed); the legend names what each method's sweep varied."""
     from matplotlib.lines import Line2D
     from matplotlib.ticker import MaxNLocator
 
@@ -352,18 +366,30 @@ def frontier_figure(panels, x: str):
     methods = sorted({s.method for ss in panels.values() for s in ss if not s.reference})
     colours = _distinct_colours(methods)
     labels = _sweep_labels([s for ss in panels.values() for s in ss if not s.reference])
-    refs = sorted({s.method for ss in panels.values() for s in ss if s.reference})
-    ref_style = {name: _REFERENCE_STYLES[i % len(_REFERENCE_STYLES)] for i, name in enumerate(refs)}
+    families = sorted({s.method.split(" [")[0] for ss in panels.values() for s in ss if s.reference})
+    marker = {name: _REFERENCE_MARKERS[i % len(_REFERENCE_MARKERS)] for i, name in enumerate(families)}
+    off_axis: dict[str, tuple[str, Any]] = {}  # a reference's line style, the same in every panel
     any_dominated = False
     for panel, series in panels.items():
         ax = axes[kinds.index(panel.kind)][groups.index(panel.group)]
+        xs = [p.mean(x) for s in series if not s.reference for p in s.frontier(x).points if math.isfinite(p.mean(x))]
+        lo, hi = (min(xs), max(xs)) if xs else (math.nan, math.nan)
         for s in series:
             f = s.frontier(x)
             if not f.points:
                 continue
             if s.reference:
-                grey, dash = ref_style[s.method]
-                ax.axhline(f.points[0].mean(Y), color=grey, linestyle=dash, linewidth=1.2, label=s.name)
+                p, family = f.points[0], s.method.split(" [")[0]
+                if xs and _on_axis(p.mean(x), lo, hi):
+                    ax.scatter([p.mean(x)], [p.mean(Y)], marker=marker[family], s=34, facecolors="none",
+                               edgecolors="black", linewidths=1.1, zorder=4, label=f"{family} (reference)")
+                    if family != s.method:  # a member of a family: say which (its size)
+                        ax.annotate(s.method.split(" [")[1].rstrip("]").split("=")[-1], (p.mean(x), p.mean(Y)),
+                                    textcoords="offset points", xytext=(0, -11), ha="center", fontsize=7)
+                else:
+                    grey, dash = off_axis.setdefault(s.name, _REFERENCE_STYLES[len(off_axis) % len(_REFERENCE_STYLES)])
+                    ax.axhline(p.mean(Y), color=grey, linestyle=dash, linewidth=1.2,
+                               label=f"{s.name}: off the axis, its accuracy as a line")
                 continue
             ax.errorbar([p.mean(x) for p in f.front], [p.mean(Y) for p in f.front],
                         xerr=[_zero_nan(p.std(x)) for p in f.front], yerr=[_zero_nan(p.std(Y)) for p in f.front],
