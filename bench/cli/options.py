@@ -50,6 +50,17 @@ def comma_list(value: str, what: str) -> list[str]:
     return list(dict.fromkeys(items))
 
 
+def parse_seed_list(value: str, option: str = "--frontier-seeds") -> list[int]:
+    """``1,2`` → exactly those seeds (a list, never a count)."""
+    try:
+        seeds = [int(v) for v in value.split(",") if v.strip()]
+    except ValueError:
+        seeds = []
+    if not seeds or any(s < 0 for s in seeds):
+        raise UserError(f"invalid {option} {value!r}: give a comma list of seeds, e.g. {option} 1,2")
+    return seeds
+
+
 def parse_seeds(value: str) -> Sequence[int]:
     """``3`` → seeds 0, 1, 2; ``0,5,7`` → exactly those."""
     try:

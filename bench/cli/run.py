@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from bench.cli.options import FolderPath, comma_list, parse_seeds
+from bench.cli.options import FolderPath, comma_list, parse_seed_list, parse_seeds
 from bench.config.presets import PRESETS
 
 
@@ -59,6 +59,10 @@ def _exit_130_on_interrupt(command):
 @click.option("--sweep/--no-sweep", "sweep", default=None,
               help="Run every point of each method's declared sweep (bench list methods), each a cell of its own; "
                    "a --set/--grid key that a sweep sets is refused. [default: no, or the experiment's `sweep`]")
+@click.option("--frontier-seeds", default=None, metavar="S1,S2",
+              help="Also run these seeds, for the points that lie on a frontier of the stored records of --seeds "
+                   "(either mode kind, either sparsity reading); points without a stored record wait. "
+                   "[default: none, or the experiment's `frontier_seeds`]")
 @click.option("--config", "config", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="An experiment TOML (see experiments/paper.toml); explicit options win.")
 @click.option("--train-split", default=None, help="Split to train on (e.g. valid when train is absent). [default: train]")
@@ -120,6 +124,8 @@ def run(**options) -> None:
         click.echo(note)
     executor = executor_of(options)
     store = Store(options["results_dir"])
+    if grid.frontier_seeds:
+        cells = with_frontier_seeds(cells, store, grid.frontier_seeds)
     summary = run_all(cells, store, executor, RunOptions(
         resume=options["resume"], retry_failed=options["retry_failed"], references=options["references"],
         corpus_options={"data_dir": options["data_dir"]}, verbose=options["verbose"], echo=click.echo,
@@ -156,7 +162,20 @@ def grid_of(options: dict):
                               methods=given("methods", lambda v: comma_list(v, "methods")),
                               corpora=given("corpora", lambda v: comma_list(v, "corpora")),
                               seeds=given("seeds", parse_seeds), preset=given("preset", str),
-                              train_split=given("train_split", str), sweep=options["sweep"])
+                              train_split=given("train_split", str), sweep=options["sweep"],
+                              frontier_seeds=given("frontier_seeds", lambda v: tuple(parse_seed_list(v))))
+
+
+def with_frontier_seeds(cells: list, store, seeds) -> list:
+    """``cells`` and the cells of ``seeds`` for the points on a frontier of their stored records (the line says
+    how many points get them, how many do not, how many wait for a record)."""
+    from bench.report.stale import split_stale
+    from bench.run.frontier_seeds import frontier_seed_cells
+
+    records, _ = split_stale([r for r in store.scan().records if r.get("status") == "ok"])
+    extra = frontier_seed_cells(cells, records, seeds)
+    click.echo(extra.note(seeds))
+    return list(dict.fromkeys([*cells, *extra.cells]))
 
 
 def budget_note_of(grid, cells) -> str | None:

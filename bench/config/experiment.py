@@ -1,7 +1,8 @@
 """``--config experiment.toml``: the same choices as the command line, in a file kept with a paper.
 
 Keys: ``methods``, ``corpora`` (lists), ``seeds`` (count or list), ``preset``, ``train_split``,
-``sweep`` (true: every method runs its declared sweep, as ``--sweep``), and the tables ``[set]``
+``sweep`` (true: every method runs its declared sweep, as ``--sweep``), ``frontier_seeds`` (a list: those
+seeds for the points on a frontier only, as ``--frontier-seeds``; :mod:`bench.run.frontier_seeds`), and the tables ``[set]``
 (key = value) and ``[grid]`` (key = [values]).  Command-line options given
 explicitly win over the file; ``--set``/``--grid`` entries are added to the file's.
 """
@@ -20,7 +21,7 @@ from bench.errors import UserError
 from bench.config.variants import Variant
 from sparsebench.hints import did_you_mean
 
-KEYS = ("methods", "corpora", "seeds", "preset", "train_split", "sweep", "set", "grid", "variants")
+KEYS = ("methods", "corpora", "seeds", "preset", "train_split", "sweep", "frontier_seeds", "set", "grid", "variants")
 
 
 @dataclass
@@ -31,6 +32,7 @@ class Experiment:
     preset: str = DEFAULT_PRESET
     train_split: str = "train"
     sweep: bool = False
+    frontier_seeds: list[int] = field(default_factory=list)
     sets: dict[str, str] = field(default_factory=dict)
     grid: dict[str, list[str]] = field(default_factory=dict)
     variants: dict[str, Variant] = field(default_factory=dict)
@@ -71,6 +73,11 @@ def load_experiment(path: Path) -> Experiment:
             if not isinstance(data["sweep"], bool):
                 raise TypeError
             exp.sweep = data["sweep"]
+        if "frontier_seeds" in data:
+            fs = data["frontier_seeds"]
+            if not isinstance(fs, list) or not all(isinstance(x, int) and not isinstance(x, bool) for x in fs):
+                raise TypeError
+            exp.frontier_seeds = list(fs)
         exp.sets = {k: _scalar(v) for k, v in data.get("set", {}).items()}
         exp.grid = {k: [_scalar(x) for x in (v if isinstance(v, list) else [v])] for k, v in data.get("grid", {}).items()}
         for name, table in data.get("variants", {}).items():
@@ -78,5 +85,6 @@ def load_experiment(path: Path) -> Experiment:
             exp.variants[name] = Variant(name, str(table["method"]), settings, str(table.get("description", "")))
     except (TypeError, ValueError, KeyError, AttributeError):
         raise UserError(f"{path}: bad value type; expected methods/corpora = [\"...\"], seeds = 3 or [0, 1], sweep = true, "
+                        "frontier_seeds = [1, 2], "
                         "[set] key = value, [grid] key = [v1, v2], [variants.NAME] method = \"vae\", key = value") from None
     return exp

@@ -75,6 +75,8 @@ class Point:
 
     label: str
     values: Mapping[str, Mapping[int, float]]
+    #: The cell ids of the records the point was made from (one per seed), to go from a point back to its cells.
+    cells: tuple[str, ...] = ()
 
     def seeds(self, metric: str) -> list[int]:
         return sorted(self.values.get(metric, {}))
@@ -328,6 +330,7 @@ def collect(records: Iterable[dict[str, Any]]) -> dict[Panel, list[Series]]:
     Of two records of one point and seed (one configuration run twice under different cell ids),
     the first by cell id is kept."""
     raw: dict[tuple[Panel, str, bool], dict[str, tuple[dict[str, Any], str, dict[int, dict[str, float]]]]] = {}
+    cells: dict[tuple[Panel, str, bool, str], list[str]] = {}
     ok = sorted((r for r in records if r.get("status") == "ok"),
                 key=lambda r: (r["spec"]["seed"], str(r.get("cell_id", ""))))
     for rec in ok:
@@ -344,13 +347,16 @@ def collect(records: Iterable[dict[str, Any]]) -> dict[Panel, list[Series]]:
                           kind)
             entry = raw.setdefault((panel, name, ref), {}).setdefault(
                 key, (settings, spec.get("variant") or name, {}))
-            entry[2].setdefault(int(spec["seed"]), _scores(rec, mode))
+            if int(spec["seed"]) not in entry[2]:
+                entry[2][int(spec["seed"])] = _scores(rec, mode)
+                cells.setdefault((panel, name, ref, key), []).append(str(rec.get("cell_id", "")))
     panels: dict[Panel, list[Series]] = {}
     for (panel, name, ref), by_config in sorted(raw.items(), key=lambda kv: (kv[0][0].kind, kv[0][2], kv[0][1])):
         configs = [s for s, _, _ in by_config.values()]
         keys = sorted(set().union(*configs))
         varies = tuple(k for k in keys if len({json.dumps(c.get(k), default=str) for c in configs}) > 1)
-        points = [_point(_label(settings, varies, row_name), seeds) for settings, row_name, seeds in by_config.values()]
+        points = [_point(_label(settings, varies, row_name), seeds, cells[(panel, name, ref, key)])
+                  for key, (settings, row_name, seeds) in by_config.items()]
         if ref:  # a reference is one point: two configurations (latent sizes) are two references, in their order
             order = sorted(range(len(points)), key=lambda i: _order_key(configs[i], varies))
             panels.setdefault(panel, []).extend(
@@ -366,12 +372,12 @@ def _order_key(settings: Mapping[str, Any], varies: Sequence[str]) -> tuple:
                  for v in (settings.get(k) for k in varies))
 
 
-def _point(label: str, seeds: Mapping[int, Mapping[str, float]]) -> Point:
+def _point(label: str, seeds: Mapping[int, Mapping[str, float]], cells: Sequence[str] = ()) -> Point:
     values: dict[str, dict[int, float]] = {}
     for seed, scores in seeds.items():
         for metric, v in scores.items():
             values.setdefault(metric, {})[seed] = v
-    return Point(label, values)
+    return Point(label, values, tuple(cells))
 
 
 def protocol_differences(panels: Iterable[Panel]) -> list[str]:

@@ -47,6 +47,8 @@ class Grid:
     encoder: str = ""
     variants: Mapping[str, Variant] = field(default_factory=dict)
     sweep: bool = False
+    #: Further seeds for the points on a frontier of the stored records of ``seeds`` (bench.run.frontier_seeds).
+    frontier_seeds: Sequence[int] = ()
 
     @classmethod
     def of_experiment(cls, exp: Experiment, *, sets: Sequence[str] = (), grid: Mapping[str, list[str]] | None = None,
@@ -56,7 +58,8 @@ class Grid:
         the file's).  ``bench run --config`` and the sweep publisher read a file through here alone."""
         chosen = {k: v for k, v in given.items() if v is not None}
         return cls(**{"methods": exp.methods, "corpora": exp.corpora, "seeds": exp.seeds, "preset": exp.preset,
-                      "train_split": exp.train_split, "variants": exp.variants, "sweep": exp.sweep, **chosen,
+                      "train_split": exp.train_split, "variants": exp.variants, "sweep": exp.sweep,
+                      "frontier_seeds": tuple(exp.frontier_seeds), **chosen,
                       "overrides": parse_overrides([*(f"{k}={v}" for k, v in exp.sets.items()), *sets]),
                       "grid": {**exp.grid, **(grid or {})}})
 

@@ -135,12 +135,14 @@ def test_the_committed_cells_keep_their_ids_so_the_grid_resumes_them():
 
 
 def declared_by(track: str) -> list:
-    """The cells a published sweep's experiment file declares (none for a track that is not a sweep)."""
-    from bench.config.experiment import load_experiment
-    from bench.run.expand import Grid, expand
-    from tests.integration.test_reference_sweeps import SWEEPS  # the published sweeps and their experiment files
+    """The cells a published sweep's experiment file declares, frontier seeds included (none for a track that is
+    not a sweep)."""
+    from tests.integration.test_reference_sweeps import SWEEPS, _progress_module
 
-    return list(expand(Grid.of_experiment(load_experiment(ROOT / SWEEPS[track])))) if track in SWEEPS else []
+    if track not in SWEEPS:
+        return []
+    progress = _progress_module()
+    return progress.declared(ROOT / SWEEPS[track], progress.committed(ROOT / "results/reference" / track)[0].values())
 
 
 def test_every_text_track_record_is_of_the_published_protocol():

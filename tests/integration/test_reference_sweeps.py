@@ -44,7 +44,7 @@ def test_progress_file_says_what_is_committed_and_pending(track, monkeypatch):
     folder = Path("results/reference") / track
     monkeypatch.chdir(REPO)  # the file names the experiment as a repository path
     expected = progress.progress(Path(SWEEPS[track]), folder)
-    declared = progress.declared_cells(Path(SWEEPS[track]))
+    declared = progress.declared_cells(Path(SWEEPS[track]), progress.committed(folder)[0].values())
     assert (folder / progress.PROGRESS).read_text(encoding="utf-8") == expected, \
         f"regenerate: python experiments/reference/sweep_progress.py {folder}"
     committed = {p.parent.name for p in (folder / "runs").glob("*/record.json") if not p.parent.name.startswith("ref-")}

@@ -1,0 +1,85 @@
+"""Frontier seeds: further seeds only for the points on a frontier of the stored first-seed records, decided on
+hand-made records (a dominated point gets none, a point on the frontier of one reading or one mode kind gets
+them, a point without a record waits), and the same rule through `bench run --frontier-seeds` and an
+experiment file."""
+from __future__ import annotations
+
+import json
+
+from click.testing import CliRunner
+
+from bench.cli import cli
+from bench.run.expand import Grid, expand
+from bench.run.frontier_seeds import frontier_point_cells, frontier_seed_cells
+
+
+def cells_of_sweep():
+    """The 5 points of the dense VAE's declared sweep on the synthetic corpus, seed 0."""
+    return expand(Grid(methods=["vae"], corpora=["synthetic"], seeds=[0], preset="smoke", sweep=True))
+
+
+def stored(cell, acc: float, dims: float, hoyer: float, stochastic: tuple[float, float, float] | None = None) -> dict:
+    """A successful record of ``cell`` as the store holds it: deterministic mode ``mean`` (acc, active dims,
+    Average Hoyer) and stochastic ``sample`` (``stochastic``, else a little worse on every reading)."""
+    s_acc, s_dims, s_hoyer = stochastic or (acc - 0.05, dims, hoyer)
+    modes = {"mean": {"probe_accuracy": acc, "active_dims": dims, "avg_hoyer": hoyer},
+             "sample": {"probe_accuracy": s_acc, "active_dims": s_dims, "avg_hoyer": s_hoyer}}
+    return {"cell_id": cell.cell_id, "status": "ok", "spec": cell.spec.to_dict(), "config": cell.config,
+            "provenance": {}, "metrics": {"modes": modes, "modes_kind": {"mean": "deterministic", "sample": "stochastic"},
+                                          "headline_modes": {"deterministic": "mean", "stochastic": "sample"},
+                                          "default_mode": "mean", "reconstruction": {}}}
+
+
+def test_only_points_on_a_frontier_get_further_seeds_and_points_without_a_record_wait():
+    a, b, c, d, e = cells_of_sweep()
+    records = [stored(a, 0.80, 20.0, 0.20), stored(b, 0.70, 10.0, 0.50),
+               stored(c, 0.60, 15.0, 0.30),  # B is sparser and more accurate on both readings: dominated
+               stored(d, 0.50, 5.0, 0.60)]  # e has no record yet
+    assert frontier_point_cells(records) == {a.cell_id, b.cell_id, d.cell_id}
+    plan = frontier_seed_cells([a, b, c, d, e], records, [1, 2])
+    assert (plan.on_frontier, plan.off_frontier, plan.waiting) == (3, 1, 1)
+    assert sorted((x.spec.seed, x.spec.overrides) for x in plan.cells) == sorted(
+        (s, base.spec.overrides) for base in (a, b, d) for s in (1, 2))
+    assert all(x.spec.seed in (1, 2) and x.cell_id not in {a.cell_id, b.cell_id, d.cell_id} for x in plan.cells)
+    assert plan.note([1, 2]) == ("frontier seeds 1,2: 3 point(s) on a frontier get them (6 cell(s)), 1 off every "
+                                 "frontier do not; 1 point(s) wait for their first-seed record (rerun once it is stored)")
+
+
+def test_a_point_on_the_frontier_of_one_reading_or_one_mode_kind_is_on_a_frontier():
+    a, b, c, d, _ = cells_of_sweep()
+    # c is dominated by b on active dims but sparser than b by Average Hoyer: on that frontier
+    by_hoyer = [stored(a, 0.80, 20.0, 0.20), stored(b, 0.70, 10.0, 0.50), stored(c, 0.60, 15.0, 0.55)]
+    assert c.cell_id in frontier_point_cells(by_hoyer)
+    # d is dominated in its deterministic mode, not in its stochastic one
+    by_kind = [stored(a, 0.80, 20.0, 0.20), stored(b, 0.70, 10.0, 0.50),
+               stored(d, 0.60, 15.0, 0.30, stochastic=(0.69, 8.0, 0.70))]
+    assert d.cell_id in frontier_point_cells(by_kind)
+    assert frontier_seed_cells([a, b, d], by_kind, [0]).cells == []  # a seed the points already have: nothing
+
+
+def write(root, records):
+    for r in records:
+        folder = root / "runs" / f"vae-synthetic-seed0-{r['cell_id']}"
+        folder.mkdir(parents=True)
+        (folder / "record.json").write_text(json.dumps(r))
+
+
+def test_bench_run_frontier_seeds_plans_them_from_the_store(tmp_path):
+    a, b, c, d, _ = cells_of_sweep()
+    write(tmp_path, [stored(a, 0.80, 20.0, 0.20), stored(b, 0.70, 10.0, 0.50), stored(c, 0.60, 15.0, 0.30),
+                     stored(d, 0.50, 5.0, 0.60)])
+    args = ["run", "-m", "vae", "-c", "synthetic", "--sweep", "--seeds", "0,", "--preset", "smoke",
+            "--resume", "cache-only", "--no-references", "--results-dir", str(tmp_path)]
+    res = CliRunner().invoke(cli, [*args, "--frontier-seeds", "1,2"], prog_name="bench")
+    assert "frontier seeds 1,2: 3 point(s) on a frontier get them (6 cell(s)), 1 off every frontier do not; " \
+           "1 point(s) wait" in res.output, res.output
+    assert "11 cells" in res.output and "4 cached, 0 failed, 7 missing" in res.output  # the waiting point + 6
+    experiment = tmp_path / "frontier.toml"
+    experiment.write_text('methods = ["vae"]\ncorpora = ["synthetic"]\nseeds = [0]\npreset = "smoke"\n'
+                          "sweep = true\nfrontier_seeds = [1]\n")
+    res = CliRunner().invoke(cli, ["run", "--config", str(experiment), "--resume", "cache-only", "--no-references",
+                                   "--results-dir", str(tmp_path)], prog_name="bench")
+    assert "frontier seeds 1: 3 point(s) on a frontier get them (3 cell(s))" in res.output, res.output
+    assert "8 cells" in res.output and "4 missing" in res.output
+    bad = CliRunner().invoke(cli, [*args, "--frontier-seeds", "one"], prog_name="bench")
+    assert bad.exit_code == 2 and "invalid --frontier-seeds 'one'" in bad.output and "Traceback" not in bad.output
