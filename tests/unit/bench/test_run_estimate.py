@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from bench.errors import UserError
-from bench.run.estimate import ROUGH_SECONDS, ROUGH_UNTRAINED_SECONDS, estimate, stored_timings
+from bench.run.estimate import ROUGH_SECONDS, ROUGH_UNTRAINED_SECONDS, estimate, neighbour_timings, stored_timings
 from bench.run.expand import Grid, expand
 
 
@@ -38,13 +38,30 @@ def test_stored_timings_are_the_median_of_trained_finished_records_of_the_same_k
 
 
 def test_the_estimate_uses_stored_timings_and_says_when_it_falls_back_to_the_preset_figure():
-    cells = expand(Grid(methods=["ae", "vae"], corpora=["synthetic"], seeds=range(2)))
+    cells = (expand(Grid(methods=["ae"], corpora=["synthetic"], seeds=range(2)))
+             + expand(Grid(methods=["vae"], corpora=["synthetic"], seeds=range(2), preset="cpu")))  # none stored
     records = [_record("ae", 40)]
     est = estimate([(c, None) for c in cells], records)
-    assert est.measured == 2 and est.rough == 2
-    assert est.seconds == 2 * 40 + 2 * ROUGH_SECONDS["smoke"]
+    assert est.measured == 2 and est.rough == 2 and est.neighbours == 0
+    assert est.seconds == 2 * 40 + 2 * ROUGH_SECONDS["cpu"]
     line = est.line(4, 0, concurrency=2)
-    assert line.startswith("to run: 4 cell(s), about 50 s with 2 at once") and "rough per-preset figures for 2" in line
+    assert line == ("to run: 4 cell(s), about 6 min with 2 at once (from stored timings of similar cells for 2, "
+                    "rough per-preset figures for 2)")
     rescore = estimate([(cells[0], "models/x/model.pt")], records)  # stored weights: no training
     assert rescore.seconds == ROUGH_UNTRAINED_SECONDS and rescore.rough == 1
     assert "no stored timing" in estimate([(cells[2], None)], []).line(1, 0, 1)
+
+
+def test_a_method_without_timings_is_timed_by_the_other_methods_on_its_corpus_and_preset():
+    cells = expand(Grid(methods=["ae", "vae"], corpora=["synthetic"], seeds=range(2)))  # ae 0, ae 1, vae 0, vae 1
+    records = [_record("ae", 40), _record("hsvae", 100), _record("hsvae", 200, corpus="yahoo"),
+               {**_record("tfidf", 5), "reference": {"name": "tfidf"}}]  # a reference row is no neighbour
+    assert neighbour_timings(records) == {("synthetic", "smoke"): 70.0, ("yahoo", "smoke"): 200.0}
+    est = estimate([(c, None) for c in cells], records)
+    assert (est.measured, est.neighbours, est.rough) == (2, 2, 0)
+    assert est.seconds == 2 * 40 + 2 * 70
+    assert est.line(4, 0, 1) == ("to run: 4 cell(s), about 4 min (from stored timings of similar cells for 2, stored "
+                                 "timings of other methods on the same corpus and preset for 2)")
+    only = estimate([(c, None) for c in cells[2:]], [_record("hsvae", 100)])
+    assert only.line(2, 0, 1) == ("to run: 2 cell(s), about 3 min (from stored timings of other methods on the same "
+                                  "corpus and preset)")
