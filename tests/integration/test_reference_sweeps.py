@@ -51,3 +51,12 @@ def test_progress_file_says_what_is_committed_and_pending(track, monkeypatch):
     assert committed <= set(declared), "a committed record that the experiment file does not declare"
     assert f"{len(committed)} of {len(declared)} cells committed" in expected
     assert f"{len(declared) - len(committed)} pending" in expected
+
+
+def test_the_readme_states_the_embedding_sweeps_size_and_cost_as_its_progress_file_does():
+    import re
+
+    progress = (REPO / "results/reference/frontier-embedding" / _progress_module().PROGRESS).read_text(encoding="utf-8")
+    committed, hours = re.search(r"(\d+) of \d+ cells committed .*?; ([\d.]+) core-hours", progress).groups()
+    readme = " ".join((REPO / "README.md").read_text(encoding="utf-8").split())
+    assert f"{committed} cells, {hours} core-hours" in readme, "README.md's fair-comparison section: update the cost"
