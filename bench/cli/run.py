@@ -166,14 +166,23 @@ def grid_of(options: dict):
                               frontier_seeds=given("frontier_seeds", lambda v: tuple(parse_seed_list(v))))
 
 
-def with_frontier_seeds(cells: list, store, seeds) -> list:
-    """``cells`` and the cells of ``seeds`` for the points on a frontier of their stored records (the line says
-    how many points get them, how many do not, how many wait for a record)."""
+def frontier_seed_plan(cells: list, records, seeds):
+    """The cells of ``seeds`` for the points of ``cells`` on a frontier drawn from their stored ``records``
+    (today's protocols): the report room says which records lie on one, the run room makes the cells."""
+    from bench.report.frontier import frontier_point_cells
     from bench.report.stale import split_stale
     from bench.run.frontier_seeds import frontier_seed_cells
 
-    records, _ = split_stale([r for r in store.scan().records if r.get("status") == "ok"])
-    extra = frontier_seed_cells(cells, records, seeds)
+    current, _ = split_stale([r for r in records if r.get("status") == "ok" and not r.get("reference")])
+    ids = {c.cell_id for c in cells}
+    mine = [r for r in current if r.get("cell_id") in ids]
+    return frontier_seed_cells(cells, [r["cell_id"] for r in mine], frontier_point_cells(mine), seeds)
+
+
+def with_frontier_seeds(cells: list, store, seeds) -> list:
+    """``cells`` and the cells of ``seeds`` for the points on a frontier of their stored records (the line says
+    how many points get them, how many do not, how many wait for a record)."""
+    extra = frontier_seed_plan(cells, store.scan().records, seeds)
     click.echo(extra.note(seeds))
     return list(dict.fromkeys([*cells, *extra.cells]))
 

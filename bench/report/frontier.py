@@ -606,3 +606,17 @@ def render_matched_across(panels: Mapping[Panel, Sequence[Series]], x: str, leve
     if unmatched:
         table += f"\n\nReferences at no level ({header(x)} → probe accuracy): " + "; ".join(unmatched) + "."
     return table
+
+
+def frontier_point_cells(records: Iterable[dict[str, Any]]) -> set[str]:
+    """Cell ids of the method records whose point lies on its method's frontier in some panel (mode kind) under
+    some sparsity reading: the points that further seeds are for (:mod:`bench.run.frontier_seeds`)."""
+    on: set[str] = set()
+    for series in collect(records).values():
+        for s in series:
+            if not s.reference:
+                for x in READINGS:
+                    for p in s.frontier(x).front:
+                        on.update(p.cells)
+    return on
+

@@ -7,6 +7,9 @@ run --frontier-seeds 1,2``, or ``frontier_seeds = [1, 2]`` in an experiment file
 for the points that lie on their method's frontier, in either mode kind and under either sparsity
 reading, as the stored records of the first seed draw it.  A point whose first-seed record is not stored
 yet cannot be placed: it waits (a later run adds its seeds), and the run says how many wait.
+
+Which records lie on a frontier is the report room's to say (:func:`bench.report.frontier.frontier_point_cells`);
+this module, in the run room, turns that set into cells, and ``bench run`` (the cli room) joins the two.
 """
 from __future__ import annotations
 
@@ -31,28 +34,13 @@ class FrontierSeeds:
         return line
 
 
-def frontier_point_cells(records: Iterable[dict[str, Any]]) -> set[str]:
-    """Cell ids of the records whose point lies on its method's frontier in some panel (mode kind) under some
-    sparsity reading (:mod:`bench.report.frontier`)."""
-    from bench.report.frontier import READINGS, collect
-
-    on: set[str] = set()
-    for series in collect(records).values():
-        for s in series:
-            if s.reference:
-                continue
-            for x in READINGS:
-                for p in s.frontier(x).front:
-                    on.update(p.cells)
-    return on
-
-
-def frontier_seed_cells(cells: Sequence[Any], records: Iterable[dict[str, Any]], seeds: Sequence[int],
+def frontier_seed_cells(cells: Sequence[Any], stored: Iterable[str], on_frontier: Iterable[str], seeds: Sequence[int],
                         resolve: Any = None) -> FrontierSeeds:
-    """The cells of ``seeds`` for the points of ``cells`` (the cells a grid declares at its own seeds) that lie on
-    a frontier of their stored ``records``.  The frontier is drawn from those cells' records only, so every
-    further seed of a sweep is decided by the same evidence, whatever else the folder holds.  ``resolve``
-    turns a spec into a cell (default :meth:`MethodCell.resolve`, each encoder name resolved once)."""
+    """The cells of ``seeds`` for the points of ``cells`` (the cells a grid declares at its own seeds) whose ids are
+    in ``on_frontier``: the cell ids of the records of ``cells`` (``stored``: those with a successful record) that
+    lie on a frontier drawn from those records alone, so every further seed of a sweep is decided by the same
+    evidence, whatever else the folder holds.  ``resolve`` turns a spec into a cell (default
+    :meth:`MethodCell.resolve`, each encoder name resolved once)."""
     from bench.cells.method import MethodCell
 
     if resolve is None:
@@ -62,10 +50,8 @@ def frontier_seed_cells(cells: Sequence[Any], records: Iterable[dict[str, Any]],
 
         def resolve(spec: Any) -> Any:
             return MethodCell.resolve(spec, encoders)
-    by_id = {str(r.get("cell_id")): r for r in records
-             if r.get("status") == "ok" and not r.get("reference") and r.get("cell_id")}
-    stored = [c for c in cells if c.cell_id in by_id]
-    on = frontier_point_cells(by_id[c.cell_id] for c in stored)
-    base = [c for c in stored if c.cell_id in on]
+    have, on = set(stored), set(on_frontier)
+    placed = [c for c in cells if c.cell_id in have]
+    base = [c for c in placed if c.cell_id in on]
     added = [resolve(dataclasses.replace(c.spec, seed=int(s))) for c in base for s in seeds if int(s) != c.spec.seed]
-    return FrontierSeeds(list(dict.fromkeys(added)), len(base), len(stored) - len(base), len(cells) - len(stored))
+    return FrontierSeeds(list(dict.fromkeys(added)), len(base), len(placed) - len(base), len(cells) - len(placed))

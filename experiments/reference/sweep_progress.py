@@ -25,7 +25,7 @@ from typing import Any, Iterable
 
 from bench.config.experiment import load_experiment
 from bench.run.expand import Grid, expand
-from bench.run.frontier_seeds import frontier_seed_cells
+from bench.cli.run import frontier_seed_plan
 from tasks.scoring import SCORING_VERSION
 
 PROGRESS = "PROGRESS.md"
@@ -46,7 +46,7 @@ def _plan(experiment: Path, records: Iterable[dict]) -> tuple[list, Any, tuple[i
     """(the grid's cells, the frontier-seed plan or None, its seeds)."""
     grid = Grid.of_experiment(load_experiment(experiment))
     cells = expand(grid)
-    plan = frontier_seed_cells(cells, records, grid.frontier_seeds) if grid.frontier_seeds else None
+    plan = frontier_seed_plan(cells, list(records), grid.frontier_seeds) if grid.frontier_seeds else None
     return cells, plan, tuple(grid.frontier_seeds)
 
 

@@ -9,8 +9,9 @@ import json
 from click.testing import CliRunner
 
 from bench.cli import cli
+from bench.cli.run import frontier_seed_plan
+from bench.report.frontier import frontier_point_cells
 from bench.run.expand import Grid, expand
-from bench.run.frontier_seeds import frontier_point_cells, frontier_seed_cells
 
 
 def cells_of_sweep():
@@ -36,7 +37,7 @@ def test_only_points_on_a_frontier_get_further_seeds_and_points_without_a_record
                stored(c, 0.60, 15.0, 0.30),  # B is sparser and more accurate on both readings: dominated
                stored(d, 0.50, 5.0, 0.60)]  # e has no record yet
     assert frontier_point_cells(records) == {a.cell_id, b.cell_id, d.cell_id}
-    plan = frontier_seed_cells([a, b, c, d, e], records, [1, 2])
+    plan = frontier_seed_plan([a, b, c, d, e], records, [1, 2])
     assert (plan.on_frontier, plan.off_frontier, plan.waiting) == (3, 1, 1)
     assert sorted((x.spec.seed, x.spec.overrides) for x in plan.cells) == sorted(
         (s, base.spec.overrides) for base in (a, b, d) for s in (1, 2))
@@ -54,7 +55,7 @@ def test_a_point_on_the_frontier_of_one_reading_or_one_mode_kind_is_on_a_frontie
     by_kind = [stored(a, 0.80, 20.0, 0.20), stored(b, 0.70, 10.0, 0.50),
                stored(d, 0.60, 15.0, 0.30, stochastic=(0.69, 8.0, 0.70))]
     assert d.cell_id in frontier_point_cells(by_kind)
-    assert frontier_seed_cells([a, b, d], by_kind, [0]).cells == []  # a seed the points already have: nothing
+    assert frontier_seed_plan([a, b, d], by_kind, [0]).cells == []  # a seed the points already have: nothing
 
 
 def write(root, records):
