@@ -170,12 +170,11 @@ def frontier_seed_plan(cells: list, records, seeds):
     """The cells of ``seeds`` for the points of ``cells`` on a frontier drawn from their stored ``records``
     (today's protocols): the report room says which records lie on one, the run room makes the cells."""
     from bench.report.frontier import frontier_point_cells
-    from bench.report.stale import split_stale
+    from bench.report.stale import current_successful
     from bench.run.frontier_seeds import frontier_seed_cells
 
-    current, _ = split_stale([r for r in records if r.get("status") == "ok" and not r.get("reference")])
     ids = {c.cell_id for c in cells}
-    mine = [r for r in current if r.get("cell_id") in ids]
+    mine = [r for r in current_successful(records) if r.get("cell_id") in ids and not r.get("reference")]
     return frontier_seed_cells(cells, [r["cell_id"] for r in mine], frontier_point_cells(mine), seeds)
 
 

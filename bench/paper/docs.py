@@ -161,10 +161,10 @@ FRONTIER_CLAIMS_MARKERS = ("<!-- frontier-claims:begin (generated from results/r
 
 
 def _frontier_records() -> list[dict]:
-    from bench.report.stale import split_stale
+    from bench.report.stale import current_successful
     from bench.store.results import Store
 
-    return split_stale([r for r in Store(README_FRONTIER_TRACK).scan().records if r.get("status") == "ok"])[0]
+    return current_successful(Store(README_FRONTIER_TRACK).scan().records)
 
 
 def frontier_matched_section() -> str:

@@ -329,8 +329,8 @@ def collect(records: Iterable[dict[str, Any]]) -> dict[Panel, list[Series]]:
 
     Of two records of one point and seed (one configuration run twice under different cell ids),
     the first by cell id is kept."""
-    raw: dict[tuple[Panel, str, bool], dict[str, tuple[dict[str, Any], str, dict[int, dict[str, float]]]]] = {}
-    cells: dict[tuple[Panel, str, bool, str], list[str]] = {}
+    # per (panel, name, reference), per configuration: (settings, row name, scores per seed, cell id per seed)
+    raw: dict[tuple[Panel, str, bool], dict[str, tuple[dict[str, Any], str, dict[int, dict[str, float]], list[str]]]] = {}
     ok = sorted((r for r in records if r.get("status") == "ok"),
                 key=lambda r: (r["spec"]["seed"], str(r.get("cell_id", ""))))
     for rec in ok:
@@ -346,17 +346,17 @@ def collect(records: Iterable[dict[str, Any]]) -> dict[Panel, list[Series]]:
                           spec.get("train_split", "train"), json.dumps(rec["config"].get("eval", {}), sort_keys=True),
                           kind)
             entry = raw.setdefault((panel, name, ref), {}).setdefault(
-                key, (settings, spec.get("variant") or name, {}))
+                key, (settings, spec.get("variant") or name, {}, []))
             if int(spec["seed"]) not in entry[2]:
                 entry[2][int(spec["seed"])] = _scores(rec, mode)
-                cells.setdefault((panel, name, ref, key), []).append(str(rec.get("cell_id", "")))
+                entry[3].append(str(rec.get("cell_id", "")))
     panels: dict[Panel, list[Series]] = {}
     for (panel, name, ref), by_config in sorted(raw.items(), key=lambda kv: (kv[0][0].kind, kv[0][2], kv[0][1])):
-        configs = [s for s, _, _ in by_config.values()]
+        configs = [s for s, _, _, _ in by_config.values()]
         keys = sorted(set().union(*configs))
         varies = tuple(k for k in keys if len({json.dumps(c.get(k), default=str) for c in configs}) > 1)
-        points = [_point(_label(settings, varies, row_name), seeds, cells[(panel, name, ref, key)])
-                  for key, (settings, row_name, seeds) in by_config.items()]
+        points = [_point(_label(settings, varies, row_name), seeds, ids)
+                  for settings, row_name, seeds, ids in by_config.values()]
         if ref:  # a reference is one point: two configurations (latent sizes) are two references, in their order
             order = sorted(range(len(points)), key=lambda i: _order_key(configs[i], varies))
             panels.setdefault(panel, []).extend(

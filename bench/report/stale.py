@@ -3,7 +3,7 @@ sit in ``runs/`` (the cell has another id now); a table that averaged them would
 one row and count two seeds where there is one."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Iterable
 
 from bench.config.spec import TRAINING_VERSION
 from tasks.references import REFERENCE_VERSION
@@ -28,6 +28,11 @@ def split_stale(records: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], li
         old = any(v < today[k] for k, v in protocol_versions(r).items())
         (stale if old else current).append(r)
     return current, stale
+
+
+def current_successful(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The successful records of today's protocols among ``records``."""
+    return split_stale([r for r in records if r.get("status") == "ok"])[0]
 
 
 def stale_note(stale: list[dict[str, Any]]) -> str:

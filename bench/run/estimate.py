@@ -58,11 +58,8 @@ def stored_timings(records: Iterable[dict[str, Any]]) -> dict[tuple[str, str, st
 def neighbour_timings(records: Iterable[dict[str, Any]]) -> dict[tuple[str, str], float]:
     """The median wall seconds of finished, trained method cells (no reference rows), by (corpus, preset)."""
     seen: dict[tuple[str, str], list[float]] = {}
-    for r in records:
-        if r.get("reference"):
-            continue
-        for (_, corpus, preset), wall in _trained_walls([r]):
-            seen.setdefault((corpus, preset), []).append(wall)
+    for (_, corpus, preset), wall in _trained_walls(r for r in records if not r.get("reference")):
+        seen.setdefault((corpus, preset), []).append(wall)
     return {k: statistics.median(v) for k, v in seen.items()}
 
 
