@@ -279,6 +279,12 @@ class Series:
     def name(self) -> str:
         return f"{self.method} (reference)" if self.reference else self.method
 
+    @property
+    def family(self) -> str:
+        """The reference's name without the setting that makes it one of several (``embedding-pca [latent_dim=4]``
+        → ``embedding-pca``); a method's name."""
+        return self.method.split(" [")[0]
+
 
 #: What each point keeps per seed: the sparsity readings, accuracy, claim (c)'s measure, collapse.
 TRACKED = (*READINGS, ACCURACY, KL)
@@ -570,7 +576,7 @@ def render_matched_across(panels: Mapping[Panel, Sequence[Series]], x: str, leve
         span = auc_span(series, x)
         for s in series:
             if s.reference:
-                families.setdefault(s.method.split(" [")[0], {}).setdefault(panel.corpus, []).append(s)
+                families.setdefault(s.family, {}).setdefault(panel.corpus, []).append(s)
                 continue
             f = s.frontier(x)
             area = math.nan if len(f.points) < 2 else f.auc(span)

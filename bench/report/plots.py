@@ -348,8 +348,8 @@ def frontier_figure(panels, x: str):
     frontier as a line through its seed means (error bars: std over seeds), its dominated sweep points as
     faint hollow marks.  A reference is a point too: drawn as a black hollow mark at its own sparsity
     (one marker per family, e.g. the embedding's PCA, each member annotated with what sets it apart, e.g.
-    its size) when that lies within the methods' range, else as a grey horizontal line whose legend entry
-    gives its sparsity (the full embedding's hundreds of active dims lie off the axis).  Sparser is always
+    its size) when that lies within the methods' range, else as a grey horizontal line at its accuracy, whose
+    legend entry says it is off the axis (the full embedding's hundreds of active dims).  Sparser is always
     to the right (the active-dims axis is reversed); the legend names what each method's sweep varied."""
     from matplotlib.lines import Line2D
     from matplotlib.ticker import MaxNLocator
@@ -366,7 +366,7 @@ def frontier_figure(panels, x: str):
     methods = sorted({s.method for ss in panels.values() for s in ss if not s.reference})
     colours = _distinct_colours(methods)
     labels = _sweep_labels([s for ss in panels.values() for s in ss if not s.reference])
-    families = sorted({s.method.split(" [")[0] for ss in panels.values() for s in ss if s.reference})
+    families = sorted({s.family for ss in panels.values() for s in ss if s.reference})
     marker = {name: _REFERENCE_MARKERS[i % len(_REFERENCE_MARKERS)] for i, name in enumerate(families)}
     off_axis: dict[str, tuple[str, Any]] = {}  # a reference's line style, the same in every panel
     any_dominated = False
@@ -379,12 +379,12 @@ def frontier_figure(panels, x: str):
             if not f.points:
                 continue
             if s.reference:
-                p, family = f.points[0], s.method.split(" [")[0]
+                p, family = f.points[0], s.family
                 if xs and _on_axis(p.mean(x), lo, hi):
                     ax.scatter([p.mean(x)], [p.mean(Y)], marker=marker[family], s=34, facecolors="none",
                                edgecolors="black", linewidths=1.1, zorder=4, label=f"{family} (reference)")
                     if family != s.method:  # a member of a family: say which (its size)
-                        ax.annotate(s.method.split(" [")[1].rstrip("]").split("=")[-1], (p.mean(x), p.mean(Y)),
+                        ax.annotate(p.label.split("=")[-1], (p.mean(x), p.mean(Y)),
                                     textcoords="offset points", xytext=(0, -11), ha="center", fontsize=7)
                 else:
                     grey, dash = off_axis.setdefault(s.name, _REFERENCE_STYLES[len(off_axis) % len(_REFERENCE_STYLES)])

@@ -59,7 +59,11 @@ def declared(experiment: Path, records: Iterable[dict] = ()) -> list:
 
 def declared_cells(experiment: Path, records: Iterable[dict] = ()) -> dict[str, str]:
     """{run folder name: one-line description} of :func:`declared`."""
-    return {cell.dirname: cell.describe() for cell in declared(experiment, records)}
+    return _described(declared(experiment, records))
+
+
+def _described(cells: list) -> dict[str, str]:
+    return {cell.dirname: cell.describe() for cell in cells}
 
 
 def committed(track: Path) -> tuple[dict[str, dict], dict[str, dict]]:
@@ -85,7 +89,7 @@ def progress(experiment: Path, track: Path) -> str:
     """``PROGRESS.md``: counts per method and corpus, then every pending cell by name."""
     done, refs = committed(track)
     grid_cells, plan, seeds = _plan(experiment, done.values())
-    cells = {cell.dirname: cell.describe() for cell in grid_cells + (plan.cells if plan else [])}
+    cells = _described(grid_cells + (plan.cells if plan else []))
     extra = sorted(set(done) - set(cells))
     if extra:
         raise SystemExit(f"{track}: records that {experiment} does not declare: {', '.join(extra)}")
