@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import html
 import math
+import re
 from typing import Any, Iterable, Sequence
 
 import numpy as np
@@ -183,7 +184,18 @@ def aggregate(frame: pd.DataFrame, metrics: Sequence[str], group_by: Sequence[st
         row["seeds"] = int(grp["seed"].nunique())
         row["reference"] = bool(grp["reference"].any()) if "reference" in grp else False
         rows.append(row)
-    return pd.DataFrame(rows)
+    table = pd.DataFrame(rows)
+    return table.sort_values(list(group_by), key=lambda col: col.map(natural_key), kind="stable",
+                             ignore_index=True) if rows else table
+
+
+def natural_key(value: Any) -> tuple:
+    """A sort key that reads the numbers in a label as numbers: ``k=4`` before ``k=16``, ``beta=0.001``
+    before ``beta=0.01`` (text order put ``k=16, k=32, k=4, k=64``).  Missing values sort first."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ()
+    parts = re.split(r"(-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)", str(value))
+    return tuple((0, float(p), "") if i % 2 else (1, 0.0, p) for i, p in enumerate(parts) if p)
 
 
 def _std(vals: np.ndarray) -> float:

@@ -70,6 +70,16 @@ def test_a_group_by_without_the_config_never_averages_two_settings():
     assert "config" not in same.splitlines()[0], "a setting that does not vary adds no column"
 
 
+def test_sweep_points_are_listed_in_the_order_of_their_values():
+    """Text order put k=16 before k=4 and beta=0.01 before beta=0.001 (seen in the published sweep)."""
+    betas = [0.01, 1.0, 0.001, 16.0, 4.0, 0.1]
+    recs = [rec("vae", 0, 0.5, 0.2, beta=b) for b in betas] + [rec("ae", 0, 0.4, 0.1)]
+    out = render(recs, ["probe_accuracy"], fmt="csv")
+    table = pd.read_csv(__import__("io").StringIO(out), keep_default_na=False)
+    assert list(table.method) == ["ae"] + ["vae"] * 6, "methods still in name order"
+    assert list(table.config)[1:] == [f"beta={b}" for b in sorted(betas)]
+
+
 def test_compare_at_hoyer_interpolates_along_the_sweep():
     recs = [rec("vae", 0, 0.8, 0.2, beta=1.0), rec("vae", 0, 0.6, 0.4, beta=4.0), rec("hsvae", 0, 0.5, 0.5)]
     table = compare_at_hoyer(recs, 0.3)
