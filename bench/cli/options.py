@@ -57,7 +57,8 @@ def parse_seed_list(value: str, option: str = "--frontier-seeds") -> list[int]:
     except ValueError:
         seeds = []
     if not seeds or any(s < 0 for s in seeds):
-        raise UserError(f"invalid {option} {value!r}: give a comma list of seeds, e.g. {option} 1,2")
+        raise UserError(f"invalid {option} {value!r}: give a comma list of seeds, e.g. {option} 1,2"
+                        + (", or none" if option == "--frontier-seeds" else ""))
     return seeds
 
 

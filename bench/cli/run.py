@@ -61,8 +61,9 @@ def _exit_130_on_interrupt(command):
                    "a --set/--grid key that a sweep sets is refused. [default: no, or the experiment's `sweep`]")
 @click.option("--frontier-seeds", default=None, metavar="S1,S2",
               help="Also run these seeds, for the points that lie on a frontier of the stored records of --seeds "
-                   "(either mode kind, either sparsity reading); points without a stored record wait. "
-                   "[default: none, or the experiment's `frontier_seeds`]")
+                   "(either mode kind, either sparsity reading); points without a stored record wait. `none`: "
+                   "no further seeds, whatever the experiment declares (run every first seed before any frontier "
+                   "is read). [default: none, or the experiment's `frontier_seeds`]")
 @click.option("--config", "config", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="An experiment TOML (see experiments/paper.toml); explicit options win.")
 @click.option("--train-split", default=None, help="Split to train on (e.g. valid when train is absent). [default: train]")
@@ -163,7 +164,12 @@ def grid_of(options: dict):
                               corpora=given("corpora", lambda v: comma_list(v, "corpora")),
                               seeds=given("seeds", parse_seeds), preset=given("preset", str),
                               train_split=given("train_split", str), sweep=options["sweep"],
-                              frontier_seeds=given("frontier_seeds", lambda v: tuple(parse_seed_list(v))))
+                              frontier_seeds=given("frontier_seeds", frontier_seeds_of))
+
+
+def frontier_seeds_of(value: str) -> tuple[int, ...]:
+    """``1,2`` → those seeds; ``none`` → none, whatever the experiment file declares (first seeds first)."""
+    return () if value.strip().lower() == "none" else tuple(parse_seed_list(value))
 
 
 def frontier_seed_plan(cells: list, records, seeds):

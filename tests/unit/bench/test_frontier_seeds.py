@@ -82,5 +82,9 @@ def test_bench_run_frontier_seeds_plans_them_from_the_store(tmp_path):
                                    "--results-dir", str(tmp_path)], prog_name="bench")
     assert "frontier seeds 1: 3 point(s) on a frontier get them (3 cell(s))" in res.output, res.output
     assert "8 cells" in res.output and "4 missing" in res.output
+    first_only = CliRunner().invoke(cli, ["run", "--config", str(experiment), "--frontier-seeds", "none",
+                                          "--resume", "cache-only", "--no-references", "--results-dir", str(tmp_path)],
+                                    prog_name="bench")
+    assert "frontier seeds" not in first_only.output and "5 cells" in first_only.output, first_only.output
     bad = CliRunner().invoke(cli, [*args, "--frontier-seeds", "one"], prog_name="bench")
-    assert bad.exit_code == 2 and "invalid --frontier-seeds 'one'" in bad.output and "Traceback" not in bad.output
+    assert bad.exit_code == 2 and "invalid --frontier-seeds 'one'" in bad.output and "none" in bad.output and "Traceback" not in bad.output
