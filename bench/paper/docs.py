@@ -151,36 +151,46 @@ def reference_block(block: str) -> str:
     return (REFERENCE_README.parent / REFERENCE_BLOCKS[block]).read_text(encoding="utf-8").strip()
 
 
-#: The published sweep whose frontiers the README shows, and the active-dims levels of its matched-sparsity table.
-README_FRONTIER_TRACK = REFERENCE_README.parent / "frontier-embedding"
+#: The published sweeps whose frontiers the README shows (each ``results/reference/frontier-<track>``), and the
+#: active-dims levels of their matched-sparsity tables.
+README_FRONTIER_TRACKS = ("embedding",)
 README_MATCHED_LEVELS = (4.0, 8.0, 16.0, 32.0)
-FRONTIER_MATCHED_MARKERS = ("<!-- frontier-matched:begin (generated from results/reference/frontier-embedding by "
-                            "`python -m bench.paper.docs`) -->", "<!-- frontier-matched:end -->")
-FRONTIER_CLAIMS_MARKERS = ("<!-- frontier-claims:begin (generated from results/reference/frontier-embedding by "
-                           "`python -m bench.paper.docs`) -->", "<!-- frontier-claims:end -->")
 
 
-def _frontier_records() -> list[dict]:
+def frontier_markers(kind: str, track: str) -> tuple[str, str]:
+    """The README markers of a ``kind`` block (``frontier-matched``, ``frontier-claims``) of one track."""
+    return (f"<!-- {kind}:begin (generated from results/reference/frontier-{track} by `python -m bench.paper.docs`) -->",
+            f"<!-- {kind}:end -->")
+
+
+def _frontier_records(track: str) -> list[dict]:
     from bench.report.stale import current_successful
     from bench.store.results import Store
 
-    return current_successful(Store(README_FRONTIER_TRACK).scan().records)
+    return current_successful(Store(REFERENCE_README.parent / f"frontier-{track}").scan().records)
 
 
-def frontier_matched_section() -> str:
+def frontier_matched_section(track: str) -> str:
     """Accuracy at matched active dims along each method's frontier, deterministic modes (the stochastic panels
     and the points themselves: ``frontiers_active_dims.md`` beside the records)."""
     from bench.report.frontier import collect, render_matched_across
 
-    panels = {p: s for p, s in collect(_frontier_records()).items() if p.kind == "deterministic"}
+    panels = {p: s for p, s in collect(_frontier_records(track)).items() if p.kind == "deterministic"}
     return render_matched_across(panels, "active_dims", README_MATCHED_LEVELS)
 
 
-def frontier_claims_section() -> str:
+def frontier_claims_section(track: str) -> str:
     """The paper's claims judged on the sweep's frontiers (the full table: ``frontier_claims.md``)."""
     from bench.paper.claims import frontier_verdicts_from_records, render_frontier_verdicts
 
-    return render_frontier_verdicts(frontier_verdicts_from_records(_frontier_records()), brief=True)
+    return render_frontier_verdicts(frontier_verdicts_from_records(_frontier_records(track)), brief=True)
+
+
+def frontier_blocks() -> list["Block"]:
+    """The README's matched-sparsity table and claim verdicts of every track it shows."""
+    return [Block(f"{kind}:{track}", README, *frontier_markers(kind, track), lambda body=body, track=track: body(track))
+            for track in README_FRONTIER_TRACKS
+            for kind, body in (("frontier-matched", frontier_matched_section), ("frontier-claims", frontier_claims_section))]
 
 
 @dataclass(frozen=True)
@@ -205,8 +215,7 @@ def blocks() -> list[Block]:
     """Every generated block, in the order ``main`` writes them (the questions' source before its copy)."""
     out = [Block("method-table", README, METHODS_BEGIN, METHODS_END, method_section),
            Block("metric-questions", README, QUESTIONS_BEGIN, QUESTIONS_END, question_section),
-           Block("frontier-matched", README, *FRONTIER_MATCHED_MARKERS, frontier_matched_section),
-           Block("frontier-claims", README, *FRONTIER_CLAIMS_MARKERS, frontier_claims_section),
+           *frontier_blocks(),
            Block("metric-table", METRICS_DOC, BEGIN, END, metric_section),
            Block("aggregate-metrics", FRONTIER_DOC, AGGREGATE_BEGIN, AGGREGATE_END, aggregate_section)]
     for name in REFERENCE_BLOCKS:
