@@ -6,8 +6,7 @@ Each block lives between two markers in one Markdown file and is rewritten from 
 ``tests/integration/test_reference_leaderboard.py``) fail when a committed block differs from what its
 source makes today.  The blocks:
 
-- README.md: the methods (from the method registry) and "which question each metric answers" (copied
-  from docs/metrics.md, where it is written);
+- README.md: the methods (from the method registry);
 - docs/metrics.md: the metric table (from the declared scorers, ``tasks/scorers.py``);
 - docs/frontiers.md: the aggregate metrics of a sweep (``tasks.aggregate_metrics``);
 - README.md: the embedding frontier sweep's matched-sparsity table and its claim verdicts (computed from the
@@ -108,11 +107,9 @@ def method_section() -> str:
     return "\n".join(lines)
 
 
-QUESTIONS_BEGIN = ("<!-- metric-questions:begin (copied from docs/metrics.md by `python -m bench.paper.docs`; "
-                   "edit it there) -->")
-QUESTIONS_END = "<!-- metric-questions:end -->"
-#: The table is written in docs/metrics.md between these markers; README.md carries a copy.
-QUESTIONS_SOURCE = ("<!-- metric-questions:source (copied into README.md by `python -m bench.paper.docs`) -->",
+#: The question table of docs/metrics.md, which the docs test checks against the declared scorers and metrics.
+QUESTIONS_SOURCE = ("<!-- metric-questions:source (checked against the declared metrics by "
+                    "tests/unit/bench/test_docs.py) -->",
                     "<!-- metric-questions:source-end -->")
 
 
@@ -214,7 +211,6 @@ class Block:
 def blocks() -> list[Block]:
     """Every generated block, in the order ``main`` writes them (the questions' source before its copy)."""
     out = [Block("method-table", README, METHODS_BEGIN, METHODS_END, method_section),
-           Block("metric-questions", README, QUESTIONS_BEGIN, QUESTIONS_END, question_section),
            *frontier_blocks(),
            Block("metric-table", METRICS_DOC, BEGIN, END, metric_section),
            Block("aggregate-metrics", FRONTIER_DOC, AGGREGATE_BEGIN, AGGREGATE_END, aggregate_section)]
