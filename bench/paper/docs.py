@@ -9,8 +9,8 @@ source makes today.  The blocks:
 - README.md: the methods (from the method registry);
 - docs/metrics.md: the metric table (from the declared scorers, ``tasks/scorers.py``);
 - docs/frontiers.md: the aggregate metrics of a sweep (``tasks.aggregate_metrics``);
-- README.md: the embedding frontier sweep's matched-sparsity table and its claim verdicts (computed from the
-  committed records of ``results/reference/frontier-embedding``);
+- README.md: each frontier sweep's matched-sparsity table and its claim verdicts (computed from the
+  committed records of ``results/reference/frontier-embedding`` and ``frontier-text``);
 - results/reference/README.md: the reference leaderboard's summaries and the single-point claim verdicts
   (copied from ``results/reference/*/summary.md`` and ``claims.md``, which
   ``experiments/reference/tables.sh`` writes from the records).
@@ -150,7 +150,7 @@ def reference_block(block: str) -> str:
 
 #: The published sweeps whose frontiers the README shows (each ``results/reference/frontier-<track>``), and the
 #: active-dims levels of their matched-sparsity tables.
-README_FRONTIER_TRACKS = ("embedding",)
+README_FRONTIER_TRACKS = ("embedding", "text")
 README_MATCHED_LEVELS = (4.0, 8.0, 16.0, 32.0)
 
 

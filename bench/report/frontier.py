@@ -586,7 +586,7 @@ def render_matched_across(panels: Mapping[Panel, Sequence[Series]], x: str, leve
                 format_number(area, 3) if math.isfinite(area) else "n/a",
                 *("–" if len(f.points) < 2 else _at(f.at(level)) for level in levels)]
     blank = ["–"] * (1 + len(levels))
-    rows = [[name, *(v for c in corpora for v in by.get(c, blank))] for name, by in methods.items()]
+    rows = [[name, *(v for c in corpora for v in by.get(c, blank))] for name, by in sorted(methods.items())]
     unmatched = []
     for family, by in families.items():
         cells, used = [], set()
