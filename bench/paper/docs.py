@@ -183,11 +183,42 @@ def frontier_claims_section(track: str) -> str:
     return render_frontier_verdicts(frontier_verdicts_from_records(_frontier_records(track)), brief=True)
 
 
+#: The sweeps still running, whose progress line the README shows (from their committed PROGRESS.md).
+README_PROGRESS_TRACKS = ("text",)
+PROGRESS_MARKERS = ("<!-- frontier-progress:begin (generated from results/reference/frontier-{track}/PROGRESS.md by "
+                    "`python -m bench.paper.docs`) -->", "<!-- frontier-progress:end -->")
+
+
+def frontier_progress_section(track: str, root: Path = REFERENCE_README.parent) -> str:
+    """How far a running sweep has come: its cells and core-hours, and each corpus's first-seed points (the
+    PROGRESS.md that ``experiments/reference/sweep_progress.py`` writes, which the sweep tests keep current)."""
+    import re
+    from collections import Counter
+
+    folder = root / f"frontier-{track}"
+    text = (folder / "PROGRESS.md").read_text(encoding="utf-8")
+    found = re.search(r"(\d+) of (\d+) cells committed .*?; \d+ pending; ([\d.]+) core-hours", text)
+    if found is None:
+        raise ValueError(f"{folder / 'PROGRESS.md'} lacks its 'N of M cells committed' line")
+    done, declared, hours = found.groups()
+    committed = [p.name for p in (folder / "runs").glob("*-seed0-*") if not p.name.startswith("ref-")]
+    pending = re.findall(r"^- `([^`]+-seed0-[^`]+)`", text, flags=re.M)
+    corpus = lambda name: name.split("-seed0-")[0].split("-")[-1]  # noqa: E731 (method-corpus-seed0-id)
+    have, total = Counter(map(corpus, committed)), Counter(map(corpus, committed + pending))
+    first = ", ".join(f"{c} {have[c]} of {total[c]}" for c in sorted(total))
+    return (f"**In progress**: {done} of {declared} cells, {hours} core-hours so far; first seed: {first} points "
+            f"([PROGRESS.md](results/reference/frontier-{track}/PROGRESS.md)).")
+
+
 def frontier_blocks() -> list["Block"]:
-    """The README's matched-sparsity table and claim verdicts of every track it shows."""
-    return [Block(f"{kind}:{track}", README, *frontier_markers(kind, track), lambda body=body, track=track: body(track))
-            for track in README_FRONTIER_TRACKS
-            for kind, body in (("frontier-matched", frontier_matched_section), ("frontier-claims", frontier_claims_section))]
+    """The README's progress line of each running sweep, and the matched-sparsity table and claim verdicts of
+    every track it shows."""
+    progress = [Block(f"frontier-progress:{track}", README, *(m.format(track=track) for m in PROGRESS_MARKERS),
+                      lambda track=track: frontier_progress_section(track)) for track in README_PROGRESS_TRACKS]
+    return progress + [
+        Block(f"{kind}:{track}", README, *frontier_markers(kind, track), lambda body=body, track=track: body(track))
+        for track in README_FRONTIER_TRACKS
+        for kind, body in (("frontier-matched", frontier_matched_section), ("frontier-claims", frontier_claims_section))]
 
 
 @dataclass(frozen=True)

@@ -58,3 +58,22 @@ def test_render_between_replaces_only_the_block_and_names_a_missing_marker():
     assert render_between(text, "<!-- b -->", "<!-- e -->", "new") == "head\n<!-- b -->\nnew\n<!-- e -->\ntail"
     with pytest.raises(ValueError, match="docs/x.md lacks the markers"):
         render_between("no markers", "<!-- b -->", "<!-- e -->", "new", "docs/x.md")
+
+
+def test_the_progress_line_counts_cells_hours_and_each_corpus_first_seed(tmp_path):
+    from bench.paper.docs import frontier_progress_section
+
+    folder = tmp_path / "frontier-text"
+    for name in ("hsvae-yahoo-seed0-aa", "mat-yahoo-seed0-bb", "hsvae-yahoo-seed1-cc", "hsvae-dbpedia-seed0-dd",
+                 "ref-tfidf-yahoo-seed0-ee"):
+        (folder / "runs" / name).mkdir(parents=True)
+    (folder / "PROGRESS.md").write_text(
+        "# Progress\n\n4 of 9 cells committed (scoring protocol 6); 5 pending; 1.5 core-hours so far (training).\n\n"
+        "Pending cells:\n\n- `mat-dbpedia-seed0-ff`: mat on dbpedia\n- `ton-dbpedia-seed0-gg`: ton on dbpedia\n"
+        "- `mat-yahoo-seed1-hh`: mat on yahoo (seed 1)\n", encoding="utf-8")
+    line = frontier_progress_section("text", tmp_path)
+    assert line.startswith("**In progress**: 4 of 9 cells, 1.5 core-hours so far; first seed: dbpedia 1 of 3, "
+                           "yahoo 2 of 2 points"), line
+    (folder / "PROGRESS.md").write_text("# Progress\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="lacks its 'N of M cells committed' line"):
+        frontier_progress_section("text", tmp_path)
