@@ -185,8 +185,11 @@ def frontier_claims_section(track: str) -> str:
 
 #: The sweeps still running, whose progress line the README shows (from their committed PROGRESS.md).
 README_PROGRESS_TRACKS = ("text",)
-PROGRESS_MARKERS = ("<!-- frontier-progress:begin (generated from results/reference/frontier-{track}/PROGRESS.md by "
-                    "`python -m bench.paper.docs`) -->", "<!-- frontier-progress:end -->")
+
+
+def progress_markers(track: str) -> tuple[str, str]:
+    return (f"<!-- frontier-progress:begin (generated from results/reference/frontier-{track}/PROGRESS.md by "
+            "`python -m bench.paper.docs`) -->", "<!-- frontier-progress:end -->")
 
 
 def frontier_progress_section(track: str, root: Path = REFERENCE_README.parent) -> str:
@@ -203,7 +206,10 @@ def frontier_progress_section(track: str, root: Path = REFERENCE_README.parent) 
     done, declared, hours = found.groups()
     committed = [p.name for p in (folder / "runs").glob("*-seed0-*") if not p.name.startswith("ref-")]
     pending = re.findall(r"^- `([^`]+-seed0-[^`]+)`", text, flags=re.M)
-    corpus = lambda name: name.split("-seed0-")[0].split("-")[-1]  # noqa: E731 (method-corpus-seed0-id)
+
+    def corpus(name: str) -> str:  # method-corpus-seed0-id
+        return name.split("-seed0-")[0].split("-")[-1]
+
     have, total = Counter(map(corpus, committed)), Counter(map(corpus, committed + pending))
     first = ", ".join(f"{c} {have[c]} of {total[c]}" for c in sorted(total))
     return (f"**In progress**: {done} of {declared} cells, {hours} core-hours so far; first seed: {first} points "
@@ -213,7 +219,7 @@ def frontier_progress_section(track: str, root: Path = REFERENCE_README.parent) 
 def frontier_blocks() -> list["Block"]:
     """The README's progress line of each running sweep, and the matched-sparsity table and claim verdicts of
     every track it shows."""
-    progress = [Block(f"frontier-progress:{track}", README, *(m.format(track=track) for m in PROGRESS_MARKERS),
+    progress = [Block(f"frontier-progress:{track}", README, *progress_markers(track),
                       lambda track=track: frontier_progress_section(track)) for track in README_PROGRESS_TRACKS]
     return progress + [
         Block(f"{kind}:{track}", README, *frontier_markers(kind, track), lambda body=body, track=track: body(track))
@@ -240,7 +246,7 @@ class Block:
 
 
 def blocks() -> list[Block]:
-    """Every generated block, in the order ``main`` writes them (the questions' source before its copy)."""
+    """Every generated block, in the order ``main`` writes them."""
     out = [Block("method-table", README, METHODS_BEGIN, METHODS_END, method_section),
            *frontier_blocks(),
            Block("metric-table", METRICS_DOC, BEGIN, END, metric_section),
