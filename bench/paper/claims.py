@@ -244,6 +244,8 @@ class FrontierVerdict:
     verdict: str
     reason: str
     numbers: str
+    #: The fewest and most seeds of the points the verdict read (None: it read none, for too few points).
+    seeds: tuple[int, int] | None = None
 
 
 def eligible(points: Sequence[Any], name: str, *metrics: str) -> tuple[list[Any], str]:
@@ -287,9 +289,18 @@ def _fmt_level(v: float) -> str:
     return format_number(v, 3)
 
 
+def _seed_counts(f: Any, metric: str) -> str:
+    """Each frontier point's seed count, along the frontier: a verdict read on fewer seeds can move with the next."""
+    counts = [p.n(metric) for p in f.front]
+    return f"n = {counts[0]}" if len(set(counts)) == 1 else "n = " + "/".join(map(str, counts))
+
+
 def _span(f: Any) -> str:
+    from bench.report.frontier import ACCURACY
+
     lo, hi = f.range
-    return f"{len(f.front)} frontier pts over [{_fmt_level(lo)}, {_fmt_level(hi)}]"
+    return (f"{_count(len(f.front), 'frontier point')} over [{_fmt_level(lo)}, {_fmt_level(hi)}], "
+            f"{_seed_counts(f, ACCURACY)}")
 
 
 def frontier_dominates(s: Any, r: Any, s_name: str = SPARSE, r_name: str = SPARSE_RIVAL) -> tuple[str, str, str]:
@@ -355,8 +366,8 @@ def higher_kl_at_matched_accuracy(s: Any, d: Any, s_name: str = SPARSE,
     from bench.report.frontier import ACCURACY, KL
 
     acc_s, acc_d = [p.mean(ACCURACY) for p in s.front], [p.mean(ACCURACY) for p in d.front]
-    numbers = (f"{s_name}: accuracy [{_fmt_level(min(acc_s))}, {_fmt_level(max(acc_s))}]; "
-               f"{d_name}: accuracy [{_fmt_level(min(acc_d))}, {_fmt_level(max(acc_d))}]")
+    numbers = (f"{s_name}: accuracy [{_fmt_level(min(acc_s))}, {_fmt_level(max(acc_s))}], {_seed_counts(s, KL)}; "
+               f"{d_name}: accuracy [{_fmt_level(min(acc_d))}, {_fmt_level(max(acc_d))}], {_seed_counts(d, KL)}")
     levels = common_levels(acc_s, acc_d)
     if not levels:
         return "inconclusive", "no overlap: the two frontiers reach disjoint accuracy ranges", numbers
@@ -390,10 +401,13 @@ def judge_frontiers(panels: Any) -> list[FrontierVerdict]:
         if SPARSE not in by_name:
             continue
 
-        def verdict(key: str, reading: str, result: tuple[str, str, str]) -> None:
+        def verdict(key: str, reading: str, result: tuple[str, str, str], read: Sequence[Any] = (),
+                    metric: str = ACCURACY) -> None:
+            counts = [p.n(metric) for p in read]
             out.append(FrontierVerdict(FRONTIER_CLAIMS[key], panel.corpus,
                                        panel.backbone + (f" ({panel.encoder})" if panel.encoder else ""),
-                                       panel.kind, reading, *result))
+                                       panel.kind, reading, *result,
+                                       seeds=(min(counts), max(counts)) if counts else None))
 
         def judged(key: str, reading: str, rival: str, *metrics: str) -> tuple[Any, Any] | None:
             """Both methods' frontiers on their eligible points, or None after an inconclusive verdict."""
@@ -410,12 +424,12 @@ def judge_frontiers(panels: Any) -> list[FrontierVerdict]:
 
         for reading in READINGS:
             if SPARSE_RIVAL in by_name and (pair := judged("a", reading, SPARSE_RIVAL, reading)):
-                verdict("a", reading, frontier_dominates(*pair))
+                verdict("a", reading, frontier_dominates(*pair), pair[0].front + pair[1].front)
         if DENSE_METHOD in by_name and (pair := judged("b", "–", DENSE_METHOD)):
-            verdict("b", "–", best_point_close(*pair))
+            verdict("b", "–", best_point_close(*pair), [max(pts, key=lambda p: p.mean(ACCURACY)) for pts in pair])
         for reading in READINGS:
             if DENSE_METHOD in by_name and (pair := judged("c", reading, DENSE_METHOD, reading, KL)):
-                verdict("c", reading, higher_kl_at_matched_accuracy(*pair))
+                verdict("c", reading, higher_kl_at_matched_accuracy(*pair), pair[0].front + pair[1].front, KL)
     return out
 
 
@@ -446,10 +460,16 @@ def render_frontier_verdicts(verdicts: Sequence[FrontierVerdict], brief: bool = 
     return "\n".join(lines)
 
 
+def seed_range(seeds: tuple[int, int]) -> str:
+    lo, hi = seeds
+    return f"n = {lo}" if lo == hi else f"n = {lo}–{hi}"
+
+
 def verdict_matrix(verdicts: Sequence[FrontierVerdict]) -> str:
     """The verdicts as a matrix (a README's copy): a row per claim and corpus, a column per mode kind and sparsity
     reading; a claim that reads no sparsity ((b): the best points) has its one verdict under each reading of its
-    kind.  The reasons and numbers are in the full table."""
+    kind.  Each verdict carries the seed count of the points it read (n), since one read on fewer seeds can move
+    with the next.  The reasons and numbers are in the full table."""
     from bench.report.frontier import READINGS
     from bench.report.leaderboard import header
 
@@ -459,7 +479,7 @@ def verdict_matrix(verdicts: Sequence[FrontierVerdict]) -> str:
     for v in verdicts:
         row = cells.setdefault((v.claim, v.corpus), {})
         for reading in (READINGS if v.reading not in READINGS else (v.reading,)):
-            row[(v.kind, reading)] = v.verdict
+            row[(v.kind, reading)] = v.verdict + (f" ({seed_range(v.seeds)})" if v.seeds else "")
     lines = ["| claim | corpus | " + " | ".join(f"{k}, {header(r)}" for k, r in columns) + " |",
              "|---|---|" + "---|" * len(columns)]
     for (claim, corpus), row in sorted(cells.items()):

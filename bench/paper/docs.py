@@ -17,6 +17,7 @@ source makes today.  The blocks:
 """
 from __future__ import annotations
 
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -167,13 +168,15 @@ def _frontier_records(track: str) -> list[dict]:
     return current_successful(Store(REFERENCE_README.parent / f"frontier-{track}").scan().records)
 
 
-def frontier_matched_section(track: str) -> str:
+def frontier_matched_section(track: str, root: Path = REFERENCE_README.parent) -> str:
     """Accuracy at matched active dims along each method's frontier, deterministic modes (the stochastic panels
-    and the points themselves: ``frontiers_active_dims.md`` beside the records)."""
+    and the points themselves: ``frontiers_active_dims.md`` beside the records).  For a sweep in progress, a
+    corpus whose first seed has not run every point shows the counts, not a frontier of part of the sweep."""
     from bench.report.frontier import collect, render_matched_across
 
     panels = {p: s for p, s in collect(_frontier_records(track)).items() if p.kind == "deterministic"}
-    return render_matched_across(panels, "active_dims", README_MATCHED_LEVELS)
+    progress = first_seed_points(track, root) if track in README_PROGRESS_TRACKS else None
+    return render_matched_across(panels, "active_dims", README_MATCHED_LEVELS, progress)
 
 
 def frontier_claims_section(track: str) -> str:
@@ -192,26 +195,41 @@ def progress_markers(track: str) -> tuple[str, str]:
             "`python -m bench.paper.docs`) -->", "<!-- frontier-progress:end -->")
 
 
-def frontier_progress_section(track: str, root: Path = REFERENCE_README.parent) -> str:
-    """How far a running sweep has come: its cells and core-hours, and each corpus's first-seed points (the
-    PROGRESS.md that ``experiments/reference/sweep_progress.py`` writes, which the sweep tests keep current)."""
-    import re
-    from collections import Counter
-
-    folder = root / f"frontier-{track}"
-    text = (folder / "PROGRESS.md").read_text(encoding="utf-8")
+def _progress(track: str, root: Path) -> tuple[str, re.Match[str]]:
+    path = root / f"frontier-{track}" / "PROGRESS.md"
+    text = path.read_text(encoding="utf-8")
     found = re.search(r"(\d+) of (\d+) cells committed .*?; \d+ pending; ([\d.]+) core-hours", text)
     if found is None:
-        raise ValueError(f"{folder / 'PROGRESS.md'} lacks its 'N of M cells committed' line")
-    done, declared, hours = found.groups()
-    committed = [p.name for p in (folder / "runs").glob("*-seed0-*") if not p.name.startswith("ref-")]
+        raise ValueError(f"{path} lacks its 'N of M cells committed' line")
+    return text, found
+
+
+def first_seed_points(track: str, root: Path = REFERENCE_README.parent) -> dict[tuple[str, str], tuple[int, int]]:
+    """(method, corpus) → (first-seed points committed, declared) of a running sweep: the committed cell folders
+    and the pending ones its PROGRESS.md lists (``experiments/reference/sweep_progress.py`` writes it from the
+    experiment file, and the sweep tests keep it current)."""
+    from collections import Counter
+
+    text, _ = _progress(track, root)
+    committed = [p.name for p in (root / f"frontier-{track}" / "runs").glob("*-seed0-*") if not p.name.startswith("ref-")]
     pending = re.findall(r"^- `([^`]+-seed0-[^`]+)`", text, flags=re.M)
 
-    def corpus(name: str) -> str:  # method-corpus-seed0-id
-        return name.split("-seed0-")[0].split("-")[-1]
+    def key(name: str) -> tuple[str, str]:  # method-corpus-seed0-id
+        method, corpus = name.split("-seed0-")[0].rsplit("-", 1)
+        return method, corpus
 
-    have, total = Counter(map(corpus, committed)), Counter(map(corpus, committed + pending))
-    first = ", ".join(f"{c} {have[c]} of {total[c]}" for c in sorted(total))
+    have, total = Counter(map(key, committed)), Counter(map(key, committed + pending))
+    return {k: (have[k], total[k]) for k in sorted(total)}
+
+
+def frontier_progress_section(track: str, root: Path = REFERENCE_README.parent) -> str:
+    """How far a running sweep has come: its cells and core-hours, and each corpus's first-seed points."""
+    _, found = _progress(track, root)
+    done, declared, hours = found.groups()
+    points = first_seed_points(track, root)
+    corpora = sorted({c for _, c in points})
+    first = ", ".join(f"{c} {sum(h for (_, k), (h, _) in points.items() if k == c)} of "
+                      f"{sum(t for (_, k), (_, t) in points.items() if k == c)}" for c in corpora)
     return (f"**In progress**: {done} of {declared} cells, {hours} core-hours so far; first seed: {first} points "
             f"([PROGRESS.md](results/reference/frontier-{track}/PROGRESS.md)).")
 

@@ -556,22 +556,27 @@ def render(records: Iterable[dict[str, Any]], x: str = DEFAULT_READING, fmt: str
 REFERENCE_MATCH = 0.15
 
 
-def render_matched_across(panels: Mapping[Panel, Sequence[Series]], x: str, levels: Sequence[float]) -> str:
+def render_matched_across(panels: Mapping[Panel, Sequence[Series]], x: str, levels: Sequence[float],
+                          first_seed: Mapping[tuple[str, str], tuple[int, int]] | None = None) -> str:
     """One Markdown table for panels of one kind across corpora (a README's summary): a row per method with,
     per corpus, its frontier's area and its accuracy at each level (a method of one point, a control, is listed under the
     table with that point); a row per reference family (e.g. the PCA
     of the embedding at several sizes) whose cell at a level holds the member whose sparsity is within
     :data:`REFERENCE_MATCH` of it, its own sparsity in brackets; the references that match no level are
-    listed under the table with their one point."""
+    listed under the table with their one point.
+
+    ``first_seed`` (a sweep in progress): (method, corpus) → (first-seed points run, declared).  A corpus where
+    some method has not run every declared point shows each method's count instead of its numbers: a
+    frontier drawn from part of a sweep is not its frontier, and every area of a panel spans the panel's
+    densest point, so one missing point moves the others' areas too."""
     from tabulate import tabulate
 
     check_reading(x)
     corpora = list(dict.fromkeys(p.corpus for p in panels))
     texts = level_texts(levels)
-    heads = ["method", *(h for c in corpora for h in (f"{c}: AUC", *(f"@{t}" for t in texts)))]
     methods: dict[str, dict[str, list[str]]] = {}
     families: dict[str, dict[str, list[Series]]] = {}
-    single: list[str] = []
+    single: list[tuple[str, str]] = []
     for panel, series in panels.items():
         span = auc_span(series, x)
         for s in series:
@@ -581,11 +586,22 @@ def render_matched_across(panels: Mapping[Panel, Sequence[Series]], x: str, leve
             f = s.frontier(x)
             area = math.nan if len(f.points) < 2 else f.auc(span)
             if len(f.points) == 1:
-                single.append(f"{s.name} on {panel.corpus}: {_point_text(f.points[0], x)}")
+                single.append((panel.corpus, f"{s.name} on {panel.corpus}: {_point_text(f.points[0], x)}"))
             methods.setdefault(s.method, {})[panel.corpus] = [
                 format_number(area, 3) if math.isfinite(area) else "n/a",
                 *("–" if len(f.points) < 2 else _at(f.at(level)) for level in levels)]
     blank = ["–"] * (1 + len(levels))
+    progress = dict(first_seed or {})
+    waiting = sorted({c for (_, c), (run, declared) in progress.items() if run < declared})
+    corpora += [c for c in waiting if c not in corpora]
+    for (method, corpus), (run, declared) in progress.items():
+        if corpus in waiting:
+            methods.setdefault(method, {})[corpus] = [f"{run} of {declared} point{'' if declared == 1 else 's'}", *blank[1:]]
+    for method, by in methods.items():
+        for corpus in waiting:
+            if (method, corpus) not in progress:
+                by[corpus] = ["not in the sweep", *blank[1:]]
+    heads = ["method", *(h for c in corpora for h in (f"{c}: AUC", *(f"@{t}" for t in texts)))]
     rows = [[name, *(v for c in corpora for v in by.get(c, blank))] for name, by in sorted(methods.items())]
     unmatched = []
     for family, by in families.items():
@@ -607,8 +623,13 @@ def render_matched_across(panels: Mapping[Panel, Sequence[Series]], x: str, leve
         unmatched += [f"{s.name} on {c}: {_point_text(s.points[0], x)}" for c in corpora for s in by.get(c, [])
                       if id(s) not in used]
     table = tabulate(rows, headers=heads, tablefmt="github", disable_numparse=True)
-    if single:
-        table += f"\n\nOne point, no frontier ({header(x)} → probe accuracy): " + "; ".join(single) + "."
+    for corpus in waiting:
+        run = sum(r for (_, c), (r, _) in progress.items() if c == corpus)
+        declared = sum(d for (_, c), (_, d) in progress.items() if c == corpus)
+        table += (f"\n\n{corpus}: first seed in progress ({run} of {declared} sweep points run); its areas and "
+                  "matched accuracies appear once every point has run.")
+    if shown := [text for corpus, text in single if corpus not in waiting]:
+        table += f"\n\nOne point, no frontier ({header(x)} → probe accuracy): " + "; ".join(shown) + "."
     if unmatched:
         table += f"\n\nReferences at no level ({header(x)} → probe accuracy): " + "; ".join(unmatched) + "."
     return table

@@ -196,8 +196,25 @@ def test_every_claim_on_swept_records():
     assert brief[0] == "| claim | corpus | deterministic, active dims | deterministic, avg Hoyer |"  # kinds judged
     assert len(brief) == 2 + len({v.claim for v in verdicts})  # one corpus: a row per claim
     row = {line.split(" | ")[0].strip("| ")[:3]: line.split(" | ")[2:] for line in brief[2:]}
-    assert [c.strip(" |") for c in row["(b)"]] == ["reproduced", "reproduced"]  # one verdict, under both readings
-    assert [c.strip(" |") for c in row["(a)"]] == ["reproduced", "reproduced"]
+    assert [c.strip(" |") for c in row["(b)"]] == ["reproduced (n = 3)"] * 2  # one verdict, under both readings
+    assert [c.strip(" |") for c in row["(a)"]] == ["reproduced (n = 3)"] * 2  # with the seeds it read
+    assert "hsvae: 3 frontier points over [10.000, 20.000], n = 3; mat: 3 frontier points" in out
+
+
+def test_a_verdict_carries_the_seed_counts_of_the_points_it_read():
+    # HSVAE's sparsest point has a third seed, the others two: the verdict read 2 to 3 seeds per point
+    two = [r for r in SWEPT if r["spec"]["seed"] < 2 or (r["spec"]["method"] == "hsvae"
+                                                          and r["config"]["method_config"]["psi"] == 1.0)]
+    verdicts = frontier_verdicts_from_records(two)
+    a = next(v for v in verdicts if v.claim.startswith("(a)") and v.reading == "active_dims")
+    assert a.seeds == (2, 3) and "hsvae: 3 frontier points over [10.000, 20.000], n = 3/2/2;" in a.numbers
+    b = next(v for v in verdicts if v.claim.startswith("(b)"))
+    assert b.seeds == (2, 2)  # the two best points: HSVAE's psi = 0.01 and the VAE's beta = 0.01, two seeds each
+    brief = render_frontier_verdicts(verdicts, brief=True)
+    assert "reproduced (n = 2–3)" in brief and "reproduced (n = 2)" in brief
+    few = frontier_verdicts_from_records([r for r in SWEPT if r["spec"]["seed"] == 0])
+    assert few and all(v.seeds is None for v in few)  # too few points with two seeds: nothing read
+    assert "(n =" not in render_frontier_verdicts(few, brief=True)
 
 
 def test_single_points_are_inconclusive_for_lack_of_sweep_points():

@@ -61,7 +61,7 @@ def test_render_between_replaces_only_the_block_and_names_a_missing_marker():
 
 
 def test_the_progress_line_counts_cells_hours_and_each_corpus_first_seed(tmp_path):
-    from bench.paper.docs import frontier_progress_section
+    from bench.paper.docs import first_seed_points, frontier_progress_section
 
     folder = tmp_path / "frontier-text"
     for name in ("hsvae-yahoo-seed0-aa", "mat-yahoo-seed0-bb", "hsvae-yahoo-seed1-cc", "hsvae-dbpedia-seed0-dd",
@@ -74,6 +74,9 @@ def test_the_progress_line_counts_cells_hours_and_each_corpus_first_seed(tmp_pat
     line = frontier_progress_section("text", tmp_path)
     assert line.startswith("**In progress**: 4 of 9 cells, 1.5 core-hours so far; first seed: dbpedia 1 of 3, "
                            "yahoo 2 of 2 points"), line
+    assert first_seed_points("text", tmp_path) == {("hsvae", "dbpedia"): (1, 1), ("hsvae", "yahoo"): (1, 1),
+                                                   ("mat", "dbpedia"): (0, 1), ("mat", "yahoo"): (1, 1),
+                                                   ("ton", "dbpedia"): (0, 1)}
     (folder / "PROGRESS.md").write_text("# Progress\n", encoding="utf-8")
     with pytest.raises(ValueError, match="lacks its 'N of M cells committed' line"):
         frontier_progress_section("text", tmp_path)

@@ -453,3 +453,30 @@ def test_the_matched_table_across_corpora_reads_each_frontier_and_places_referen
     assert ref[1:] == ["", "–", "0.800 (7.500)", "–", "", "–", "0.600 (7.500)", "–"]  # 7.5 is within 15% of 8 only
     assert "One point, no frontier (active dims → probe accuracy): ae on dbpedia: 30.000 → 0.900 ± 0.010" in out
     assert "References at no level" in out and "[latent_dim=64] (reference) on yahoo: 59.000 → 0.900 (1 seed)" in out
+
+
+def test_the_matched_table_shows_counts_not_a_frontier_for_a_corpus_whose_first_seed_is_still_running():
+    from bench.report.frontier import render_matched_across
+
+    recs = []
+    for corpus in ("dbpedia", "yahoo"):
+        recs += sweep("topk", [({"k": 4}, 0.5, 0.9, 4.0), ({"k": 16}, 0.8, 0.6, 16.0)], corpus=corpus,
+                      backbone="embedding")
+    recs += sweep("ae", [({}, 0.7, 0.1, 30.0)], corpus="dbpedia", backbone="embedding")
+    panels = {p: s for p, s in collect(recs).items() if p.kind == "deterministic"}
+    # dbpedia: topk has run 2 of its 5 points, csr none of its 5 (so no record), the ae its one point
+    progress = {("topk", "dbpedia"): (2, 5), ("csr", "dbpedia"): (0, 5), ("ae", "dbpedia"): (1, 1),
+                ("topk", "yahoo"): (2, 2)}
+    out = render_matched_across(panels, "active_dims", [4.0, 8.0], progress)
+    lines = out.splitlines()
+    assert cells(lines[0]) == ["method", "dbpedia: AUC", "@4", "@8", "yahoo: AUC", "@4", "@8"]
+    row = {cells(line)[0]: cells(line)[1:] for line in lines[2:] if line.startswith("| ")}
+    assert row["topk"][:3] == ["2 of 5 points", "–", "–"] and row["topk"][4] == "0.500 ± 0.010"
+    assert row["csr"] == ["0 of 5 points", "–", "–", "–", "–", "–"]
+    assert row["ae"][:3] == ["1 of 1 point", "–", "–"]
+    assert "dbpedia: first seed in progress (3 of 11 sweep points run)" in out
+    assert "ae on dbpedia" not in out  # its one point waits with its corpus
+    # once every declared point has run, the same records read as frontiers again
+    done = render_matched_across(panels, "active_dims", [4.0, 8.0], {("topk", "dbpedia"): (2, 2)})
+    assert "in progress" not in done and "0.500 ± 0.010" in cells(next(
+        line for line in done.splitlines() if line.startswith("| topk ")))[2]
