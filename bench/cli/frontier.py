@@ -44,8 +44,11 @@ def _levels(value: str | None) -> list[float] | None:
               help="Also write the table to this file.")
 @click.option("--plot", "plot_path", type=OutputPath(), default=None,
               help="Also draw the frontiers as a PNG here (needs matplotlib: sparsebench[plot]).")
+@click.option("--config", "config", type=click.Path(path_type=Path), default=None, metavar="EXPERIMENT.toml",
+              help="The experiment file that declares the sweep (as given to bench run --config): a method that "
+                   "has not run every point it declares on a corpus is marked in progress, its frontier provisional.")
 def frontier(results_dir: Path, x: str, levels: str | None, fmt: str, brief: bool, output: Path | None,
-             plot_path: Path | None) -> None:
+             plot_path: Path | None, config: Path | None) -> None:
     """Each method's accuracy–sparsity frontier over its sweep points, per corpus, backbone and mode kind:
     the frontier points, the area it dominates and its accuracy at matched sparsity (docs/frontiers.md)."""
     from bench.cli.records import current_records
@@ -59,9 +62,10 @@ def frontier(results_dir: Path, x: str, levels: str | None, fmt: str, brief: boo
             import matplotlib  # noqa: F401
         except ImportError:
             raise UserError("bench frontier --plot needs matplotlib: pip install 'sparsebench[plot]'") from None
+    declared = _declared(config) if config is not None else None
     panels = collect(current_records(results_dir))
-    table = frontier_frame(panels, x, matched).to_csv(index=False, float_format="%.6g") if fmt == "csv" \
-        else render_markdown(panels, x, matched, brief=brief)
+    table = frontier_frame(panels, x, matched, declared).to_csv(index=False, float_format="%.6g") if fmt == "csv" \
+        else render_markdown(panels, x, matched, brief=brief, declared=declared)
     click.echo(table)
     if output:
         atomic_write_text(output, table + "\n")
@@ -69,4 +73,23 @@ def frontier(results_dir: Path, x: str, levels: str | None, fmt: str, brief: boo
     if plot_path is not None:
         from bench.report.plots import plot_frontiers
 
-        click.echo(f"wrote {plot_frontiers(panels, x, plot_path)}", err=True)
+        click.echo(f"wrote {plot_frontiers(panels, x, plot_path, declared)}", err=True)
+
+
+def _declared(config: Path) -> dict[tuple[str, str, str], int]:
+    """The sweep points per method, corpus and mode kind that an experiment file declares (its cells expanded
+    as ``bench run --config`` expands them; its further frontier seeds are seeds, not points)."""
+    from bench.config.experiment import load_experiment
+    from bench.report.frontier import declared_points
+    from bench.run.expand import Grid, expand
+    from methods.registry import get_method
+
+    def kinds(method: str) -> list[str]:
+        ident = get_method(method).identity
+        if ident is None:
+            return ["deterministic", "stochastic"]
+        stochastic = set(ident.stochastic_modes)
+        return [k for k, has in (("deterministic", any(m not in stochastic for m in ident.modes)),
+                                 ("stochastic", bool(stochastic))) if has]
+
+    return declared_points((cell.spec for cell in expand(Grid.of_experiment(load_experiment(config)))), kinds)

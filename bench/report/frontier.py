@@ -39,7 +39,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -372,6 +372,51 @@ def collect(records: Iterable[dict[str, Any]]) -> dict[Panel, list[Series]]:
     return dict(sorted(panels.items(), key=lambda kv: (kv[0].group, KINDS.index(kv[0].kind))))
 
 
+def declared_points(specs: Iterable[Any],
+                    kinds_of: Callable[[str], Iterable[str]] = lambda method: KINDS) -> dict[tuple[str, str, str], int]:
+    """(method, corpus, mode kind) → how many sweep points an experiment declares (distinct settings over its
+    cells' ``RunSpec``: method, corpus, variant, overrides; the seeds are not points).  ``kinds_of``: the mode
+    kinds a method has (a method with no stochastic mode has no stochastic frontier to wait for)."""
+    points: dict[tuple[str, str, str], set[tuple[Any, ...]]] = {}
+    for spec in specs:
+        for kind in kinds_of(spec.method):
+            points.setdefault((spec.method, spec.corpus, kind), set()).add(
+                (spec.variant, tuple(sorted(spec.overrides))))
+    return {key: len(found) for key, found in sorted(points.items())}
+
+
+def _wanted(panel: Panel, declared: Mapping[tuple[str, str, str], int]) -> dict[str, int]:
+    return {m: n for (m, corpus, kind), n in declared.items() if corpus == panel.corpus and kind == panel.kind}
+
+
+def in_progress(panel: Panel, series: Sequence[Series],
+                declared: Mapping[tuple[str, str, str], int] | None) -> dict[str, tuple[int, int]]:
+    """method → (points run, declared) of the panel's methods that have not run every point the experiment
+    declares on its corpus (declared methods with no record yet included): their frontiers are provisional,
+    since a frontier drawn from part of a sweep is not its frontier."""
+    if not declared:
+        return {}
+    run = {s.method: len(s.points) for s in series if not s.reference}
+    return {m: (run.get(m, 0), n) for m, n in _wanted(panel, declared).items() if run.get(m, 0) < n}
+
+
+def points_run(panel: Panel, series: Sequence[Series],
+               declared: Mapping[tuple[str, str, str], int]) -> tuple[int, int]:
+    """(points run, points declared) over every method the experiment declares on the panel's corpus and kind."""
+    want = _wanted(panel, declared)
+    have = {s.method: len(s.points) for s in series if not s.reference}
+    return sum(min(have.get(m, 0), n) for m, n in want.items()), sum(want.values())
+
+
+def progress_note(missing: Mapping[str, tuple[int, int]]) -> str:
+    """A panel's line on its methods in progress (empty when every declared point has run)."""
+    if not missing:
+        return ""
+    counts = ", ".join(f"{m} {r} of {n} point{'' if n == 1 else 's'}" for m, (r, n) in sorted(missing.items()))
+    return (f"**Sweep in progress**: {counts}. Their frontiers and areas are provisional: a frontier drawn from "
+            "part of a sweep is not its frontier.")
+
+
 def _order_key(settings: Mapping[str, Any], varies: Sequence[str]) -> tuple:
     """Configurations ordered by the settings that vary, numbers by value (4 before 16), the rest as text."""
     return tuple((0, float(v), "") if _is_number(v) else (1, 0.0, str(v))
@@ -476,11 +521,14 @@ def level_texts(levels: Sequence[float]) -> list[str]:
 
 
 def render_markdown(panels: Mapping[Panel, Sequence[Series]], x: str,
-                    levels: Sequence[float] | None = None, brief: bool = False) -> str:
+                    levels: Sequence[float] | None = None, brief: bool = False,
+                    declared: Mapping[tuple[str, str, str], int] | None = None) -> str:
     """One Markdown table per panel, under its title, and the notes a reader needs.
 
     ``brief``: without the column that lists each frontier's points (a table narrow enough for a README:
-    the matched-sparsity readings and the area, the points themselves in the full table)."""
+    the matched-sparsity readings and the area, the points themselves in the full table).  ``declared``
+    (:func:`declared_points` of the experiment file): a method that has not run every point it declares is
+    named with its count, and the panel says its sweep is in progress."""
     from tabulate import tabulate
 
     check_reading(x)
@@ -499,17 +547,24 @@ def render_markdown(panels: Mapping[Panel, Sequence[Series]], x: str,
         lv = list(levels) if levels is not None else default_levels(series, x)
         span = auc_span(series, x)
         rows, heads = [_row(s, x, lv, span) for s in series], _headers(x, lv)
+        missing = in_progress(panel, series, declared)
+        for row, s in zip(rows, series):
+            if s.method in missing and not s.reference:
+                row[0] = f"{s.name} ({missing[s.method][0]} of {missing[s.method][1]} points)"
         if brief:  # a reference row's one point moves into the column the points' listing leaves
             rows = [[r[0], r[3].removeprefix("reference: ") if s.reference else r[1], *r[2:3], *r[4:]]
                     for r, s in zip(rows, series)]
             heads = [heads[0], f"{heads[1]} (reference: {header(x)} → acc)", heads[2], *heads[4:]]
-        blocks.append(f"### {panel.title(protocols)}\n\n"
+        note = progress_note(missing)
+        blocks.append(f"### {panel.title(protocols)}\n\n" + (f"{note}\n\n" if note else "")
                       + tabulate(rows, headers=heads, tablefmt="github", disable_numparse=True))
     return "\n\n".join(blocks)
 
 
-def frontier_frame(panels: Mapping[Panel, Sequence[Series]], x: str, levels: Sequence[float] | None = None):
-    """The same, long: one row per sweep point (``row = point``) and per matched level (``row = level``)."""
+def frontier_frame(panels: Mapping[Panel, Sequence[Series]], x: str, levels: Sequence[float] | None = None,
+                   declared: Mapping[tuple[str, str, str], int] | None = None):
+    """The same, long: one row per sweep point (``row = point``) and per matched level (``row = level``);
+    with ``declared``, a ``points_declared`` column (a method's frontier is provisional below it)."""
     import pandas as pd
 
     check_reading(x)
@@ -523,6 +578,8 @@ def frontier_frame(panels: Mapping[Panel, Sequence[Series]], x: str, levels: Seq
             f = s.frontier(x)
             auc = math.nan if s.reference else f.auc(span)
             head = {**base, "method": s.method, "reference": s.reference, "frontier_auc": auc}
+            if declared is not None:
+                head["points_declared"] = None if s.reference else declared.get((s.method, panel.corpus, panel.kind))
             for p in f.points:
                 rows.append({**head, "row": "point", "label": p.label, "seeds": p.n(ACCURACY),
                              "x_mean": p.mean(x), "x_std": p.std(x), f"{ACCURACY}_mean": p.mean(ACCURACY),

@@ -343,18 +343,21 @@ def _on_axis(value: float, lo: float, hi: float) -> bool:
     return lo - pad <= value <= hi + pad
 
 
-def frontier_figure(panels, x: str):
+def frontier_figure(panels, x: str, declared=None):
     """The frontier figure: one panel per corpus × backbone (columns) and mode kind (rows); each method's
     frontier as a line through its seed means (error bars: std over seeds), its dominated sweep points as
     faint hollow marks.  A reference is a point too: drawn as a black hollow mark at its own sparsity
     (one marker per family, e.g. the embedding's PCA, each member annotated with what sets it apart, e.g.
     its size) when that lies within the methods' range, else as a grey horizontal line at its accuracy, whose
     legend entry says it is off the axis (the full embedding's hundreds of active dims).  Sparser is always
-    to the right (the active-dims axis is reversed); the legend names what each method's sweep varied."""
+    to the right (the active-dims axis is reversed); the legend names what each method's sweep varied.
+    ``declared`` (:func:`bench.report.frontier.declared_points`): a method that has not run every point it
+    declares on a corpus is drawn dotted there, and the panel's title counts the points run."""
     from matplotlib.lines import Line2D
     from matplotlib.ticker import MaxNLocator
 
-    from bench.report.frontier import ACCURACY as Y, READINGS, check_reading, protocol_differences
+    from bench.report.frontier import (ACCURACY as Y, READINGS, check_reading, in_progress, points_run,
+                                       protocol_differences)
 
     check_reading(x)
     plt = _pyplot()
@@ -369,9 +372,10 @@ def frontier_figure(panels, x: str):
     families = sorted({s.family for ss in panels.values() for s in ss if s.reference})
     marker = {name: _REFERENCE_MARKERS[i % len(_REFERENCE_MARKERS)] for i, name in enumerate(families)}
     off_axis: dict[str, tuple[str, Any]] = {}  # a reference's line style, the same in every panel
-    any_dominated = False
+    any_dominated = any_provisional = False
     for panel, series in panels.items():
         ax = axes[kinds.index(panel.kind)][groups.index(panel.group)]
+        missing = in_progress(panel, series, declared)
         xs = [p.mean(x) for s in series if not s.reference for p in s.frontier(x).points if math.isfinite(p.mean(x))]
         lo, hi = (min(xs), max(xs)) if xs else (math.nan, math.nan)
         for s in series:
@@ -394,12 +398,15 @@ def frontier_figure(panels, x: str):
             ax.errorbar([p.mean(x) for p in f.front], [p.mean(Y) for p in f.front],
                         xerr=[_zero_nan(p.std(x)) for p in f.front], yerr=[_zero_nan(p.std(Y)) for p in f.front],
                         color=colours[s.method], marker="o", markersize=4, capsize=2, linewidth=1.5,
-                        label=labels[s.method])
+                        linestyle=":" if s.method in missing else "-", label=labels[s.method])
+            any_provisional |= s.method in missing
             if f.dominated:
                 any_dominated = True
                 ax.scatter([p.mean(x) for p in f.dominated], [p.mean(Y) for p in f.dominated], s=28,
                            facecolors="none", edgecolors=[colours[s.method]], alpha=0.35, linewidths=1)
-        ax.set_title(panel.title(protocols), fontsize=9)
+        progress = "\nsweep in progress: {} of {} points run".format(*points_run(panel, series, declared)) \
+            if missing else ""
+        ax.set_title(panel.title(protocols) + progress, fontsize=9)
         ax.set(xlabel=f"{axis_label(x)} (sparser →)", ylabel=axis_label(Y))
         ax.xaxis.set_major_locator(MaxNLocator(nbins=5))
         if READINGS[x] < 0 and not ax.xaxis_inverted():
@@ -411,6 +418,9 @@ def frontier_figure(panels, x: str):
     if any_dominated:
         axes.flat[0].add_line(Line2D([], [], color="grey", marker="o", markerfacecolor="none", alpha=0.35,
                                      linestyle="none", label="dominated sweep point (faint)"))
+    if any_provisional:
+        axes.flat[0].add_line(Line2D([], [], color="grey", linestyle=":", label="dotted: sweep not yet complete "
+                                     "on that corpus (a provisional frontier)"))
     _shared_legend(fig, axes.flat)
     return fig
 
@@ -440,8 +450,8 @@ def _zero_nan(v: float) -> float:
     return 0.0 if v != v else v
 
 
-def plot_frontiers(panels, x: str, path: Path) -> Path:
+def plot_frontiers(panels, x: str, path: Path, declared=None) -> Path:
     """:func:`frontier_figure`, written as a PNG to ``path``."""
-    fig = frontier_figure(panels, x)
+    fig = frontier_figure(panels, x, declared)
     path.parent.mkdir(parents=True, exist_ok=True)
     return _save(_pyplot(), fig, path)

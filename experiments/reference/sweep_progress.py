@@ -11,6 +11,9 @@ and the committed records alone (the test regenerates it and compares), so it ca
 The experiment file of a published track is :data:`SWEEPS`'s (the one map from track to file, read by
 ``tables.sh`` and the tests); another folder names its file first: ``sweep_progress.py EXPERIMENT FOLDER``.
 
+``--experiment-of FOLDER``: print the experiment file of a published track (what ``tables.sh`` passes to
+``bench frontier --config``).
+
 ``--publish FROM``: first copy the finished records (record.json and log.txt, never weights) of today's
 scoring protocol from the grid's results folder ``FROM`` into the track, and drop the track's records of
 an older protocol (their re-scored versions replace them; git keeps the old ones).
@@ -130,6 +133,9 @@ def publish(source: Path, track: Path) -> None:
 
 
 def main(argv: list[str]) -> None:
+    if len(argv) == 2 and argv[0] == "--experiment-of":  # tables.sh: the experiment file beside a track's records
+        print(experiment_of(Path(argv[1])))
+        return
     if len(argv) >= 3 and argv[-2] == "--publish":
         publish(Path(argv[-1]), Path(argv[-3]))
         argv = argv[:-2]

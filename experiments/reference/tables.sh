@@ -25,10 +25,15 @@ for track in "${tracks[@]}"; do
     -o "$dir/summary.md" > /dev/null
   xargs=(); for x in $xs; do xargs+=(--x "$x"); done
   "$BENCH" plot --results-dir "$dir" --out "$dir/plots" --modes matched "${xargs[@]}" > /dev/null
-  # accuracy–sparsity frontiers (docs/frontiers.md), both sparsity readings, and the claims judged on them
+  # accuracy–sparsity frontiers (docs/frontiers.md), both sparsity readings, and the claims judged on them; a
+  # sweep's frontiers read beside its experiment file, so that a method still short of points is marked in progress
+  declared=()
+  if [[ $track == frontier-* ]]; then
+    declared=(--config "$("$PYTHON" experiments/reference/sweep_progress.py --experiment-of "$dir")")
+  fi
   for x in avg_hoyer active_dims; do
     "$BENCH" frontier --results-dir "$dir" --x "$x" -o "$dir/frontiers_$x.md" --plot "$dir/plots/frontiers_$x.png" \
-      > /dev/null
+      "${declared[@]}" > /dev/null
   done
   "$PYTHON" -m bench.paper.claims "$dir" > "$dir/frontier_claims.md" || rm -f "$dir/frontier_claims.md"
   if [[ $track == frontier-* ]]; then  # how far the sweep has come, from its experiment file and the records

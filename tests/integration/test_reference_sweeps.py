@@ -64,3 +64,29 @@ def test_the_readme_states_each_sweeps_size_and_cost_as_its_progress_file_does(t
               else f"{committed} of {declared} cells, {hours} core-hours so far")
     readme = " ".join((REPO / "README.md").read_text(encoding="utf-8").split())
     assert stated in readme, f"README.md's fair-comparison section: update the cost of {track} to {stated!r}"
+
+
+@pytest.mark.parametrize("track", PUBLISHED)
+@pytest.mark.parametrize("x", ["active_dims", "avg_hoyer"])
+def test_each_sweeps_frontier_tables_are_what_bench_frontier_makes_beside_its_experiment_file(track, x):
+    """What tables.sh writes: `bench frontier --config EXPERIMENT` (a method short of points marked in progress)."""
+    from click.testing import CliRunner
+
+    from bench.cli import cli
+
+    folder = REPO / "results/reference" / track
+    res = CliRunner().invoke(cli, ["frontier", "--results-dir", str(folder), "--x", x, "--config",
+                                   str(REPO / SWEEPS[track])], prog_name="bench")
+    assert res.exit_code == 0, res.output
+    assert res.output.strip() == (folder / f"frontiers_{x}.md").read_text(encoding="utf-8").strip(), (
+        f"{track}/frontiers_{x}.md is stale: run `bash experiments/reference/tables.sh {track}`")
+
+
+@pytest.mark.parametrize("track", PUBLISHED)
+def test_each_sweeps_claims_are_what_the_rule_makes_of_its_records(track, capsys):
+    from bench.paper.claims import main
+
+    folder = REPO / "results/reference" / track
+    assert main([str(folder)]) == 0
+    assert capsys.readouterr().out.strip() == (folder / "frontier_claims.md").read_text(encoding="utf-8").strip(), (
+        f"{track}/frontier_claims.md is stale: run `bash experiments/reference/tables.sh {track}`")

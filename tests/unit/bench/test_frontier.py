@@ -480,3 +480,54 @@ def test_the_matched_table_shows_counts_not_a_frontier_for_a_corpus_whose_first_
     done = render_matched_across(panels, "active_dims", [4.0, 8.0], {("topk", "dbpedia"): (2, 2)})
     assert "in progress" not in done and "0.500 ± 0.010" in cells(next(
         line for line in done.splitlines() if line.startswith("| topk ")))[2]
+
+
+# -- a sweep in progress ------------------------------------------------------------------------------
+
+def _spec(method, corpus, seed, **overrides):
+    from types import SimpleNamespace
+
+    return SimpleNamespace(method=method, corpus=corpus, seed=seed, variant="",
+                           overrides=tuple((f"{method}.{k}", str(v)) for k, v in overrides.items()))
+
+
+def test_declared_points_count_settings_not_seeds_per_corpus_and_mode_kind():
+    from bench.report.frontier import declared_points
+
+    specs = [_spec("hsvae", c, s, psi=v) for c in ("yahoo", "dbpedia") for s in (0, 1, 2) for v in (0.01, 0.1)]
+    specs += [_spec("sparsemax", "yahoo", 0, alpha=a) for a in (1.5, 2, 3)]
+    kinds = {"hsvae": ("deterministic", "stochastic"), "sparsemax": ("deterministic",)}
+    assert declared_points(specs, kinds.__getitem__) == {
+        ("hsvae", "dbpedia", "deterministic"): 2, ("hsvae", "dbpedia", "stochastic"): 2,
+        ("hsvae", "yahoo", "deterministic"): 2, ("hsvae", "yahoo", "stochastic"): 2,
+        ("sparsemax", "yahoo", "deterministic"): 3}  # a method with no stochastic mode waits for no such frontier
+
+
+def test_a_method_short_of_its_declared_points_is_marked_in_progress_in_the_table_and_the_figure():
+    from bench.report.frontier import KINDS, render_markdown
+    from bench.report.plots import frontier_figure
+
+    recs = (sweep("hsvae", [({"psi": 0.01}, 0.8, 0.3, 20.0), ({"psi": 0.1}, 0.7, 0.5, 10.0)])
+            + sweep("vae", [({"beta": b}, acc, 0.2, d) for b, acc, d in ((1.0, 0.6, 25.0), (0.1, 0.7, 28.0),
+                                                                         (0.01, 0.75, 30.0))]))
+    declared = {("hsvae", "yahoo", k): 3 for k in KINDS} | {("vae", "yahoo", k): 3 for k in KINDS} | {
+        ("ton", "yahoo", "deterministic"): 5, ("hsvae", "dbpedia", "deterministic"): 3}
+    panels = collect(recs)
+    out = render_markdown(panels, "active_dims", declared=declared)
+    det = out.split("### yahoo · text backbone · deterministic modes")[1].split("###")[0]
+    assert ("**Sweep in progress**: hsvae 2 of 3 points, ton 0 of 5 points. Their frontiers and areas are "
+            "provisional") in det  # dbpedia's declaration is not this panel's
+    names = [cells(line)[0] for line in det.splitlines() if line.startswith("| ") and "---" not in line][1:]
+    assert names == ["hsvae (2 of 3 points)", "vae"]
+    sto = out.split("### yahoo · text backbone · stochastic modes")[1]
+    assert "**Sweep in progress**: hsvae 2 of 3 points." in sto  # TON declared no stochastic frontier here
+    assert "Sweep in progress" not in render_markdown(panels, "active_dims")  # without a declaration: as before
+
+    fig = frontier_figure(panels, "active_dims", declared)
+    ax = next(a for a in fig.axes if a.get_title().startswith("yahoo · text backbone · deterministic modes"))
+    assert ax.get_title().endswith("\nsweep in progress: 5 of 11 points run")
+    styles = {c.get_label(): c.lines[0].get_linestyle() for c in ax.containers}  # errorbar: (data line, caps, bars)
+    assert styles["hsvae (sweeps psi)"] == ":" and styles["vae (sweeps beta)"] == "-"
+    assert any(t.get_text().startswith("dotted: sweep not yet complete") for t in fig.legends[0].get_texts())
+    done = {k: v for k, v in declared.items() if k[0] == "vae"}
+    assert "in progress" not in "".join(a.get_title() for a in frontier_figure(panels, "active_dims", done).axes)
