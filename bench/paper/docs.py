@@ -223,14 +223,19 @@ def first_seed_points(track: str, root: Path = REFERENCE_README.parent) -> dict[
 
 
 def frontier_progress_section(track: str, root: Path = REFERENCE_README.parent) -> str:
-    """How far a running sweep has come: its cells and core-hours, and each corpus's first-seed points."""
-    _, found = _progress(track, root)
+    """How far a running sweep has come: its cells and core-hours (and the estimate of what is left, where
+    PROGRESS.md gives one), and each corpus's first-seed points."""
+    text, found = _progress(track, root)
     done, declared, hours = found.groups()
+    left = re.search(r"; (\d+) pending; .*?; about ([\d.]+) core-hours left", text)
+    grows = "declared for the points on a frontier" in text  # the further seeds come with each frontier point
+    more = (f" (about {left[2]} more for the {left[1]} pending" + ("; further seeds come with each new frontier point"
+                                                                   if grows else "") + ")") if left else ""
     points = first_seed_points(track, root)
     corpora = sorted({c for _, c in points})
     first = ", ".join(f"{c} {sum(h for (_, k), (h, _) in points.items() if k == c)} of "
                       f"{sum(t for (_, k), (_, t) in points.items() if k == c)}" for c in corpora)
-    return (f"**In progress**: {done} of {declared} cells, {hours} core-hours so far; first seed: {first} points "
+    return (f"**In progress**: {done} of {declared} cells, {hours} core-hours so far{more}; first seed: {first} points "
             f"([PROGRESS.md](results/reference/frontier-{track}/PROGRESS.md)).")
 
 

@@ -27,18 +27,20 @@ class Estimate:
     rough: int  # cells timed by the rough figures
     neighbours: int = 0  # cells timed from stored records of other methods on the same corpus and preset
 
-    def line(self, cells: int, references: int, concurrency: int) -> str:
+    def source(self) -> str:
+        """Where the figure comes from: ``from stored timings of ...`` (and for how many cells each source)."""
         sources = [(self.measured, "stored timings of similar cells: same method, corpus and preset"),
                    (self.neighbours, "stored timings of other methods on the same corpus and preset"),
                    (self.rough, "rough per-preset figures")]
         used = [(n, what) for n, what in sources if n]
         if len(used) == 1:
-            how = "from " + used[0][1] + (": no stored timing of a similar cell" if self.rough else "")
-        else:
-            how = "from " + ", ".join(f"{what.split(':')[0]} for {n}" for n, what in used)
+            return "from " + used[0][1] + (": no stored timing of a similar cell" if self.rough else "")
+        return "from " + ", ".join(f"{what.split(':')[0]} for {n}" for n, what in used)
+
+    def line(self, cells: int, references: int, concurrency: int) -> str:
         at = f" with {concurrency} at once" if concurrency > 1 else ""
         what = f"{cells} cell(s)" + (f" and {references} reference row(s)" if references else "")
-        return f"to run: {what}, about {duration(self.seconds / max(1, concurrency))}{at} ({how})"
+        return f"to run: {what}, about {duration(self.seconds / max(1, concurrency))}{at} ({self.source()})"
 
 
 def kind_of(cell: Any) -> tuple[str, str, str]:

@@ -51,6 +51,14 @@ def test_progress_file_says_what_is_committed_and_pending(track, monkeypatch):
     assert committed <= set(declared), "a committed record that the experiment file does not declare"
     assert f"{len(committed)} of {len(declared)} cells committed" in expected
     assert f"{len(declared) - len(committed)} pending" in expected
+    pending = len(declared) - len(committed)
+    if pending:  # the cost left, from the committed cells' wall times: within what the cheapest and dearest cost
+        import re
+
+        left = float(re.search(r"about ([\d.]+) core-hours left for the pending cells \(from stored timings",
+                               expected)[1])
+        walls = [r["wall_seconds"] for r in progress.committed(folder)[0].values()]
+        assert pending * min(walls) / 3600 - 0.05 <= left <= pending * max(walls) / 3600 + 0.05
 
 
 @pytest.mark.parametrize("track", PUBLISHED)

@@ -77,6 +77,13 @@ def test_the_progress_line_counts_cells_hours_and_each_corpus_first_seed(tmp_pat
     assert first_seed_points("text", tmp_path) == {("hsvae", "dbpedia"): (1, 1), ("hsvae", "yahoo"): (1, 1),
                                                    ("mat", "dbpedia"): (0, 1), ("mat", "yahoo"): (1, 1),
                                                    ("ton", "dbpedia"): (0, 1)}
+    (folder / "PROGRESS.md").write_text(  # with the estimate of what is left, and seeds that grow with frontiers
+        "4 of 9 cells committed (scoring protocol 6); 5 pending; 1.5 core-hours so far (training); about 2.5 "
+        "core-hours left for the pending cells (from stored timings of similar cells).\n\nSeeds 1, 2 are "
+        "declared for the points on a frontier of the committed records.\n", encoding="utf-8")
+    assert frontier_progress_section("text", tmp_path).startswith(
+        "**In progress**: 4 of 9 cells, 1.5 core-hours so far (about 2.5 more for the 5 pending; further seeds come "
+        "with each new frontier point); first seed: dbpedia 1 of 1, yahoo 2 of 2 points")
     (folder / "PROGRESS.md").write_text("# Progress\n", encoding="utf-8")
     with pytest.raises(ValueError, match="lacks its 'N of M cells committed' line"):
         frontier_progress_section("text", tmp_path)
