@@ -522,6 +522,11 @@ def test_a_method_short_of_its_declared_points_is_marked_in_progress_in_the_tabl
     sto = out.split("### yahoo · text backbone · stochastic modes")[1]
     assert "**Sweep in progress**: hsvae 2 of 3 points." in sto  # TON declared no stochastic frontier here
     assert "Sweep in progress" not in render_markdown(panels, "active_dims")  # without a declaration: as before
+    from bench.report.frontier import frontier_frame
+
+    frame = frontier_frame(panels, "active_dims", declared=declared)
+    assert set(frame.loc[frame.method == "hsvae", "points_declared"]) == {3}  # the CSV says what a point is short of
+    assert "points_declared" not in frontier_frame(panels, "active_dims").columns
 
     fig = frontier_figure(panels, "active_dims", declared)
     ax = next(a for a in fig.axes if a.get_title().startswith("yahoo · text backbone · deterministic modes"))
