@@ -469,7 +469,8 @@ def verdict_matrix(verdicts: Sequence[FrontierVerdict]) -> str:
     """The verdicts as a matrix (a README's copy): a row per claim and corpus, a column per mode kind and sparsity
     reading; a claim that reads no sparsity ((b): the best points) has its one verdict under each reading of its
     kind.  Each verdict carries the seed count of the points it read (n), since one read on fewer seeds can move
-    with the next.  The reasons and numbers are in the full table."""
+    with the next, or says that it read none for too few sweep points (a sweep still running, most often).  The
+    reasons and numbers are in the full table."""
     from bench.report.frontier import READINGS
     from bench.report.leaderboard import header
 
@@ -479,7 +480,8 @@ def verdict_matrix(verdicts: Sequence[FrontierVerdict]) -> str:
     for v in verdicts:
         row = cells.setdefault((v.claim, v.corpus), {})
         for reading in (READINGS if v.reading not in READINGS else (v.reading,)):
-            row[(v.kind, reading)] = v.verdict + (f" ({seed_range(v.seeds)})" if v.seeds else "")
+            row[(v.kind, reading)] = v.verdict + (f" ({seed_range(v.seeds)})" if v.seeds else
+                                                  " (too few points)" if v.reason.startswith(TOO_FEW) else "")
     lines = ["| claim | corpus | " + " | ".join(f"{k}, {header(r)}" for k, r in columns) + " |",
              "|---|---|" + "---|" * len(columns)]
     for (claim, corpus), row in sorted(cells.items()):

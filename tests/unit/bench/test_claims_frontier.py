@@ -214,7 +214,8 @@ def test_a_verdict_carries_the_seed_counts_of_the_points_it_read():
     assert "reproduced (n = 2–3)" in brief and "reproduced (n = 2)" in brief
     few = frontier_verdicts_from_records([r for r in SWEPT if r["spec"]["seed"] == 0])
     assert few and all(v.seeds is None for v in few)  # too few points with two seeds: nothing read
-    assert "(n =" not in render_frontier_verdicts(few, brief=True)
+    brief = render_frontier_verdicts(few, brief=True)
+    assert "(n =" not in brief and "| inconclusive (too few points) |" in brief
 
 
 def test_single_points_are_inconclusive_for_lack_of_sweep_points():
