@@ -337,13 +337,19 @@ def frontier_dominates(s: Any, r: Any, s_name: str = SPARSE, r_name: str = SPARS
             numbers)
 
 
+def best_point(points: Sequence[Any]) -> Any:
+    """The point of the highest mean probe accuracy (claim (b)'s "best")."""
+    from bench.report.frontier import ACCURACY
+
+    return max(points, key=lambda p: p.mean(ACCURACY))
+
+
 def best_point_close(s_points: Sequence[Any], d_points: Sequence[Any], s_name: str = SPARSE,
                      d_name: str = DENSE_METHOD) -> tuple[str, str, str]:
     """Claim (b): the best eligible point of each (highest mean probe accuracy), by :func:`close_accuracy`."""
     from bench.report.frontier import ACCURACY
 
-    s_best = max(s_points, key=lambda p: p.mean(ACCURACY))
-    d_best = max(d_points, key=lambda p: p.mean(ACCURACY))
+    s_best, d_best = best_point(s_points), best_point(d_points)
     acc = [np.array([p.values[ACCURACY][k] for k in p.seeds(ACCURACY)]) for p in (s_best, d_best)]
     verdict, reason = close_accuracy(*acc)
     numbers = (f"{_summary(f'{s_name} [{s_best.label}]', 'acc', acc[0])}; "
@@ -426,7 +432,7 @@ def judge_frontiers(panels: Any) -> list[FrontierVerdict]:
             if SPARSE_RIVAL in by_name and (pair := judged("a", reading, SPARSE_RIVAL, reading)):
                 verdict("a", reading, frontier_dominates(*pair), pair[0].front + pair[1].front)
         if DENSE_METHOD in by_name and (pair := judged("b", "–", DENSE_METHOD)):
-            verdict("b", "–", best_point_close(*pair), [max(pts, key=lambda p: p.mean(ACCURACY)) for pts in pair])
+            verdict("b", "–", best_point_close(*pair), [best_point(pts) for pts in pair])
         for reading in READINGS:
             if DENSE_METHOD in by_name and (pair := judged("c", reading, DENSE_METHOD, reading, KL)):
                 verdict("c", reading, higher_kl_at_matched_accuracy(*pair), pair[0].front + pair[1].front, KL)

@@ -208,10 +208,14 @@ def first_seed_points(track: str, root: Path = REFERENCE_README.parent) -> dict[
     """(method, corpus) → (first-seed points committed, declared) of a running sweep: the committed cell folders
     and the pending ones its PROGRESS.md lists (``experiments/reference/sweep_progress.py`` writes it from the
     experiment file, and the sweep tests keep it current)."""
+    text, _ = _progress(track, root)
+    return _first_seed(text, root / f"frontier-{track}")
+
+
+def _first_seed(text: str, folder: Path) -> dict[tuple[str, str], tuple[int, int]]:
     from collections import Counter
 
-    text, _ = _progress(track, root)
-    committed = [p.name for p in (root / f"frontier-{track}" / "runs").glob("*-seed0-*") if not p.name.startswith("ref-")]
+    committed = [p.name for p in (folder / "runs").glob("*-seed0-*") if not p.name.startswith("ref-")]
     pending = re.findall(r"^- `([^`]+-seed0-[^`]+)`", text, flags=re.M)
 
     def key(name: str) -> tuple[str, str]:  # method-corpus-seed0-id
@@ -231,7 +235,7 @@ def frontier_progress_section(track: str, root: Path = REFERENCE_README.parent) 
     grows = "declared for the points on a frontier" in text  # the further seeds come with each frontier point
     more = (f" (about {left[2]} more for the {left[1]} pending" + ("; further seeds come with each new frontier point"
                                                                    if grows else "") + ")") if left else ""
-    points = first_seed_points(track, root)
+    points = _first_seed(text, root / f"frontier-{track}")
     corpora = sorted({c for _, c in points})
     first = ", ".join(f"{c} {sum(h for (_, k), (h, _) in points.items() if k == c)} of "
                       f"{sum(t for (_, k), (_, t) in points.items() if k == c)}" for c in corpora)

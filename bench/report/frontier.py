@@ -385,6 +385,10 @@ def declared_points(specs: Iterable[Any],
     return {key: len(found) for key, found in sorted(points.items())}
 
 
+def _run(series: Sequence[Series]) -> dict[str, int]:
+    return {s.method: len(s.points) for s in series if not s.reference}
+
+
 def _wanted(panel: Panel, declared: Mapping[tuple[str, str, str], int]) -> dict[str, int]:
     return {m: n for (m, corpus, kind), n in declared.items() if corpus == panel.corpus and kind == panel.kind}
 
@@ -396,15 +400,14 @@ def in_progress(panel: Panel, series: Sequence[Series],
     since a frontier drawn from part of a sweep is not its frontier."""
     if not declared:
         return {}
-    run = {s.method: len(s.points) for s in series if not s.reference}
+    run = _run(series)
     return {m: (run.get(m, 0), n) for m, n in _wanted(panel, declared).items() if run.get(m, 0) < n}
 
 
 def points_run(panel: Panel, series: Sequence[Series],
                declared: Mapping[tuple[str, str, str], int]) -> tuple[int, int]:
     """(points run, points declared) over every method the experiment declares on the panel's corpus and kind."""
-    want = _wanted(panel, declared)
-    have = {s.method: len(s.points) for s in series if not s.reference}
+    want, have = _wanted(panel, declared), _run(series)
     return sum(min(have.get(m, 0), n) for m, n in want.items()), sum(want.values())
 
 

@@ -93,13 +93,13 @@ def progress(experiment: Path, track: Path) -> str:
     """``PROGRESS.md``: counts per method and corpus, then every pending cell by name."""
     done, refs = committed(track)
     grid_cells, plan, seeds = _plan(experiment, done.values())
-    cells = _described(grid_cells + (plan.cells if plan else []))
+    by_name = {cell.dirname: cell for cell in grid_cells + (plan.cells if plan else [])}
+    cells = _described(list(by_name.values()))
     extra = sorted(set(done) - set(cells))
     if extra:
         raise SystemExit(f"{track}: records that {experiment} does not declare: {', '.join(extra)}")
     pending = [name for name in cells if name not in done]
     hours = sum(_cost(r) for r in done.values()) / 3600
-    by_name = {cell.dirname: cell for cell in grid_cells + (plan.cells if plan else [])}
     left = estimate([(by_name[name], None) for name in pending], done.values())
     per = Counter((name.split("-seed")[0]) for name in cells)
     have = Counter((name.split("-seed")[0]) for name in done)
