@@ -3,15 +3,17 @@
 A multinomial logistic regression (lbfgs) on scaled codes, fit on train codes and scored on test
 codes by accuracy and macro-F1.  The probe protocol of Prokhorov et al. (2021) is not published
 (their repository, VictorProkhorov/HSVAE, has no classification script); everything here is the
-harness's protocol, scoring protocol 4 (``docs/probes.md`` has the reasons and the measurements):
+harness's protocol, scoring protocol 7 (``docs/probes.md`` has the reasons and the measurements):
 
 * **one rule for every code, chosen on the training codes**: per fit, stratified inner k-fold
   cross-validation on the *training* codes only (the test split never touches the choice) picks the
   regularisation C from a grid in decades and, for a mostly-zero code, the feature scaler from
   {standard, max-abs} (a dense code is standardised); the pair of the best mean inner accuracy (ties:
   the smaller C, then standard) is refit on the whole training subsample.  Each path over C stops two
-  grid points past its peak (protocol 4: the same choices as protocol 3's whole path on the real codes
-  measured, at a fraction of the cost).  The probe of protocol ≤ 2 (standardised codes, fixed C = 1) overfit wide sparse codes
+  grid points past its peak (protocol 4: the same choices as protocol 3's whole path on single-peaked
+  curves, at a fraction of the cost), a peak being counted only once the curve has risen a point above
+  its most regularised value (protocol 7: a weak code's opening plateau is walked through, not taken
+  for the fall past a peak).  The probe of protocol ≤ 2 (standardised codes, fixed C = 1) overfit wide sparse codes
   so badly that they probed below the majority class while dense 32-d codes barely noticed, and
   neither scaler is right for every code: standardising multiplies a feature active in a fraction
   p of the codes by about √((1 − p)/p) against a dense one (×10 at 1 %), which on 1536-wide TopK
@@ -48,7 +50,7 @@ from sklearn.preprocessing import MaxAbsScaler, StandardScaler
 from threadpoolctl import threadpool_limits
 
 from tasks.probe_defaults import (AUTO, DEFAULT_C, DEFAULT_C_GRID, DEFAULT_CV, DEFAULT_CV_FOLDS, DEFAULT_MAX_ITER,  # noqa: F401
-                                   DEFAULT_PATIENCE, DEFAULT_REPEATS, DEFAULT_SCALER, DEFAULT_SIZES, DEFAULT_TOL,
+                                   DEFAULT_PATIENCE, DEFAULT_REPEATS, DEFAULT_RISE, DEFAULT_SCALER, DEFAULT_SIZES, DEFAULT_TOL,
                                    FIXED_SCALER, SCALERS, SPARSE_DENSITY)
 
 
@@ -99,24 +101,30 @@ def cv_folds_for(labels: np.ndarray, cv_folds: int = DEFAULT_CV_FOLDS) -> int:
     return int(min(cv_folds, np.bincount(np.unique(labels, return_inverse=True)[1]).min()))
 
 
-def best_on_path(means: Iterable[float], patience: int | None = DEFAULT_PATIENCE) -> tuple[int, float, int]:
+def best_on_path(means: Iterable[float], patience: int | None = DEFAULT_PATIENCE,
+                 rise: float = DEFAULT_RISE) -> tuple[int, float, int]:
     """(index, value, points read) of the first maximum of ``means``, read in order (smallest C first) and
-    abandoned once ``patience`` consecutive values have been strictly below the best so far (``None``: read all).
+    abandoned once ``patience`` consecutive values have been strictly below the best so far (``None``: read all),
+    counting falls only once the best has risen at least ``rise`` above the first value.
 
     The rule assumes the inner accuracy, as a function of log C, rises to one peak and falls (or
-    flattens) beyond it, as on every real code measured (docs/probes.md).  A curve that dips for
-    ``patience`` grid points and then climbs above its first peak loses the later peak: ``[0.5, 0.4,
-    0.4, 0.9]`` gives index 0 at patience 2, index 3 at patience 3 or ``None``.  A tie goes to the
-    earlier (smaller) C, and a tie does not count as a fall.
+    flattens) beyond it.  Where it starts matters: at the smallest Cs the predictor is almost constant and
+    a weak code's curve sits on a plateau, wobbling by 1e-4 before it climbs; falls on that plateau are
+    not the fall past a peak (scoring protocol 7; protocols 4-6 stopped there, ``rise=0``).  A curve
+    that rises, dips for ``patience`` grid points and then climbs above its first peak still loses the
+    later peak: ``[0.3, 0.5, 0.4, 0.4, 0.9]`` gives index 1 at patience 2, index 4 at patience 3 or ``None``.
+    A tie goes to the earlier (smaller) C, and a tie does not count as a fall.
     """
-    best, best_value, below, read = -1, -np.inf, 0, 0
+    best, best_value, below, read, first = -1, -np.inf, 0, 0, None
     for i, value in enumerate(means):
         read += 1
+        if first is None:
+            first = float(value)
         if value > best_value:
             best, best_value, below = i, float(value), 0
         elif value < best_value:
             below += 1
-            if patience is not None and below >= patience:
+            if patience is not None and below >= patience and best_value >= first + rise:
                 break
         else:
             below = 0
@@ -126,13 +134,14 @@ def best_on_path(means: Iterable[float], patience: int | None = DEFAULT_PATIENCE
 
 
 def choose_C(x: Any, y: np.ndarray, grid: Sequence[float], folds: int, *, max_iter: int, tol: float,
-             random_state: int, patience: int | None = DEFAULT_PATIENCE) -> tuple[float, float]:
+             random_state: int, patience: int | None = DEFAULT_PATIENCE,
+             rise: float = DEFAULT_RISE) -> tuple[float, float]:
     """(C, mean inner accuracy) of the best C of ``grid`` by stratified ``folds``-fold CV on (x, y) alone.
 
     Each fold's regularisation path is warm-started, smallest C first (as ``LogisticRegressionCV``
     does; the objective and solver of ``LogisticRegression``), and the folds move along the grid
     together, so the mean accuracy at each C is known before the next, larger C is fit: the path stops
-    by :func:`best_on_path` (``patience``), skipping the weakly regularised fits, which take most of
+    by :func:`best_on_path` (``patience``, ``rise``), skipping the weakly regularised fits, which take most of
     the iterations, once they can no longer win on a single-peaked curve.
     """
     grid = sorted(float(c) for c in grid)
@@ -141,7 +150,7 @@ def choose_C(x: Any, y: np.ndarray, grid: Sequence[float], folds: int, *, max_it
     models = [_logreg(grid[0], max_iter, tol, random_state).set_params(warm_start=True) for _ in data]
     means = (float(np.mean([np.mean(m.set_params(C=C).fit(xt, yt).predict(xh) == yh)
                             for m, (xt, yt, xh, yh) in zip(models, data)])) for C in grid)
-    best, accuracy, _ = best_on_path(means, patience)
+    best, accuracy, _ = best_on_path(means, patience, rise)
     return grid[best], accuracy
 
 

@@ -16,6 +16,7 @@ from tasks.class_activation import NULL_PERMUTATIONS, class_activation, null_cla
 from tasks.metric_types import Metric, Scored, Scorer
 from tasks.probes import (DEFAULT_C_GRID, DEFAULT_CV_FOLDS, WHITEN_FLOOR, largest_class, logistic_probe, probe_sweep,
                           sizes_above, sweep_scalars, sweep_table, whitened)
+from tasks.retrieval import masked, masks_nothing
 from tasks.scorers_use import USE_SCORERS
 from tasks.sparsity import active_dims, active_fraction, average_hoyer, dead_fraction, exact_l0, hoyer_ratio
 
@@ -40,11 +41,29 @@ def _activity(x: Mapping[str, Any], cfg: Any) -> Scored:
 def _probes(x: Mapping[str, Any], cfg: Any) -> Scored:
     rows = probe_sweep(x["train_codes"], x["train_labels"], x["test_codes"], x["test_labels"], sizes=cfg.sizes(),
                        repeats=cfg.probe_repeats, random_state=x["seed"], **cfg.probe_options())
-    analysis: dict[str, Any] = {"sweep": sweep_table(rows)}
+    scalars, analysis = sweep_scalars(rows), {"sweep": sweep_table(rows)}
     above = sizes_above(cfg.sizes(), x["train_labels"])
     if above:  # named, so a missing probe_accuracy@n column is explained, not a mystery
         analysis["sizes_above_largest_class"] = {"sizes": above, "largest_class": largest_class(x["train_labels"])}
-    return Scored(sweep_scalars(rows), analysis)
+    if x.get("headline") and x.get("train_activity") is not None and x.get("test_activity") is not None:
+        masked_scalars, analysis["masked"] = _masked_probe(x, cfg, scalars)
+        scalars.update(masked_scalars)
+    return Scored(scalars, analysis)
+
+
+def _masked_probe(x: Mapping[str, Any], cfg: Any, whole: Mapping[str, float]) -> tuple[dict[str, float], dict[str, Any]]:
+    """The all-labels probe of the code with its inactive entries set to 0 (scoring protocol 7): the accuracy
+    of the dims the activity reading counts.  Where the mask changes nothing (codes whose inactive entries
+    are exact zeros) it is the whole-code probe, not fit twice."""
+    train, test = x["train_codes"], x["test_codes"]
+    if masks_nothing(train, x["train_activity"]) and masks_nothing(test, x["test_activity"]):
+        return ({"masked_probe_accuracy": whole["probe_accuracy"], "masked_probe_C": whole["probe_C"]},
+                {"masked_is_raw": True, "rule": x.get("activity_rule", "")})
+    probe = logistic_probe(masked(train, x["train_activity"]), x["train_labels"], masked(test, x["test_activity"]),
+                           x["test_labels"], random_state=x["seed"], **cfg.probe_options())
+    return ({"masked_probe_accuracy": probe.accuracy, "masked_probe_C": probe.C},
+            {"masked_is_raw": False, "rule": x.get("activity_rule", ""), "C": probe.C, "scaler": probe.scaler,
+             "folds": probe.folds, "cv_accuracy": probe.cv_accuracy, "converged": probe.converged})
 
 
 def _class_activation(x: Mapping[str, Any], cfg: Any) -> Scored:
@@ -151,6 +170,11 @@ _PROBES = (
     Metric("probe_macro_f1@{n}", True, "probe F1 @{n}", "mean macro-F1 over the same subsamples", bounds=(0.0, 1.0)),
     Metric("probe_macro_f1_std@{n}", None, "probe F1 std @{n}", "sample std of that macro-F1 over the repeats", bounds=(0.0, None)),
     Metric("probe_unconverged", False, "unconverged", "probe fits that stopped at max_iter", ".0f", bounds=(0.0, None)),
+    Metric("masked_probe_accuracy", True, "masked probe acc", "test accuracy of the same all-labels probe (same rule) "
+           "on the codes with the entries the mode's activity rule reads as inactive set to 0, training and test "
+           "alike: the accuracy of the dims active_dims counts (the accuracy of the active-dims frontier); equal to "
+           "probe_accuracy where inactive entries are exact zeros; for the modes a table shows", bounds=(0.0, 1.0)),
+    Metric("masked_probe_C", None, "masked probe C", "the C that probe used", ".3g", bounds=(0.0, None)),
 )
 _CLASS = (
     Metric("class_kl_mean", True, "class KL", "mean over ordered class pairs of KL(P_c ‖ P_c') in nats, "

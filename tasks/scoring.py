@@ -30,7 +30,11 @@ from tasks.probe_defaults import (AUTO, DEFAULT_C, DEFAULT_C_GRID, DEFAULT_CV, D
 #:    other modes' columns are absent).
 #: 6: the decoded-embedding probe is fit on x̂ whitened by its training PCA (``tasks.probes.whitened``): standardised,
 #:    x̂ is so collinear that lbfgs stopped at its iteration cap at the Cs the CV reached, and took 100-500 s.
-SCORING_VERSION = 6
+#: 7: the path over C counts its falls only once it has risen a point above its most regularised value (a weak
+#:    code's opening plateau stopped it at C = 1e-6; ``tasks.probes.best_on_path``), and the modes a table shows get
+#:    ``masked_probe_accuracy``, the probe of the code with its inactive entries zeroed, which the active-dims
+#:    frontier reads (results/reference/frontier-text/masked_probe.md measured both on the text sweep).
+SCORING_VERSION = 7
 
 
 def _sizes_text(sizes: tuple[int | None, ...]) -> str:

@@ -14,7 +14,11 @@ fixed before any sweep was read (``docs/frontiers.md`` says the same for readers
   training settings), its seeds grouped: mean and sample std (ddof = 1).  A reference is a series of
   one point.
 - **Sparsity** is read two ways (:data:`READINGS`): active dimensions per code (fewer = sparser) and
-  Average Hoyer (higher = sparser).  Accuracy is ``probe_accuracy``.
+  Average Hoyer (higher = sparser).  Accuracy is the accuracy of the code the reading describes
+  (:data:`ACCURACY_OF`): ``probe_accuracy`` (the whole code) beside Average Hoyer, a reading of the whole
+  code, and ``masked_probe_accuracy`` (the entries the mode's activity rule reads as inactive set to 0)
+  beside active dims, so that "k active dims" never scores a signal in the entries it counts as off
+  (scoring protocol 7: a VAE-family code at a few active dims kept most of its whole-code accuracy in them).
 - **Frontier**: the points that no other point of the series dominates, on seed means (at least as
   sparse and at least as accurate, strictly better in one); of exact duplicates one is kept.  Along
   the frontier, sparser points are strictly less accurate.
@@ -48,6 +52,8 @@ from bench.report.leaderboard import format_number, header, headline
 from tasks.aggregate_metrics import aggregate_info
 
 ACCURACY = "probe_accuracy"
+#: The probe of the code with its inactive entries zeroed (:mod:`tasks.scorers`, scoring protocol 7).
+MASKED_ACCURACY = "masked_probe_accuracy"
 #: Claim (c)'s measure, read along the frontier at matched accuracy (``bench.paper.claims``).
 KL = "class_kl_excess"
 #: Per model, from the reconstruction scorer: disclosed beside a collapsed dense rival's verdicts.
@@ -55,6 +61,8 @@ COLLAPSED = "collapsed_dims"
 #: Each sparsity reading and its direction: +1 when a higher value is sparser, −1 when a lower one is.
 #: Declared here, not read from the metric table: ``active_dims`` is a count there (never ranked).
 READINGS: dict[str, int] = {"active_dims": -1, "avg_hoyer": 1}
+#: The accuracy each reading's frontier is drawn with: that of the code the reading counts.
+ACCURACY_OF: dict[str, str] = {"active_dims": MASKED_ACCURACY, "avg_hoyer": ACCURACY}
 #: The sparsity range the area is taken over: fixed bounds, or None for "the panel's densest point".
 AUC_RANGE: dict[str, tuple[float, float | None]] = {"active_dims": (0.0, None), "avg_hoyer": (0.0, 1.0)}
 DEFAULT_READING = "avg_hoyer"
@@ -67,6 +75,11 @@ def check_reading(x: str) -> str:
     if x not in READINGS:
         raise UserError(f"unknown sparsity reading {x!r}; frontiers read sparsity as: {', '.join(READINGS)}")
     return x
+
+
+def accuracy_label(x: str) -> str:
+    """The y of a frontier read by ``x``, in words."""
+    return "masked probe accuracy" if ACCURACY_OF[x] == MASKED_ACCURACY else "probe accuracy"
 
 
 @dataclass(frozen=True)
@@ -91,6 +104,14 @@ class Point:
     def std(self, metric: str) -> float:
         v = list(self.values.get(metric, {}).values())
         return float(np.std(v, ddof=1)) if len(v) > 1 else math.nan
+
+    def read_by(self, x: str) -> Point:
+        """The point as the frontier of reading ``x`` sees it: its ``ACCURACY`` is the accuracy of
+        :data:`ACCURACY_OF` ``[x]`` (none where the records lack it: such a point is left off that frontier)."""
+        y = ACCURACY_OF[x]
+        if y == ACCURACY:
+            return self
+        return Point(self.label, {**self.values, ACCURACY: dict(self.values.get(y, {}))}, self.cells)
 
 
 @dataclass(frozen=True)
@@ -167,7 +188,10 @@ class Frontier:
 
     @classmethod
     def of(cls, points: Iterable[Point], x: str) -> Frontier:
-        usable = tuple(p for p in points if math.isfinite(p.mean(x)) and math.isfinite(p.mean(ACCURACY)))
+        """The frontier of ``points`` read by ``x``, each point's accuracy that of the code ``x`` reads
+        (:meth:`Point.read_by`)."""
+        read = [p.read_by(x) for p in points]
+        usable = tuple(p for p in read if math.isfinite(p.mean(x)) and math.isfinite(p.mean(ACCURACY)))
         if not usable:
             return cls(x, (), ())
         s = np.array([READINGS[x] * p.mean(x) for p in usable])
@@ -287,7 +311,7 @@ class Series:
 
 
 #: What each point keeps per seed: the sparsity readings, accuracy, claim (c)'s measure, collapse.
-TRACKED = (*READINGS, ACCURACY, KL)
+TRACKED = (*READINGS, ACCURACY, MASKED_ACCURACY, KL)
 
 
 def _backbone(rec: dict[str, Any]) -> str:
@@ -513,8 +537,13 @@ def _headers(x: str, levels: Sequence[float]) -> list[str]:
     level_header = acc.header if acc else "acc @ {level}"
     points, auc = aggregate_info("frontier_points"), aggregate_info("frontier_auc")
     return ["method", points.header if points else "frontier / swept", "seeds",
-            f"frontier ({header(x)} → probe acc)", f"{auc.header if auc else 'frontier AUC'} ↑",
+            f"frontier ({header(x)} → {'masked ' if ACCURACY_OF[x] == MASKED_ACCURACY else ''}probe acc)", f"{auc.header if auc else 'frontier AUC'} ↑",
             *(level_header.replace("{level}", f"{header(x)} {text}") for text in level_texts(levels))]
+
+
+#: What a masked probe accuracy is, where a table shows one.
+MASKED_NOTE = ("(the probe of the code with the entries its activity rule reads as inactive set to 0, so that a "
+               "point's accuracy is that of the dims it counts) ")
 
 
 def level_texts(levels: Sequence[float]) -> list[str]:
@@ -537,8 +566,8 @@ def render_markdown(panels: Mapping[Panel, Sequence[Series]], x: str,
     check_reading(x)
     protocols = protocol_differences(panels)
     direction = "higher" if READINGS[x] > 0 else "fewer"
-    blocks = [f"Accuracy–sparsity frontiers: x = {header(x)} ({direction} = sparser), y = probe accuracy "
-              "(mean ± std over seeds). A point is one configuration of a method; the frontier keeps the points "
+    blocks = [f"Accuracy–sparsity frontiers: x = {header(x)} ({direction} = sparser), y = {accuracy_label(x)} "
+              f"{MASKED_NOTE if ACCURACY_OF[x] == MASKED_ACCURACY else ''}(mean ± std over seeds). A point is one configuration of a method; the frontier keeps the points "
               "no other point of the method is at least as sparse and as accurate as; accuracy at a level is "
               "interpolated along it, never extrapolated (–: outside its range; ~: spread interpolated, the "
               "neighbours share fewer than two seeds). Definitions: docs/frontiers.md."]
@@ -585,16 +614,16 @@ def frontier_frame(panels: Mapping[Panel, Sequence[Series]], x: str, levels: Seq
                 head["points_declared"] = None if s.reference else declared.get((s.method, panel.corpus, panel.kind))
             for p in f.points:
                 rows.append({**head, "row": "point", "label": p.label, "seeds": p.n(ACCURACY),
-                             "x_mean": p.mean(x), "x_std": p.std(x), f"{ACCURACY}_mean": p.mean(ACCURACY),
-                             f"{ACCURACY}_std": p.std(ACCURACY),
+                             "x_mean": p.mean(x), "x_std": p.std(x), f"{ACCURACY_OF[x]}_mean": p.mean(ACCURACY),
+                             f"{ACCURACY_OF[x]}_std": p.std(ACCURACY),
                              "on_frontier": any(p is q for q in f.front)})
             if s.reference or len(f.points) < 2:
                 continue
             for level in lv:
                 at = f.at(level)
                 rows.append({**head, "row": "level", "label": "", "x_mean": level,
-                             f"{ACCURACY}_mean": at.mean if at else math.nan,
-                             f"{ACCURACY}_std": at.std if at else math.nan,
+                             f"{ACCURACY_OF[x]}_mean": at.mean if at else math.nan,
+                             f"{ACCURACY_OF[x]}_std": at.std if at else math.nan,
                              "seeds": len(at.per_seed) if at else 0, "on_frontier": at is not None})
     return pd.DataFrame(rows)
 
@@ -676,12 +705,12 @@ def render_matched_across(panels: Mapping[Panel, Sequence[Series]], x: str, leve
                     cells.append("–")
                     continue
                 used.add(id(best))
-                p = best.points[0]
+                p = best.points[0].read_by(x)
                 cells.append(f"{_value(p.mean(ACCURACY), p.std(ACCURACY))} ({format_number(p.mean(x), 3)})")
         if used:
             rows.append([f"{family} (reference)", *cells])
-        unmatched += [f"{s.name} on {c}: {_point_text(s.points[0], x)}" for c in corpora for s in by.get(c, [])
-                      if id(s) not in used]
+        unmatched += [f"{s.name} on {c}: {_point_text(s.points[0].read_by(x), x)}" for c in corpora
+                      for s in by.get(c, []) if id(s) not in used]
     table = tabulate(rows, headers=heads, tablefmt="github", disable_numparse=True)
     for corpus in waiting:
         run = sum(r for (_, c), (r, _) in progress.items() if c == corpus)
@@ -689,9 +718,9 @@ def render_matched_across(panels: Mapping[Panel, Sequence[Series]], x: str, leve
         table += (f"\n\n{corpus}: first seed in progress ({run} of {declared} sweep points run); its areas and "
                   "matched accuracies appear once every point has run.")
     if shown := [text for corpus, text in single if corpus not in waiting]:
-        table += f"\n\nOne point, no frontier ({header(x)} → probe accuracy): " + "; ".join(shown) + "."
+        table += f"\n\nOne point, no frontier ({header(x)} → {accuracy_label(x)}): " + "; ".join(shown) + "."
     if unmatched:
-        table += f"\n\nReferences at no level ({header(x)} → probe accuracy): " + "; ".join(unmatched) + "."
+        table += f"\n\nReferences at no level ({header(x)} → {accuracy_label(x)}): " + "; ".join(unmatched) + "."
     return table
 
 

@@ -162,7 +162,8 @@ def record(method, seed, settings, acc, hoyer, dims, kl, variant=None):
     spec = {"method": method, "corpus": "yahoo", "seed": seed, "preset": "cpu", "train_split": "valid"}
     if variant:
         spec["variant"] = variant
-    scores = {"probe_accuracy": acc, "avg_hoyer": hoyer, "active_dims": dims, "class_kl_excess": kl}
+    scores = {"probe_accuracy": acc, "masked_probe_accuracy": acc, "avg_hoyer": hoyer, "active_dims": dims,
+              "class_kl_excess": kl}
     return {"cell_id": f"{method}{json.dumps(settings)}{seed}", "status": "ok", "spec": spec, "provenance": {},
             "config": {"method_config": {"backbone": "text", **settings}, "train": {"epochs": 3}, "eval": {}},
             "metrics": {"modes": {"mean": scores}, "modes_kind": {"mean": "deterministic"},

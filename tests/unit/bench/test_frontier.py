@@ -11,13 +11,14 @@ import pytest
 from click.testing import CliRunner
 
 from bench.cli import cli
-from bench.report.frontier import (AUC_RANGE, READINGS, Frontier, Point, auc_span, bracket, collect, frontier_auc,
+from bench.report.frontier import (ACCURACY_OF, AUC_RANGE, READINGS, Frontier, Point, auc_span, bracket, collect, frontier_auc,
                             frontier_frame, level_texts, nice_levels, non_dominated, render)
 
 
-def pt(label, acc, x, kl=None, xname="avg_hoyer"):
-    """A point from per-seed lists (seed i = position i)."""
-    values = {"probe_accuracy": dict(enumerate(acc)), xname: dict(enumerate(x))}
+def pt(label, acc, x, kl=None, xname="avg_hoyer", masked=None):
+    """A point from per-seed lists (seed i = position i); its masked probe accuracy is ``acc`` unless given."""
+    values = {"probe_accuracy": dict(enumerate(acc)), "masked_probe_accuracy": dict(enumerate(masked or acc)),
+              xname: dict(enumerate(x))}
     if kl is not None:
         values["class_kl_excess"] = dict(enumerate(kl))
     return Point(label, values)
@@ -136,6 +137,9 @@ def record(method, seed, acc, hoyer, dims, corpus="yahoo", backbone="text", vari
         "mean": {"probe_accuracy": acc, "avg_hoyer": hoyer, "active_dims": dims, "class_kl_excess": kl},
         "sample": {"probe_accuracy": acc - 0.05, "avg_hoyer": hoyer + 0.05, "active_dims": dims - 1,
                    "class_kl_excess": kl}}
+    for scores in modes.values():  # a code whose inactive entries are exact zeros: the masked probe is the probe
+        if "probe_accuracy" in scores:
+            scores.setdefault("masked_probe_accuracy", scores["probe_accuracy"])
     kinds = {m: ("deterministic" if m != "sample" else "stochastic") for m in modes}
     heads = {"deterministic": next(m for m in modes if kinds[m] == "deterministic"),
              "stochastic": "sample" if "sample" in modes else None}
@@ -203,6 +207,27 @@ def test_text_and_embedding_records_never_share_a_panel():
     assert "hsvae" in text_block and "0.600 ± 0.010" in text_block and "0.900" not in text_block
     assert "tfidf (reference)" in text_block and "embedding (reference)" not in text_block
     assert "### yahoo · embedding backbone (all-MiniLM-L6-v2) · deterministic modes" in out
+
+
+def test_the_active_dims_frontier_reads_the_masked_probe_and_the_hoyer_frontier_the_whole_code():
+    """Scoring protocol 7: "k active dims" is scored by the probe of those dims (the inactive entries zeroed), so a
+    code whose accuracy lies in the entries it counts as off is not credited with it on the active-dims frontier;
+    Average Hoyer reads the whole code, and so does its frontier's accuracy."""
+    hidden = Point("hidden", {"probe_accuracy": {0: 0.20}, "masked_probe_accuracy": {0: 0.10},
+                              "active_dims": {0: 3.0}, "avg_hoyer": {0: 0.6}})
+    dense = Point("dense", {"probe_accuracy": {0: 0.25}, "masked_probe_accuracy": {0: 0.25},
+                            "active_dims": {0: 17.0}, "avg_hoyer": {0: 0.2}})
+    by_dims, by_hoyer = Frontier.of([hidden, dense], "active_dims"), Frontier.of([hidden, dense], "avg_hoyer")
+    assert [p.mean("probe_accuracy") for p in by_dims.front] == [0.10, 0.25]
+    assert [p.mean("probe_accuracy") for p in by_hoyer.front] == [0.25, 0.20]
+    assert by_dims.at(10.0).mean == pytest.approx(0.10 + 0.15 * 7 / 14)
+    older = Point("older protocol", {"probe_accuracy": {0: 0.3}, "active_dims": {0: 2.0}, "avg_hoyer": {0: 0.9}})
+    assert [p.label for p in Frontier.of([older, dense], "active_dims").points] == ["dense"]  # no masked probe
+    assert ACCURACY_OF == {"active_dims": "masked_probe_accuracy", "avg_hoyer": "probe_accuracy"}
+    out = render(sweep("hsvae", [({"psi": 0.01}, 0.80, 0.2, 20.0), ({"psi": 0.1}, 0.60, 0.6, 10.0)]), x="active_dims")
+    assert "y = masked probe accuracy (the probe of the code with the entries" in out
+    assert "frontier (active dims → masked probe acc)" in out
+    assert "y = probe accuracy (mean" in render(sweep("hsvae", [({"psi": 0.01}, 0.80, 0.2, 20.0)]))
 
 
 def test_the_table_reads_matched_levels_inside_each_frontier_only():
@@ -284,7 +309,7 @@ def test_bench_frontier_on_a_folder_of_records(tmp_path):
     assert set(frame["x"]) == {"active_dims"}
     emb = frame[(frame["backbone"] == "embedding") & (frame["row"] == "level") & (frame["kind"] == "deterministic")]
     assert emb["x_mean"].tolist() == [9.0, 10.0]
-    assert emb["probe_accuracy_mean"].tolist() == pytest.approx([0.85, 0.85 + 0.05 / 3])
+    assert emb["masked_probe_accuracy_mean"].tolist() == pytest.approx([0.85, 0.85 + 0.05 / 3])
     assert set(frame[frame["backbone"] == "text"]["method"]) == {"hsvae", "vae", "tfidf"}
 
 
@@ -451,7 +476,7 @@ def test_the_matched_table_across_corpora_reads_each_frontier_and_places_referen
     assert ae[1:] == ["n/a", "–", "–", "–"] * 2
     ref = cells(next(line for line in lines if line.startswith("| embedding-pca (reference) ")))
     assert ref[1:] == ["", "–", "0.800 (7.500)", "–", "", "–", "0.600 (7.500)", "–"]  # 7.5 is within 15% of 8 only
-    assert "One point, no frontier (active dims → probe accuracy): ae on dbpedia: 30.000 → 0.900 ± 0.010" in out
+    assert "One point, no frontier (active dims → masked probe accuracy): ae on dbpedia: 30.000 → 0.900 ± 0.010" in out
     assert "References at no level" in out and "[latent_dim=64] (reference) on yahoo: 59.000 → 0.900 (1 seed)" in out
 
 

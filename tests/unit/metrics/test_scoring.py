@@ -148,3 +148,49 @@ def all_scorers_named(name):
     from tasks.metrics import all_scorers
 
     return [sc for sc in all_scorers() if sc.name == name]
+
+
+def _probe_scorer():
+    from tasks.metrics import builtin_scorers
+
+    return [s for s in builtin_scorers() if s.name == "probes"]
+
+
+def test_the_masked_probe_scores_the_dims_the_activity_reading_counts():
+    """Scoring protocol 7.  The class signal sits in entries below the activity threshold (|z| ≤ 0.15, read as
+    inactive), as in a VAE-family code at a few active dims: the whole-code probe finds it, the masked probe
+    (inactive entries zeroed, training and test alike) does not, and one active dim with signal is found again."""
+    rng = np.random.default_rng(3)
+
+    def code(n):
+        y = np.arange(n) % 3
+        z = 0.01 * rng.standard_normal((n, 6)) + 0.05 * np.eye(3, 6)[y]  # below 0.15 everywhere: "inactive"
+        return z.astype(np.float32), y
+
+    (x, y), (xt, yt) = code(600), code(300)
+    cfg = ScoringConfig(probe_sizes="all")
+    train_activity, _ = read_activity(x, exact_zeros=False)
+    base = inputs(x, y, xt, yt, train_activity=train_activity, headline=True)
+    s = score(base, cfg, scorers=_probe_scorer())
+    assert s.scalars["probe_accuracy"] > 0.9
+    assert s.scalars["masked_probe_accuracy"] == pytest.approx(1 / 3, abs=0.01)  # every entry zeroed: chance
+    assert s.analysis["probes"]["masked"]["masked_is_raw"] is False
+    assert "masked_probe_accuracy" not in score({**base, "headline": None}, cfg, scorers=_probe_scorer()).scalars
+    # one dim made active (|z| > 0.15 everywhere) that carries the class: the masked probe reads it
+    x[:, 5], xt[:, 5] = 0.5 * (y + 1), 0.5 * (yt + 1)
+    train_activity, _ = read_activity(x, exact_zeros=False)
+    s = score(inputs(x, y, xt, yt, train_activity=train_activity, headline=True), cfg, scorers=_probe_scorer())
+    assert s.scalars["masked_probe_accuracy"] > 0.9
+
+
+def test_codes_whose_inactive_entries_are_exact_zeros_reuse_the_whole_code_probe():
+    rng = np.random.default_rng(4)
+    (x, y), (xt, yt) = codes(rng, 300), codes(rng, 90)
+    x, xt = np.where(np.abs(x) > 1.0, x, 0), np.where(np.abs(xt) > 1.0, xt, 0)
+    act, rule = read_activity(xt, exact_zeros=True)
+    train_act, _ = read_activity(x, exact_zeros=True)
+    s = score({**inputs(x, y, xt, yt, train_activity=train_act, headline=True), "test_activity": act,
+               "activity_rule": rule}, ScoringConfig(probe_sizes="all"), scorers=_probe_scorer())
+    assert s.scalars["masked_probe_accuracy"] == s.scalars["probe_accuracy"]
+    assert s.scalars["masked_probe_C"] == s.scalars["probe_C"]
+    assert s.analysis["probes"]["masked"] == {"masked_is_raw": True, "rule": "z ≠ 0 (exact zeros)"}
