@@ -16,7 +16,8 @@ AGGREGATE_METRICS: tuple[Metric, ...] = (
            "no other point of the same method is at least as sparse and at least as accurate (seed means), "
            "strictly better in one; of all its sweep points", ".0f"),
     Metric("frontier_accuracy", True, "acc @ {level}",
-           "probe accuracy at a matched sparsity level, interpolated linearly between the two frontier points "
+           "probe accuracy (masked_probe_accuracy on the active-dims reading, probe_accuracy on Average Hoyer) "
+           "at a matched sparsity level, interpolated linearly between the two frontier points "
            "around the level (seed means), only inside the frontier's range, never extrapolated; ± the sample std "
            "over seeds of each seed's accuracy interpolated with the same weights (seeds both points share; "
            "fewer than two shared: the points' stds interpolated, marked ~)"),
