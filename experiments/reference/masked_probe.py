@@ -18,6 +18,13 @@ RESULTS_DIR is a sweep's results folder with ``models/`` (the committed records 
 the cells are those whose weights are there, optionally those whose folder names start with a
 prefix. Column "as scored" recomputes the record's probe (same rule, same folds) as a check that the
 codes are the ones scored; it should equal "record".
+
+Scoring protocol 7 acts on both findings: the path walks through the opening plateau
+(``tasks.probes.DEFAULT_RISE``), and ``masked_probe_accuracy`` (the probe of the code with its inactive
+entries zeroed) is the accuracy of the active-dims frontier.  The published table
+(results/reference/frontier-text/masked_probe.md) was measured on protocol 6's records; run on records of
+protocol 7, "as scored" follows today's rule and "inactive set to 0" should equal the record's
+``masked_probe_accuracy`` wherever the full path and the stopped one agree.
 """
 from __future__ import annotations
 
