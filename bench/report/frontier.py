@@ -77,9 +77,15 @@ def check_reading(x: str) -> str:
     return x
 
 
-def accuracy_label(x: str) -> str:
-    """The y of a frontier read by ``x``, in words."""
-    return "masked probe accuracy" if ACCURACY_OF[x] == MASKED_ACCURACY else "probe accuracy"
+def accuracy_label(x: str, short: bool = False) -> str:
+    """The y of a frontier read by ``x``, in words (``short``: "acc" for "accuracy", a table header's)."""
+    words = "masked probe accuracy" if ACCURACY_OF[x] == MASKED_ACCURACY else "probe accuracy"
+    return words.replace("accuracy", "acc") if short else words
+
+
+#: What a masked probe accuracy is, where a table shows one.
+MASKED_NOTE = ("(the probe of the code with the entries its activity rule reads as inactive set to 0, so that a "
+               "point's accuracy is that of the dims it counts) ")
 
 
 @dataclass(frozen=True)
@@ -537,13 +543,8 @@ def _headers(x: str, levels: Sequence[float]) -> list[str]:
     level_header = acc.header if acc else "acc @ {level}"
     points, auc = aggregate_info("frontier_points"), aggregate_info("frontier_auc")
     return ["method", points.header if points else "frontier / swept", "seeds",
-            f"frontier ({header(x)} → {'masked ' if ACCURACY_OF[x] == MASKED_ACCURACY else ''}probe acc)", f"{auc.header if auc else 'frontier AUC'} ↑",
+            f"frontier ({header(x)} → {accuracy_label(x, short=True)})", f"{auc.header if auc else 'frontier AUC'} ↑",
             *(level_header.replace("{level}", f"{header(x)} {text}") for text in level_texts(levels))]
-
-
-#: What a masked probe accuracy is, where a table shows one.
-MASKED_NOTE = ("(the probe of the code with the entries its activity rule reads as inactive set to 0, so that a "
-               "point's accuracy is that of the dims it counts) ")
 
 
 def level_texts(levels: Sequence[float]) -> list[str]:
@@ -566,8 +567,9 @@ def render_markdown(panels: Mapping[Panel, Sequence[Series]], x: str,
     check_reading(x)
     protocols = protocol_differences(panels)
     direction = "higher" if READINGS[x] > 0 else "fewer"
+    what_y = MASKED_NOTE if ACCURACY_OF[x] == MASKED_ACCURACY else ""
     blocks = [f"Accuracy–sparsity frontiers: x = {header(x)} ({direction} = sparser), y = {accuracy_label(x)} "
-              f"{MASKED_NOTE if ACCURACY_OF[x] == MASKED_ACCURACY else ''}(mean ± std over seeds). A point is one configuration of a method; the frontier keeps the points "
+              f"{what_y}(mean ± std over seeds). A point is one configuration of a method; the frontier keeps the points "
               "no other point of the method is at least as sparse and as accurate as; accuracy at a level is "
               "interpolated along it, never extrapolated (–: outside its range; ~: spread interpolated, the "
               "neighbours share fewer than two seeds). Definitions: docs/frontiers.md."]
