@@ -31,8 +31,9 @@ def _levels(value: str | None) -> list[float] | None:
 @click.option("--results-dir", type=FolderPath(), default=Path("results"),
               show_default=True)
 @click.option("--x", "x", type=click.Choice(READINGS), default="avg_hoyer", show_default=True,
-              help="How sparsity is read: Average Hoyer (higher = sparser) or active dimensions per code "
-                   "(fewer = sparser).")
+              help="How sparsity is read: Average Hoyer (higher = sparser; accuracy: the probe of the whole "
+                   "code) or active dimensions per code (fewer = sparser; accuracy: the probe of the active dims, "
+                   "the inactive entries zeroed).")
 @click.option("--levels", default=None, metavar="L1,L2,...",
               help="Sparsity levels to read each frontier's accuracy at [default: 5 levels across each panel's "
                    "frontiers].")
