@@ -220,20 +220,45 @@ def index_cost(index: Any, queries: Any) -> IndexCost:
                      doc_nnz, query_nnz)
 
 
+def kept(activity: Any) -> Any:
+    """Which entries of a code its activity reading keeps, as a boolean array (a sparse matrix for sparse activity).
+
+    A binary reading (|z| > 0.15, z ≠ 0, a sampled gate) keeps its active entries.  A fractional one (HSVAE's
+    E[1 − γ], TON's γ: a probability per entry, for a mode that draws no gate) keeps, per code, its
+    round(Σ_d a_d) most probable entries: as many as ``active_dims`` counts for that code (scoring protocol 7).
+    A threshold of 0.5 would not: at HSVAE's sparse points every E[1 − γ] lies below it, so "4.3 active dims"
+    kept none (the embedding track, 6 December 2026).  Ties keep the lower dimension.
+    """
+    if sp.issparse(activity):
+        activity = sp.csr_matrix(activity)
+        if np.all((activity.data == 0) | (activity.data == 1)):  # binary (TF-IDF: where the word occurs)
+            return activity > 0.5
+        activity = activity.toarray()
+    a = np.asarray(activity, dtype=np.float64)
+    if a.ndim != 2 or np.all((a == 0) | (a == 1)):
+        return a > 0.5
+    k = np.floor(a.sum(axis=1) + 0.5).astype(np.int64)
+    order = np.argsort(-a, axis=1, kind="stable")
+    keep = np.zeros(a.shape, dtype=bool)
+    np.put_along_axis(keep, order, np.arange(a.shape[1])[None, :] < k[:, None], axis=1)
+    return keep
+
+
 def masked(codes: Any, activity: Any) -> Any:
-    """``codes`` with the entries the mode's activity rule reads as inactive (activity ≤ 0.5) set to 0."""
+    """``codes`` with the entries its activity reading does not keep (:func:`kept`) set to 0."""
+    keep = kept(activity)
     if sp.issparse(codes):
-        keep = sp.csr_matrix(activity) > 0.5 if sp.issparse(activity) else np.asarray(activity) > 0.5
         return sp.csr_matrix(sp.csr_matrix(codes).multiply(keep))
-    return np.where(np.asarray(activity) > 0.5, np.asarray(codes), 0).astype(np.asarray(codes).dtype, copy=False)
+    return np.where(keep, np.asarray(codes), 0).astype(np.asarray(codes).dtype, copy=False)
 
 
 def masks_nothing(codes: Any, activity: Any) -> bool:
-    """Whether :func:`masked` leaves ``codes`` as they are: every non-zero entry is active."""
+    """Whether :func:`masked` leaves ``codes`` as they are: every non-zero entry is kept."""
+    keep = kept(activity)
     if sp.issparse(codes):
         c = sp.csr_matrix(codes)
         c.eliminate_zeros()
         rows = np.repeat(np.arange(c.shape[0]), np.diff(c.indptr))
-        a = sp.csr_matrix(activity)[rows, c.indices] if sp.issparse(activity) else np.asarray(activity)[rows, c.indices]
-        return bool(np.all(np.asarray(a).ravel() > 0.5))
-    return not bool(np.any((np.asarray(codes) != 0) & (np.asarray(activity) <= 0.5)))
+        k = keep[rows, c.indices] if sp.issparse(keep) else keep[rows, c.indices]
+        return bool(np.all(np.asarray(k).ravel()))
+    return not bool(np.any((np.asarray(codes) != 0) & ~np.asarray(keep)))

@@ -171,8 +171,9 @@ _PROBES = (
     Metric("probe_macro_f1_std@{n}", None, "probe F1 std @{n}", "sample std of that macro-F1 over the repeats", bounds=(0.0, None)),
     Metric("probe_unconverged", False, "unconverged", "probe fits that stopped at max_iter", ".0f", bounds=(0.0, None)),
     Metric("masked_probe_accuracy", True, "masked probe acc", "test accuracy of the same all-labels probe (same rule) "
-           "on the codes with the entries the mode's activity rule reads as inactive set to 0, training and test "
-           "alike: the accuracy of the dims active_dims counts (the accuracy of the active-dims frontier); equal to "
+           "on the codes with the entries the mode's activity rule reads as inactive set to 0 (a fractional reading, "
+           "E[1 − γ] or γ: each code keeps its round(Σ_d a_d) most probable entries), training and test alike: the "
+           "accuracy of the dims active_dims counts (the accuracy of the active-dims frontier); equal to "
            "probe_accuracy where inactive entries are exact zeros; for the modes a table shows", bounds=(0.0, 1.0)),
     Metric("masked_probe_C", None, "masked probe C", "the C that probe used", ".3g", bounds=(0.0, None)),
 )

@@ -99,7 +99,8 @@ def _retrieval_metrics(prefix: str, header: str, what: str) -> tuple[Metric, ...
 _RETRIEVAL = (
     *_retrieval_metrics("retrieval", "", "the code as it is (exact non-zeros)"),
     *_retrieval_metrics("masked", " (masked)", "the code with the entries its mode's activity rule reads as inactive "
-                        "set to 0 (the same code where inactive means exactly 0)"),
+                        "set to 0 (a fractional reading keeps each code's round(Σ_d a_d) most probable entries; the "
+                        "same code where inactive means exactly 0)"),
 )
 _ABLATION = (
     Metric("ablation_score", True, "ablation score", "class-latent ablation (TPP without a language model): per "

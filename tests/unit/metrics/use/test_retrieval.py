@@ -6,7 +6,7 @@ import pytest
 import scipy.sparse as sp
 
 from tasks import retrieval
-from tasks.retrieval import (_top_positions, index_cost, masked, masks_nothing, query_sample, retrieval_quality,
+from tasks.retrieval import (_top_positions, index_cost, kept, masked, masks_nothing, query_sample, retrieval_quality,
                              top_documents)
 
 # four documents of two classes, two queries (see test_precision_and_ap_by_hand)
@@ -123,3 +123,19 @@ def test_masking_zeroes_what_the_activity_rule_reads_as_off():
     assert masks_nothing(exact, exact != 0), "codes with exact zeros under z ≠ 0 are their own mask"
     assert masks_nothing(sp.csr_matrix(exact), (exact != 0).astype(float))
     assert not masks_nothing(sp.csr_matrix(codes), activity)
+
+
+def test_a_fractional_activity_keeps_as_many_entries_per_code_as_it_counts():
+    """HSVAE's E[1 − γ] and TON's γ are probabilities: a code keeps its round(Σ_d a_d) most probable entries, the
+    number ``active_dims`` counts for it, even where every probability lies below 0.5 (a threshold kept none)."""
+    codes = np.array([[0.3, -0.2, 0.1, 0.4], [1.0, 2.0, 3.0, 4.0], [5.0, 6.0, 7.0, 8.0]])
+    activity = np.array([[0.45, 0.40, 0.30, 0.35],   # Σ = 1.5 → 2 kept: the two most probable, below 0.5 both
+                         [0.10, 0.20, 0.05, 0.10],   # Σ = 0.45 → none
+                         [0.25, 0.25, 0.25, 0.25]])  # Σ = 1 → 1 kept; a tie keeps the lower dimension
+    assert kept(activity).tolist() == [[True, True, False, False], [False] * 4, [True, False, False, False]]
+    assert masked(codes, activity).tolist() == [[0.3, -0.2, 0.0, 0.0], [0.0] * 4, [5.0, 0.0, 0.0, 0.0]]
+    assert masked(codes, sp.csr_matrix(activity)).tolist() == masked(codes, activity).tolist()
+    assert kept(activity).sum(axis=1).tolist() == np.floor(activity.sum(axis=1) + 0.5).tolist()
+    assert not masks_nothing(codes, activity)
+    binary = (np.abs(codes) > 0.25).astype(float)  # a binary reading keeps exactly its active entries
+    assert kept(binary).tolist() == (binary > 0.5).tolist()
