@@ -18,6 +18,12 @@ RESULTS_DIR is a sweep's results folder with ``models/`` (the committed records 
 the cells are those whose weights are there, optionally those whose folder names start with a
 prefix. Column "as scored" recomputes the record's probe (same rule, same folds) as a check that the
 codes are the ones scored; it should equal "record".
+
+Correction (session 35): "inactive set to 0" zeroes entries whose activity is ≤ 0.5.  For a binary
+reading (|z| > 0.15, exact zeros) that is the reading itself; for a probability per entry (HSVAE's
+E[1 − γ], TON's γ, whose sum is the ``active_dims`` reported) it keeps far fewer entries than are
+counted, none at HSVAE's sparse points, so those rows do not measure the accuracy of the counted dims.
+Scoring protocol 7 measures it (``masked_probe_accuracy``, keeping each code's round(Σ a) most probable entries).
 """
 from __future__ import annotations
 
