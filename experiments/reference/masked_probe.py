@@ -19,12 +19,19 @@ the cells are those whose weights are there, optionally those whose folder names
 prefix. Column "as scored" recomputes the record's probe (same rule, same folds) as a check that the
 codes are the ones scored; it should equal "record".
 
+Correction (session 35): "inactive set to 0" zeroes entries whose activity is ≤ 0.5.  For a binary
+reading (|z| > 0.15, exact zeros) that is the reading itself; for a probability per entry (HSVAE's
+E[1 − γ], TON's γ, whose sum is the ``active_dims`` reported) it keeps far fewer entries than are
+counted, none at HSVAE's sparse points, so those rows do not measure the accuracy of the counted dims.
+Scoring protocol 7 measures it (``masked_probe_accuracy``, keeping each code's round(Σ a) most probable entries).
+
 Scoring protocol 7 acts on both findings: the path walks through the opening plateau
 (``tasks.probes.DEFAULT_RISE``), and ``masked_probe_accuracy`` (the probe of the code with its inactive
-entries zeroed) is the accuracy of the active-dims frontier.  The published table
-(results/reference/frontier-text/masked_probe.md) was measured on protocol 6's records; run on records of
-protocol 7, "as scored" follows today's rule and "inactive set to 0" should equal the record's
-``masked_probe_accuracy`` wherever the full path and the stopped one agree.
+entries zeroed, a probability reading keeping its round(Σ a) most probable entries) is the accuracy of the
+active-dims frontier.  This script now zeroes by the same rule (``tasks.retrieval.masked``); the published
+table (results/reference/frontier-text/masked_probe.md) was made with the ≤ 0.5 zeroing, on protocol 6's
+records.  Run on records of protocol 7, "as scored" follows today's rule and "inactive set to 0" equals the
+record's ``masked_probe_accuracy`` wherever the full path and the stopped one agree.
 """
 from __future__ import annotations
 
@@ -71,6 +78,7 @@ def main(argv: list[str]) -> int:
 
     from bench.use.encoder import load
     from tasks.probes import logistic_probe
+    from tasks.retrieval import masked as zeroed
 
     import functools
 
@@ -106,7 +114,7 @@ def main(argv: list[str]) -> int:
         train, train_act, rule = encoder.encode_with_activity(train_text, mode)
         test, test_act, _ = encoder.encode_with_activity(test_text, mode)
         scored, full = probe(train, test, early), probe(train, test, whole)
-        masked = probe(train * (train_act > 0.5), test * (test_act > 0.5), whole)
+        masked = probe(zeroed(train, train_act), zeroed(test, test_act), whole)
         setting = " ".join(f"{k.split('.')[-1]}={v}" for k, v in spec.get("overrides", [])) or "defaults"
         scores = metrics["modes"][mode]
         print(f"| {folder.name} | {setting} | {mode} | {str(rule).replace('|', chr(92) + '|')} | {scores['active_dims']:.2f} | "
