@@ -150,7 +150,8 @@ _ACTIVITY = (
     Metric("active_dims", None, "active dims", "mean number of active dimensions per code, Σ_d a_d(x), by the same "
            "rule (an L0 for codes without exact zeros)", ".1f", bounds=(0.0, None)),
     Metric("dead_fraction", False, "dead frac", "fraction of dimensions never active on the test split "
-           "(a_d(x) ≤ 0.5 for every code)", bounds=(0.0, 1.0)),
+           "(binary readings: a_d(x) = 0 for every code; a probability reading: never among a code's "
+           "round(Σ_d a_d) most probable entries)", bounds=(0.0, 1.0)),
 )
 _PROBES = (
     Metric("probe_accuracy", True, "probe acc", "test accuracy of a logistic-regression probe (lbfgs) fit on all "

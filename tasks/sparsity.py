@@ -159,8 +159,12 @@ def active_dims(activity: np.ndarray) -> float:
 
 
 def dead_fraction(activity: np.ndarray) -> float:
-    """Fraction of dimensions never active on the evaluated set (activity ≤ 0.5 for every code)."""
-    return float((np.asarray(activity).max(axis=0) <= 0.5).mean())
+    """Fraction of dimensions that the activity reading keeps in no code of the evaluated set
+    (:func:`tasks.activity.kept`: never active; for a probability reading, never among a code's round(Σ a)
+    most probable entries, since a threshold of 0.5 called a code of 4 active dims 31/32 dead)."""
+    from tasks.activity import kept
+
+    return float(1.0 - np.asarray(kept(activity)).any(axis=0).mean())
 
 
 @dataclass(frozen=True)

@@ -109,6 +109,9 @@ def test_activity_summaries_and_exact_l0():
     assert active_dims(nonzero) == pytest.approx(2.0)
     assert dead_fraction(nonzero) == pytest.approx(1 / 4)  # dimension 0 never fires
     assert active_fraction(np.array([[0.5, 1.0]])) == pytest.approx(0.75)  # probabilities are averaged
+    # a probability reading below 0.5 everywhere: 2 of 4 dims are each code's round(Σ a) = 1 most probable entry,
+    # so 2 are dead, not 4 (protocol 7; a 0.5 threshold called every dim dead)
+    assert dead_fraction(np.array([[0.4, 0.3, 0.2, 0.1], [0.1, 0.45, 0.3, 0.2]])) == pytest.approx(2 / 4)
     l0 = exact_l0(z)
     assert l0.l0 == pytest.approx((3 + 1) / 2)
     assert l0.zero_fraction == pytest.approx(4 / 8)

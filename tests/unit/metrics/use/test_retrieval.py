@@ -6,7 +6,8 @@ import pytest
 import scipy.sparse as sp
 
 from tasks import retrieval
-from tasks.retrieval import (_top_positions, index_cost, kept, masked, masks_nothing, query_sample, retrieval_quality,
+from tasks.activity import kept
+from tasks.retrieval import (_top_positions, index_cost, masked, masks_nothing, query_sample, retrieval_quality,
                              top_documents)
 
 # four documents of two classes, two queries (see test_precision_and_ap_by_hand)
