@@ -221,17 +221,17 @@ def index_cost(index: Any, queries: Any) -> IndexCost:
                      doc_nnz, query_nnz)
 
 
-def masked(codes: Any, activity: Any) -> Any:
-    """``codes`` with the entries its activity reading does not keep (:func:`kept`) set to 0."""
-    keep = kept(activity)
+def masked(codes: Any, activity: Any, keep: Any = None) -> Any:
+    """``codes`` with the entries its activity reading does not keep (:func:`kept`, or ``keep`` if given) set to 0."""
+    keep = kept(activity) if keep is None else keep
     if sp.issparse(codes):
         return sp.csr_matrix(sp.csr_matrix(codes).multiply(keep))
     return np.where(keep, np.asarray(codes), 0).astype(np.asarray(codes).dtype, copy=False)
 
 
-def masks_nothing(codes: Any, activity: Any) -> bool:
-    """Whether :func:`masked` leaves ``codes`` as they are: every non-zero entry is kept."""
-    keep = kept(activity)
+def masks_nothing(codes: Any, activity: Any, keep: Any = None) -> bool:
+    """Whether :func:`masked` leaves ``codes`` as they are: every non-zero entry is kept (``keep``: as for it)."""
+    keep = kept(activity) if keep is None else keep
     if sp.issparse(codes):
         c = sp.csr_matrix(codes)
         c.eliminate_zeros()

@@ -16,6 +16,7 @@ from tasks.class_activation import NULL_PERMUTATIONS, class_activation, null_cla
 from tasks.metric_types import Metric, Scored, Scorer
 from tasks.probes import (DEFAULT_C_GRID, DEFAULT_CV_FOLDS, WHITEN_FLOOR, largest_class, logistic_probe, probe_sweep,
                           sizes_above, sweep_scalars, sweep_table, whitened)
+from tasks.activity import kept
 from tasks.retrieval import masked, masks_nothing
 from tasks.scorers_use import USE_SCORERS
 from tasks.sparsity import active_dims, active_fraction, average_hoyer, dead_fraction, exact_l0, hoyer_ratio
@@ -56,10 +57,11 @@ def _masked_probe(x: Mapping[str, Any], cfg: Any, whole: Mapping[str, float]) ->
     of the dims the activity reading counts.  Where the mask changes nothing (codes whose inactive entries
     are exact zeros) it is the whole-code probe, not fit twice."""
     train, test = x["train_codes"], x["test_codes"]
-    if masks_nothing(train, x["train_activity"]) and masks_nothing(test, x["test_activity"]):
+    keep_train, keep_test = kept(x["train_activity"]), kept(x["test_activity"])  # once: a probability reading sorts
+    if masks_nothing(train, None, keep_train) and masks_nothing(test, None, keep_test):
         return ({"masked_probe_accuracy": whole["probe_accuracy"], "masked_probe_C": whole["probe_C"]},
                 {"masked_is_raw": True, "rule": x.get("activity_rule", "")})
-    probe = logistic_probe(masked(train, x["train_activity"]), x["train_labels"], masked(test, x["test_activity"]),
+    probe = logistic_probe(masked(train, None, keep_train), x["train_labels"], masked(test, None, keep_test),
                            x["test_labels"], random_state=x["seed"], **cfg.probe_options())
     return ({"masked_probe_accuracy": probe.accuracy, "masked_probe_C": probe.C},
             {"masked_is_raw": False, "rule": x.get("activity_rule", ""), "C": probe.C, "scaler": probe.scaler,

@@ -13,6 +13,7 @@ from typing import Any, Mapping
 from tasks.ablation import class_ablation
 from tasks.clustering import MAX_POINTS, N_INIT, cluster_codes
 from tasks.ksparse import HEADLINE_K, KS, SIZES, headline, ksparse_surface, surface_table
+from tasks.activity import kept
 from tasks.metric_types import Metric, Scored, Scorer
 from tasks.retrieval import MAP_AT, PRECISION_AT, index_cost, masked, masks_nothing, retrieval_quality
 
@@ -37,11 +38,12 @@ def _retrieval(x: Mapping[str, Any], cfg: Any) -> Scored:
     train_y, test_y, seed = x["train_labels"], x["test_labels"], x["seed"]
     raw_quality = retrieval_quality(train, train_y, test, test_y, random_state=seed)
     raw_cost = index_cost(train, test)
-    same = masks_nothing(train, x["train_activity"]) and masks_nothing(test, x["test_activity"])
+    keep_train, keep_test = kept(x["train_activity"]), kept(x["test_activity"])  # once per split
+    same = masks_nothing(train, None, keep_train) and masks_nothing(test, None, keep_test)
     if same:  # codes with exact zeros: the mask is the code's own zeros
         quality, cost = raw_quality, raw_cost
     else:
-        train_m, test_m = masked(train, x["train_activity"]), masked(test, x["test_activity"])
+        train_m, test_m = masked(train, None, keep_train), masked(test, None, keep_test)
         quality = retrieval_quality(train_m, train_y, test_m, test_y, random_state=seed)
         cost = index_cost(train_m, test_m)
     scalars: dict[str, float | int] = {}
