@@ -19,8 +19,10 @@ def track_folders(results_dir: Path) -> list[Path]:
 def current_records(results_dir: Path) -> list[dict[str, Any]]:
     """The successful records of today's protocols under ``results_dir``: damaged records and those of an
     older protocol are named on stderr and left out; none left is a user error."""
+    from bench.config.spec import TRAINING_VERSION
     from bench.errors import UserError
     from bench.report.stale import split_stale, stale_note
+    from tasks.scoring import SCORING_VERSION
     from bench.store.results import Store
 
     store = Store(results_dir)
@@ -30,6 +32,10 @@ def current_records(results_dir: Path) -> list[dict[str, Any]]:
     records, stale = split_stale([r for r in scan.records if r.get("status") == "ok"])
     if stale:
         click.echo(stale_note(stale).replace(", `--all-protocols` shows them", ""), err=True)
+    if not records and stale:
+        raise UserError(f"none of the {len(stale)} successful run record(s) under {store.runs} is of today's protocols "
+                        f"(training {TRAINING_VERSION}, scoring {SCORING_VERSION}); `bench run` with the options that "
+                        "made them re-scores the cells whose weights are kept and trains the others")
     if not records:
         raise UserError(f"no successful run records under {store.runs}; run `bench run` first or pass --results-dir")
     return records

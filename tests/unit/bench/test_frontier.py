@@ -334,6 +334,15 @@ def test_the_brief_table_drops_the_listing_of_points_and_keeps_every_reading(tmp
 def test_bench_frontier_user_errors(tmp_path):
     empty = CliRunner().invoke(cli, ["frontier", "--results-dir", str(tmp_path)], prog_name="bench")
     assert empty.exit_code == 2 and "no successful run records" in empty.output
+    old = tmp_path / "old"
+    from tasks.scoring import SCORING_VERSION
+
+    write_records(old, [dict(r, config={**r.get("config", {}), "scoring_protocol": SCORING_VERSION - 1})
+                        for r in sweep("vae", [({"beta": 1.0}, 0.50, 0.30, 20.0)])])
+    stale = CliRunner().invoke(cli, ["frontier", "--results-dir", str(old)], prog_name="bench")
+    assert stale.exit_code == 2 and "Traceback" not in stale.output, stale.output
+    assert "none of the 3 successful run record(s)" in stale.output and f"scoring {SCORING_VERSION}" in stale.output
+    assert "re-scores the cells whose weights are kept" in stale.output
     mixed_folder(tmp_path)
     bad = CliRunner().invoke(cli, ["frontier", "--results-dir", str(tmp_path), "--levels", "0.2,x"], prog_name="bench")
     assert bad.exit_code == 2 and "invalid --levels" in bad.output and "Traceback" not in bad.output
