@@ -101,6 +101,9 @@ def _exit_130_on_interrupt(command):
               help="Renamed --executor-option: refused with the new name.")
 @click.option("--yes-large-grid", is_flag=True,
               help="Run a grid of more cells than a run starts without asking (bench.run.expand.LARGE_GRID: 500).")
+@click.option("--dry-run", "-n", is_flag=True,
+              help="List what the run would do (each cell trained, re-scored from kept weights, or reused; the "
+                   "time estimate) after the same checks of the input, and exit: nothing is trained or written.")
 @click.option("-v", "--verbose", is_flag=True, help="Print per-epoch losses.")
 @_exit_130_on_interrupt
 def run(**options) -> None:
@@ -127,10 +130,16 @@ def run(**options) -> None:
     store = Store(options["results_dir"])
     if grid.frontier_seeds:
         cells = with_frontier_seeds(cells, store, grid.frontier_seeds)
-    summary = run_all(cells, store, executor, RunOptions(
+    run_options = RunOptions(
         resume=options["resume"], retry_failed=options["retry_failed"], references=options["references"],
         corpus_options={"data_dir": options["data_dir"]}, verbose=options["verbose"], echo=click.echo,
-        concurrency=options["jobs"]))
+        concurrency=options["jobs"])
+    if options["dry_run"]:
+        from bench.run.driver import dry_run
+
+        click.echo("\n".join(dry_run(cells, store, run_options)))
+        return
+    summary = run_all(cells, store, executor, run_options)
     table = render(summary.records, notes=True)
     if table:
         click.echo("")

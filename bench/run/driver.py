@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
@@ -160,24 +161,9 @@ def run_all(cells: Sequence[Cell], store: Store, executor: Executor, options: Ru
     not trained twice."""
     echo = options.echo
     check_results_dir(store)
-    p = plan(cells, store, options.resume, options.retry_failed)
-    check_data([c for c, _ in p.to_run if isinstance(c, MethodCell)], options.corpus_options.get("data_dir"))
-    preflight([c for c, _ in p.to_run if isinstance(c, MethodCell)])
-    if options.references:
-        from bench.cells.reference import Checksums, references_for
-
-        refs = plan(references_for([c for c in cells if isinstance(c, MethodCell)], Checksums(options.corpus_options)),
-                    store, options.resume, options.retry_failed)
-        p.settled += refs.settled
-        p.to_run += refs.to_run
-        p.damaged += refs.damaged
-        p.damaged_weights += refs.damaged_weights
+    p = _checked_plan(cells, store, options)
     echo(f"{sum(c.trains for c in cells)} cells; records in {store.runs}")  # after every check: bad input prints only its error
-    for cell, path, why in p.damaged:
-        echo(f"damaged {'' if cell.trains else 'reference '}record {path / 'record.json'} ({why}): "
-             + ("its cell runs again" if cell.trains else "computed again"))
-    for cell, path, why in p.damaged_weights:
-        echo(f"damaged weights {path}: {why}; not used, {cell.describe()} trains again")
+    _report_damage(p, echo)
     summary = Summary(list(p.settled), options.references)
     _report_settled(summary, p.settled, store, options)
     if not p.to_run:
@@ -204,6 +190,83 @@ def run_all(cells: Sequence[Cell], store: Store, executor: Executor, options: Ru
     finally:
         locks.release()
     return summary
+
+
+def _checked_plan(cells: Sequence[Cell], store: Store, options: RunOptions) -> Plan:
+    """:func:`plan` for ``cells`` and, with ``options.references``, their reference rows, after the checks
+    that refuse bad input before anything trains (the corpus files, each method's toy batch)."""
+    p = plan(cells, store, options.resume, options.retry_failed)
+    check_data([c for c, _ in p.to_run if isinstance(c, MethodCell)], options.corpus_options.get("data_dir"))
+    preflight([c for c, _ in p.to_run if isinstance(c, MethodCell)])
+    if options.references:
+        from bench.cells.reference import Checksums, references_for
+
+        refs = plan(references_for([c for c in cells if isinstance(c, MethodCell)], Checksums(options.corpus_options)),
+                    store, options.resume, options.retry_failed)
+        p.settled += refs.settled
+        p.to_run += refs.to_run
+        p.damaged += refs.damaged
+        p.damaged_weights += refs.damaged_weights
+    return p
+
+
+def _report_damage(p: Plan, echo: Callable[[str], None]) -> None:
+    for cell, path, why in p.damaged:
+        echo(f"damaged {'' if cell.trains else 'reference '}record {path / 'record.json'} ({why}): "
+             + ("its cell runs again" if cell.trains else "computed again"))
+    for cell, path, why in p.damaged_weights:
+        echo(f"damaged weights {path}: {why}; not used, {cell.describe()} trains again")
+
+
+#: what a dry run calls each cell's fate, by the status :func:`plan` gives it
+_FATE = {"cached": "cached", "cached-failed": "failed earlier (--retry-failed reruns it)",
+         "missing": "skipped (--resume cache-only: no stored weights)"}
+
+
+_COUNTED = {"train": "to train", "re-score (weights kept)": "to re-score", "compute": "to compute"}
+
+
+def dry_run(cells: Sequence[Cell], store: Store, options: RunOptions = RunOptions()) -> list[str]:
+    """What ``bench run`` would do with ``cells``, as lines: each cell trained, re-scored from its kept
+    weights, or reused, then the counts and the time estimate.  Nothing is trained, scored or written.
+
+    Why: a sweep costs core-days, and a typo in a ``--set`` or a protocol bump turns "re-score from the kept
+    weights" into "train everything again"; a reader should see which before spending the hours."""
+    _writable_without_creating(store.root)
+    p = _checked_plan(cells, store, options)
+    lines = [f"dry run: nothing is trained, scored or written; {sum(c.trains for c in cells)} cells; "
+             f"records in {store.runs}"]
+    _report_damage(p, lines.append)
+    fates = [(o.cell, _FATE[o.status]) for o in p.settled]
+    fates += [(c, ("re-score (weights kept)" if w is not None else "train") if c.trains else "compute")
+              for c, w in p.to_run]
+    for trains, head in ((True, "cells"), (False, "reference rows")):
+        mine = [(c, fate) for c, fate in fates if c.trains == trains]
+        if not mine:
+            continue
+        counts = ", ".join(f"{n} {_COUNTED.get(fate, fate.split(' (')[0])}" for fate, n in Counter(f for _, f in mine).items())
+        lines += ["", f"{head}: {counts}"]
+        width = max(len(fate) for _, fate in mine)
+        lines += [f"  {fate:<{width}}  {c.describe()}  ({c.dirname})" for c, fate in mine]
+    if p.to_run:
+        from bench.run.estimate import estimate
+
+        trained = sum(c.trains for c, _ in p.to_run)
+        lines += ["", estimate(p.to_run, store.records()).line(trained, len(p.to_run) - trained, options.concurrency)]
+    else:
+        lines += ["", "nothing to run: every cell is in the store"]
+    return lines
+
+
+def _writable_without_creating(root: Path) -> None:
+    """:func:`check_results_dir`'s refusals, asked without creating anything (a dry run writes nothing)."""
+    first = next(p for p in (root, *root.parents) if os.path.lexists(p))
+    if not first.is_dir():
+        raise UserError(f"--results-dir {root}: {first} is a file, not a folder; choose a folder you can write, "
+                        "e.g. --results-dir results")
+    if not os.access(first, os.W_OK | os.X_OK):
+        raise UserError(f"--results-dir {root}: {first} is not writable; choose a folder you can write, "
+                        "e.g. --results-dir results")
 
 
 def _execute(to_run: Sequence[tuple[Cell, Path | None]], store: Store, executor: Executor, options: RunOptions,

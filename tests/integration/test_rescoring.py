@@ -14,10 +14,23 @@ def _records(results):
 
 def test_changing_probe_sizes_after_a_finished_run_rescores_without_training(run_bench, tmp_path):
     results = tmp_path / "results"
+    dry = run_bench("run", *SMALL, "--results-dir", str(results), "--dry-run")
+    assert dry.exit_code == 0 and not results.exists(), dry.output  # a dry run creates nothing
+    assert "cells: 1 to train" in dry.output and "  train  vae on synthetic" in dry.output
     first = run_bench("run", *SMALL, "--results-dir", str(results))
     assert first.exit_code == 0 and "1 trained, 0 rescored, 0 cached" in first.output, first.output
     (model_dir,) = (results / "models").iterdir()
     weights_mtime = (model_dir / "model.pt").stat().st_mtime_ns
+
+    # a dry run tells the three fates apart (a typo in a --set turns "re-score" into "train"), and writes nothing
+    listing = sorted(p.relative_to(results) for p in results.rglob("*"))
+    cached = run_bench("run", *SMALL, "--results-dir", str(results), "-n")
+    assert "cells: 1 cached" in cached.output and "nothing to run: every cell is in the store" in cached.output
+    rescore = run_bench("run", *SMALL, "--set", "probe_sizes=10,all", "--results-dir", str(results), "-n")
+    assert "cells: 1 to re-score" in rescore.output and "re-score (weights kept)  vae on synthetic" in rescore.output
+    retrain = run_bench("run", *SMALL, "--set", "epochs=2", "--results-dir", str(results), "-n")
+    assert "cells: 1 to train" in retrain.output, retrain.output
+    assert sorted(p.relative_to(results) for p in results.rglob("*")) == listing, "a dry run wrote into the store"
 
     again = run_bench("run", *SMALL, "--set", "probe_sizes=10,all", "--results-dir", str(results))
     assert again.exit_code == 0 and "0 trained, 1 rescored, 0 cached" in again.output, again.output
@@ -52,3 +65,13 @@ def test_installing_a_metric_rescores_finished_cells_in_place(run_bench, install
     assert "epoch 1/1" in training and "training vae" in training
     assert "re-scoring stored weights" in rescoring and "epoch 1/1" not in rescoring
     assert any(s.startswith("gini:plugin sparsebench-gini") for s in after["scorers"])
+
+
+def test_a_dry_run_refuses_bad_input_as_the_run_would(run_bench, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    bad_dir = run_bench("run", *SMALL, "--results-dir", str(blocker / "results"), "-n")
+    assert bad_dir.exit_code == 2 and "is a file, not a folder" in bad_dir.output and "Traceback" not in bad_dir.output
+    missing = run_bench("run", "--methods", "vae", "--corpora", "yahoo", "--data-dir", str(tmp_path / "empty"),
+                        "--results-dir", str(tmp_path / "r"), "-n")
+    assert missing.exit_code == 2 and "yahoo" in missing.output and not (tmp_path / "r").exists()
