@@ -223,7 +223,11 @@ _FATE = {"cached": "cached", "cached-failed": "failed earlier (--retry-failed re
          "missing": "skipped (--resume cache-only: no stored weights)"}
 
 
-_COUNTED = {"train": "to train", "re-score (weights kept)": "to re-score", "compute": "to compute"}
+def _counted_as(fate: str) -> str:
+    """How the counts line names a fate: ``to train``, ``to re-score``, ``cached``, ... (``by another bench run``)."""
+    base = fate.split(" (")[0]
+    name = {"train": "to train", "re-score": "to re-score", "compute": "to compute"}.get(base, base)
+    return name + (" by another bench run" if "another bench run" in fate else "")
 
 
 def dry_run(cells: Sequence[Cell], store: Store, options: RunOptions = RunOptions()) -> list[str]:
@@ -237,14 +241,19 @@ def dry_run(cells: Sequence[Cell], store: Store, options: RunOptions = RunOption
     lines = [f"dry run: nothing is trained, scored or written; {sum(c.trains for c in cells)} cells; "
              f"records in {store.runs}"]
     _report_damage(p, lines.append)
-    fates = [(o.cell, _FATE[o.status]) for o in p.settled]
-    fates += [(c, ("re-score (weights kept)" if w is not None else "train") if c.trains else "compute")
-              for c, w in p.to_run]
+    locks = CellLocks(store.locks)
+
+    def pending(cell: Cell, weights: Path | None) -> str:
+        fate = ("re-score (weights kept)" if weights is not None else "train") if cell.trains else "compute"
+        busy = cell.trains and locks.held_elsewhere(cell.dirname)
+        return f"{fate} (another bench run on this folder is computing it)" if busy else fate
+
+    fates = [(o.cell, _FATE[o.status]) for o in p.settled] + [(c, pending(c, w)) for c, w in p.to_run]
     for trains, head in ((True, "cells"), (False, "reference rows")):
         mine = [(c, fate) for c, fate in fates if c.trains == trains]
         if not mine:
             continue
-        counts = ", ".join(f"{n} {_COUNTED.get(fate, fate.split(' (')[0])}" for fate, n in Counter(f for _, f in mine).items())
+        counts = ", ".join(f"{n} {label}" for label, n in Counter(_counted_as(f) for _, f in mine).items())
         lines += ["", f"{head}: {counts}"]
         width = max(len(fate) for _, fate in mine)
         lines += [f"  {fate:<{width}}  {c.describe()}  ({c.dirname})" for c, fate in mine]

@@ -38,6 +38,20 @@ class CellLocks:
         self.held[name] = lock
         return True
 
+    def held_elsewhere(self, name: str) -> bool:
+        """Whether another process (or another lock object) holds cell folder ``name``'s lock now; asked
+        without creating a lock file, for a dry run, which writes nothing."""
+        path = self.folder / f"{name}.lock"
+        if name in self.held or not path.is_file():
+            return False
+        lock = FileLock(path, thread_local=False)
+        try:
+            lock.acquire(timeout=0)
+        except Timeout:
+            return True
+        lock.release()
+        return False
+
     def take(self, name: str) -> None:
         """Wait for the lock of cell folder ``name`` and take it."""
         if name not in self.held:

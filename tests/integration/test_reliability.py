@@ -272,16 +272,10 @@ def test_a_truncated_encoder_safetensors_is_one_line(run_bench, tmp_path):
 # -- 7. one training per cell, whatever runs at once -----------------------------------------------
 
 def _lock_held(results: Path) -> bool:
-    from filelock import FileLock, Timeout
+    from bench.store.locks import CellLocks
 
-    for path in (results / ".locks").glob("*.lock"):
-        lock = FileLock(path)
-        try:
-            lock.acquire(timeout=0)
-        except Timeout:
-            return True
-        lock.release()
-    return False
+    locks = CellLocks(results / ".locks")
+    return any(locks.held_elsewhere(path.stem) for path in (results / ".locks").glob("*.lock"))
 
 
 def _wait(predicate, what: str, timeout: float = 300.0) -> None:

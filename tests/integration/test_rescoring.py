@@ -31,6 +31,17 @@ def test_changing_probe_sizes_after_a_finished_run_rescores_without_training(run
     retrain = run_bench("run", *SMALL, "--set", "epochs=2", "--results-dir", str(results), "-n")
     assert "cells: 1 to train" in retrain.output, retrain.output
     assert sorted(p.relative_to(results) for p in results.rglob("*")) == listing, "a dry run wrote into the store"
+    # a cell another bench run on this folder is computing is said to be, not offered as if it were free
+    from filelock import FileLock
+
+    line = next(line for line in rescore.output.splitlines() if line.startswith("  re-score"))
+    cell = line.rsplit("(", 1)[1].rstrip(")")  # the cell's folder name ends the line
+    assert cell.startswith("vae-synthetic-seed0-"), line
+    (results / ".locks").mkdir(exist_ok=True)
+    with FileLock(results / ".locks" / f"{cell}.lock", thread_local=False):
+        busy = run_bench("run", *SMALL, "--set", "probe_sizes=10,all", "--results-dir", str(results), "-n")
+    assert "cells: 1 to re-score by another bench run" in busy.output, busy.output
+    assert "re-score (weights kept) (another bench run on this folder is computing it)" in busy.output
 
     again = run_bench("run", *SMALL, "--set", "probe_sizes=10,all", "--results-dir", str(results))
     assert again.exit_code == 0 and "0 trained, 1 rescored, 0 cached" in again.output, again.output
