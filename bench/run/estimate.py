@@ -1,10 +1,13 @@
 """How long a run will take, said before it starts: from stored timings of similar cells, else a rough figure.
 
-A similar cell is one of the same method (or reference), corpus and preset that was trained, not
-re-scored, and finished; its median wall time stands for each cell of that kind.  Without one, the
-median of the trained cells of other methods on the same corpus and preset stands in (a sweep's first
-cells of a new method cost about what its neighbours did), and without those the preset's rough figure
-per cell on CPU (:data:`ROUGH_SECONDS`, from this project's own runs on 2 cores).  The line says which.
+A similar cell is one of the same method (or reference), corpus, preset and backbone (the text GRU, or a
+frozen encoder's embeddings: minutes against seconds) that was trained, not re-scored, and finished; its
+median wall time stands for each cell of that kind.  Without one, the median of the trained cells of other
+methods of the same corpus, preset and backbone stands in (a sweep's first cells of a new method cost about
+what its neighbours did), and without those the rough figure per cell on CPU (:data:`ROUGH_SECONDS`,
+:data:`ROUGH_EMBEDDING_SECONDS`, from this project's own runs on 2 cores).  A cell re-scored from kept
+weights costs its scoring alone: the median scoring time of records of its kind, else
+:data:`ROUGH_UNTRAINED_SECONDS`.  The line says which.
 """
 from __future__ import annotations
 
@@ -16,21 +19,26 @@ from typing import Any, Iterable, Sequence
 #: one core on 5 December 2026 (docs/performance.md), a DBpedia cell about twice that; paper sizes on CPU are
 #: hours).  A preset not listed counts as ``cpu``.
 ROUGH_SECONDS = {"smoke": 10.0, "cpu": 300.0, "reference": 600.0, "paper": 7200.0, "paper768": 14400.0}
-#: A reference row, or a re-scored model: no training.
+#: Seconds per trained cell of the embedding backbone on CPU (the frozen encoder's embeddings cached): an
+#: embedding-track cell took 40–60 s on one core, training and scoring, on 6 December 2026.
+ROUGH_EMBEDDING_SECONDS = 60.0
+#: A reference row, or a re-scored model without a stored scoring time of its kind: no training.
 ROUGH_UNTRAINED_SECONDS = 10.0
+
+Kind = tuple[str, str, str, str]  # (method or reference name, corpus, preset, encoder; "" = the text backbone)
 
 
 @dataclass(frozen=True)
 class Estimate:
     seconds: float
-    measured: int  # cells timed from stored records of the same method, corpus and preset
+    measured: int  # cells timed from stored records of the same kind (:func:`kind_of`)
     rough: int  # cells timed by the rough figures
-    neighbours: int = 0  # cells timed from stored records of other methods on the same corpus and preset
+    neighbours: int = 0  # cells timed from stored records of other methods of the same corpus, preset and backbone
 
     def source(self) -> str:
         """Where the figure comes from: ``from stored timings of ...`` (and for how many cells each source)."""
-        sources = [(self.measured, "stored timings of similar cells: same method, corpus and preset"),
-                   (self.neighbours, "stored timings of other methods on the same corpus and preset"),
+        sources = [(self.measured, "stored timings of similar cells: same method, corpus, preset and backbone"),
+                   (self.neighbours, "stored timings of other methods on the same corpus, preset and backbone"),
                    (self.rough, "rough per-preset figures")]
         used = [(n, what) for n, what in sources if n]
         if len(used) == 1:
@@ -43,54 +51,76 @@ class Estimate:
         return f"to run: {what}, about {duration(self.seconds / max(1, concurrency))}{at} ({self.source()})"
 
 
-def kind_of(cell: Any) -> tuple[str, str, str]:
-    """(method or reference name, corpus, preset): what makes two cells similar in cost."""
+def kind_of(cell: Any) -> Kind:
+    """(method or reference name, corpus, preset, encoder): what makes two cells similar in cost."""
     spec = cell.spec if hasattr(cell, "spec") else cell.source.spec
-    return cell.name, spec.corpus, spec.preset
+    return cell.name, spec.corpus, spec.preset, spec.encoder or ""
 
 
-def stored_timings(records: Iterable[dict[str, Any]]) -> dict[tuple[str, str, str], float]:
+def _record_kind(record: dict[str, Any]) -> Kind:
+    spec = record.get("spec") or {}
+    return (str(spec.get("method")), str(spec.get("corpus")), str(spec.get("preset")), str(spec.get("encoder") or ""))
+
+
+def stored_timings(records: Iterable[dict[str, Any]]) -> dict[Kind, float]:
     """The median wall seconds of finished, trained (not re-scored) records, by :func:`kind_of` key."""
-    seen: dict[tuple[str, str, str], list[float]] = {}
-    for key, wall in _trained_walls(records):
-        seen.setdefault(key, []).append(wall)
+    return _medians((_record_kind(r), wall) for r, wall in _trained_walls(records))
+
+
+def neighbour_timings(records: Iterable[dict[str, Any]]) -> dict[tuple[str, str, str], float]:
+    """The median wall seconds of finished, trained method cells (no reference rows), by (corpus, preset, encoder)."""
+    return _medians((_record_kind(r)[1:], wall) for r, wall in _trained_walls(r for r in records if not r.get("reference")))
+
+
+def scoring_timings(records: Iterable[dict[str, Any]]) -> dict[Kind, float]:
+    """The median scoring seconds of finished records (trained or re-scored), by :func:`kind_of` key: what a
+    re-score from kept weights costs."""
+    def seconds(r: dict[str, Any]) -> Any:
+        return (((r.get("provenance") or {}).get("scoring") or {}).get("eval_seconds"))
+
+    return _medians((_record_kind(r), float(seconds(r))) for r in records
+                    if r.get("status") == "ok" and isinstance(seconds(r), (int, float)) and seconds(r) > 0)
+
+
+def _medians(pairs: Iterable[tuple[Any, float]]) -> dict[Any, float]:
+    seen: dict[Any, list[float]] = {}
+    for key, value in pairs:
+        seen.setdefault(key, []).append(value)
     return {k: statistics.median(v) for k, v in seen.items()}
 
 
-def neighbour_timings(records: Iterable[dict[str, Any]]) -> dict[tuple[str, str], float]:
-    """The median wall seconds of finished, trained method cells (no reference rows), by (corpus, preset)."""
-    seen: dict[tuple[str, str], list[float]] = {}
-    for (_, corpus, preset), wall in _trained_walls(r for r in records if not r.get("reference")):
-        seen.setdefault((corpus, preset), []).append(wall)
-    return {k: statistics.median(v) for k, v in seen.items()}
-
-
-def _trained_walls(records: Iterable[dict[str, Any]]) -> list[tuple[tuple[str, str, str], float]]:
+def _trained_walls(records: Iterable[dict[str, Any]]) -> list[tuple[dict[str, Any], float]]:
     out = []
     for r in records:
-        spec, wall = r.get("spec") or {}, r.get("wall_seconds")
+        wall = r.get("wall_seconds")
         rescored = ((r.get("provenance") or {}).get("scoring") or {}).get("rescored")
         if r.get("status") == "ok" and not rescored and isinstance(wall, (int, float)) and wall > 0:
-            out.append(((str(spec.get("method")), str(spec.get("corpus")), str(spec.get("preset"))), float(wall)))
+            out.append((r, float(wall)))
     return out
 
 
 def estimate(to_run: Sequence[tuple[Any, Any]], records: Iterable[dict[str, Any]]) -> Estimate:
     """The compute time of ``to_run`` ((cell, stored weights or None) pairs, as the driver plans them)."""
     records = list(records)
-    timings, neighbours = stored_timings(records), neighbour_timings(records)
+    timings, neighbours, scorings = stored_timings(records), neighbour_timings(records), scoring_timings(records)
     seconds, measured, near, rough = 0.0, 0, 0, 0
     for cell, weights in to_run:
         key = kind_of(cell)
         trains = cell.trains and weights is None
         if weights is None and key in timings:
             seconds, measured = seconds + timings[key], measured + 1
+        elif weights is not None and key in scorings:
+            seconds, measured = seconds + scorings[key], measured + 1
         elif trains and key[1:] in neighbours:
             seconds, near = seconds + neighbours[key[1:]], near + 1
         else:
-            seconds += ROUGH_SECONDS.get(key[2], ROUGH_SECONDS["cpu"]) if trains else ROUGH_UNTRAINED_SECONDS
+            seconds += _rough(key) if trains else ROUGH_UNTRAINED_SECONDS
             rough += 1
     return Estimate(seconds, measured, rough, near)
+
+
+def _rough(key: Kind) -> float:
+    return ROUGH_EMBEDDING_SECONDS if key[3] else ROUGH_SECONDS.get(key[2], ROUGH_SECONDS["cpu"])
 
 
 def duration(seconds: float) -> str:

@@ -4,7 +4,8 @@ from __future__ import annotations
 import pytest
 
 from bench.errors import UserError
-from bench.run.estimate import ROUGH_SECONDS, ROUGH_UNTRAINED_SECONDS, estimate, neighbour_timings, stored_timings
+from bench.run.estimate import (ROUGH_EMBEDDING_SECONDS, ROUGH_SECONDS, ROUGH_UNTRAINED_SECONDS, estimate,
+                                 neighbour_timings, stored_timings)
 from bench.run.expand import Grid, expand
 
 
@@ -26,15 +27,16 @@ def test_the_cli_refuses_a_million_seeds_in_one_line(run_bench, tmp_path):
     assert not (tmp_path / "r").exists()
 
 
-def _record(method, wall, rescored=False, status="ok", corpus="synthetic", preset="smoke"):
-    return {"spec": {"method": method, "corpus": corpus, "preset": preset}, "wall_seconds": wall, "status": status,
-            "provenance": {"scoring": {"rescored": rescored}}}
+def _record(method, wall, rescored=False, status="ok", corpus="synthetic", preset="smoke", encoder=None, scoring=None):
+    spec = {"method": method, "corpus": corpus, "preset": preset, **({"encoder": encoder} if encoder else {})}
+    return {"spec": spec, "wall_seconds": wall, "status": status,
+            "provenance": {"scoring": {"rescored": rescored, **({"eval_seconds": scoring} if scoring else {})}}}
 
 
 def test_stored_timings_are_the_median_of_trained_finished_records_of_the_same_kind():
     records = [_record("ae", 10), _record("ae", 30), _record("ae", 20), _record("ae", 999, rescored=True),
                _record("ae", 999, status="failed"), _record("ae", 50, corpus="yahoo")]
-    assert stored_timings(records) == {("ae", "synthetic", "smoke"): 20.0, ("ae", "yahoo", "smoke"): 50.0}
+    assert stored_timings(records) == {("ae", "synthetic", "smoke", ""): 20.0, ("ae", "yahoo", "smoke", ""): 50.0}
 
 
 def test_the_estimate_uses_stored_timings_and_says_when_it_falls_back_to_the_preset_figure():
@@ -56,12 +58,30 @@ def test_a_method_without_timings_is_timed_by_the_other_methods_on_its_corpus_an
     cells = expand(Grid(methods=["ae", "vae"], corpora=["synthetic"], seeds=range(2)))  # ae 0, ae 1, vae 0, vae 1
     records = [_record("ae", 40), _record("hsvae", 100), _record("hsvae", 200, corpus="yahoo"),
                {**_record("tfidf", 5), "reference": {"name": "tfidf"}}]  # a reference row is no neighbour
-    assert neighbour_timings(records) == {("synthetic", "smoke"): 70.0, ("yahoo", "smoke"): 200.0}
+    assert neighbour_timings(records) == {("synthetic", "smoke", ""): 70.0, ("yahoo", "smoke", ""): 200.0}
     est = estimate([(c, None) for c in cells], records)
     assert (est.measured, est.neighbours, est.rough) == (2, 2, 0)
     assert est.seconds == 2 * 40 + 2 * 70
     assert est.line(4, 0, 1) == ("to run: 4 cell(s), about 4 min (from stored timings of similar cells for 2, stored "
-                                 "timings of other methods on the same corpus and preset for 2)")
+                                 "timings of other methods on the same corpus, preset and backbone for 2)")
     only = estimate([(c, None) for c in cells[2:]], [_record("hsvae", 100)])
     assert only.line(2, 0, 1) == ("to run: 2 cell(s), about 3 min (from stored timings of other methods on the same "
-                                  "corpus and preset)")
+                                  "corpus, preset and backbone)")
+
+
+def test_the_backbone_separates_kinds_and_a_rescore_costs_the_stored_scoring_time():
+    """An embedding-track cell trains in seconds on cached embeddings, a text cell of the same preset in
+    minutes: neither is timed by the other.  A cell re-scored from kept weights costs its scoring alone."""
+    text = expand(Grid(methods=["vae"], corpora=["synthetic"], preset="cpu"))
+    emb = expand(Grid(methods=["vae"], corpora=["synthetic"], preset="cpu", overrides=(("backbone", "embedding"),),
+                      encoder="all-MiniLM-L6-v2"))
+    assert emb[0].spec.encoder and not text[0].spec.encoder
+    records = [_record("hsvae", 500, preset="cpu", scoring=90), _record("vae", 400, preset="cpu", scoring=80)]
+    on_emb = estimate([(emb[0], None)], records)  # text timings only: the embedding backbone's rough figure
+    assert on_emb.seconds == ROUGH_EMBEDDING_SECONDS and on_emb.rough == 1
+    emb_records = [_record("hsvae", 45, preset="cpu", encoder="all-MiniLM-L6-v2")]
+    assert estimate([(emb[0], None)], records + emb_records).seconds == 45 and estimate(
+        [(text[0], None)], records + emb_records).seconds == 400
+    rescore = estimate([(text[0], "models/x/model.pt")], records + [_record("vae", 999, rescored=True, preset="cpu",
+                                                                            scoring=100)])
+    assert rescore.seconds == 90 and rescore.measured == 1  # the median of 80 and 100: scoring, not training
