@@ -57,15 +57,19 @@ def _methods() -> str:
     from bench.config.variants import BUILTIN_VARIANTS
     from methods.registry import METHODS, all_methods
 
+    # one mode and one hyperparameter a line when the table must fit: wrapping a joined list would cut
+    # "std_head=softplus" or "sparse_mean_draw" in two
+    sep = ", " if _width[0] > WIDTH else "\n"
+
     def row(entry) -> list:
-        params = ", ".join(f"{k}={v}" for k, v in entry.hyperparameters().items())
+        params = sep.join(f"{k}={v}" for k, v in entry.hyperparameters().items())
         stochastic = entry.identity.stochastic_modes if entry.identity else ()
-        modes = ", ".join(f"{m}{'*' if m == entry.default_mode else ''}{'~' if m in stochastic else ''}"
-                          for m in entry.modes)
+        modes = sep.join(f"{m}{'*' if m == entry.default_mode else ''}{'~' if m in stochastic else ''}"
+                         for m in entry.modes)
         return [modes, params, entry.description]
 
     rows = registry_rows(METHODS, row, width=3)
-    table = fit_table(rows, ["method", "origin", "modes (* default, ~ stochastic)", "hyperparameters (defaults)",
+    table = fit_table(rows, ["method", "origin", "modes (* default,\n~ stochastic)", "hyperparameters\n(defaults)",
                              "description"])
     variants = fit_table([[v.name, v.method, ", ".join(f"{k}={x}" for k, x in v.settings.items()), v.description]
                           for v in BUILTIN_VARIANTS.values()], ["variant", "method", "settings", "description"])

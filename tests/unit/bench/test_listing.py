@@ -51,6 +51,22 @@ def test_every_listing_fits_100_columns_unless_wide():
     assert max(len(line) for line in wide.output.splitlines()) > WIDTH  # the hyperparameters on one line
 
 
+def test_the_fitted_methods_table_never_cuts_a_mode_or_a_hyperparameter_in_two():
+    """Wrapping a comma-joined list at a narrow cap printed "backbone=embed" over "ding": each mode and each
+    hyperparameter is a whole token on one line of the fitted table."""
+    from methods.registry import builtin_methods
+
+    res = CliRunner().invoke(cli, ["list", "methods"], prog_name="bench")
+    assert res.exit_code == 0, res.output
+    table = res.output[:res.output.index("\nvariant ")]
+    tokens = {tok for line in table.splitlines() for tok in line.split()}
+    for name, entry in builtin_methods().items():
+        for k, v in entry.hyperparameters().items():
+            assert f"{k}={v}" in tokens, (name, k)
+        for mode in entry.modes:
+            assert any(t.rstrip("*~") == mode for t in tokens), (name, mode)
+
+
 def test_methods_list_shows_every_sweep_with_its_sources_in_100_columns():
     """Each point of each built-in sweep is a row whose settings cite numbered sources, listed in full below."""
     import re
