@@ -30,20 +30,27 @@ def list_(what: str | None, wide: bool) -> None:
 
 def fit_table(rows: list[list], headers: list[str], width: int | None = None) -> str:
     """``tabulate`` with the widest columns wrapped so that the table fits ``width`` columns (water-filling:
-    the columns narrower than the cap keep their width, the others wrap at the cap)."""
+    the columns narrower than the cap keep their width, the others wrap at the cap, but never inside a
+    word: a setting's name or a ``key=value`` cut in two reads as two things)."""
     width = width or _width[0]
     cells = [[str(h)] + [str(r[i]) for r in rows] for i, h in enumerate(headers)]
     natural = [max(len(line) for cell in col for line in (cell.splitlines() or [""])) for col in cells]
+    word = [max((len(w) for cell in col for w in cell.split()), default=1) for col in cells]
     budget = width - 2 * (len(headers) - 1)
     if sum(natural) <= budget:
         return tabulate(rows, headers=headers, disable_numparse=True)
-    cap = max(natural)
-    while True:  # unbreakable words can keep a wrapped column wider than its cap: measure what is printed
-        table = tabulate(rows, headers=headers, disable_numparse=True,
-                         maxcolwidths=[cap if w > cap else None for w in natural])
-        if cap <= 8 or max(len(line) for line in table.splitlines()) <= width:
-            return table
-        cap -= 1
+    for whole_words in (True, False):  # cut inside a word only where whole words cannot fit
+        cap = max(natural)
+        while True:  # a column's longest word can keep it wider than the cap: measure what is printed
+            table = tabulate(rows, headers=headers, disable_numparse=True,
+                             maxcolwidths=[(max(cap, word[i]) if whole_words else cap) if w > cap else None
+                                           for i, w in enumerate(natural)])
+            if max(len(line) for line in table.splitlines()) <= width:
+                return table
+            if cap <= 8:
+                break
+            cap -= 1
+    return table
 
 
 def _wrap(text: str) -> str:
@@ -57,15 +64,19 @@ def _methods() -> str:
     from bench.config.variants import BUILTIN_VARIANTS
     from methods.registry import METHODS, all_methods
 
+    # one mode and one hyperparameter a line when the table must fit: wrapping a joined list would cut
+    # "std_head=softplus" or "sparse_mean_draw" in two
+    sep = ", " if _width[0] > WIDTH else "\n"
+
     def row(entry) -> list:
-        params = ", ".join(f"{k}={v}" for k, v in entry.hyperparameters().items())
+        params = sep.join(f"{k}={v}" for k, v in entry.hyperparameters().items())
         stochastic = entry.identity.stochastic_modes if entry.identity else ()
-        modes = ", ".join(f"{m}{'*' if m == entry.default_mode else ''}{'~' if m in stochastic else ''}"
-                          for m in entry.modes)
+        modes = sep.join(f"{m}{'*' if m == entry.default_mode else ''}{'~' if m in stochastic else ''}"
+                         for m in entry.modes)
         return [modes, params, entry.description]
 
     rows = registry_rows(METHODS, row, width=3)
-    table = fit_table(rows, ["method", "origin", "modes (* default, ~ stochastic)", "hyperparameters (defaults)",
+    table = fit_table(rows, ["method", "origin", "modes (* default,\n~ stochastic)", "hyperparameters\n(defaults)",
                              "description"])
     variants = fit_table([[v.name, v.method, ", ".join(f"{k}={x}" for k, x in v.settings.items()), v.description]
                           for v in BUILTIN_VARIANTS.values()], ["variant", "method", "settings", "description"])
@@ -204,7 +215,7 @@ def _settings() -> str:
                          f.metadata.get("doc", "")])
     head = (f"a bare `bench run` uses preset {DEFAULT_PRESET} (column '{DEFAULT_PRESET}'); 'default' is the field's "
             "own declared value (its source: bench list methods), which --preset paper keeps; --set overrides either (bench list presets)")
-    return _wrap(head) + "\n" + fit_table(rows, ["setting (--set KEY=VALUE)", "scope", "default", DEFAULT_PRESET,
+    return _wrap(head) + "\n" + fit_table(rows, ["setting\n(--set KEY=VALUE)", "scope", "default", DEFAULT_PRESET,
                                                    "range", "what it does"])
 
 

@@ -22,8 +22,8 @@ def current_records(results_dir: Path) -> list[dict[str, Any]]:
     from bench.config.spec import TRAINING_VERSION
     from bench.errors import UserError
     from bench.report.stale import split_stale, stale_note
-    from tasks.scoring import SCORING_VERSION
     from bench.store.results import Store
+    from tasks.scoring import SCORING_VERSION
 
     store = Store(results_dir)
     scan = store.scan()

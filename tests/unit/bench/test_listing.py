@@ -51,6 +51,31 @@ def test_every_listing_fits_100_columns_unless_wide():
     assert max(len(line) for line in wide.output.splitlines()) > WIDTH  # the hyperparameters on one line
 
 
+def test_the_fitted_tables_never_cut_a_mode_a_hyperparameter_or_a_setting_in_two():
+    """Wrapping at a narrow cap printed "backbone=embed" over "ding" and "max_train_sent" over "ences": each
+    mode, hyperparameter and setting name is a whole token on one line of the fitted tables."""
+    from methods.registry import builtin_methods
+
+    res = CliRunner().invoke(cli, ["list", "methods"], prog_name="bench")
+    assert res.exit_code == 0, res.output
+    table = res.output[:res.output.index("\nvariant ")]
+    tokens = {tok for line in table.splitlines() for tok in line.split()}
+    for name, entry in builtin_methods().items():
+        for k, v in entry.hyperparameters().items():
+            assert f"{k}={v}" in tokens, (name, k)
+        for mode in entry.modes:
+            assert any(t.rstrip("*~") == mode for t in tokens), (name, mode)
+    # the water-filling cuts inside a word only where whole words cannot fit: never a setting's name
+    import dataclasses
+
+    from bench.config.resolve import TrainConfig
+    from tasks.scoring import ScoringConfig
+
+    settings = CliRunner().invoke(cli, ["list", "settings"], prog_name="bench").output
+    names = {line.split()[0] for line in settings.splitlines() if line.strip()}
+    assert {f.name for cls in (TrainConfig, ScoringConfig) for f in dataclasses.fields(cls)} <= names
+
+
 def test_methods_list_shows_every_sweep_with_its_sources_in_100_columns():
     """Each point of each built-in sweep is a row whose settings cite numbered sources, listed in full below."""
     import re
