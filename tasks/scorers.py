@@ -12,11 +12,11 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from tasks.activity import kept
 from tasks.class_activation import NULL_PERMUTATIONS, class_activation, null_class_kl
 from tasks.metric_types import Metric, Scored, Scorer
 from tasks.probes import (DEFAULT_C_GRID, DEFAULT_CV_FOLDS, WHITEN_FLOOR, largest_class, logistic_probe, probe_sweep,
                           sizes_above, sweep_scalars, sweep_table, whitened)
-from tasks.activity import kept
 from tasks.retrieval import masked, masks_nothing
 from tasks.scorers_use import USE_SCORERS
 from tasks.sparsity import active_dims, active_fraction, average_hoyer, dead_fraction, exact_l0, hoyer_ratio
