@@ -101,9 +101,9 @@ def _separated_above(a: np.ndarray, b: np.ndarray) -> bool:
 
 
 def _summary(name: str, metric: str, v: np.ndarray) -> str:
-    from bench.report.leaderboard import format_number
+    from bench.report.leaderboard import format_number, format_spread
 
-    std = f" ± {format_number(v.std(ddof=1), 3)}" if len(v) > 1 else ""
+    std = f" ± {format_spread(v.mean(), v.std(ddof=1), 3)}" if len(v) > 1 else ""
     return f"{name} {metric} {format_number(v.mean(), 3)}{std} (n={len(v)})"
 
 

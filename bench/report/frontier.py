@@ -48,7 +48,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 import numpy as np
 
 from bench.errors import UserError
-from bench.report.leaderboard import format_number, header, headline
+from bench.report.leaderboard import format_number, format_spread, header, headline
 from tasks.aggregate_metrics import aggregate_info
 
 ACCURACY = "probe_accuracy"
@@ -499,7 +499,7 @@ FORMATS = ("md", "csv")
 def _value(mean: float, std: float, digits: int = 3) -> str:
     if not math.isfinite(mean):
         return "n/a"
-    return format_number(mean, digits) + (f" ± {format_number(std, digits)}" if math.isfinite(std) else "")
+    return format_number(mean, digits) + (f" ± {format_spread(mean, std, digits)}" if math.isfinite(std) else "")
 
 
 def _at(at: AtLevel | None) -> str:

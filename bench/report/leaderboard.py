@@ -248,12 +248,21 @@ def format_number(x: float, digits: int) -> str:
     return f"{x:.2e}" if x != 0 and abs(x) < 0.5 * 10**-digits else f"{x:.{digits}f}"
 
 
+def format_spread(mean: float, std: float, digits: int) -> str:
+    """A std beside its mean: at the mean's decimals, and ``<0.001`` (at ``digits``) where a non-zero spread
+    would print as zero, rather than ``2.18e-04`` beside ``0.969`` (the exact value is in the CSV and the
+    records).  Beside a mean shown in scientific notation (a class KL of 1e-5) the std is scientific too."""
+    if std != 0 and abs(std) < 0.5 * 10**-digits and not (mean != 0 and abs(mean) < 0.5 * 10**-digits):
+        return f"<{10**-digits:.{digits}f}"
+    return format_number(std, digits)
+
+
 def _fmt(mean: float, std: float, digits: int, pm: str) -> str:
     if mean is None or math.isnan(mean):
         return "n/a"
     if std is None or math.isnan(std):
         return format_number(mean, digits)
-    return f"{format_number(mean, digits)}{pm}{format_number(std, digits)}"
+    return f"{format_number(mean, digits)}{pm}{format_spread(mean, std, digits)}"
 
 
 def select_modes(frame: pd.DataFrame, modes: str) -> pd.DataFrame:

@@ -347,3 +347,15 @@ def test_figures_never_mix_backbones_and_tick_labels_never_overlap(tmp_path, dra
     assert {"activation_method-with-a-long-name-0_synthetic_text_mean.png",
             "activation_method-with-a-long-name-0_synthetic_embedding-all-MiniLM-L6-v2_mean.png"} <= names
     assert len(written) == len(names), "no file written twice"
+
+
+def test_a_spread_below_the_shown_decimals_reads_as_below_them_not_in_scientific_notation():
+    """"0.969 ± 2.18e-04" made a reader parse two notations in one cell; "0.969 ± <0.001" says the same at the
+    table's resolution.  Beside a mean itself in scientific notation (a class KL of 1e-5) the std stays scientific."""
+    from bench.report.leaderboard import _fmt, format_spread
+
+    assert format_spread(0.969, 2.18e-4, 3) == "<0.001"
+    assert format_spread(0.969, 0.0012, 3) == "0.001" and format_spread(0.969, 0.0, 3) == "0.000"
+    assert format_spread(1.2e-5, 3e-6, 3) == "3.00e-06"  # the mean is scientific: so is its spread
+    assert _fmt(0.969, 2.18e-4, 3, " ± ") == "0.969 ± <0.001"
+    assert _fmt(0.5, float("nan"), 3, " ± ") == "0.500"
