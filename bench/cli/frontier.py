@@ -48,8 +48,11 @@ def _levels(value: str | None) -> list[float] | None:
 @click.option("--config", "config", type=click.Path(path_type=Path), default=None, metavar="EXPERIMENT.toml",
               help="The experiment file that declares the sweep (as given to bench run --config): a method that "
                    "has not run every point it declares on a corpus is marked in progress, its frontier provisional.")
+@click.option("--as-published", is_flag=True,
+              help="Read the records as of the newest scoring protocol among them (a track published under an "
+                   "older protocol, as it was published), not today's; records older still stay left out.")
 def frontier(results_dir: Path, x: str, levels: str | None, fmt: str, brief: bool, output: Path | None,
-             plot_path: Path | None, config: Path | None) -> None:
+             plot_path: Path | None, config: Path | None, as_published: bool) -> None:
     """Each method's accuracy–sparsity frontier over its sweep points, per corpus, backbone and mode kind:
     the frontier points, the area it dominates and its accuracy at matched sparsity (docs/frontiers.md)."""
     from bench.cli.records import current_records
@@ -64,7 +67,7 @@ def frontier(results_dir: Path, x: str, levels: str | None, fmt: str, brief: boo
         except ImportError:
             raise UserError("bench frontier --plot needs matplotlib: pip install 'sparsebench[plot]'") from None
     declared = _declared(config) if config is not None else None
-    panels = collect(current_records(results_dir))
+    panels = collect(current_records(results_dir, as_published))
     table = frontier_frame(panels, x, matched, declared).to_csv(index=False, float_format="%.6g") if fmt == "csv" \
         else render_markdown(panels, x, matched, brief=brief, declared=declared)
     click.echo(table)

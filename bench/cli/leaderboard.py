@@ -27,15 +27,18 @@ from bench.report.leaderboard import FORMATS, KEY_COLUMNS, MODE_VIEWS
               help="Also write the table to this file.")
 @click.option("--all-protocols", is_flag=True,
               help="Also show records made under an older training/scoring protocol (left out by default).")
+@click.option("--as-published", is_flag=True,
+              help="Read the records as of the newest scoring protocol among them (a track published under an "
+                   "older protocol, as it was published), not today's; records older still stay left out.")
 def leaderboard(results_dir: Path, metrics: tuple[str, ...], modes: str, group_by: str | None, fmt: str, ci: bool,
-                hoyer_level: float | None, output: Path | None, all_protocols: bool) -> None:
+                hoyer_level: float | None, output: Path | None, all_protocols: bool, as_published: bool) -> None:
     """Mean ± std over seeds of every stored configuration; the best value among comparable rows in bold.
 
     A folder of result folders (results/reference holds text/ and embedding/) shows one table for each."""
     from bench.cli.records import track_folders
 
     tracks = track_folders(results_dir)
-    tables = [(folder, _one_table(folder, metrics, modes, group_by, fmt, ci, hoyer_level, all_protocols))
+    tables = [(folder, _one_table(folder, metrics, modes, group_by, fmt, ci, hoyer_level, all_protocols, as_published))
               for folder in tracks]
     if fmt == "html" and hoyer_level is None:  # a page that opens on its own: doctype, charset, styles, notes
         from bench.report.html_page import page
@@ -54,10 +57,10 @@ def leaderboard(results_dir: Path, metrics: tuple[str, ...], modes: str, group_b
 
 
 def _one_table(results_dir: Path, metrics: tuple[str, ...], modes: str, group_by: str | None, fmt: str, ci: bool,
-               hoyer_level: float | None, all_protocols: bool) -> str:
+               hoyer_level: float | None, all_protocols: bool, as_published: bool = False) -> str:
     from bench.errors import UserError
     from bench.report.leaderboard import DEFAULT_METRICS, compare_at_hoyer, render
-    from bench.report.stale import split_stale, stale_note
+    from bench.report.stale import published_scoring, split_stale, stale_note
     from bench.store.results import Store
 
     store = Store(results_dir)
@@ -66,7 +69,7 @@ def _one_table(results_dir: Path, metrics: tuple[str, ...], modes: str, group_by
     if scan.damaged:
         click.echo(scan.damaged_note(), err=True)
     if not all_protocols:
-        records, stale = split_stale(records)
+        records, stale = split_stale(records, published_scoring(records) if as_published else None)
         if stale:
             click.echo(stale_note(stale), err=True)
     if not records:

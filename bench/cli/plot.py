@@ -20,7 +20,11 @@ from bench.cli.options import FolderPath, OutputPath
                    "track (written as tradeoff_<METRIC>.png). Repeatable: one figure per metric.")
 @click.option("--heatmaps", is_flag=True,
               help="Also one class x dimension activation heatmap per table row and mode (many files).")
-def plot(results_dir: Path, out: Path | None, modes: str, x_metrics: tuple[str, ...], heatmaps: bool) -> None:
+@click.option("--as-published", is_flag=True,
+              help="Read the records as of the newest scoring protocol among them (a track published under an "
+                   "older protocol, as it was published), not today's; records older still stay left out.")
+def plot(results_dir: Path, out: Path | None, modes: str, x_metrics: tuple[str, ...], heatmaps: bool,
+         as_published: bool) -> None:
     """Accuracy–sparsity trade-off, class KL, probe accuracy by labelled size, training curves (of runs with
     --set curve_every=N), the k-sparse probe surface, accuracy against an index's FLOPS and, with --heatmaps,
     activation heatmaps."""
@@ -35,7 +39,7 @@ def plot(results_dir: Path, out: Path | None, modes: str, x_metrics: tuple[str, 
 
     for x_metric in x_metrics:
         check_x_metric(x_metric)  # a misspelt metric fails before the records are read
-    records = current_records(results_dir)
+    records = current_records(results_dir, as_published)
     written, skipped = plot_all(records, out or results_dir / "plots", modes, x_metrics, heatmaps)
     from bench.report.metric_plots import metric_figures  # the use metrics' figures: k-sparse surface, accuracy vs FLOPS
 

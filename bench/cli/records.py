@@ -16,12 +16,13 @@ def track_folders(results_dir: Path) -> list[Path]:
     return found or [results_dir]
 
 
-def current_records(results_dir: Path) -> list[dict[str, Any]]:
-    """The successful records of today's protocols under ``results_dir``: damaged records and those of an
-    older protocol are named on stderr and left out; none left is a user error."""
+def current_records(results_dir: Path, as_published: bool = False) -> list[dict[str, Any]]:
+    """The successful records of today's protocols under ``results_dir`` (``as_published``: of the newest
+    scoring protocol among them, :func:`bench.report.stale.published_scoring`): damaged records and those of
+    an older protocol are named on stderr and left out; none left is a user error."""
     from bench.config.spec import TRAINING_VERSION
     from bench.errors import UserError
-    from bench.report.stale import split_stale, stale_note
+    from bench.report.stale import published_scoring, split_stale, stale_note
     from bench.store.results import Store
     from tasks.scoring import SCORING_VERSION
 
@@ -29,7 +30,8 @@ def current_records(results_dir: Path) -> list[dict[str, Any]]:
     scan = store.scan()
     if scan.damaged:
         click.echo(scan.damaged_note(), err=True)
-    records, stale = split_stale([r for r in scan.records if r.get("status") == "ok"])
+    ok = [r for r in scan.records if r.get("status") == "ok"]
+    records, stale = split_stale(ok, published_scoring(ok) if as_published else None)
     if stale:
         click.echo(stale_note(stale).replace(", `--all-protocols` shows them", ""), err=True)
     if not records and stale:

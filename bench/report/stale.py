@@ -17,17 +17,27 @@ def protocol_versions(record: dict[str, Any]) -> dict[str, int]:
     return {k: config[k] for k in keys if isinstance(config.get(k), int)}
 
 
-def split_stale(records: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def split_stale(records: list[dict[str, Any]], scoring: int | None = None
+                ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(current, stale): a record made under an older training, scoring or reference protocol than
-    today's harness computes is stale."""
+    today's harness computes is stale; ``scoring`` reads the records as of that scoring protocol instead
+    of today's (:func:`published_scoring`)."""
 
-    today = {"protocol": TRAINING_VERSION, "scoring_protocol": SCORING_VERSION,
+    today = {"protocol": TRAINING_VERSION, "scoring_protocol": SCORING_VERSION if scoring is None else scoring,
              "reference_protocol": REFERENCE_VERSION}
     current, stale = [], []
     for r in records:
         old = any(v < today[k] for k, v in protocol_versions(r).items())
         (stale if old else current).append(r)
     return current, stale
+
+
+def published_scoring(records: Iterable[dict[str, Any]]) -> int | None:
+    """The newest scoring protocol among ``records``: the one a folder was published under.  A track published
+    under an older protocol (results/reference/text/, protocol 2) is read as it was published with it; the
+    records of a protocol older still, beside them, stay left out (None: no record says)."""
+    found = [v["scoring_protocol"] for v in map(protocol_versions, records) if "scoring_protocol" in v]
+    return max(found) if found else None
 
 
 def current_successful(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:

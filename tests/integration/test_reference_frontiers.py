@@ -38,5 +38,10 @@ def test_committed_frontier_claims_are_what_the_rule_makes_of_the_records(track,
 def test_tables_sh_writes_the_frontiers_and_keeps_the_single_point_claims_as_history():
     script = (REFERENCE.parents[1] / "experiments" / "reference" / "tables.sh").read_text()
     assert "for x in avg_hoyer active_dims" in script and set(READINGS) == {"avg_hoyer", "active_dims"}
-    assert '-m bench.paper.claims "$dir" > "$dir/frontier_claims.md"' in script
-    assert '-m bench.paper.claims "$dir" --single-point > "$dir/claims.md"' in script
+    assert '-m bench.paper.claims "$dir" --as-published > "$dir/frontier_claims.md"' in script
+    assert '-m bench.paper.claims "$dir" --single-point --as-published > "$dir/claims.md"' in script
+    # every table is read as published, as the tests above read it (as_of_the_records_protocol): a track of an
+    # older protocol regenerates as it was published instead of stopping the script at its first table
+    for command in ("leaderboard", "plot", "frontier"):
+        calls = [line for line in script.splitlines() if f'"$BENCH" {command} ' in line]
+        assert calls and all("--as-published" in line for line in calls), command

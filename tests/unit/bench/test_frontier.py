@@ -343,6 +343,17 @@ def test_bench_frontier_user_errors(tmp_path):
     assert stale.exit_code == 2 and "Traceback" not in stale.output, stale.output
     assert "none of the 3 successful run record(s)" in stale.output and f"scoring {SCORING_VERSION}" in stale.output
     assert "re-scores the cells whose weights are kept" in stale.output
+    # --as-published reads them as of their own protocol (how tables.sh regenerates a track published under an
+    # older one); a record older still, beside them, stays left out
+    older = sweep("vae", [({"beta": 0.01}, 0.9, 0.2, 25.0)], seeds=(0,))[0]
+    older["config"]["scoring_protocol"] = SCORING_VERSION - 2
+    write_records(old / "older", [older])
+    (old / "older" / "runs" / next((old / "older" / "runs").iterdir()).name).rename(old / "runs" / "older-cell")
+    published = CliRunner().invoke(cli, ["frontier", "--results-dir", str(old), "--as-published", "--brief"],
+                                   prog_name="bench")
+    assert published.exit_code == 0, published.output
+    assert "1 record(s) from an older protocol left out (e.g. older-cell)" in published.output
+    assert "| vae " in published.output and "| 1 / 1 " in published.output  # beta=1 only: beta=0.01 is older still
     mixed_folder(tmp_path)
     bad = CliRunner().invoke(cli, ["frontier", "--results-dir", str(tmp_path), "--levels", "0.2,x"], prog_name="bench")
     assert bad.exit_code == 2 and "invalid --levels" in bad.output and "Traceback" not in bad.output
