@@ -65,7 +65,8 @@ MAX_VOCAB = 40
 def text_results(tmp_path_factory) -> Path:
     results = tmp_path_factory.mktemp("text") / "results"
     res = _cli("run", "-m", "ae,vae", "-c", "synthetic", "--preset", "smoke", "--seeds", "2", "--set",
-               f"max_vocab={MAX_VOCAB}", "--threads", "1", "--no-references", "--results-dir", str(results))
+               f"max_vocab={MAX_VOCAB}", "--set", "probe_sizes=all",  # the codes are the point: one probe size
+               "--threads", "1", "--no-references", "--results-dir", str(results))
     assert res.exit_code == 0, res.output
     return results
 
@@ -197,7 +198,7 @@ def test_absent_weights_are_one_line_naming_the_command_that_trains_them(text_re
                str(results))
     assert res.exit_code == 2 and len(res.output.strip().splitlines()) == 1, res.output
     command = (f"bench run -m ae -c synthetic --seeds 0, --preset smoke --set max_vocab={MAX_VOCAB} "
-               "--results-dir results --no-references")
+               "--set probe_sizes=all --results-dir results --no-references")
     assert "has no trained weights" in res.output and f"`{command}`" in res.output, res.output
     # the command trains the same model (same training id): the cell encodes as before
     monkeypatch.chdir(tmp_path)
