@@ -236,7 +236,7 @@ def dry_run(cells: Sequence[Cell], store: Store, options: RunOptions = RunOption
 
     Why: a sweep costs core-days, and a typo in a ``--set`` or a protocol bump turns "re-score from the kept
     weights" into "train everything again"; a reader should see which before spending the hours."""
-    _writable_without_creating(store.root)
+    check_results_dir(store, create=False)
     p = _checked_plan(cells, store, options)
     lines = [f"dry run: nothing is trained, scored or written; {sum(c.trains for c in cells)} cells; "
              f"records in {store.runs}"]
@@ -265,17 +265,6 @@ def dry_run(cells: Sequence[Cell], store: Store, options: RunOptions = RunOption
     else:
         lines += ["", "nothing to run: every cell is in the store"]
     return lines
-
-
-def _writable_without_creating(root: Path) -> None:
-    """:func:`check_results_dir`'s refusals, asked without creating anything (a dry run writes nothing)."""
-    first = next(p for p in (root, *root.parents) if os.path.lexists(p))
-    if not first.is_dir():
-        raise UserError(f"--results-dir {root}: {first} is a file, not a folder; choose a folder you can write, "
-                        "e.g. --results-dir results")
-    if not os.access(first, os.W_OK | os.X_OK):
-        raise UserError(f"--results-dir {root}: {first} is not writable; choose a folder you can write, "
-                        "e.g. --results-dir results")
 
 
 def _execute(to_run: Sequence[tuple[Cell, Path | None]], store: Store, executor: Executor, options: RunOptions,
@@ -339,7 +328,7 @@ def store_result(store: Store, cell: Cell, result: CellResult, say: Callable[[st
     return Outcome(cell, record, "rescored" if record.rescored else "ok")
 
 
-def check_results_dir(store: Store) -> None:
+def check_results_dir(store: Store, create: bool = True) -> None:
     """The results folder and its ``runs``, ``models`` and scratch folders can be created and written,
     checked before any cell starts.
 
@@ -351,7 +340,7 @@ def check_results_dir(store: Store) -> None:
     for folder in (store.root, store.runs, store.models, store.scratch, store.locks):
         if folder is not store.root and not os.path.lexists(folder):
             continue  # made when first written, in a folder just checked
-        problem = folder_problem(folder)
+        problem = folder_problem(folder, create)
         if problem is not None:
             raise UserError(f"--results-dir {store.root}: {problem}; choose a folder you can write, "
                             "e.g. --results-dir results")
