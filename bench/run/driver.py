@@ -218,16 +218,14 @@ def _report_damage(p: Plan, echo: Callable[[str], None]) -> None:
         echo(f"damaged weights {path}: {why}; not used, {cell.describe()} trains again")
 
 
-#: what a dry run calls each cell's fate, by the status :func:`plan` gives it
-_FATE = {"cached": "cached", "cached-failed": "failed earlier (--retry-failed reruns it)",
-         "missing": "skipped (--resume cache-only: no stored weights)"}
-
-
-def _counted_as(fate: str) -> str:
-    """How the counts line names a fate: ``to train``, ``to re-score``, ``cached``, ... (``by another bench run``)."""
-    base = fate.split(" (")[0]
-    name = {"train": "to train", "re-score": "to re-score", "compute": "to compute"}.get(base, base)
-    return name + (" by another bench run" if "another bench run" in fate else "")
+#: A dry run's fates: (the cell's line, the counts line's name), by the status :func:`plan` gives it or the
+#: work left to do.
+_FATE = {"cached": ("cached", "cached"),
+         "cached-failed": ("failed earlier (--retry-failed reruns it)", "failed earlier"),
+         "missing": ("skipped (--resume cache-only: no stored weights)", "skipped"),
+         "train": ("train", "to train"), "re-score": ("re-score (weights kept)", "to re-score"),
+         "compute": ("compute", "to compute")}
+_BUSY = (" (another bench run on this folder is computing it)", " by another bench run")
 
 
 def dry_run(cells: Sequence[Cell], store: Store, options: RunOptions = RunOptions()) -> list[str]:
@@ -243,20 +241,21 @@ def dry_run(cells: Sequence[Cell], store: Store, options: RunOptions = RunOption
     _report_damage(p, lines.append)
     locks = CellLocks(store.locks)
 
-    def pending(cell: Cell, weights: Path | None) -> str:
-        fate = ("re-score (weights kept)" if weights is not None else "train") if cell.trains else "compute"
-        busy = cell.trains and locks.held_elsewhere(cell.dirname)
-        return f"{fate} (another bench run on this folder is computing it)" if busy else fate
+    def pending(cell: Cell, weights: Path | None) -> tuple[str, str]:
+        line, counted = _FATE[("re-score" if weights is not None else "train") if cell.trains else "compute"]
+        if cell.trains and locks.held_elsewhere(cell.dirname):
+            return line + _BUSY[0], counted + _BUSY[1]
+        return line, counted
 
     fates = [(o.cell, _FATE[o.status]) for o in p.settled] + [(c, pending(c, w)) for c, w in p.to_run]
     for trains, head in ((True, "cells"), (False, "reference rows")):
         mine = [(c, fate) for c, fate in fates if c.trains == trains]
         if not mine:
             continue
-        counts = ", ".join(f"{n} {label}" for label, n in Counter(_counted_as(f) for _, f in mine).items())
+        counts = ", ".join(f"{n} {label}" for label, n in Counter(counted for _, (_, counted) in mine).items())
         lines += ["", f"{head}: {counts}"]
-        width = max(len(fate) for _, fate in mine)
-        lines += [f"  {fate:<{width}}  {c.describe()}  ({c.dirname})" for c, fate in mine]
+        width = max(len(line) for _, (line, _) in mine)
+        lines += [f"  {line:<{width}}  {c.describe()}  ({c.dirname})" for c, (line, _) in mine]
     if p.to_run:
         from bench.run.estimate import estimate
 
