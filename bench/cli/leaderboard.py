@@ -60,7 +60,7 @@ def _one_table(results_dir: Path, metrics: tuple[str, ...], modes: str, group_by
                hoyer_level: float | None, all_protocols: bool, as_published: bool = False) -> str:
     from bench.errors import UserError
     from bench.report.leaderboard import DEFAULT_METRICS, compare_at_hoyer, render
-    from bench.report.stale import published_scoring, split_stale, stale_note
+    from bench.report.stale import split_stale, stale_note
     from bench.store.results import Store
 
     store = Store(results_dir)
@@ -69,7 +69,7 @@ def _one_table(results_dir: Path, metrics: tuple[str, ...], modes: str, group_by
     if scan.damaged:
         click.echo(scan.damaged_note(), err=True)
     if not all_protocols:
-        records, stale = split_stale(records, published_scoring(records) if as_published else None)
+        records, stale = split_stale(records, as_published)
         if stale:
             click.echo(stale_note(stale), err=True)
     if not records:

@@ -22,7 +22,7 @@ def current_records(results_dir: Path, as_published: bool = False) -> list[dict[
     an older protocol are named on stderr and left out; none left is a user error."""
     from bench.config.spec import TRAINING_VERSION
     from bench.errors import UserError
-    from bench.report.stale import published_scoring, split_stale, stale_note
+    from bench.report.stale import split_stale, stale_note
     from bench.store.results import Store
     from tasks.scoring import SCORING_VERSION
 
@@ -31,7 +31,7 @@ def current_records(results_dir: Path, as_published: bool = False) -> list[dict[
     if scan.damaged:
         click.echo(scan.damaged_note(), err=True)
     ok = [r for r in scan.records if r.get("status") == "ok"]
-    records, stale = split_stale(ok, published_scoring(ok) if as_published else None)
+    records, stale = split_stale(ok, as_published)
     if stale:
         click.echo(stale_note(stale).replace(", `--all-protocols` shows them", ""), err=True)
     if not records and stale:

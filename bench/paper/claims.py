@@ -211,11 +211,11 @@ def render(verdicts: Sequence[Verdict]) -> str:
     return "\n".join(lines)
 
 
-def verdicts_from_records(records: Iterable[dict[str, Any]], scoring: int | None = None) -> list[Verdict]:
+def verdicts_from_records(records: Iterable[dict[str, Any]], as_published: bool = False) -> list[Verdict]:
     from bench.report.leaderboard import records_to_frame
     from bench.report.stale import split_stale
 
-    current, _ = split_stale(list(records), scoring)
+    current, _ = split_stale(list(records), as_published)
     frame = records_to_frame(current)
     return judge(frame) if len(frame) else []
 
@@ -495,12 +495,12 @@ def verdict_matrix(verdicts: Sequence[FrontierVerdict]) -> str:
     return "\n".join(lines)
 
 
-def frontier_verdicts_from_records(records: Iterable[dict[str, Any]], scoring: int | None = None
+def frontier_verdicts_from_records(records: Iterable[dict[str, Any]], as_published: bool = False
                                    ) -> list[FrontierVerdict]:
     from bench.report.frontier import collect
     from bench.report.stale import split_stale
 
-    current, _ = split_stale(list(records), scoring)
+    current, _ = split_stale(list(records), as_published)
     return judge_frontiers(collect(current))
 
 
@@ -510,8 +510,6 @@ USAGE = "usage: python -m bench.paper.claims RESULTS_DIR [--single-point] [--as-
 def main(argv: Sequence[str] | None = None) -> int:
     from bench.store.results import Store
 
-    from bench.report.stale import published_scoring
-
     args = list(sys.argv[1:] if argv is None else argv)
     single, as_published = "--single-point" in args, "--as-published" in args
     paths = [a for a in args if a not in ("--single-point", "--as-published")]
@@ -519,14 +517,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(USAGE, file=sys.stderr)
         return 2
     scan = Store(Path(paths[0])).scan()
-    scoring = published_scoring(r for r in scan.records if r.get("status") == "ok") if as_published else None
     if single:
-        verdicts = verdicts_from_records(scan.records, scoring)
+        verdicts = verdicts_from_records(scan.records, as_published)
         if verdicts:
             print(render(verdicts))
             return 0
     else:
-        frontier = frontier_verdicts_from_records(scan.records, scoring)
+        frontier = frontier_verdicts_from_records(scan.records, as_published)
         if frontier:
             print(render_frontier_verdicts(frontier))
             return 0

@@ -17,12 +17,13 @@ def protocol_versions(record: dict[str, Any]) -> dict[str, int]:
     return {k: config[k] for k in keys if isinstance(config.get(k), int)}
 
 
-def split_stale(records: list[dict[str, Any]], scoring: int | None = None
+def split_stale(records: list[dict[str, Any]], as_published: bool = False
                 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(current, stale): a record made under an older training, scoring or reference protocol than
-    today's harness computes is stale; ``scoring`` reads the records as of that scoring protocol instead
-    of today's (:func:`published_scoring`)."""
+    today's harness computes is stale; ``as_published`` reads the records as of the newest scoring protocol
+    among them instead of today's (:func:`published_scoring`)."""
 
+    scoring = published_scoring(records) if as_published else None
     today = {"protocol": TRAINING_VERSION, "scoring_protocol": SCORING_VERSION if scoring is None else scoring,
              "reference_protocol": REFERENCE_VERSION}
     current, stale = [], []

@@ -218,16 +218,14 @@ def _report_damage(p: Plan, echo: Callable[[str], None]) -> None:
         echo(f"damaged weights {path}: {why}; not used, {cell.describe()} trains again")
 
 
-#: what a dry run calls each cell's fate, by the status :func:`plan` gives it
-_FATE = {"cached": "cached", "cached-failed": "failed earlier (--retry-failed reruns it)",
-         "missing": "skipped (--resume cache-only: no stored weights)"}
-
-
-def _counted_as(fate: str) -> str:
-    """How the counts line names a fate: ``to train``, ``to re-score``, ``cached``, ... (``by another bench run``)."""
-    base = fate.split(" (")[0]
-    name = {"train": "to train", "re-score": "to re-score", "compute": "to compute"}.get(base, base)
-    return name + (" by another bench run" if "another bench run" in fate else "")
+#: A dry run's fates: (the cell's line, the counts line's name), by the status :func:`plan` gives it or the
+#: work left to do.
+_FATE = {"cached": ("cached", "cached"),
+         "cached-failed": ("failed earlier (--retry-failed reruns it)", "failed earlier"),
+         "missing": ("skipped (--resume cache-only: no stored weights)", "skipped"),
+         "train": ("train", "to train"), "re-score": ("re-score (weights kept)", "to re-score"),
+         "compute": ("compute", "to compute")}
+_BUSY = (" (another bench run on this folder is computing it)", " by another bench run")
 
 
 def dry_run(cells: Sequence[Cell], store: Store, options: RunOptions = RunOptions()) -> list[str]:
@@ -236,27 +234,28 @@ def dry_run(cells: Sequence[Cell], store: Store, options: RunOptions = RunOption
 
     Why: a sweep costs core-days, and a typo in a ``--set`` or a protocol bump turns "re-score from the kept
     weights" into "train everything again"; a reader should see which before spending the hours."""
-    _writable_without_creating(store.root)
+    check_results_dir(store, create=False)
     p = _checked_plan(cells, store, options)
     lines = [f"dry run: nothing is trained, scored or written; {sum(c.trains for c in cells)} cells; "
              f"records in {store.runs}"]
     _report_damage(p, lines.append)
     locks = CellLocks(store.locks)
 
-    def pending(cell: Cell, weights: Path | None) -> str:
-        fate = ("re-score (weights kept)" if weights is not None else "train") if cell.trains else "compute"
-        busy = cell.trains and locks.held_elsewhere(cell.dirname)
-        return f"{fate} (another bench run on this folder is computing it)" if busy else fate
+    def pending(cell: Cell, weights: Path | None) -> tuple[str, str]:
+        line, counted = _FATE[("re-score" if weights is not None else "train") if cell.trains else "compute"]
+        if cell.trains and locks.held_elsewhere(cell.dirname):
+            return line + _BUSY[0], counted + _BUSY[1]
+        return line, counted
 
     fates = [(o.cell, _FATE[o.status]) for o in p.settled] + [(c, pending(c, w)) for c, w in p.to_run]
     for trains, head in ((True, "cells"), (False, "reference rows")):
         mine = [(c, fate) for c, fate in fates if c.trains == trains]
         if not mine:
             continue
-        counts = ", ".join(f"{n} {label}" for label, n in Counter(_counted_as(f) for _, f in mine).items())
+        counts = ", ".join(f"{n} {label}" for label, n in Counter(counted for _, (_, counted) in mine).items())
         lines += ["", f"{head}: {counts}"]
-        width = max(len(fate) for _, fate in mine)
-        lines += [f"  {fate:<{width}}  {c.describe()}  ({c.dirname})" for c, fate in mine]
+        width = max(len(line) for _, (line, _) in mine)
+        lines += [f"  {line:<{width}}  {c.describe()}  ({c.dirname})" for c, (line, _) in mine]
     if p.to_run:
         from bench.run.estimate import estimate
 
@@ -265,17 +264,6 @@ def dry_run(cells: Sequence[Cell], store: Store, options: RunOptions = RunOption
     else:
         lines += ["", "nothing to run: every cell is in the store"]
     return lines
-
-
-def _writable_without_creating(root: Path) -> None:
-    """:func:`check_results_dir`'s refusals, asked without creating anything (a dry run writes nothing)."""
-    first = next(p for p in (root, *root.parents) if os.path.lexists(p))
-    if not first.is_dir():
-        raise UserError(f"--results-dir {root}: {first} is a file, not a folder; choose a folder you can write, "
-                        "e.g. --results-dir results")
-    if not os.access(first, os.W_OK | os.X_OK):
-        raise UserError(f"--results-dir {root}: {first} is not writable; choose a folder you can write, "
-                        "e.g. --results-dir results")
 
 
 def _execute(to_run: Sequence[tuple[Cell, Path | None]], store: Store, executor: Executor, options: RunOptions,
@@ -339,7 +327,7 @@ def store_result(store: Store, cell: Cell, result: CellResult, say: Callable[[st
     return Outcome(cell, record, "rescored" if record.rescored else "ok")
 
 
-def check_results_dir(store: Store) -> None:
+def check_results_dir(store: Store, create: bool = True) -> None:
     """The results folder and its ``runs``, ``models`` and scratch folders can be created and written,
     checked before any cell starts.
 
@@ -351,7 +339,7 @@ def check_results_dir(store: Store) -> None:
     for folder in (store.root, store.runs, store.models, store.scratch, store.locks):
         if folder is not store.root and not os.path.lexists(folder):
             continue  # made when first written, in a folder just checked
-        problem = folder_problem(folder)
+        problem = folder_problem(folder, create)
         if problem is not None:
             raise UserError(f"--results-dir {store.root}: {problem}; choose a folder you can write, "
                             "e.g. --results-dir results")

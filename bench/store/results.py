@@ -58,13 +58,18 @@ def free_space(folder: Path) -> int | None:
     return None
 
 
-def folder_problem(folder: Path) -> str | None:
+def folder_problem(folder: Path, create: bool = True) -> str | None:
     """Why ``folder`` cannot hold our files (a file where a folder belongs, not creatable, not writable),
-    or None; the folder is created when it can be.  Asked before the work, so the work is never lost to it."""
+    or None; the folder is created when it can be (``create=False``, a dry run: nothing is created, and
+    the nearest existing folder is asked whether it is writable).  Asked before the work, so the work is
+    never lost to it."""
     folder = Path(folder)
     blocker = next((p for p in (folder, *folder.parents) if p.exists() and not p.is_dir()), None)
     if blocker is not None:
         return f"{blocker} is a file, not a folder"
+    if not create:
+        first = next(p for p in (folder, *folder.parents) if os.path.lexists(p))
+        return None if os.access(first, os.W_OK | os.X_OK) else f"{first} is not writable"
     try:
         folder.mkdir(parents=True, exist_ok=True)
         fd, probe = tempfile.mkstemp(dir=folder, prefix=".write-test-")
