@@ -54,15 +54,25 @@ class Range:
 
 def param(default: Any, *, ge: float | None = None, gt: float | None = None, le: float | None = None,
           lt: float | None = None, choices: Sequence[Any] | None = None, doc: str = "",
-          omit_default: bool = False) -> Any:
+          omit_default: bool = False, records_only: bool = False) -> Any:
     """A dataclass field with its valid range: ``latent_dim: int = param(32, ge=1)``.
 
     ``omit_default``: for a field added after results were published.  At its default it is left out
     of a cell's canonical configuration (:func:`canonical`), so the ids of the existing records, which
     were computed without it, still name the same cells; any other value is part of the id.
+
+    ``records_only``: the field makes a run record more (a training curve) and changes nothing the
+    model learns or scores.  It stays in the cell id, but a frontier counts two runs that differ only
+    in it as one point, and never names it in a point's label.
     """
     rng = Range(ge, gt, le, lt, tuple(choices) if choices is not None else None)
-    return field(default=default, metadata={"range": rng, "doc": doc, "omit_default": omit_default})
+    return field(default=default, metadata={"range": rng, "doc": doc, "omit_default": omit_default,
+                                            "records_only": records_only})
+
+
+def records_only_fields(cls: type) -> frozenset[str]:
+    """The fields of a config dataclass declared ``records_only``."""
+    return frozenset(f.name for f in dataclasses.fields(cls) if f.metadata.get("records_only"))
 
 
 def canonical(config: Any) -> dict[str, Any]:

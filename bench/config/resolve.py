@@ -46,8 +46,9 @@ class TrainConfig:
     #: (0: the corpus's vocabulary).  A CPU-protocol setting: the output layer dominates the FLOPs.
     max_vocab: int = param(0, ge=0, doc="0: corpus vocabulary; N: the N most frequent training words")
     #: Every N epochs, score the deterministic headline mode on the way (probe accuracy, active
-    #: dimensions, KL per dimension): training curves in the record.  0: none.
-    curve_every: int = param(0, ge=0, doc="epochs between training-curve points (0: none)")
+    #: dimensions, KL per dimension): training curves in the record.  0: none.  It leaves every random
+    #: generator as it found it, so the model trained is the same (``records_only``).
+    curve_every: int = param(0, ge=0, records_only=True, doc="epochs between training-curve points (0: none)")
     #: KL annealing (Bowman et al. 2016), the same for every method: over the first fraction f of the
     #: optimiser steps the weight of every loss term but the reconstruction (the KLs, MAT-VAE's MMD,
     #: TON's spike prior) rises linearly from 0 to 1.  0 (default): none, as the papers' code trains.

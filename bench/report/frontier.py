@@ -327,8 +327,15 @@ def _backbone(rec: dict[str, Any]) -> str:
 
 
 def _settings(rec: dict[str, Any]) -> dict[str, Any]:
+    """What identifies a record's point: its method's hyperparameters and its training settings, less
+    those that only make the record richer (``curve_every``): a run with training curves trains the model
+    a run without them trains, so the two are one point, and a label never names the curve setting."""
+    from bench.config.resolve import TrainConfig
+    from sparsebench.params import records_only_fields
+
     cfg = rec["config"]
-    return {**cfg.get("method_config", {}), **cfg.get("train", {})}
+    skip = records_only_fields(TrainConfig)
+    return {**cfg.get("method_config", {}), **{k: v for k, v in cfg.get("train", {}).items() if k not in skip}}
 
 
 def _scores(rec: dict[str, Any], mode: str) -> dict[str, float]:

@@ -18,7 +18,7 @@ import shutil
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 from bench.cells.method import MethodCell
 from bench.cells.protocol import Cell, CellResult
@@ -29,6 +29,9 @@ from bench.store.locks import CellLocks
 from bench.store.provenance import drift_note
 from bench.store.record import Record
 from bench.store.results import Store
+
+if TYPE_CHECKING:
+    from bench.run.estimate import Estimate
 
 RESUME_MODES = ("missing", "always", "cache-only")
 
@@ -168,10 +171,8 @@ def run_all(cells: Sequence[Cell], store: Store, executor: Executor, options: Ru
     _report_settled(summary, p.settled, store, options)
     if not p.to_run:
         return summary
-    from bench.run.estimate import estimate
-
     trained = sum(c.trains for c, _ in p.to_run)
-    echo(estimate(p.to_run, store.records()).line(trained, len(p.to_run) - trained, options.concurrency))
+    echo(_estimate(p.to_run, store, options).line(trained, len(p.to_run) - trained, options.concurrency))
     locks = CellLocks(store.locks)
     try:
         # Cells that train are locked (a reference row costs seconds: computing it twice is cheaper than a wait)
@@ -257,13 +258,18 @@ def dry_run(cells: Sequence[Cell], store: Store, options: RunOptions = RunOption
         width = max(len(line) for _, (line, _) in mine)
         lines += [f"  {line:<{width}}  {c.describe()}  ({c.dirname})" for c, (line, _) in mine]
     if p.to_run:
-        from bench.run.estimate import estimate
-
         trained = sum(c.trains for c, _ in p.to_run)
-        lines += ["", estimate(p.to_run, store.records()).line(trained, len(p.to_run) - trained, options.concurrency)]
+        lines += ["", _estimate(p.to_run, store, options).line(trained, len(p.to_run) - trained, options.concurrency)]
     else:
         lines += ["", "nothing to run: every cell is in the store"]
     return lines
+
+
+def _estimate(to_run: Sequence[tuple[Cell, Path | None]], store: Store, options: RunOptions) -> Estimate:
+    """The time estimate of ``to_run`` (imported here: a plain run that reuses every cell never needs it)."""
+    from bench.run.estimate import estimate, training_tokens
+
+    return estimate(to_run, store.records(), training_tokens(options.corpus_options.get("data_dir")))
 
 
 def _execute(to_run: Sequence[tuple[Cell, Path | None]], store: Store, executor: Executor, options: RunOptions,

@@ -4,7 +4,11 @@ A similar cell is one of the same method (or reference), corpus, preset and back
 frozen encoder's embeddings: minutes against seconds) that was trained, not re-scored, and finished; its
 median wall time stands for each cell of that kind.  Without one, the median of the trained cells of other
 methods of the same corpus, preset and backbone stands in (a sweep's first cells of a new method cost about
-what its neighbours did), and without those the rough figure per cell on CPU (:data:`ROUGH_SECONDS`,
+what its neighbours did).  Without those either, a text-backbone cell is timed from trained cells of the same
+preset on another corpus, scaled by its training tokens: seconds per token of the same method there (else of
+every method), times the tokens its epochs will read (a DBpedia cell reads about four times the tokens of a
+Yahoo cell of the reference preset: a flat per-cell figure would put a DBpedia sweep at a quarter of its
+cost).  Without any, the rough figure per cell on CPU (:data:`ROUGH_SECONDS`,
 :data:`ROUGH_EMBEDDING_SECONDS`, from this project's own runs on 2 cores).  A cell re-scored from kept
 weights costs its scoring alone: the median scoring time of records of its kind, else
 :data:`ROUGH_UNTRAINED_SECONDS`.  The line says which.
@@ -13,7 +17,7 @@ from __future__ import annotations
 
 import statistics
 from dataclasses import dataclass
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 #: Seconds per trained cell on CPU, by preset (smoke: the tests' cells; reference: a Yahoo cell took 483 s on
 #: one core on 5 December 2026 (docs/performance.md), a DBpedia cell about twice that; paper sizes on CPU are
@@ -34,11 +38,13 @@ class Estimate:
     measured: int  # cells timed from stored records of the same kind (:func:`kind_of`)
     rough: int  # cells timed by the rough figures
     neighbours: int = 0  # cells timed from stored records of other methods of the same corpus, preset and backbone
+    scaled: int = 0  # cells timed from another corpus's records, scaled by training tokens
 
     def source(self) -> str:
         """Where the figure comes from: ``from stored timings of ...`` (and for how many cells each source)."""
         sources = [(self.measured, "stored timings of similar cells: same method, corpus, preset and backbone"),
                    (self.neighbours, "stored timings of other methods on the same corpus, preset and backbone"),
+                   (self.scaled, "stored timings on another corpus scaled by training tokens"),
                    (self.rough, "rough per-preset figures")]
         used = [(n, what) for n, what in sources if n]
         if len(used) == 1:
@@ -89,6 +95,22 @@ def _medians(pairs: Iterable[tuple[Any, float]]) -> dict[Any, float]:
     return {k: statistics.median(v) for k, v in seen.items()}
 
 
+def token_timings(records: Iterable[dict[str, Any]]) -> dict[tuple[str, str], float]:
+    """The median wall seconds per training token of finished, trained text-backbone method cells, by (method,
+    preset), and over every method by ("", preset).  A record's tokens: its training speed times its
+    training time (``train_tokens_per_s`` × ``train_seconds``, every epoch)."""
+    pairs = []
+    for r, wall in _trained_walls(r for r in records if not r.get("reference")):
+        method, _, preset, encoder = _record_kind(r)
+        p = r.get("provenance") or {}
+        speed, seconds = p.get("train_tokens_per_s"), p.get("train_seconds")
+        if encoder or not all(isinstance(v, (int, float)) and v > 0 for v in (speed, seconds)):
+            continue
+        per_token = wall / (float(speed) * float(seconds))
+        pairs += [((method, preset), per_token), (("", preset), per_token)]
+    return _medians(pairs)
+
+
 def _trained_walls(records: Iterable[dict[str, Any]]) -> list[tuple[dict[str, Any], float]]:
     out = []
     for r in records:
@@ -99,11 +121,16 @@ def _trained_walls(records: Iterable[dict[str, Any]]) -> list[tuple[dict[str, An
     return out
 
 
-def estimate(to_run: Sequence[tuple[Any, Any]], records: Iterable[dict[str, Any]]) -> Estimate:
-    """The compute time of ``to_run`` ((cell, stored weights or None) pairs, as the driver plans them)."""
+def estimate(to_run: Sequence[tuple[Any, Any]], records: Iterable[dict[str, Any]],
+             tokens_of: Callable[[Any], float | None] | None = None) -> Estimate:
+    """The compute time of ``to_run`` ((cell, stored weights or None) pairs, as the driver plans them).
+
+    ``tokens_of``: the tokens a cell's training reads (:func:`training_tokens`), or None where unknown; asked
+    only of a text-backbone cell without stored timings on its own corpus."""
     records = list(records)
     timings, neighbours, scorings = stored_timings(records), neighbour_timings(records), scoring_timings(records)
-    seconds, measured, near, rough = 0.0, 0, 0, 0
+    per_token = token_timings(records)
+    seconds, measured, near, scaled, rough = 0.0, 0, 0, 0, 0
     for cell, weights in to_run:
         key = kind_of(cell)
         trains = cell.trains and weights is None
@@ -113,10 +140,51 @@ def estimate(to_run: Sequence[tuple[Any, Any]], records: Iterable[dict[str, Any]
             seconds, measured = seconds + scorings[key], measured + 1
         elif trains and key[1:] in neighbours:
             seconds, near = seconds + neighbours[key[1:]], near + 1
+        elif trains and (rate := _per_token(per_token, key)) and (tokens := tokens_of and tokens_of(cell)):
+            seconds, scaled = seconds + rate * tokens, scaled + 1
         else:
             seconds += _rough(key) if trains else ROUGH_UNTRAINED_SECONDS
             rough += 1
-    return Estimate(seconds, measured, rough, near)
+    return Estimate(seconds, measured, rough, near, scaled)
+
+
+def _per_token(rates: dict[tuple[str, str], float], key: Kind) -> float | None:
+    if key[3]:  # a frozen encoder's embeddings: no token stream to scale by
+        return None
+    return rates.get((key[0], key[2])) or rates.get(("", key[2]))
+
+
+def training_tokens(data_dir: Any) -> Callable[[Any], float | None]:
+    """``cell → tokens its training reads``: epochs × the sentences it trains on (``max_train_sentences`` of its
+    training split, or all) × that split's mean tokens per sentence (``<EOS>`` included, as training counts).
+    Each split is read once, when first asked for; a corpus that cannot be read gives None (the rough figure)."""
+    sizes: dict[tuple[str, str], tuple[int, int] | None] = {}
+
+    def of(cell: Any) -> float | None:
+        spec, train = cell.spec, (getattr(cell, "config", None) or {}).get("train") or {}
+        key = (spec.corpus, spec.train_split)
+        if key not in sizes:
+            sizes[key] = _split_size(*key, data_dir)
+        if sizes[key] is None or not train.get("epochs"):
+            return None
+        sentences, tokens = sizes[key]
+        kept = min(sentences, train.get("max_train_sentences") or sentences)
+        return float(train["epochs"]) * kept * tokens / sentences
+
+    return of
+
+
+def _split_size(corpus: str, split: str, data_dir: Any) -> tuple[int, int] | None:
+    from tasks.corpora import corpus_info, is_user_corpus, load_corpus
+
+    try:
+        if corpus_info(corpus).origin != "built-in" and not is_user_corpus(corpus):
+            return None  # a plugin's loader may download: an estimate reads only files on disk
+        loaded = load_corpus(corpus, data_dir=data_dir, splits=(split,)).splits[split]
+    except Exception:  # the estimate never stops a run: the data checks say what is wrong with a corpus
+        return None
+    sentences = len(loaded.labels)
+    return (sentences, int(loaded.offsets[-1])) if sentences else None
 
 
 def _rough(key: Kind) -> float:

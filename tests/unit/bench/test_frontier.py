@@ -182,6 +182,19 @@ def test_seeds_are_grouped_per_configuration_and_a_variant_is_a_point_of_its_met
     assert {p.label: p.mean("avg_hoyer") for p in sto.points} == pytest.approx({"beta=1.0": 0.35, "beta=0.01": 0.25})
 
 
+def test_a_training_curve_setting_neither_splits_a_point_nor_names_one():
+    """``curve_every`` leaves the trained model as it is: seeds 0-1 without curves and seed 2 with them are
+    one point of three seeds, and a sweep's label names what it varied (beta), never the curve setting."""
+    recs = sweep("vae", [({"beta": 1.0}, 0.50, 0.30, 20.0), ({"beta": 0.01}, 0.70, 0.20, 30.0)])
+    for r in recs:
+        if r["spec"]["seed"] == 2 or r["config"]["method_config"]["beta"] == 0.01:
+            r["config"]["train"] = {**r["config"]["train"], "curve_every": 4}
+    det = next(ss for p, ss in collect(recs).items() if p.kind == "deterministic")
+    (vae,) = det
+    assert vae.varies == ("beta",)
+    assert {p.label: p.seeds("probe_accuracy") for p in vae.points} == {"beta=1.0": [0, 1, 2], "beta=0.01": [0, 1, 2]}
+
+
 def test_text_and_embedding_records_never_share_a_panel():
     recs = (sweep("hsvae", [({"psi": 0.01}, 0.60, 0.40, 10.0), ({"psi": 0.1}, 0.55, 0.50, 8.0)])
             + sweep("hsvae", [({"psi": 0.01}, 0.90, 0.30, 12.0), ({"psi": 0.1}, 0.85, 0.45, 9.0)], backbone="embedding")

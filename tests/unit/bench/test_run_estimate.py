@@ -85,3 +85,41 @@ def test_the_backbone_separates_kinds_and_a_rescore_costs_the_stored_scoring_tim
     rescore = estimate([(text[0], "models/x/model.pt")], records + [_record("vae", 999, rescored=True, preset="cpu",
                                                                             scoring=100)])
     assert rescore.seconds == 90 and rescore.measured == 1  # the median of 80 and 100: scoring, not training
+
+
+def _trained(method, corpus, wall, tokens_per_s, train_seconds, preset="smoke"):
+    rec = _record(method, wall, corpus=corpus, preset=preset)
+    rec["provenance"].update(train_tokens_per_s=tokens_per_s, train_seconds=train_seconds)
+    return rec
+
+
+def test_a_corpus_without_timings_is_timed_by_another_corpus_scaled_by_training_tokens():
+    """A DBpedia cell of the reference preset reads about four times a Yahoo cell's tokens: timed per token
+    from Yahoo's records (the same method's, else every method's), not per cell."""
+    cells = expand(Grid(methods=["ae", "vae"], corpora=["synthetic"], seeds=range(1)))  # no synthetic records
+    records = [_trained("ae", "yahoo", 100.0, 1000.0, 80.0),  # 80,000 tokens in 100 s wall: 1/800 s per token
+               _trained("ae", "yahoo", 300.0, 1000.0, 100.0),  # 100,000 tokens in 300 s: 3/1000 s per token
+               _trained("hsvae", "yahoo", 50.0, 1000.0, 50.0)]  # 50,000 tokens in 50 s: 1/1000
+    est = estimate([(c, None) for c in cells], records, tokens_of=lambda cell: 400_000.0)
+    ae_rate = (1 / 800 + 3 / 1000) / 2  # the median of two
+    every_rate = 1 / 800  # the median of 1/1000, 1/800 and 3/1000: vae has no records, every method's rate
+    assert (est.scaled, est.rough, est.measured) == (2, 0, 0)
+    assert est.seconds == pytest.approx(400_000 * (ae_rate + every_rate))
+    assert "stored timings on another corpus scaled by training tokens" in est.line(2, 0, 1)
+    unknown = estimate([(cells[0], None)], records, tokens_of=lambda cell: None)  # the corpus could not be read
+    assert (unknown.rough, unknown.seconds) == (1, ROUGH_SECONDS["smoke"])
+    assert estimate([(cells[0], None)], records).rough == 1  # no token counter: the rough figure
+
+
+def test_training_tokens_are_epochs_times_the_kept_sentences_times_the_splits_mean_length(tmp_path):
+    from bench.run.estimate import training_tokens
+    from tasks.corpora import load_corpus
+
+    (cell,) = expand(Grid(methods=["ae"], corpora=["synthetic"], seeds=range(1)))
+    split = load_corpus("synthetic", splits=(cell.spec.train_split,)).splits[cell.spec.train_split]
+    n, tokens = len(split.labels), int(split.offsets[-1])
+    train = cell.config["train"]
+    kept = min(n, train["max_train_sentences"] or n)
+    assert training_tokens(None)(cell) == pytest.approx(train["epochs"] * kept * tokens / n)
+    (absent,) = expand(Grid(methods=["ae"], corpora=["yahoo"], seeds=range(1)))
+    assert training_tokens(tmp_path)(absent) is None  # not in that data folder: no figure, and no error
