@@ -128,6 +128,7 @@ def run(**options) -> None:
         click.echo(note)
     executor = executor_of(options)
     store = Store(options["results_dir"])
+    first = cells
     if grid.frontier_seeds:
         cells = with_frontier_seeds(cells, store, grid.frontier_seeds)
     run_options = RunOptions(
@@ -140,6 +141,8 @@ def run(**options) -> None:
         click.echo("\n".join(dry_run(cells, store, run_options)))
         return
     summary = run_all(cells, store, executor, run_options)
+    if grid.frontier_seeds:
+        run_frontier_seeds_after(first, cells, store, grid.frontier_seeds, executor, run_options, summary)
     table = render(summary.records, notes=True)
     if table:
         click.echo("")
@@ -195,10 +198,27 @@ def frontier_seed_plan(cells: list, records, seeds):
 
 def with_frontier_seeds(cells: list, store, seeds) -> list:
     """``cells`` and the cells of ``seeds`` for the points on a frontier of their stored records (the line says
-    how many points get them, how many do not, how many wait for a record)."""
+    how many points get them and how many do not); while a point waits for its first-seed record, ``cells``
+    alone, the further seeds held back for :func:`run_frontier_seeds_after` (the line says so)."""
     extra = frontier_seed_plan(cells, store.scan().records, seeds)
+    if extra.waiting:
+        click.echo(extra.deferred_note(seeds))
+        return cells
     click.echo(extra.note(seeds))
     return list(dict.fromkeys([*cells, *extra.cells]))
+
+
+def run_frontier_seeds_after(first: list, ran: list, store, seeds, executor, run_options, summary) -> None:
+    """After the run of ``ran``: the further seeds of the points on a frontier that it did not run, which are those
+    :func:`with_frontier_seeds` held back while first seeds were missing, read now from every first seed the run
+    stored (a point whose first seed failed stays off).  Adds to ``summary``."""
+    from bench.run.driver import run_all
+
+    plan = frontier_seed_plan(first, store.scan().records, seeds)
+    new = [c for c in plan.cells if c not in set(ran)]
+    if new:
+        click.echo(f"\n{plan.note(seeds)}; {len(new)} of those cell(s) run now")
+        summary.outcomes += run_all(new, store, executor, run_options).outcomes
 
 
 def budget_note_of(grid, cells) -> str | None:

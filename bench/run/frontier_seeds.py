@@ -6,7 +6,10 @@ them (docs/frontiers.md).  So a sweep runs every point at its first seed, and ``
 run --frontier-seeds 1,2``, or ``frontier_seeds = [1, 2]`` in an experiment file) adds the other seeds
 for the points that lie on their method's frontier, in either mode kind and under either sparsity
 reading, as the stored records of the first seed draw it.  A point whose first-seed record is not stored
-yet cannot be placed: it waits (a later run adds its seeds), and the run says how many wait.
+yet cannot be placed, and a frontier drawn from part of a sweep is not the sweep's (a point on it may be
+dominated by one still to come): so while any first seed is missing, ``bench run`` holds every further seed
+back, runs the first seeds, then reads the frontiers from all of them and runs the further seeds of the points
+on one, in the same command (``bench.cli.run``).
 
 Which records lie on a frontier is the report room's to say (:func:`bench.report.frontier.frontier_point_cells`);
 this module, in the run room, turns that set into cells, and ``bench run`` (the cli room) joins the two.
@@ -30,8 +33,15 @@ class FrontierSeeds:
         line = (f"frontier seeds {listed}: {self.on_frontier} point(s) on a frontier get them "
                 f"({len(self.cells)} cell(s)), {self.off_frontier} off every frontier do not")
         if self.waiting:
-            line += f"; {self.waiting} point(s) wait for their first-seed record (rerun once it is stored)"
+            line += f"; {self.waiting} point(s) wait for their first-seed record"
         return line
+
+    def deferred_note(self, seeds: Sequence[int]) -> str:
+        """Why a run with first seeds still to come holds every further seed back until they are stored."""
+        return (f"frontier seeds {','.join(str(s) for s in seeds)}: {self.waiting} point(s) wait for their "
+                f"first-seed record, so this run first stores every first seed, then reads the frontiers from all "
+                f"of them and runs the further seeds of the points on one (from the records so far: "
+                f"{self.on_frontier} on a frontier, {self.off_frontier} off every frontier)")
 
 
 def frontier_seed_cells(cells: Sequence[Any], stored: Iterable[str], on_frontier: Iterable[str], seeds: Sequence[int],

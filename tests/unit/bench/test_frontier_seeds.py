@@ -43,7 +43,9 @@ def test_only_points_on_a_frontier_get_further_seeds_and_points_without_a_record
         (s, base.spec.overrides) for base in (a, b, d) for s in (1, 2))
     assert all(x.spec.seed in (1, 2) and x.cell_id not in {a.cell_id, b.cell_id, d.cell_id} for x in plan.cells)
     assert plan.note([1, 2]) == ("frontier seeds 1,2: 3 point(s) on a frontier get them (6 cell(s)), 1 off every "
-                                 "frontier do not; 1 point(s) wait for their first-seed record (rerun once it is stored)")
+                                 "frontier do not; 1 point(s) wait for their first-seed record")
+    assert plan.deferred_note([1, 2]).startswith("frontier seeds 1,2: 1 point(s) wait for their first-seed record, so "
+                                                 "this run first stores every first seed")
 
 
 def test_a_point_on_the_frontier_of_one_reading_or_one_mode_kind_is_on_a_frontier():
@@ -66,22 +68,30 @@ def write(root, records):
 
 
 def test_bench_run_frontier_seeds_plans_them_from_the_store(tmp_path):
-    a, b, c, d, _ = cells_of_sweep()
+    a, b, c, d, e = cells_of_sweep()
     write(tmp_path, [stored(a, 0.80, 20.0, 0.20), stored(b, 0.70, 10.0, 0.50), stored(c, 0.60, 15.0, 0.30),
                      stored(d, 0.50, 5.0, 0.60)])
     args = ["run", "-m", "vae", "-c", "synthetic", "--sweep", "--seeds", "0,", "--preset", "smoke",
             "--resume", "cache-only", "--no-references", "--results-dir", str(tmp_path)]
     res = CliRunner().invoke(cli, [*args, "--frontier-seeds", "1,2"], prog_name="bench")
-    assert "frontier seeds 1,2: 3 point(s) on a frontier get them (6 cell(s)), 1 off every frontier do not; " \
-           "1 point(s) wait" in res.output, res.output
-    assert "11 cells" in res.output and "4 cached, 0 failed, 7 missing" in res.output  # the waiting point + 6
+    # a point waits for its first seed: the further seeds are held back until the run has tried every first seed,
+    # then read from all of them (the waiting point is still missing here: --resume cache-only trains nothing)
+    assert ("frontier seeds 1,2: 1 point(s) wait for their first-seed record, so this run first stores every first "
+            "seed" in res.output), res.output
+    assert "5 cells" in res.output and ("frontier seeds 1,2: 3 point(s) on a frontier get them (6 cell(s)), 1 off "
+                                        "every frontier do not; 1 point(s) wait for their first-seed record; 6 of "
+                                        "those cell(s) run now") in res.output
+    assert res.output.index("5 cells") < res.output.index("6 of those cell(s) run now") < res.output.index("6 cells")
+    assert "4 cached, 0 failed, 7 missing" in res.output  # the waiting point + 6, in one summary
+    write(tmp_path, [stored(e, 0.40, 25.0, 0.10)])  # every first seed stored (e dominated): the seeds join the run
     experiment = tmp_path / "frontier.toml"
     experiment.write_text('methods = ["vae"]\ncorpora = ["synthetic"]\nseeds = [0]\npreset = "smoke"\n'
                           "sweep = true\nfrontier_seeds = [1]\n")
     res = CliRunner().invoke(cli, ["run", "--config", str(experiment), "--resume", "cache-only", "--no-references",
                                    "--results-dir", str(tmp_path)], prog_name="bench")
     assert "frontier seeds 1: 3 point(s) on a frontier get them (3 cell(s))" in res.output, res.output
-    assert "8 cells" in res.output and "4 missing" in res.output
+    assert "8 cells" in res.output and "5 cached, 0 failed, 3 missing" in res.output
+    assert "run now" not in res.output  # nothing held back, nothing to add after the run
     first_only = CliRunner().invoke(cli, ["run", "--config", str(experiment), "--frontier-seeds", "none",
                                           "--resume", "cache-only", "--no-references", "--results-dir", str(tmp_path)],
                                     prog_name="bench")
