@@ -11,9 +11,9 @@ from dataclasses import asdict
 from typing import Any, Mapping
 
 from tasks.ablation import class_ablation
+from tasks.activity import kept
 from tasks.clustering import MAX_POINTS, N_INIT, cluster_codes
 from tasks.ksparse import HEADLINE_K, KS, SIZES, headline, ksparse_surface, surface_table
-from tasks.activity import kept
 from tasks.metric_types import Metric, Scored, Scorer
 from tasks.retrieval import MAP_AT, PRECISION_AT, index_cost, masked, masks_nothing, retrieval_quality
 
