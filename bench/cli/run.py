@@ -214,8 +214,8 @@ def run_frontier_seeds_after(first: list, ran: list, store, seeds, executor, run
     stored (a point whose first seed failed stays off).  Adds to ``summary``."""
     from bench.run.driver import run_all
 
-    plan = frontier_seed_plan(first, store.scan().records, seeds)
-    new = [c for c in plan.cells if c not in set(ran)]
+    plan, done = frontier_seed_plan(first, store.scan().records, seeds), set(ran)
+    new = [c for c in plan.cells if c not in done]
     if new:
         click.echo(f"\n{plan.note(seeds)}; {len(new)} of those cell(s) run now")
         summary.outcomes += run_all(new, store, executor, run_options).outcomes
