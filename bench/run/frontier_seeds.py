@@ -40,8 +40,9 @@ class FrontierSeeds:
         """Why a run with first seeds still to come holds every further seed back until they are stored."""
         return (f"frontier seeds {','.join(str(s) for s in seeds)}: {self.waiting} point(s) wait for their "
                 f"first-seed record, so this run first stores every first seed, then reads the frontiers from all "
-                f"of them and runs the further seeds of the points on one (from the records so far: "
-                f"{self.on_frontier} on a frontier, {self.off_frontier} off every frontier)")
+                f"of them and runs the further seeds of the points on one, which the cells and the time below "
+                f"leave out (from the records so far: {self.on_frontier} point(s) on a frontier, {len(self.cells)} "
+                f"cell(s); {self.off_frontier} off every frontier)")
 
 
 def frontier_seed_cells(cells: Sequence[Any], stored: Iterable[str], on_frontier: Iterable[str], seeds: Sequence[int],
