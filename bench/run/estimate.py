@@ -1,8 +1,10 @@
 """How long a run will take, said before it starts: from stored timings of similar cells, else a rough figure.
 
 A similar cell is one of the same method (or reference), corpus, preset and backbone (the text GRU, or a
-frozen encoder's embeddings: minutes against seconds) that was trained, not re-scored, and finished; its
-median wall time stands for each cell of that kind.  Without one, the median of the trained cells of other
+frozen encoder's embeddings: minutes against seconds) that finished; its median wall time stands for each
+cell of that kind.  A record re-scored from kept weights did not train, but it keeps the training seconds of
+the run that made its weights: its training plus its scoring seconds stand for its wall time (a sweep
+re-scored under a new scoring protocol would otherwise leave no timing to estimate its untrained cells by).  Without one, the median of the trained cells of other
 methods of the same corpus, preset and backbone stands in (a sweep's first cells of a new method cost about
 what its neighbours did).  Without those either, a text-backbone cell is timed from trained cells of the same
 preset on another corpus, scaled by its training tokens: seconds per token of the same method there (else of
@@ -69,12 +71,14 @@ def _record_kind(record: dict[str, Any]) -> Kind:
 
 
 def stored_timings(records: Iterable[dict[str, Any]]) -> dict[Kind, float]:
-    """The median wall seconds of finished, trained (not re-scored) records, by :func:`kind_of` key."""
+    """The median wall seconds of finished records by :func:`kind_of` key, as their cells take when they train
+    (:func:`_trained_walls`)."""
     return _medians((_record_kind(r), wall) for r, wall in _trained_walls(records))
 
 
 def neighbour_timings(records: Iterable[dict[str, Any]]) -> dict[tuple[str, str, str], float]:
-    """The median wall seconds of finished, trained method cells (no reference rows), by (corpus, preset, encoder)."""
+    """The median wall seconds of finished method cells (no reference rows), as they take when they train
+    (:func:`_trained_walls`), by (corpus, preset, encoder)."""
     return _medians((_record_kind(r)[1:], wall) for r, wall in _trained_walls(r for r in records if not r.get("reference")))
 
 
@@ -96,7 +100,7 @@ def _medians(pairs: Iterable[tuple[Any, float]]) -> dict[Any, float]:
 
 
 def token_timings(records: Iterable[dict[str, Any]]) -> dict[tuple[str, str], float]:
-    """The median wall seconds per training token of finished, trained text-backbone method cells, by (method,
+    """The median wall seconds per training token of finished text-backbone method cells, by (method,
     preset), and over every method by ("", preset).  A record's tokens: its training speed times its
     training time (``train_tokens_per_s`` × ``train_seconds``, every epoch)."""
     pairs = []
@@ -112,11 +116,17 @@ def token_timings(records: Iterable[dict[str, Any]]) -> dict[tuple[str, str], fl
 
 
 def _trained_walls(records: Iterable[dict[str, Any]]) -> list[tuple[dict[str, Any], float]]:
+    """(record, the wall seconds its cell takes when it trains) of every finished record that tells: a trained
+    record's wall time; a re-scored one's stored training seconds plus its scoring seconds."""
     out = []
     for r in records:
-        wall = r.get("wall_seconds")
-        rescored = ((r.get("provenance") or {}).get("scoring") or {}).get("rescored")
-        if r.get("status") == "ok" and not rescored and isinstance(wall, (int, float)) and wall > 0:
+        p = r.get("provenance") or {}
+        scoring = p.get("scoring") or {}
+        wall: Any = r.get("wall_seconds")
+        if scoring.get("rescored"):
+            parts = (p.get("train_seconds"), scoring.get("eval_seconds"))
+            wall = sum(parts) if all(isinstance(v, (int, float)) and v > 0 for v in parts) else None
+        if r.get("status") == "ok" and isinstance(wall, (int, float)) and wall > 0:
             out.append((r, float(wall)))
     return out
 

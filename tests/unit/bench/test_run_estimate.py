@@ -39,6 +39,20 @@ def test_stored_timings_are_the_median_of_trained_finished_records_of_the_same_k
     assert stored_timings(records) == {("ae", "synthetic", "smoke", ""): 20.0, ("ae", "yahoo", "smoke", ""): 50.0}
 
 
+def test_a_rescored_record_times_its_kind_by_its_weights_training_plus_its_scoring():
+    """A sweep re-scored under a new protocol has few trained records: a re-scored one keeps the training
+    seconds of the run that made its weights, and with its scoring seconds stands for a trained cell."""
+    rescored = _record("ae", 5, rescored=True, scoring=15)
+    rescored["provenance"]["train_seconds"] = 60
+    no_training_time = _record("ae", 999, rescored=True, scoring=15)  # an older record: nothing to add up
+    assert stored_timings([rescored, no_training_time]) == {("ae", "synthetic", "smoke", ""): 75.0}
+    assert stored_timings([rescored, _record("ae", 125)]) == {("ae", "synthetic", "smoke", ""): 100.0}
+    assert neighbour_timings([rescored]) == {("synthetic", "smoke", ""): 75.0}
+    vae = expand(Grid(methods=["vae"], corpora=["synthetic"]))
+    est = estimate([(vae[0], None)], [rescored])
+    assert (est.neighbours, est.seconds) == (1, 75.0)
+
+
 def test_the_estimate_uses_stored_timings_and_says_when_it_falls_back_to_the_preset_figure():
     cells = (expand(Grid(methods=["ae"], corpora=["synthetic"], seeds=range(2)))
              + expand(Grid(methods=["vae"], corpora=["synthetic"], seeds=range(2), preset="cpu")))  # none stored
