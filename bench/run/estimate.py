@@ -4,9 +4,9 @@ A similar cell is one of the same method (or reference), corpus, preset and back
 frozen encoder's embeddings: minutes against seconds) that finished; its median wall time stands for each
 cell of that kind.  A record re-scored from kept weights did not train, but it keeps the training seconds of
 the run that made its weights: its training plus its scoring seconds stand for its wall time (a sweep
-re-scored under a new scoring protocol would otherwise leave no timing to estimate its untrained cells by).  Without one, the median of the trained cells of other
-methods of the same corpus, preset and backbone stands in (a sweep's first cells of a new method cost about
-what its neighbours did).  Without those either, a text-backbone cell is timed from trained cells of the same
+re-scored under a new scoring protocol would otherwise leave no timing to estimate its untrained cells by).
+Without one, the median of the cells of other methods of the same corpus, preset and backbone stands in (a
+sweep's first cells of a new method cost about what its neighbours did).  Without those either, a text-backbone cell is timed from trained cells of the same
 preset on another corpus, scaled by its training tokens: seconds per token of the same method there (else of
 every method), times the tokens its epochs will read (a DBpedia cell reads about four times the tokens of a
 Yahoo cell of the reference preset: a flat per-cell figure would put a DBpedia sweep at a quarter of its
