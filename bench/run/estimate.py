@@ -115,20 +115,22 @@ def token_timings(records: Iterable[dict[str, Any]]) -> dict[tuple[str, str], fl
     return _medians(pairs)
 
 
+def trained_wall(record: dict[str, Any]) -> float | None:
+    """The wall seconds a finished record's cell takes when it trains: a trained record's wall time; a re-scored
+    one's stored training seconds plus its scoring seconds; None when the record does not tell."""
+    p = record.get("provenance") or {}
+    scoring = p.get("scoring") or {}
+    wall: Any = record.get("wall_seconds")
+    if scoring.get("rescored"):
+        parts = (p.get("train_seconds"), scoring.get("eval_seconds"))
+        wall = sum(parts) if all(isinstance(v, (int, float)) and v > 0 for v in parts) else None
+    ok = record.get("status") == "ok" and isinstance(wall, (int, float)) and wall > 0
+    return float(wall) if ok else None
+
+
 def _trained_walls(records: Iterable[dict[str, Any]]) -> list[tuple[dict[str, Any], float]]:
-    """(record, the wall seconds its cell takes when it trains) of every finished record that tells: a trained
-    record's wall time; a re-scored one's stored training seconds plus its scoring seconds."""
-    out = []
-    for r in records:
-        p = r.get("provenance") or {}
-        scoring = p.get("scoring") or {}
-        wall: Any = r.get("wall_seconds")
-        if scoring.get("rescored"):
-            parts = (p.get("train_seconds"), scoring.get("eval_seconds"))
-            wall = sum(parts) if all(isinstance(v, (int, float)) and v > 0 for v in parts) else None
-        if r.get("status") == "ok" and isinstance(wall, (int, float)) and wall > 0:
-            out.append((r, float(wall)))
-    return out
+    """(record, :func:`trained_wall`) of every finished record that tells."""
+    return [(r, wall) for r in records if (wall := trained_wall(r)) is not None]
 
 
 def estimate(to_run: Sequence[tuple[Any, Any]], records: Iterable[dict[str, Any]],

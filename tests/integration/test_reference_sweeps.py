@@ -57,10 +57,9 @@ def test_progress_file_says_what_is_committed_and_pending(track, monkeypatch):
 
         left = float(re.search(r"about ([\d.]+) core-hours left for the pending cells \(from stored timings",
                                expected)[1])
-        # a re-scored record stands for a trained cell by its weights' training plus its scoring (bench.run.estimate)
-        walls = [r["provenance"]["train_seconds"] + r["provenance"]["scoring"]["eval_seconds"]
-                 if r["provenance"].get("scoring", {}).get("rescored") else r["wall_seconds"]
-                 for r in progress.committed(folder)[0].values()]
+        from bench.run.estimate import trained_wall  # a re-scored record: its weights' training plus its scoring
+
+        walls = [trained_wall(r) for r in progress.committed(folder)[0].values()]
         assert pending * min(walls) / 3600 - 0.05 <= left <= pending * max(walls) / 3600 + 0.05
 
 
