@@ -426,7 +426,8 @@ def judge_frontiers(panels: Any) -> list[FrontierVerdict]:
                 return None
             if not metrics:
                 return s_pts, r_pts
-            return Frontier.of(s_pts, metrics[0]), Frontier.of(r_pts, metrics[0])
+            return (Frontier.of(s_pts, metrics[0], panel.accuracy_of(metrics[0])),
+                    Frontier.of(r_pts, metrics[0], panel.accuracy_of(metrics[0])))
 
         for reading in READINGS:
             if SPARSE_RIVAL in by_name and (pair := judged("a", reading, SPARSE_RIVAL, reading)):

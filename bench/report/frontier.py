@@ -19,6 +19,9 @@ fixed before any sweep was read (``docs/frontiers.md`` says the same for readers
   code, and ``masked_probe_accuracy`` (the entries the mode's activity rule reads as inactive set to 0)
   beside active dims, so that "k active dims" never scores a signal in the entries it counts as off
   (scoring protocol 7: a VAE-family code at a few active dims kept most of its whole-code accuracy in them).
+  Records scored before protocol 7 have no masked probe: their active-dims frontiers are drawn with the whole
+  code's probe, as they were published (:func:`accuracy_of`; the scoring protocol is part of the panel, so no
+  frontier mixes the two, and a table says which accuracy it shows).
 - **Frontier**: the points that no other point of the series dominates, on seed means (at least as
   sparse and at least as accurate, strictly better in one); of exact duplicates one is kept.  Along
   the frontier, sparser points are strictly less accurate.
@@ -63,6 +66,8 @@ COLLAPSED = "collapsed_dims"
 READINGS: dict[str, int] = {"active_dims": -1, "avg_hoyer": 1}
 #: The accuracy each reading's frontier is drawn with: that of the code the reading counts.
 ACCURACY_OF: dict[str, str] = {"active_dims": MASKED_ACCURACY, "avg_hoyer": ACCURACY}
+#: The scoring protocol that introduced the masked probe; a record scored before it has none.
+MASKED_SINCE = 7
 #: The sparsity range the area is taken over: fixed bounds, or None for "the panel's densest point".
 AUC_RANGE: dict[str, tuple[float, float | None]] = {"active_dims": (0.0, None), "avg_hoyer": (0.0, 1.0)}
 DEFAULT_READING = "avg_hoyer"
@@ -77,10 +82,25 @@ def check_reading(x: str) -> str:
     return x
 
 
-def accuracy_label(x: str, short: bool = False) -> str:
-    """The y of a frontier read by ``x``, in words (``short``: "acc" for "accuracy", a table header's)."""
-    words = "masked probe accuracy" if ACCURACY_OF[x] == MASKED_ACCURACY else "probe accuracy"
+def accuracy_of(x: str, scoring_protocol: int | None = None) -> str:
+    """The accuracy a frontier read by ``x`` is drawn with, for records of ``scoring_protocol`` (None: today's):
+    :data:`ACCURACY_OF`, or the whole code's probe for records scored before :data:`MASKED_SINCE`, which have
+    no masked probe (a history track reads as it was published)."""
+    return ACCURACY if scoring_protocol is not None and scoring_protocol < MASKED_SINCE else ACCURACY_OF[x]
+
+
+def accuracy_label(x: str, short: bool = False, y: str | None = None) -> str:
+    """The y of a frontier read by ``x`` (drawn with accuracy ``y``, default :data:`ACCURACY_OF` ``[x]``), in
+    words (``short``: "acc" for "accuracy", a table header's)."""
+    words = "masked probe accuracy" if (y or ACCURACY_OF[x]) == MASKED_ACCURACY else "probe accuracy"
     return words.replace("accuracy", "acc") if short else words
+
+
+def panels_accuracy(panels: Iterable[Panel], x: str) -> str | None:
+    """The one accuracy every panel's frontiers read by ``x`` are drawn with; None when they differ (panels of
+    records scored before and after :data:`MASKED_SINCE`: each table header then names its own)."""
+    ys = {p.accuracy_of(x) for p in panels}
+    return ys.pop() if len(ys) == 1 else None if ys else ACCURACY_OF[x]
 
 
 #: What a masked probe accuracy is, where a table shows one.
@@ -111,10 +131,11 @@ class Point:
         v = list(self.values.get(metric, {}).values())
         return float(np.std(v, ddof=1)) if len(v) > 1 else math.nan
 
-    def read_by(self, x: str) -> Point:
-        """The point as the frontier of reading ``x`` sees it: its ``ACCURACY`` is the accuracy of
-        :data:`ACCURACY_OF` ``[x]`` (none where the records lack it: such a point is left off that frontier)."""
-        y = ACCURACY_OF[x]
+    def read_by(self, x: str, y: str | None = None) -> Point:
+        """The point as the frontier of reading ``x`` sees it: its ``ACCURACY`` is the accuracy ``y``
+        (default :data:`ACCURACY_OF` ``[x]``; none where the records lack it: such a point is left off that
+        frontier)."""
+        y = ACCURACY_OF[x] if y is None else y
         if y == ACCURACY:
             return self
         return Point(self.label, {**self.values, ACCURACY: dict(self.values.get(y, {}))}, self.cells)
@@ -193,10 +214,10 @@ class Frontier:
     front: tuple[Point, ...]
 
     @classmethod
-    def of(cls, points: Iterable[Point], x: str) -> Frontier:
-        """The frontier of ``points`` read by ``x``, each point's accuracy that of the code ``x`` reads
-        (:meth:`Point.read_by`)."""
-        read = [p.read_by(x) for p in points]
+    def of(cls, points: Iterable[Point], x: str, y: str | None = None) -> Frontier:
+        """The frontier of ``points`` read by ``x``, each point's accuracy ``y``: by default that of the code
+        ``x`` reads (:meth:`Point.read_by`; a panel's :meth:`Panel.accuracy_of` says which its records have)."""
+        read = [p.read_by(x, y) for p in points]
         usable = tuple(p for p in read if math.isfinite(p.mean(x)) and math.isfinite(p.mean(ACCURACY)))
         if not usable:
             return cls(x, (), ())
@@ -276,6 +297,12 @@ class Panel:
     train_split: str
     scoring: str
     kind: str
+    #: The scoring protocol of the panel's records (:func:`accuracy_of`): never mixed in one frontier.
+    scoring_protocol: int | None = None
+
+    def accuracy_of(self, x: str) -> str:
+        """The accuracy this panel's frontiers read by ``x`` are drawn with."""
+        return accuracy_of(x, self.scoring_protocol)
 
     def title(self, protocol: Sequence[str] = ()) -> str:
         """``corpus · backbone[ (encoder)] · kind modes``, then what sets its protocol apart from other
@@ -283,6 +310,7 @@ class Panel:
         backbone = f"{self.backbone} backbone" + (f" ({self.encoder})" if self.encoder else "")
         scoring = json.loads(self.scoring)
         parts = [f"preset {self.preset}" if k == "preset" else f"trained on {self.train_split}" if k == "train_split"
+                 else f"scoring protocol {self.scoring_protocol}" if k == "scoring_protocol"
                  else f"{k.removeprefix('scoring.')}={scoring.get(k.removeprefix('scoring.'), '(default)')}"
                  for k in protocol]
         return f"{self.corpus} · {backbone} · {self.kind} modes" + (f" · {', '.join(parts)}" if parts else "")
@@ -290,7 +318,8 @@ class Panel:
     @property
     def group(self) -> tuple[str, ...]:
         """The panel without its kind: a column of the figure."""
-        return self.corpus, self.backbone, self.encoder, self.preset, self.train_split, self.scoring
+        return self.corpus, self.backbone, self.encoder, self.preset, self.train_split, self.scoring, \
+            str(self.scoring_protocol)
 
 
 @dataclass(frozen=True)
@@ -303,7 +332,7 @@ class Series:
     varies: tuple[str, ...] = ()
 
     def frontier(self, x: str) -> Frontier:
-        return Frontier.of(self.points, x)
+        return Frontier.of(self.points, x, self.panel.accuracy_of(x))
 
     @property
     def name(self) -> str:
@@ -347,6 +376,13 @@ def _scores(rec: dict[str, Any], mode: str) -> dict[str, float]:
     return out
 
 
+def _scoring_protocol(rec: dict[str, Any]) -> int | None:
+    """The scoring protocol a record says it was scored under (None where it says none: read as today's, as
+    :func:`bench.report.stale.split_stale` reads it)."""
+    v = rec.get("config", {}).get("scoring_protocol")
+    return v if isinstance(v, int) and not isinstance(v, bool) else None
+
+
 def _is_number(v: Any) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(float(v))
 
@@ -387,7 +423,7 @@ def collect(records: Iterable[dict[str, Any]]) -> dict[Panel, list[Series]]:
                 continue
             panel = Panel(spec["corpus"], _backbone(rec), str(spec.get("encoder") or ""), spec["preset"],
                           spec.get("train_split", "train"), json.dumps(rec["config"].get("eval", {}), sort_keys=True),
-                          kind)
+                          kind, _scoring_protocol(rec))
             entry = raw.setdefault((panel, name, ref), {}).setdefault(
                 key, (settings, spec.get("variant") or name, {}, []))
             if int(spec["seed"]) not in entry[2]:
@@ -472,10 +508,10 @@ def _point(label: str, seeds: Mapping[int, Mapping[str, float]], cells: Sequence
 
 
 def protocol_differences(panels: Iterable[Panel]) -> list[str]:
-    """What varies among ``panels`` beside corpus, backbone and kind: ``preset``, ``train_split`` and
-    ``scoring.<setting>``, so that two panels of one table never carry the same title."""
+    """What varies among ``panels`` beside corpus, backbone and kind: ``preset``, ``train_split``,
+    ``scoring_protocol`` and ``scoring.<setting>``, so that two panels of one table never carry the same title."""
     panels = list(panels)
-    out = [k for k in ("preset", "train_split") if len({getattr(p, k) for p in panels}) > 1]
+    out = [k for k in ("preset", "train_split", "scoring_protocol") if len({getattr(p, k) for p in panels}) > 1]
     scorings = [json.loads(p.scoring) for p in panels]
     keys = sorted(set().union(*scorings)) if scorings else []
     return out + [f"scoring.{k}" for k in keys if len({json.dumps(c.get(k)) for c in scorings}) > 1]
@@ -545,12 +581,12 @@ def _row(s: Series, x: str, levels: Sequence[float], span: tuple[float, float]) 
     return [s.name, counted, _seeds(f.points), frontier, auc, *cells]
 
 
-def _headers(x: str, levels: Sequence[float]) -> list[str]:
+def _headers(x: str, levels: Sequence[float], y: str | None = None) -> list[str]:
     acc = aggregate_info("frontier_accuracy")
     level_header = acc.header if acc else "acc @ {level}"
     points, auc = aggregate_info("frontier_points"), aggregate_info("frontier_auc")
     return ["method", points.header if points else "frontier / swept", "seeds",
-            f"frontier ({header(x)} → {accuracy_label(x, short=True)})", f"{auc.header if auc else 'frontier AUC'} ↑",
+            f"frontier ({header(x)} → {accuracy_label(x, short=True, y=y)})", f"{auc.header if auc else 'frontier AUC'} ↑",
             *(level_header.replace("{level}", f"{header(x)} {text}") for text in level_texts(levels))]
 
 
@@ -574,8 +610,11 @@ def render_markdown(panels: Mapping[Panel, Sequence[Series]], x: str,
     check_reading(x)
     protocols = protocol_differences(panels)
     direction = "higher" if READINGS[x] > 0 else "fewer"
-    what_y = MASKED_NOTE if ACCURACY_OF[x] == MASKED_ACCURACY else ""
-    blocks = [f"Accuracy–sparsity frontiers: x = {header(x)} ({direction} = sparser), y = {accuracy_label(x)} "
+    y = panels_accuracy(panels, x)
+    what_y = MASKED_NOTE if y in (MASKED_ACCURACY, None) else ""
+    y_words = accuracy_label(x, y=y) if y else f"{accuracy_label(x)} or, for records scored before protocol " \
+        f"{MASKED_SINCE} (which have none), probe accuracy, as each table's header says"
+    blocks = [f"Accuracy–sparsity frontiers: x = {header(x)} ({direction} = sparser), y = {y_words} "
               f"{what_y}(mean ± std over seeds). A point is one configuration of a method; the frontier keeps the points "
               "no other point of the method is at least as sparse and as accurate as; accuracy at a level is "
               "interpolated along it, never extrapolated (–: outside its range; ~: spread interpolated, the "
@@ -587,7 +626,7 @@ def render_markdown(panels: Mapping[Panel, Sequence[Series]], x: str,
     for panel, series in panels.items():
         lv = list(levels) if levels is not None else default_levels(series, x)
         span = auc_span(series, x)
-        rows, heads = [_row(s, x, lv, span) for s in series], _headers(x, lv)
+        rows, heads = [_row(s, x, lv, span) for s in series], _headers(x, lv, panel.accuracy_of(x))
         missing = in_progress(panel, series, declared)
         for row, s in zip(rows, series):
             if s.method in missing and not s.reference:
@@ -615,6 +654,7 @@ def frontier_frame(panels: Mapping[Panel, Sequence[Series]], x: str, levels: Seq
         span = auc_span(series, x)
         base = {"corpus": panel.corpus, "backbone": panel.backbone, "encoder": panel.encoder, "kind": panel.kind,
                 "preset": panel.preset, "train_split": panel.train_split, "x": x}
+        y = panel.accuracy_of(x)
         for s in series:
             f = s.frontier(x)
             auc = math.nan if s.reference else f.auc(span)
@@ -623,16 +663,16 @@ def frontier_frame(panels: Mapping[Panel, Sequence[Series]], x: str, levels: Seq
                 head["points_declared"] = None if s.reference else declared.get((s.method, panel.corpus, panel.kind))
             for p in f.points:
                 rows.append({**head, "row": "point", "label": p.label, "seeds": p.n(ACCURACY),
-                             "x_mean": p.mean(x), "x_std": p.std(x), f"{ACCURACY_OF[x]}_mean": p.mean(ACCURACY),
-                             f"{ACCURACY_OF[x]}_std": p.std(ACCURACY),
+                             "x_mean": p.mean(x), "x_std": p.std(x), f"{y}_mean": p.mean(ACCURACY),
+                             f"{y}_std": p.std(ACCURACY),
                              "on_frontier": any(p is q for q in f.front)})
             if s.reference or len(f.points) < 2:
                 continue
             for level in lv:
                 at = f.at(level)
                 rows.append({**head, "row": "level", "label": "", "x_mean": level,
-                             f"{ACCURACY_OF[x]}_mean": at.mean if at else math.nan,
-                             f"{ACCURACY_OF[x]}_std": at.std if at else math.nan,
+                             f"{y}_mean": at.mean if at else math.nan,
+                             f"{y}_std": at.std if at else math.nan,
                              "seeds": len(at.per_seed) if at else 0, "on_frontier": at is not None})
     return pd.DataFrame(rows)
 
@@ -670,6 +710,8 @@ def render_matched_across(panels: Mapping[Panel, Sequence[Series]], x: str, leve
     from tabulate import tabulate
 
     check_reading(x)
+    y = panels_accuracy(panels, x)
+    y_words = accuracy_label(x, y=y) if y else f"probe accuracy, masked where scored at protocol {MASKED_SINCE} or later"
     corpora = list(dict.fromkeys(p.corpus for p in panels))
     texts = level_texts(levels)
     methods: dict[str, dict[str, list[str]]] = {}
@@ -714,11 +756,11 @@ def render_matched_across(panels: Mapping[Panel, Sequence[Series]], x: str, leve
                     cells.append("–")
                     continue
                 used.add(id(best))
-                p = best.points[0].read_by(x)
+                p = best.points[0].read_by(x, best.panel.accuracy_of(x))
                 cells.append(f"{_value(p.mean(ACCURACY), p.std(ACCURACY))} ({format_number(p.mean(x), 3)})")
         if used:
             rows.append([f"{family} (reference)", *cells])
-        unmatched += [f"{s.name} on {c}: {_point_text(s.points[0].read_by(x), x)}" for c in corpora
+        unmatched += [f"{s.name} on {c}: {_point_text(s.points[0].read_by(x, s.panel.accuracy_of(x)), x)}" for c in corpora
                       for s in by.get(c, []) if id(s) not in used]
     table = tabulate(rows, headers=heads, tablefmt="github", disable_numparse=True)
     for corpus in waiting:
@@ -727,9 +769,9 @@ def render_matched_across(panels: Mapping[Panel, Sequence[Series]], x: str, leve
         table += (f"\n\n{corpus}: first seed in progress ({run} of {declared} sweep points run); its areas and "
                   "matched accuracies appear once every point has run.")
     if shown := [text for corpus, text in single if corpus not in waiting]:
-        table += f"\n\nOne point, no frontier ({header(x)} → {accuracy_label(x)}): " + "; ".join(shown) + "."
+        table += f"\n\nOne point, no frontier ({header(x)} → {y_words}): " + "; ".join(shown) + "."
     if unmatched:
-        table += f"\n\nReferences at no level ({header(x)} → {accuracy_label(x)}): " + "; ".join(unmatched) + "."
+        table += f"\n\nReferences at no level ({header(x)} → {y_words}): " + "; ".join(unmatched) + "."
     return table
 
 

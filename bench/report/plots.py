@@ -356,7 +356,7 @@ def frontier_figure(panels, x: str, declared=None):
     from matplotlib.lines import Line2D
     from matplotlib.ticker import MaxNLocator
 
-    from bench.report.frontier import (ACCURACY as Y, ACCURACY_OF, READINGS, check_reading, in_progress, points_run,
+    from bench.report.frontier import (ACCURACY as Y, READINGS, check_reading, in_progress, points_run,
                                        protocol_differences)
 
     check_reading(x)
@@ -407,7 +407,7 @@ def frontier_figure(panels, x: str, declared=None):
         progress = "\nsweep in progress: {} of {} points run".format(*points_run(panel, series, declared)) \
             if missing else ""
         ax.set_title(panel.title(protocols) + progress, fontsize=9)
-        ax.set(xlabel=f"{axis_label(x)} (sparser →)", ylabel=axis_label(ACCURACY_OF[x]))
+        ax.set(xlabel=f"{axis_label(x)} (sparser →)", ylabel=axis_label(panel.accuracy_of(x)))
         ax.xaxis.set_major_locator(MaxNLocator(nbins=5))
         if READINGS[x] < 0 and not ax.xaxis_inverted():
             ax.invert_xaxis()

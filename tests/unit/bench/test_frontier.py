@@ -243,6 +243,50 @@ def test_the_active_dims_frontier_reads_the_masked_probe_and_the_hoyer_frontier_
     assert "y = probe accuracy (mean" in render(sweep("hsvae", [({"psi": 0.01}, 0.80, 0.2, 20.0)]))
 
 
+def scored_under(records, protocol):
+    """``records`` as scored under scoring ``protocol``; before protocol 7 a record has no masked probe."""
+    for rec in records:
+        rec["config"]["scoring_protocol"] = protocol
+        if protocol < 7:
+            for scores in rec["metrics"]["modes"].values():
+                scores.pop("masked_probe_accuracy", None)
+    return records
+
+
+def test_records_scored_before_the_masked_probe_draw_their_active_dims_frontier_with_the_whole_code():
+    """A history track (results/reference/text/, scoring protocol 2) has no masked probe: its active-dims
+    frontiers read the whole code's probe, as published, and say so; records of the two protocols never share a
+    frontier, and each table names the accuracy it shows."""
+    from bench.paper.claims import judge_frontiers
+    from bench.report.frontier import accuracy_of, render_markdown
+
+    points = [({"psi": 0.01}, 0.80, 0.2, 20.0), ({"psi": 0.1}, 0.60, 0.6, 10.0), ({"psi": 1.0}, 0.40, 0.8, 4.0)]
+    rival = [({"a": 1}, 0.7, 0.3, 18.0), ({"a": 2}, 0.5, 0.5, 12.0), ({"a": 3}, 0.3, 0.7, 6.0)]
+    old = scored_under(sweep("hsvae", points) + sweep("mat", rival), 2)
+    assert accuracy_of("active_dims", 2) == "probe_accuracy" and accuracy_of("active_dims", 7) == accuracy_of("active_dims")
+    out = render(old, x="active_dims", levels=[15.0])
+    assert "no point has both readings" not in out
+    assert "y = probe accuracy (mean ± std over seeds)" in out and "masked" not in out
+    hsvae = cells(next(line for line in out.split("deterministic modes")[1].splitlines() if line.startswith("| hsvae ")))
+    assert hsvae[1] == "3 / 3" and hsvae[-1] == "0.700 ± 0.010"  # halfway from (10, 0.6) to (20, 0.8)
+    verdicts = [v for v in judge_frontiers(collect(old)) if v.reading == "active_dims"]
+    assert verdicts and all(v.verdict != "inconclusive" for v in verdicts)
+
+    new = scored_under(sweep("hsvae", points), 7)
+    for rec in new:  # today's records: the masked probe is lower than the whole code's
+        for scores in rec["metrics"]["modes"].values():
+            scores["masked_probe_accuracy"] = scores["probe_accuracy"] - 0.1
+    panels = collect(old + new)
+    assert {(p.kind, p.scoring_protocol) for p in panels} == {(k, v) for k in ("deterministic", "stochastic") for v in (2, 7)}
+    both = render_markdown(panels, "active_dims", [15.0])
+    assert "y = masked probe accuracy or, for records scored before protocol 7 (which have none), probe accuracy" in both
+    blocks = {b.split("\n")[0]: b for b in both.split("### ")[1:]}
+    old_det, new_det = (blocks[f"yahoo · text backbone · deterministic modes · scoring protocol {v}"] for v in (2, 7))
+    assert "(active dims → probe acc)" in old_det and "| hsvae " in old_det
+    assert "(active dims → masked probe acc)" in new_det
+    assert cells(next(line for line in new_det.splitlines() if line.startswith("| hsvae ")))[-1] == "0.600 ± 0.010"
+
+
 def test_the_table_reads_matched_levels_inside_each_frontier_only():
     recs = (sweep("hsvae", [({"psi": 0.01}, 0.80, 0.2, 20.0), ({"psi": 0.1}, 0.60, 0.6, 10.0)])
             + sweep("mat", [({"gamma": 0.8}, 0.70, 0.3, 18.0), ({"gamma": 0.5}, 0.65, 0.4, 15.0),
