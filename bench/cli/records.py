@@ -22,7 +22,7 @@ def current_records(results_dir: Path, as_published: bool = False) -> list[dict[
     an older protocol are named on stderr and left out; none left is a user error."""
     from bench.config.spec import TRAINING_VERSION
     from bench.errors import UserError
-    from bench.report.stale import split_stale, stale_note
+    from bench.report.stale import published_scoring, split_stale, stale_note
     from bench.store.results import Store
     from tasks.scoring import SCORING_VERSION
 
@@ -35,9 +35,12 @@ def current_records(results_dir: Path, as_published: bool = False) -> list[dict[
     if stale:
         click.echo(stale_note(stale).replace(", `--all-protocols` shows them", ""), err=True)
     if not records and stale:
+        published = published_scoring(stale)
+        as_then = (f"; or --as-published reads them as they were published (scoring protocol {published})"
+                   if not as_published and published is not None else "")
         raise UserError(f"none of the {len(stale)} successful run record(s) under {store.runs} is of today's protocols "
                         f"(training {TRAINING_VERSION}, scoring {SCORING_VERSION}); `bench run` with the options that "
-                        "made them re-scores the cells whose weights are kept and trains the others")
+                        f"made them re-scores the cells whose weights are kept and trains the others{as_then}")
     if not records:
         raise UserError(f"no successful run records under {store.runs}; run `bench run` first or pass --results-dir")
     return records

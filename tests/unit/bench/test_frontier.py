@@ -400,6 +400,7 @@ def test_bench_frontier_user_errors(tmp_path):
     assert stale.exit_code == 2 and "Traceback" not in stale.output, stale.output
     assert "none of the 3 successful run record(s)" in stale.output and f"scoring {SCORING_VERSION}" in stale.output
     assert "re-scores the cells whose weights are kept" in stale.output
+    assert f"--as-published reads them as they were published (scoring protocol {SCORING_VERSION - 1})" in stale.output
     # --as-published reads them as of their own protocol (how tables.sh regenerates a track published under an
     # older one); a record older still, beside them, stays left out
     older = sweep("vae", [({"beta": 0.01}, 0.9, 0.2, 25.0)], seeds=(0,))[0]
