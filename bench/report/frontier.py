@@ -611,11 +611,11 @@ def render_markdown(panels: Mapping[Panel, Sequence[Series]], x: str,
     protocols = protocol_differences(panels)
     direction = "higher" if READINGS[x] > 0 else "fewer"
     y = panels_accuracy(panels, x)
-    what_y = MASKED_NOTE if y in (MASKED_ACCURACY, None) else ""
-    y_words = accuracy_label(x, y=y) if y else f"{accuracy_label(x)} or, for records scored before protocol " \
-        f"{MASKED_SINCE} (which have none), probe accuracy, as each table's header says"
-    blocks = [f"Accuracy–sparsity frontiers: x = {header(x)} ({direction} = sparser), y = {y_words} "
-              f"{what_y}(mean ± std over seeds). A point is one configuration of a method; the frontier keeps the points "
+    y_words = accuracy_label(x, y=y) + (f" {MASKED_NOTE}" if y == MASKED_ACCURACY else " ") if y else \
+        (f"{accuracy_label(x)} {MASKED_NOTE}or, for records scored before protocol {MASKED_SINCE} (which have none), "
+         "probe accuracy, as each table's header says ")
+    blocks = [f"Accuracy–sparsity frontiers: x = {header(x)} ({direction} = sparser), y = {y_words}"
+              f"(mean ± std over seeds). A point is one configuration of a method; the frontier keeps the points "
               "no other point of the method is at least as sparse and as accurate as; accuracy at a level is "
               "interpolated along it, never extrapolated (–: outside its range; ~: spread interpolated, the "
               "neighbours share fewer than two seeds). Definitions: docs/frontiers.md."]

@@ -279,7 +279,8 @@ def test_records_scored_before_the_masked_probe_draw_their_active_dims_frontier_
     panels = collect(old + new)
     assert {(p.kind, p.scoring_protocol) for p in panels} == {(k, v) for k in ("deterministic", "stochastic") for v in (2, 7)}
     both = render_markdown(panels, "active_dims", [15.0])
-    assert "y = masked probe accuracy or, for records scored before protocol 7 (which have none), probe accuracy" in both
+    assert "y = masked probe accuracy (the probe of the code with the entries" in both
+    assert "or, for records scored before protocol 7 (which have none), probe accuracy, as each table's header" in both
     blocks = {b.split("\n")[0]: b for b in both.split("### ")[1:]}
     old_det, new_det = (blocks[f"yahoo · text backbone · deterministic modes · scoring protocol {v}"] for v in (2, 7))
     assert "(active dims → probe acc)" in old_det and "| hsvae " in old_det
