@@ -67,8 +67,8 @@ def test_a_metric_plugin_is_scored_and_bolded_by_its_declared_direction(install_
     install_example("sparsebench-gini")
     results = tmp_path / "results"
     res = run_bench("run", "--methods", "sparsemax,vae", "--corpora", "synthetic", "--preset", "smoke",
-                    "--set", "epochs=1", "--set", "max_train_sentences=600", "--results-dir", str(results),
-                    "--no-references")  # the bolding among methods is the point here
+                    "--set", "epochs=1", "--set", "max_train_sentences=600", "--set", "probe_sizes=all",
+                    "--results-dir", str(results), "--no-references")  # the bolding among methods is the point here
     assert res.exit_code == 0, res.output
     board = run_bench("leaderboard", "--results-dir", str(results), "--metric", "gini", "--modes", "all")
     assert board.exit_code == 0, board.output
@@ -89,7 +89,7 @@ def test_a_corpus_plugin_is_listed_described_and_run_on(install_example, run_ben
     info = run_bench("data", "info", "seasons")
     assert info.exit_code == 0, info.output
     res = run_bench("run", "--methods", "vae", "--corpora", "seasons", "--set", "epochs=1", "--threads", "1",
-                    "--results-dir", str(tmp_path))
+                    "--set", "probe_sizes=all", "--results-dir", str(tmp_path))  # the corpus is the point
     assert res.exit_code == 0, res.output
     assert "1 trained" in res.output and "references: 3 computed" in res.output
     (cell,) = [p for p in (tmp_path / "runs").iterdir() if p.name.startswith("vae-seasons-")]
@@ -102,10 +102,11 @@ def test_an_executor_plugin_runs_cells_and_references_by_name(install_example, r
     listed = " ".join(run_bench("list", "executors", "--wide").output.split())
     assert "pool plugin sparsebench-pool 0.1.0" in listed
     res = run_bench("run", "--methods", "ae", "--corpora", "synthetic", "--set", "epochs=1", "--set",
-                    "max_train_sentences=300", "--executor", "pool", "--jobs", "2", "--threads", "1",
-                    "--results-dir", str(tmp_path))
+                    "max_train_sentences=300", "--set", "probe_sizes=all", "--executor", "pool", "--jobs", "2",
+                    "--threads", "1", "--results-dir", str(tmp_path))
     assert res.exit_code == 0, res.output
     assert "1 trained" in res.output and "references: 3 computed" in res.output
     again = run_bench("run", "--methods", "ae", "--corpora", "synthetic", "--set", "epochs=1", "--set",
-                      "max_train_sentences=300", "--executor", "pool", "--results-dir", str(tmp_path))
+                      "max_train_sentences=300", "--set", "probe_sizes=all", "--executor", "pool",
+                      "--results-dir", str(tmp_path))
     assert again.exit_code == 0 and "1 cached" in again.output and "references: 0 computed, 3 cached" in again.output

@@ -274,8 +274,9 @@ def embedding(tmp_path_factory):
         other = track.build_encoder(root / "enc" / "other-bert", seed=1)
         results = root / "results"
         res = _cli("run", "-m", "topk,batchtopk,csr,hsvae", "-c", "synthetic", "--train-split", "valid", "--backbone",
-                   "embedding", "--encoder", str(encoder), "--preset", "smoke", "--set", "epochs=2", "--threads", "1",
-                   "--no-references", "--results-dir", str(results))
+                   "embedding", "--encoder", str(encoder), "--preset", "smoke", "--set", "epochs=2",
+                   "--set", "probe_sizes=all",  # the codes are the point: one probe size
+                   "--threads", "1", "--no-references", "--results-dir", str(results))
         assert res.exit_code == 0, res.output
         yield {"results": results, "encoder": encoder, "other": other, "ids": _ids(results)}
 
