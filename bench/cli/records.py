@@ -35,9 +35,9 @@ def current_records(results_dir: Path, as_published: bool = False) -> list[dict[
     if stale:
         click.echo(stale_note(stale).replace(", `--all-protocols` shows them", ""), err=True)
     if not records and stale:
-        published = published_scoring(stale)
-        as_then = (f"; or --as-published reads them as they were published (scoring protocol {published})"
-                   if not as_published and published is not None else "")
+        published = None if as_published else published_scoring(stale)
+        as_then = f"; or --as-published reads them as they were published (scoring protocol {published})" \
+            if published is not None else ""
         raise UserError(f"none of the {len(stale)} successful run record(s) under {store.runs} is of today's protocols "
                         f"(training {TRAINING_VERSION}, scoring {SCORING_VERSION}); `bench run` with the options that "
                         f"made them re-scores the cells whose weights are kept and trains the others{as_then}")

@@ -376,13 +376,6 @@ def _scores(rec: dict[str, Any], mode: str) -> dict[str, float]:
     return out
 
 
-def _scoring_protocol(rec: dict[str, Any]) -> int | None:
-    """The scoring protocol a record says it was scored under (None where it says none: read as today's, as
-    :func:`bench.report.stale.split_stale` reads it)."""
-    v = rec.get("config", {}).get("scoring_protocol")
-    return v if isinstance(v, int) and not isinstance(v, bool) else None
-
-
 def _is_number(v: Any) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(float(v))
 
@@ -408,6 +401,8 @@ def collect(records: Iterable[dict[str, Any]]) -> dict[Panel, list[Series]]:
 
     Of two records of one point and seed (one configuration run twice under different cell ids),
     the first by cell id is kept."""
+    from bench.report.stale import protocol_versions
+
     # per (panel, name, reference), per configuration: (settings, row name, scores per seed, cell id per seed)
     raw: dict[tuple[Panel, str, bool], dict[str, tuple[dict[str, Any], str, dict[int, dict[str, float]], list[str]]]] = {}
     ok = sorted((r for r in records if r.get("status") == "ok"),
@@ -423,7 +418,7 @@ def collect(records: Iterable[dict[str, Any]]) -> dict[Panel, list[Series]]:
                 continue
             panel = Panel(spec["corpus"], _backbone(rec), str(spec.get("encoder") or ""), spec["preset"],
                           spec.get("train_split", "train"), json.dumps(rec["config"].get("eval", {}), sort_keys=True),
-                          kind, _scoring_protocol(rec))
+                          kind, protocol_versions(rec).get("scoring_protocol"))  # None: today's, as split_stale reads it
             entry = raw.setdefault((panel, name, ref), {}).setdefault(
                 key, (settings, spec.get("variant") or name, {}, []))
             if int(spec["seed"]) not in entry[2]:
