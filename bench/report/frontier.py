@@ -52,6 +52,7 @@ import numpy as np
 
 from bench.errors import UserError
 from bench.report.leaderboard import format_number, format_spread, header, headline
+from bench.report.stale import protocol_versions
 from tasks.aggregate_metrics import aggregate_info
 
 ACCURACY = "probe_accuracy"
@@ -401,8 +402,6 @@ def collect(records: Iterable[dict[str, Any]]) -> dict[Panel, list[Series]]:
 
     Of two records of one point and seed (one configuration run twice under different cell ids),
     the first by cell id is kept."""
-    from bench.report.stale import protocol_versions
-
     # per (panel, name, reference), per configuration: (settings, row name, scores per seed, cell id per seed)
     raw: dict[tuple[Panel, str, bool], dict[str, tuple[dict[str, Any], str, dict[int, dict[str, float]], list[str]]]] = {}
     ok = sorted((r for r in records if r.get("status") == "ok"),
@@ -412,13 +411,14 @@ def collect(records: Iterable[dict[str, Any]]) -> dict[Panel, list[Series]]:
         name = str(rec["reference"].get("name", spec["method"])) if ref else spec["method"]
         settings = _settings(rec)
         key = json.dumps(settings, sort_keys=True, default=str)
+        where = (spec["corpus"], _backbone(rec), str(spec.get("encoder") or ""), spec["preset"],
+                 spec.get("train_split", "train"), json.dumps(rec["config"].get("eval", {}), sort_keys=True))
+        scoring = protocol_versions(rec).get("scoring_protocol")  # None: today's, as split_stale reads it
         for kind in KINDS:
             mode = headline(rec, "deterministic" if ref else kind)
             if not mode or mode not in rec["metrics"]["modes"]:
                 continue
-            panel = Panel(spec["corpus"], _backbone(rec), str(spec.get("encoder") or ""), spec["preset"],
-                          spec.get("train_split", "train"), json.dumps(rec["config"].get("eval", {}), sort_keys=True),
-                          kind, protocol_versions(rec).get("scoring_protocol"))  # None: today's, as split_stale reads it
+            panel = Panel(*where, kind, scoring)
             entry = raw.setdefault((panel, name, ref), {}).setdefault(
                 key, (settings, spec.get("variant") or name, {}, []))
             if int(spec["seed"]) not in entry[2]:
