@@ -9,7 +9,9 @@ reading, as the stored records of the first seed draw it.  A point whose first-s
 yet cannot be placed, and a frontier drawn from part of a sweep is not the sweep's (a point on it may be
 dominated by one still to come): so while any first seed is missing, ``bench run`` holds every further seed
 back, runs the first seeds, then reads the frontiers from all of them and runs the further seeds of the points
-on one, in the same command (``bench.cli.run``).
+on one, in the same command (``bench.cli.run``).  They run seed-major (every point at seed 1, then every point at
+seed 2): a claim reads a point once it has 2 seeds, so a sweep stopped halfway can already be judged on every point,
+where point-major order (each point's seeds 1 and 2 in turn) would leave most points at one seed.
 
 Which records lie on a frontier is the report room's to say (:func:`bench.report.frontier.frontier_point_cells`);
 this module, in the run room, turns that set into cells, and ``bench run`` (the cli room) joins the two.
@@ -64,5 +66,7 @@ def frontier_seed_cells(cells: Sequence[Any], stored: Iterable[str], on_frontier
     have, on = set(stored), set(on_frontier)
     placed = [c for c in cells if c.cell_id in have]
     base = [c for c in placed if c.cell_id in on]
-    added = [resolve(dataclasses.replace(c.spec, seed=int(s))) for c in base for s in seeds if int(s) != c.spec.seed]
+    # seed-major: every point's first further seed before any point's second, so a run cut short leaves the most
+    # points with the 2 seeds a claim reads (bench.paper.claims.MIN_SEEDS)
+    added = [resolve(dataclasses.replace(c.spec, seed=int(s))) for s in seeds for c in base if int(s) != c.spec.seed]
     return FrontierSeeds(list(dict.fromkeys(added)), len(base), len(placed) - len(base), len(cells) - len(placed))

@@ -42,6 +42,9 @@ def test_only_points_on_a_frontier_get_further_seeds_and_points_without_a_record
     assert sorted((x.spec.seed, x.spec.overrides) for x in plan.cells) == sorted(
         (s, base.spec.overrides) for base in (a, b, d) for s in (1, 2))
     assert all(x.spec.seed in (1, 2) and x.cell_id not in {a.cell_id, b.cell_id, d.cell_id} for x in plan.cells)
+    # seed-major: every point reaches the 2 seeds a claim reads before any point gets its third
+    assert [(x.spec.seed, x.spec.overrides) for x in plan.cells] == [
+        (s, base.spec.overrides) for s in (1, 2) for base in (a, b, d)]
     assert plan.note([1, 2]) == ("frontier seeds 1,2: 3 point(s) on a frontier get them (6 cell(s)), 1 off every "
                                  "frontier do not; 1 point(s) wait for their first-seed record")
     assert plan.deferred_note([1, 2]).startswith("frontier seeds 1,2: 1 point(s) wait for their first-seed record, so "
