@@ -66,6 +66,6 @@ def frontier_seed_cells(cells: Sequence[Any], stored: Iterable[str], on_frontier
     have, on = set(stored), set(on_frontier)
     placed = [c for c in cells if c.cell_id in have]
     base = [c for c in placed if c.cell_id in on]
-    # seed-major, as the module docstring says why
+    # seed-major (the module docstring says why)
     added = [resolve(dataclasses.replace(c.spec, seed=int(s))) for s in seeds for c in base if int(s) != c.spec.seed]
     return FrontierSeeds(list(dict.fromkeys(added)), len(base), len(placed) - len(base), len(cells) - len(placed))
