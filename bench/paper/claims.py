@@ -283,6 +283,21 @@ def common_levels(a: Sequence[float], b: Sequence[float], grid: int = GRID) -> l
     return sorted({lo, hi, *inner, *np.linspace(lo, hi, grid).tolist()})
 
 
+def sign_changes(gaps: Sequence[tuple[float, float]]) -> list[float]:
+    """The levels where a gap between two frontiers' means changes sign, from (level, gap) pairs sorted by
+    level that hold every knot of both frontiers: the gap is linear between them, so each root is exact.
+
+    A prose reader otherwise interpolates where one method overtakes the other by hand."""
+    out: list[float] = []
+    signed = [(lv, g) for lv, g in gaps if g != 0.0]
+    for (l0, g0), (l1, g1) in zip(signed, signed[1:]):
+        if (g0 > 0) == (g1 > 0):
+            continue
+        zeros = [lv for lv, g in gaps if g == 0.0 and l0 < lv < l1]
+        out.append(zeros[0] if zeros else l0 + (l1 - l0) * g0 / (g0 - g1))
+    return out
+
+
 def _fmt_level(v: float) -> str:
     from bench.report.leaderboard import format_number
 
@@ -319,6 +334,9 @@ def frontier_dominates(s: Any, r: Any, s_name: str = SPARSE, r_name: str = SPARS
     gaps = [(lv, a.mean - b.mean, a.values(), b.values()) for lv, a, b in pairs]
     numbers += (f"; common range [{_fmt_level(levels[0])}, {_fmt_level(levels[-1])}], {s_name} − {r_name} "
                 f"accuracy from {min(g for _, g, _, _ in gaps):+.3f} to {max(g for _, g, _, _ in gaps):+.3f}")
+    crossed = sign_changes([(lv, g) for lv, g, _, _ in gaps])
+    if crossed:
+        numbers += ", changing sign at " + ", ".join(_fmt_level(v) for v in crossed)
     below = [(lv, g) for lv, g, a, b in gaps if -g > CLOSE and _separated_above(b, a)]
     if below:
         lv, g = min(below, key=lambda t: t[1])

@@ -10,7 +10,7 @@ import pytest
 
 from bench.paper.claims import (CLOSE, MIN_POINTS, best_point_close, common_levels, eligible, frontier_dominates,
                           frontier_verdicts_from_records, higher_kl_at_matched_accuracy, main,
-                          render_frontier_verdicts)
+                          render_frontier_verdicts, sign_changes)
 from bench.report.frontier import Frontier, Point
 
 
@@ -48,8 +48,34 @@ def test_a_refuted_when_the_rival_is_above_by_more_than_close_on_every_seed():
 
 def test_a_crossing_frontiers_are_refuted():
     """Above at the dense end, more than CLOSE below at the sparse end: no dominance."""
-    verdict, why, _ = frontier_dominates(front(X, (0.80, 0.70, 0.55)), front(X, (0.70, 0.68, 0.65)))
+    verdict, why, numbers = frontier_dominates(front(X, (0.80, 0.70, 0.55)), front(X, (0.70, 0.68, 0.65)))
     assert verdict == "refuted" and "0.100 above at 0.600" in why  # the largest gap is named
+    # gaps +0.10, +0.02, −0.10 at 0.2, 0.4, 0.6: zero at 0.4 + 0.2 · 0.02 / 0.12 = 0.4333
+    assert numbers.endswith("from -0.100 to +0.100, changing sign at 0.433")
+
+
+def test_a_frontiers_that_never_cross_name_no_crossing():
+    numbers = frontier_dominates(front(X, (0.80, 0.75, 0.70)), front(X, (0.70, 0.65, 0.60)))[2]
+    assert "changing sign" not in numbers
+
+
+def test_a_crossing_between_knots_of_different_frontiers_is_exact():
+    """s has knots at 0.2 and 0.6 (0.75 → 0.55, so 0.65 at 0.4); r at 0.2, 0.4, 0.6 (0.72, 0.70, 0.50).
+    s − r = +0.03, −0.05, +0.05: zero at 0.2 + 0.2 · 3/8 = 0.275 and at 0.4 + 0.2 · 1/2 = 0.5, although
+    neither is a knot and the evenly spaced levels in between hold no zero."""
+    s = front((0.2, 0.6), (0.75, 0.55))
+    r = front(X, (0.72, 0.70, 0.50))
+    numbers = frontier_dominates(s, r)[2]
+    assert numbers.endswith("changing sign at 0.275, 0.500"), numbers
+
+
+def test_sign_changes_on_hand_made_gaps():
+    assert sign_changes([(1.0, 0.3), (2.0, -0.1)]) == pytest.approx([1.75])
+    assert sign_changes([(1.0, 0.3), (2.0, 0.1), (3.0, 0.2)]) == []
+    # touching zero without changing sign is no crossing; a zero run between signs is named at its first level
+    assert sign_changes([(1.0, 0.3), (2.0, 0.0), (3.0, 0.2)]) == []
+    assert sign_changes([(1.0, -0.3), (2.0, 0.0), (2.5, 0.0), (3.0, 0.2)]) == pytest.approx([2.0])
+    assert sign_changes([]) == [] and sign_changes([(1.0, 0.0)]) == []
 
 
 def test_a_below_by_more_than_close_within_the_noise_is_inconclusive():
