@@ -228,7 +228,7 @@ def _first_seed(text: str, folder: Path) -> dict[tuple[str, str], tuple[int, int
 
 def frontier_progress_section(track: str, root: Path = REFERENCE_README.parent) -> str:
     """How far a running sweep has come: its cells and core-hours (and the estimate of what is left, where
-    PROGRESS.md gives one), and each corpus's first-seed points."""
+    PROGRESS.md gives one), and each corpus's first-seed points; once every declared cell is in, its size and cost."""
     text, found = _progress(track, root)
     done, declared, hours = found.groups()
     left = re.search(r"; (\d+) pending; .*?; about ([\d.]+) core-hours left", text)
@@ -236,11 +236,16 @@ def frontier_progress_section(track: str, root: Path = REFERENCE_README.parent) 
     more = (f" (about {left[2]} more for the {left[1]} pending" + ("; further seeds come with each new frontier point"
                                                                    if grows else "") + ")") if left else ""
     points = _first_seed(text, root / f"frontier-{track}")
+    link = f"([PROGRESS.md](results/reference/frontier-{track}/PROGRESS.md))"
+    if done == declared:
+        further = re.search(r"Seeds ([\d, ]+) are declared.*?(\d+) point\(s\) on a frontier get them", text, re.S)
+        seeds = f"; seeds {further[1]} for the {further[2]} on a frontier" if further else ""
+        return (f"**Complete**: {declared} cells, {hours} core-hours ({sum(t for _, t in points.values())} points "
+                f"at their first seed{seeds}) {link}.")
     corpora = sorted({c for _, c in points})
     first = ", ".join(f"{c} {sum(h for (_, k), (h, _) in points.items() if k == c)} of "
                       f"{sum(t for (_, k), (_, t) in points.items() if k == c)}" for c in corpora)
-    return (f"**In progress**: {done} of {declared} cells, {hours} core-hours so far{more}; first seed: {first} points "
-            f"([PROGRESS.md](results/reference/frontier-{track}/PROGRESS.md)).")
+    return f"**In progress**: {done} of {declared} cells, {hours} core-hours so far{more}; first seed: {first} points {link}."
 
 
 def frontier_blocks() -> list["Block"]:

@@ -74,6 +74,8 @@ def test_the_readme_states_each_sweeps_size_and_cost_as_its_progress_file_does(t
               else f"{committed} of {declared} cells, {hours} core-hours so far")
     readme = " ".join((REPO / "README.md").read_text(encoding="utf-8").split())
     assert stated in readme, f"README.md's fair-comparison section: update the cost of {track} to {stated!r}"
+    if committed == declared:  # "148 of 148 cells, 56.3 core-hours so far" holds the complete form too
+        assert f"{committed} of {declared} cells" not in readme, f"README.md still calls {track} in progress"
 
 
 @pytest.mark.parametrize("track", PUBLISHED)
@@ -100,3 +102,17 @@ def test_each_sweeps_claims_are_what_the_rule_makes_of_its_records(track, capsys
     assert main([str(folder)]) == 0
     assert capsys.readouterr().out.strip() == (folder / "frontier_claims.md").read_text(encoding="utf-8").strip(), (
         f"{track}/frontier_claims.md is stale: run `bash experiments/reference/tables.sh {track}`")
+
+
+@pytest.mark.parametrize("track", PUBLISHED)
+def test_each_published_sweep_is_complete(track, monkeypatch):
+    """Issue 21 publishes both sweeps whole: every cell the experiment file declares for its committed records
+    (every point's first seed, then seeds 1–2 of each point on a frontier) is committed. A re-score that moves a
+    point onto a frontier declares its further seeds, and this fails until they are run."""
+    progress = _progress_module()
+    folder = Path("results/reference") / track
+    monkeypatch.chdir(REPO)
+    declared = progress.declared_cells(Path(SWEEPS[track]), progress.committed(folder)[0].values())
+    committed = {p.parent.name for p in (folder / "runs").glob("*/record.json") if not p.parent.name.startswith("ref-")}
+    missing = sorted(set(declared) - committed)
+    assert not missing, f"{track}: {len(missing)} declared cell(s) not committed, e.g. {declared[missing[0]]}"

@@ -84,6 +84,13 @@ def test_the_progress_line_counts_cells_hours_and_each_corpus_first_seed(tmp_pat
     assert frontier_progress_section("text", tmp_path).startswith(
         "**In progress**: 4 of 9 cells, 1.5 core-hours so far (about 2.5 more for the 5 pending; further seeds come "
         "with each new frontier point); first seed: dbpedia 1 of 1, yahoo 2 of 2 points")
+    (folder / "PROGRESS.md").write_text(  # every declared cell in: its size and cost, no "so far", no estimate
+        "4 of 4 cells committed (scoring protocol 7); 0 pending; 1.5 core-hours in all (training).\n\nSeeds 1, 2 "
+        "are declared for the points on a frontier of the committed records (either mode kind): frontier seeds "
+        "1,2: 1 point(s) on a frontier get them (2 cell(s)), 2 off every frontier do not.\n", encoding="utf-8")
+    assert frontier_progress_section("text", tmp_path) == (
+        "**Complete**: 4 cells, 1.5 core-hours (3 points at their first seed; seeds 1, 2 for the 1 on a frontier) "
+        "([PROGRESS.md](results/reference/frontier-text/PROGRESS.md)).")
     (folder / "PROGRESS.md").write_text("# Progress\n", encoding="utf-8")
     with pytest.raises(ValueError, match="lacks its 'N of M cells committed' line"):
         frontier_progress_section("text", tmp_path)
