@@ -231,10 +231,6 @@ def frontier_progress_section(track: str, root: Path = REFERENCE_README.parent) 
     PROGRESS.md gives one), and each corpus's first-seed points; once every declared cell is in, its size and cost."""
     text, found = _progress(track, root)
     done, declared, hours = found.groups()
-    left = re.search(r"; (\d+) pending; .*?; about ([\d.]+) core-hours left", text)
-    grows = "declared for the points on a frontier" in text  # the further seeds come with each frontier point
-    more = (f" (about {left[2]} more for the {left[1]} pending" + ("; further seeds come with each new frontier point"
-                                                                   if grows else "") + ")") if left else ""
     points = _first_seed(text, root / f"frontier-{track}")
     link = f"([PROGRESS.md](results/reference/frontier-{track}/PROGRESS.md))"
     if done == declared:
@@ -242,6 +238,10 @@ def frontier_progress_section(track: str, root: Path = REFERENCE_README.parent) 
         seeds = f"; seeds {further[1]} for the {further[2]} on a frontier" if further else ""
         return (f"**Complete**: {declared} cells, {hours} core-hours ({sum(t for _, t in points.values())} points "
                 f"at their first seed{seeds}) {link}.")
+    left = re.search(r"; (\d+) pending; .*?; about ([\d.]+) core-hours left", text)
+    grows = "declared for the points on a frontier" in text  # the further seeds come with each frontier point
+    more = (f" (about {left[2]} more for the {left[1]} pending" + ("; further seeds come with each new frontier point"
+                                                                   if grows else "") + ")") if left else ""
     corpora = sorted({c for _, c in points})
     first = ", ".join(f"{c} {sum(h for (_, k), (h, _) in points.items() if k == c)} of "
                       f"{sum(t for (_, k), (_, t) in points.items() if k == c)}" for c in corpora)

@@ -38,16 +38,25 @@ def test_committed_sweep_records_are_current_and_successful(track):
     assert {r["status"] for r in records} == {"ok"}
 
 
+def _declared_and_committed(track: str) -> tuple[dict[str, str], set[str]]:
+    """The cells the experiment file declares for a sweep's committed records, and the committed cell folders
+    (reference rows aside). Run from the repository root: the file names the experiment as a repository path."""
+    progress = _progress_module()
+    folder = Path("results/reference") / track
+    declared = progress.declared_cells(Path(SWEEPS[track]), progress.committed(folder)[0].values())
+    committed = {p.parent.name for p in (folder / "runs").glob("*/record.json") if not p.parent.name.startswith("ref-")}
+    return declared, committed
+
+
 @pytest.mark.parametrize("track", PUBLISHED)
 def test_progress_file_says_what_is_committed_and_pending(track, monkeypatch):
     progress = _progress_module()
     folder = Path("results/reference") / track
     monkeypatch.chdir(REPO)  # the file names the experiment as a repository path
     expected = progress.progress(Path(SWEEPS[track]), folder)
-    declared = progress.declared_cells(Path(SWEEPS[track]), progress.committed(folder)[0].values())
+    declared, committed = _declared_and_committed(track)
     assert (folder / progress.PROGRESS).read_text(encoding="utf-8") == expected, \
         f"regenerate: python experiments/reference/sweep_progress.py {folder}"
-    committed = {p.parent.name for p in (folder / "runs").glob("*/record.json") if not p.parent.name.startswith("ref-")}
     assert committed <= set(declared), "a committed record that the experiment file does not declare"
     assert f"{len(committed)} of {len(declared)} cells committed" in expected
     assert f"{len(declared) - len(committed)} pending" in expected
@@ -109,10 +118,7 @@ def test_each_published_sweep_is_complete(track, monkeypatch):
     """Issue 21 publishes both sweeps whole: every cell the experiment file declares for its committed records
     (every point's first seed, then seeds 1–2 of each point on a frontier) is committed. A re-score that moves a
     point onto a frontier declares its further seeds, and this fails until they are run."""
-    progress = _progress_module()
-    folder = Path("results/reference") / track
     monkeypatch.chdir(REPO)
-    declared = progress.declared_cells(Path(SWEEPS[track]), progress.committed(folder)[0].values())
-    committed = {p.parent.name for p in (folder / "runs").glob("*/record.json") if not p.parent.name.startswith("ref-")}
+    declared, committed = _declared_and_committed(track)
     missing = sorted(set(declared) - committed)
     assert not missing, f"{track}: {len(missing)} declared cell(s) not committed, e.g. {declared[missing[0]]}"
